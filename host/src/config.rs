@@ -1,0 +1,82 @@
+//! Settings for every `switchyard` command: flags with environment-variable
+//! fallbacks, each documented so that `--help` is the reference.
+
+use std::net::SocketAddr;
+
+use clap::{Args, ValueEnum};
+
+/// Where the data lives. Shared by every command that touches the database.
+#[derive(Debug, Clone, Args)]
+pub struct DatabaseConfig {
+    /// Database URL. `sqlite://PATH` (created on first start) or
+    /// `postgres://USER@HOST:PORT/DB`. Defaults to `switchyard.db` in the
+    /// working directory.
+    #[arg(long, env = "DATABASE_URL", default_value = "sqlite://switchyard.db")]
+    pub database_url: String,
+
+    /// Most connections the server keeps open to PostgreSQL (SQLite uses one
+    /// writer and this many readers).
+    #[arg(long, env = "SWITCHYARD_DB_MAX_CONNECTIONS", default_value_t = 16)]
+    pub db_max_connections: u32,
+
+    /// SQLite only: `full` makes every commit survive power loss (an fsync per
+    /// commit); `normal` survives a crash of the process but may lose the last
+    /// commits on power loss, for more write throughput.
+    #[arg(long, env = "SWITCHYARD_SQLITE_SYNCHRONOUS", value_enum, default_value_t = SqliteSynchronous::Full)]
+    pub sqlite_synchronous: SqliteSynchronous,
+}
+
+/// SQLite's `synchronous` pragma, restricted to the two settings that make
+/// sense with write-ahead logging.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum SqliteSynchronous {
+    Full,
+    Normal,
+}
+
+/// How log lines are written to standard error.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
+pub enum LogFormat {
+    /// One human-readable line per event.
+    #[default]
+    Text,
+    /// One JSON object per event, for log shippers.
+    Json,
+}
+
+/// Everything `switchyard serve` needs.
+#[derive(Debug, Clone, Args)]
+pub struct ServeConfig {
+    /// Address the HTTP API listens on. Port 0 picks a free port.
+    #[arg(long, env = "SWITCHYARD_LISTEN", default_value = "127.0.0.1:8080")]
+    pub listen: SocketAddr,
+
+    /// Largest request body accepted, in bytes; larger bodies get 413.
+    #[arg(long, env = "SWITCHYARD_MAX_BODY_BYTES", default_value_t = 1024 * 1024)]
+    pub max_body_bytes: usize,
+
+    /// How long a shutdown (SIGTERM or Ctrl-C) waits for in-flight requests
+    /// before exiting anyway, in seconds.
+    #[arg(long, env = "SWITCHYARD_SHUTDOWN_GRACE_SECONDS", default_value_t = 30)]
+    pub shutdown_grace_seconds: u64,
+
+    #[command(flatten)]
+    pub database: DatabaseConfig,
+}
+
+impl ServeConfig {
+    /// The configuration tests and tools start from: a free loopback port and
+    /// the given database.
+    pub fn for_database(database_url: impl Into<String>) -> Self {
+        Self {
+            listen: SocketAddr::from(([127, 0, 0, 1], 0)),
+            max_body_bytes: 1024 * 1024,
+            shutdown_grace_seconds: 5,
+            database: DatabaseConfig {
+                database_url: database_url.into(),
+                db_max_connections: 8,
+                sqlite_synchronous: SqliteSynchronous::Full,
+            },
+        }
+    }
+}

@@ -1,0 +1,144 @@
+//! Request extractors shared by every handler: admin authentication, and
+//! JSON bodies and query strings whose rejections are JSON errors naming the
+//! field at fault.
+
+use axum::body::Bytes;
+use axum::extract::rejection::{BytesRejection, QueryRejection};
+use axum::extract::{FromRef, FromRequest, FromRequestParts, Request};
+use axum::http::header::{AUTHORIZATION, CONTENT_TYPE};
+use axum::http::request::Parts;
+use serde::de::DeserializeOwned;
+
+use super::AppState;
+use super::error::ApiError;
+use crate::domain::actor::{Actor, ActorKind};
+use crate::storage::accounts;
+
+/// The caller of an admin endpoint, identified by an admin API key. Taking
+/// this as a handler parameter is what makes the endpoint require one.
+#[derive(Debug, Clone)]
+pub struct AdminAuth {
+    pub account_id: String,
+    pub actor: Actor,
+}
+
+impl<S> FromRequestParts<S> for AdminAuth
+where
+    AppState: FromRef<S>,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let state = AppState::from_ref(state);
+        let key = bearer_token(parts).ok_or_else(|| {
+            ApiError::Unauthorized(
+                "Admin API key required: send the header `Authorization: Bearer <admin API key>`"
+                    .into(),
+            )
+        })?;
+        let owner = accounts::find_api_key(&state.db, key)
+            .await?
+            .ok_or_else(|| ApiError::Unauthorized("Invalid admin API key".into()))?;
+        Ok(AdminAuth {
+            account_id: owner.account_id,
+            actor: Actor {
+                kind: ActorKind::AdminApiKey,
+                id: owner.key_id,
+                name: owner.key_name,
+            },
+        })
+    }
+}
+
+/// The token of an `Authorization: Bearer <token>` header, if there is one.
+pub fn bearer_token(parts: &Parts) -> Option<&str> {
+    let value = parts.headers.get(AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, token) = value.trim().split_once(' ')?;
+    let token = token.trim();
+    (scheme.eq_ignore_ascii_case("bearer") && !token.is_empty()).then_some(token)
+}
+
+/// A JSON body deserialised into `T`. Unlike axum's `Json`, every rejection
+/// is a JSON error, and type errors name the field (`score: invalid type:
+/// string "high", expected i64`).
+#[derive(Debug, Clone)]
+pub struct JsonBody<T>(pub T);
+
+impl<S, T> FromRequest<S> for JsonBody<T>
+where
+    T: DeserializeOwned,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request(request: Request, state: &S) -> Result<Self, Self::Rejection> {
+        if !is_json_content_type(&request) {
+            return Err(ApiError::UnsupportedMediaType(
+                "Expected a JSON body: send the header `Content-Type: application/json`".into(),
+            ));
+        }
+        let bytes = Bytes::from_request(request, state)
+            .await
+            .map_err(body_rejection)?;
+        parse_json(&bytes).map(JsonBody)
+    }
+}
+
+fn is_json_content_type(request: &Request) -> bool {
+    let Some(content_type) = request.headers().get(CONTENT_TYPE) else {
+        return false;
+    };
+    let Ok(content_type) = content_type.to_str() else {
+        return false;
+    };
+    let essence = content_type.split(';').next().unwrap_or("").trim();
+    essence.eq_ignore_ascii_case("application/json")
+        || (essence.starts_with("application/") && essence.ends_with("+json"))
+}
+
+/// Maps a failure to read the body: over the size limit is 413.
+pub fn body_rejection(rejection: BytesRejection) -> ApiError {
+    if rejection.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
+        ApiError::PayloadTooLarge("Request body is larger than the server's limit".into())
+    } else {
+        ApiError::BadRequest(format!("Could not read the request body: {rejection}"))
+    }
+}
+
+/// Parses `bytes` as JSON into `T`, with an error naming the field at fault.
+pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    let deserializer = &mut serde_json::Deserializer::from_slice(bytes);
+    serde_path_to_error::deserialize(deserializer).map_err(|error| {
+        let path = error.path().to_string();
+        let inner = error.inner();
+        if inner.is_syntax() || inner.is_eof() {
+            ApiError::BadRequest(format!("Malformed JSON body: {inner}"))
+        } else if path == "." {
+            ApiError::BadRequest(format!("Invalid JSON body: {inner}"))
+        } else {
+            ApiError::BadRequest(format!("Invalid JSON body: {path}: {inner}"))
+        }
+    })
+}
+
+/// A query string deserialised into `T`, rejected as a JSON 400.
+#[derive(Debug, Clone)]
+pub struct ApiQuery<T>(pub T);
+
+impl<S, T> FromRequestParts<S> for ApiQuery<T>
+where
+    T: DeserializeOwned,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        axum::extract::Query::<T>::from_request_parts(parts, state)
+            .await
+            .map(|query| ApiQuery(query.0))
+            .map_err(|rejection: QueryRejection| {
+                ApiError::BadRequest(format!("Invalid query string: {}", rejection.body_text()))
+            })
+    }
+}

@@ -1,0 +1,404 @@
+//! `/api/v1/leads`: create, read, list (cursor pagination), update, delete
+//! leads, and read a lead's funnel history.
+
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::{router::OpenApiRouter, routes};
+
+use super::AppState;
+use super::error::{ApiError, ApiResult, ErrorBody};
+use super::extract::{AdminAuth, ApiQuery, JsonBody};
+use super::present;
+use crate::domain::InvalidInput;
+use crate::domain::actor::{Actor, ActorKind};
+use crate::domain::email::EmailAddress;
+use crate::domain::lead::{LeadFields, optional_text};
+use crate::domain::time::to_rfc3339;
+use crate::storage::funnel_history::{self, FunnelEvent};
+use crate::storage::leads::{self, Lead, StageChange};
+
+/// Largest page of leads one request returns.
+const MAX_PAGE_SIZE: i64 = 200;
+const DEFAULT_PAGE_SIZE: i64 = 50;
+
+/// The stage a lead is at.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct LeadStageView {
+    pub id: String,
+    pub title: String,
+    /// 1-based place in the funnel; null if the stage has since been deleted.
+    pub position: Option<i64>,
+}
+
+/// A lead.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct LeadView {
+    /// Assigned by Switchyard; the id CRMs send in funnel updates.
+    pub lead_profile_uid: String,
+    pub email: String,
+    pub company: Option<String>,
+    pub first_name: Option<String>,
+    pub last_name: Option<String>,
+    pub phone: Option<String>,
+    pub website: Option<String>,
+    pub position: Option<String>,
+    pub twitter: Option<String>,
+    pub linkedin: Option<String>,
+    pub notes: Option<String>,
+    pub score: i64,
+    pub funnel_stage: Option<LeadStageView>,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+impl From<Lead> for LeadView {
+    fn from(lead: Lead) -> Self {
+        let funnel_stage = match (lead.funnel_stage_id, lead.funnel_stage_title) {
+            (Some(id), Some(title)) => Some(LeadStageView {
+                id,
+                title,
+                position: lead.funnel_stage_position,
+            }),
+            _ => None,
+        };
+        Self {
+            lead_profile_uid: lead.id,
+            email: lead.email,
+            company: lead.company,
+            first_name: lead.first_name,
+            last_name: lead.last_name,
+            phone: lead.phone,
+            website: lead.website,
+            position: lead.position,
+            twitter: lead.twitter,
+            linkedin: lead.linkedin,
+            notes: lead.notes,
+            score: lead.score,
+            funnel_stage,
+            created_at: to_rfc3339(lead.created_at),
+            updated_at: to_rfc3339(lead.updated_at),
+        }
+    }
+}
+
+/// One page of leads, oldest first.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct LeadPage {
+    pub data: Vec<LeadView>,
+    /// Pass as `cursor` to get the next page; null on the last page.
+    pub next_cursor: Option<String>,
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct LeadPageQuery {
+    /// Leads per page, 1 to 200 (default 50).
+    pub limit: Option<i64>,
+    /// The `next_cursor` of the previous page.
+    pub cursor: Option<String>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateLead {
+    pub email: String,
+    pub company: Option<String>,
+    pub first_name: Option<String>,
+    pub last_name: Option<String>,
+    pub phone: Option<String>,
+    pub website: Option<String>,
+    pub position: Option<String>,
+    pub twitter: Option<String>,
+    pub linkedin: Option<String>,
+    pub notes: Option<String>,
+    /// Defaults to 0.
+    pub score: Option<i64>,
+    /// Places the lead in the funnel; the stages before it are backfilled.
+    pub funnel_stage_id: Option<String>,
+}
+
+impl CreateLead {
+    fn fields(self) -> Result<LeadFields, InvalidInput> {
+        Ok(LeadFields {
+            email: EmailAddress::parse(&self.email)?,
+            company: optional_text("company", self.company)?,
+            first_name: optional_text("first_name", self.first_name)?,
+            last_name: optional_text("last_name", self.last_name)?,
+            phone: optional_text("phone", self.phone)?,
+            website: optional_text("website", self.website)?,
+            position: optional_text("position", self.position)?,
+            twitter: optional_text("twitter", self.twitter)?,
+            linkedin: optional_text("linkedin", self.linkedin)?,
+            notes: optional_text("notes", self.notes)?,
+            score: self.score.unwrap_or(0),
+        })
+    }
+}
+
+/// Fields to change; absent fields stay as they are, `null` clears an
+/// optional field.
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateLead {
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<String>)]
+    pub email: Option<Option<String>>,
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<String>, nullable)]
+    pub company: Option<Option<String>>,
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<String>, nullable)]
+    pub first_name: Option<Option<String>>,
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<String>, nullable)]
+    pub last_name: Option<Option<String>>,
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<String>, nullable)]
+    pub phone: Option<Option<String>>,
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<String>, nullable)]
+    pub website: Option<Option<String>>,
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<String>, nullable)]
+    pub position: Option<Option<String>>,
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<String>, nullable)]
+    pub twitter: Option<Option<String>>,
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<String>, nullable)]
+    pub linkedin: Option<Option<String>>,
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<String>, nullable)]
+    pub notes: Option<Option<String>>,
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<i64>)]
+    pub score: Option<Option<i64>>,
+    /// Moves the lead (forward backfills, backward archives); `null` takes it
+    /// out of the funnel.
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<String>, nullable)]
+    pub funnel_stage_id: Option<Option<String>>,
+}
+
+impl UpdateLead {
+    /// Applies the changes to the current fields.
+    fn apply(self, mut fields: LeadFields) -> Result<LeadFields, InvalidInput> {
+        fn text(
+            field: &str,
+            change: Option<Option<String>>,
+            slot: &mut Option<String>,
+        ) -> Result<(), InvalidInput> {
+            if let Some(value) = change {
+                *slot = optional_text(field, value)?;
+            }
+            Ok(())
+        }
+        match self.email {
+            Some(Some(email)) => fields.email = EmailAddress::parse(&email)?,
+            Some(None) => return Err(InvalidInput("email cannot be null".into())),
+            None => {}
+        }
+        match self.score {
+            Some(Some(score)) => fields.score = score,
+            Some(None) => return Err(InvalidInput("score cannot be null; send an integer".into())),
+            None => {}
+        }
+        text("company", self.company, &mut fields.company)?;
+        text("first_name", self.first_name, &mut fields.first_name)?;
+        text("last_name", self.last_name, &mut fields.last_name)?;
+        text("phone", self.phone, &mut fields.phone)?;
+        text("website", self.website, &mut fields.website)?;
+        text("position", self.position, &mut fields.position)?;
+        text("twitter", self.twitter, &mut fields.twitter)?;
+        text("linkedin", self.linkedin, &mut fields.linkedin)?;
+        text("notes", self.notes, &mut fields.notes)?;
+        Ok(fields)
+    }
+}
+
+/// One event of a lead's funnel history.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct FunnelEventView {
+    pub id: String,
+    pub funnel_stage: LeadStageView,
+    pub occurred_at: String,
+    /// Who moved the lead.
+    pub source: Actor,
+    /// True when the lead skipped this stage and it was filled in.
+    pub backfilled: bool,
+    /// Set when a later backward move archived this event.
+    pub archived_at: Option<String>,
+}
+
+impl From<FunnelEvent> for FunnelEventView {
+    fn from(event: FunnelEvent) -> Self {
+        Self {
+            id: event.id,
+            funnel_stage: LeadStageView {
+                id: event.funnel_stage_id,
+                title: event.stage_title,
+                position: event.stage_position,
+            },
+            occurred_at: to_rfc3339(event.occurred_at),
+            source: Actor {
+                kind: ActorKind::parse(&event.source_type).unwrap_or(ActorKind::AdminApiKey),
+                id: event.source_id,
+                name: event.source_name,
+            },
+            backfilled: event.backfilled != 0,
+            archived_at: event.archived_at.map(to_rfc3339),
+        }
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct FunnelHistory {
+    pub data: Vec<FunnelEventView>,
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct FunnelHistoryQuery {
+    /// Include events archived by backward moves (default false).
+    #[serde(default)]
+    pub include_archived: bool,
+}
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list_leads, create_lead))
+        .routes(routes!(get_lead, update_lead, delete_lead))
+        .routes(routes!(lead_funnel_history))
+}
+
+/// Leads of the account, oldest first, a page at a time.
+#[utoipa::path(get, path = "/api/v1/leads", tag = "leads", params(LeadPageQuery),
+    responses((status = 200, body = LeadPage), (status = 400, body = ErrorBody)))]
+async fn list_leads(
+    State(state): State<AppState>,
+    auth: AdminAuth,
+    ApiQuery(query): ApiQuery<LeadPageQuery>,
+) -> ApiResult<Json<LeadPage>> {
+    let limit = query.limit.unwrap_or(DEFAULT_PAGE_SIZE);
+    if !(1..=MAX_PAGE_SIZE).contains(&limit) {
+        return Err(ApiError::BadRequest(format!(
+            "limit must be between 1 and {MAX_PAGE_SIZE}"
+        )));
+    }
+    // One extra row tells whether another page follows.
+    let mut leads =
+        leads::list(&state.db, &auth.account_id, query.cursor.as_deref(), limit + 1).await?;
+    let next_cursor = if leads.len() as i64 > limit {
+        leads.truncate(limit as usize);
+        leads.last().map(|lead| lead.id.clone())
+    } else {
+        None
+    };
+    Ok(Json(LeadPage {
+        data: leads.into_iter().map(LeadView::from).collect(),
+        next_cursor,
+    }))
+}
+
+/// Creates a lead; Switchyard assigns its `lead_profile_uid`.
+#[utoipa::path(post, path = "/api/v1/leads", tag = "leads", request_body = CreateLead,
+    responses(
+        (status = 201, body = LeadView), (status = 400, body = ErrorBody),
+        (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn create_lead(
+    State(state): State<AppState>,
+    auth: AdminAuth,
+    JsonBody(request): JsonBody<CreateLead>,
+) -> ApiResult<(StatusCode, Json<LeadView>)> {
+    let stage_id = request.funnel_stage_id.clone();
+    let fields = request.fields()?;
+    let lead = leads::create(
+        &state.db,
+        &auth.account_id,
+        &fields,
+        stage_id.as_deref(),
+        &auth.actor,
+    )
+    .await?;
+    Ok((StatusCode::CREATED, Json(lead.into())))
+}
+
+/// One lead.
+#[utoipa::path(get, path = "/api/v1/leads/{lead_profile_uid}", tag = "leads",
+    params(("lead_profile_uid" = String, Path)),
+    responses((status = 200, body = LeadView), (status = 404, body = ErrorBody)))]
+async fn get_lead(
+    State(state): State<AppState>,
+    auth: AdminAuth,
+    Path(lead_id): Path<String>,
+) -> ApiResult<Json<LeadView>> {
+    let lead = leads::get(&state.db, &auth.account_id, &lead_id).await?;
+    Ok(Json(lead.into()))
+}
+
+/// Changes some fields of a lead, and optionally its funnel stage.
+#[utoipa::path(patch, path = "/api/v1/leads/{lead_profile_uid}", tag = "leads",
+    params(("lead_profile_uid" = String, Path)), request_body = UpdateLead,
+    responses(
+        (status = 200, body = LeadView), (status = 400, body = ErrorBody),
+        (status = 404, body = ErrorBody), (status = 409, body = ErrorBody),
+        (status = 422, body = ErrorBody)))]
+async fn update_lead(
+    State(state): State<AppState>,
+    auth: AdminAuth,
+    Path(lead_id): Path<String>,
+    JsonBody(mut request): JsonBody<UpdateLead>,
+) -> ApiResult<Json<LeadView>> {
+    let stage_change = request.funnel_stage_id.take().map(|stage| match stage {
+        Some(stage_id) => StageChange::MoveTo(stage_id),
+        None => StageChange::Clear,
+    });
+    let (lead, _outcome) = leads::update(
+        &state.db,
+        &auth.account_id,
+        &lead_id,
+        |fields| request.apply(fields),
+        stage_change,
+        &auth.actor,
+    )
+    .await?;
+    Ok(Json(lead.into()))
+}
+
+/// Deletes a lead and its funnel history.
+#[utoipa::path(delete, path = "/api/v1/leads/{lead_profile_uid}", tag = "leads",
+    params(("lead_profile_uid" = String, Path)),
+    responses((status = 204), (status = 404, body = ErrorBody)))]
+async fn delete_lead(
+    State(state): State<AppState>,
+    auth: AdminAuth,
+    Path(lead_id): Path<String>,
+) -> ApiResult<StatusCode> {
+    leads::delete(&state.db, &auth.account_id, &lead_id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// The stages a lead reached, in order; archived events on request.
+#[utoipa::path(get, path = "/api/v1/leads/{lead_profile_uid}/funnel-history", tag = "leads",
+    params(("lead_profile_uid" = String, Path), FunnelHistoryQuery),
+    responses((status = 200, body = FunnelHistory), (status = 404, body = ErrorBody)))]
+async fn lead_funnel_history(
+    State(state): State<AppState>,
+    auth: AdminAuth,
+    Path(lead_id): Path<String>,
+    ApiQuery(query): ApiQuery<FunnelHistoryQuery>,
+) -> ApiResult<Json<FunnelHistory>> {
+    let events = funnel_history::list_for_lead(
+        &state.db,
+        &auth.account_id,
+        &lead_id,
+        query.include_archived,
+    )
+    .await?;
+    Ok(Json(FunnelHistory {
+        data: events.into_iter().map(FunnelEventView::from).collect(),
+    }))
+}

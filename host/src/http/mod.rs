@@ -1,0 +1,118 @@
+//! The HTTP API: one module per resource, each exporting its own `router()`
+//! of documented handlers; [`router`] merges them, serves the OpenAPI
+//! document generated from those handlers at `/api/openapi.json`, and adds
+//! the layers every request goes through (body limit, request tracing).
+
+pub mod error;
+pub mod extract;
+pub mod funnel_stages;
+pub mod health;
+pub mod leads;
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::http::{Method, Uri};
+use axum::routing::get;
+use serde::{Deserialize, Deserializer};
+use tower_http::trace::TraceLayer;
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+use utoipa_axum::router::OpenApiRouter;
+
+use crate::storage::Database;
+use error::ApiError;
+
+/// What every handler can reach.
+#[derive(Clone, Debug)]
+pub struct AppState {
+    pub db: Database,
+}
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "Switchyard",
+        description = "Webhook gateway for CRMs: funnel stages, leads, inbound funnel imports and outbound webhooks. \
+                       Admin endpoints take `Authorization: Bearer <admin API key>`."
+    ),
+    modifiers(&AdminKeySecurity),
+    security(("admin_api_key" = [])),
+    tags(
+        (name = "health", description = "Liveness and readiness probes"),
+        (name = "funnel-stages", description = "The account's ordered funnel"),
+        (name = "leads", description = "Leads and their funnel history"),
+    )
+)]
+struct ApiDoc;
+
+struct AdminKeySecurity;
+
+impl Modify for AdminKeySecurity {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "admin_api_key",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+        );
+    }
+}
+
+/// The whole API, ready to serve.
+pub fn router(state: AppState, max_body_bytes: usize) -> Router {
+    let (api, openapi) = OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .merge(health::router())
+        .merge(funnel_stages::router())
+        .merge(leads::router())
+        .split_for_parts();
+    let openapi = Arc::new(openapi);
+    api.route(
+        "/api/openapi.json",
+        get(move || {
+            let openapi = Arc::clone(&openapi);
+            async move { axum::Json(openapi.as_ref().clone()) }
+        }),
+    )
+    .fallback(no_such_route)
+    .method_not_allowed_fallback(method_not_allowed)
+    .layer(DefaultBodyLimit::max(max_body_bytes))
+    .layer(TraceLayer::new_for_http())
+    .with_state(state)
+}
+
+/// The OpenAPI document, for tools that want it without a server.
+pub fn openapi_document() -> utoipa::openapi::OpenApi {
+    let (_, openapi) = OpenApiRouter::<AppState>::with_openapi(ApiDoc::openapi())
+        .merge(health::router())
+        .merge(funnel_stages::router())
+        .merge(leads::router())
+        .split_for_parts();
+    openapi
+}
+
+async fn no_such_route(method: Method, uri: Uri) -> ApiError {
+    ApiError::NotFound(format!(
+        "No endpoint {method} {}: see /api/openapi.json for the API",
+        uri.path()
+    ))
+}
+
+async fn method_not_allowed(method: Method, uri: Uri) -> (axum::http::StatusCode, axum::Json<error::ErrorBody>) {
+    (
+        axum::http::StatusCode::METHOD_NOT_ALLOWED,
+        axum::Json(error::ErrorBody {
+            error: format!("Method {method} is not allowed on {}", uri.path()),
+        }),
+    )
+}
+
+/// For PATCH bodies: tells "field absent" (`None`) from "field set to null"
+/// (`Some(None)`). Use with `#[serde(default, deserialize_with = "present")]`.
+pub fn present<'de, D, T>(deserializer: D) -> Result<Option<Option<T>>, D::Error>
+where
+    D: Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    Option::<T>::deserialize(deserializer).map(Some)
+}

@@ -1,0 +1,136 @@
+//! Building and running the server. [`Application::build`] connects to the
+//! database, migrates it and binds the listener (port 0 picks a free port),
+//! so tests start exactly what `switchyard serve` starts.
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use anyhow::Context;
+use axum::Router;
+use tokio::net::TcpListener;
+
+use crate::config::ServeConfig;
+use crate::http::{self, AppState};
+use crate::storage::Database;
+
+/// A server, bound and ready to run.
+pub struct Application {
+    listener: TcpListener,
+    router: Router,
+    db: Database,
+    shutdown_grace: Duration,
+}
+
+impl Application {
+    /// Connects to (and migrates) the configured database, then binds.
+    pub async fn build(config: &ServeConfig) -> anyhow::Result<Self> {
+        let db = Database::connect(&config.database)
+            .await
+            .with_context(|| format!("could not open the database {}", redact(&config.database.database_url)))?;
+        db.migrate().await.context("could not migrate the database")?;
+        Self::build_with_database(config, db).await
+    }
+
+    /// Binds a server on an already migrated database.
+    pub async fn build_with_database(config: &ServeConfig, db: Database) -> anyhow::Result<Self> {
+        let listener = TcpListener::bind(config.listen)
+            .await
+            .with_context(|| format!("could not listen on {}", config.listen))?;
+        let router = http::router(AppState { db: db.clone() }, config.max_body_bytes);
+        Ok(Self {
+            listener,
+            router,
+            db,
+            shutdown_grace: Duration::from_secs(config.shutdown_grace_seconds),
+        })
+    }
+
+    /// The address actually bound (with the real port when 0 was asked for).
+    pub fn address(&self) -> SocketAddr {
+        self.listener
+            .local_addr()
+            .unwrap_or_else(|_| SocketAddr::from(([0, 0, 0, 0], 0)))
+    }
+
+    pub fn database(&self) -> &Database {
+        &self.db
+    }
+
+    /// Serves until `shutdown` completes, then stops accepting connections
+    /// and waits for in-flight requests, at most the configured grace period.
+    pub async fn run_until(self, shutdown: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
+        let (stopping_tx, mut stopping_rx) = tokio::sync::watch::channel(false);
+        let server = axum::serve(self.listener, self.router).with_graceful_shutdown(async move {
+            shutdown.await;
+            tracing::info!("shutdown requested: no new connections, finishing requests in flight");
+            let _ = stopping_tx.send(true);
+        });
+        let grace = self.shutdown_grace;
+        let grace_elapsed = async move {
+            let _ = stopping_rx.wait_for(|stopping| *stopping).await;
+            tokio::time::sleep(grace).await;
+        };
+        tokio::select! {
+            served = server.into_future() => served.context("the HTTP server failed")?,
+            () = grace_elapsed => tracing::warn!(?grace, "shutdown grace period elapsed; exiting with requests still in flight"),
+        }
+        self.db.close().await;
+        tracing::info!("stopped");
+        Ok(())
+    }
+}
+
+/// Completes on Ctrl-C or SIGTERM.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        if let Err(error) = tokio::signal::ctrl_c().await {
+            tracing::error!(%error, "cannot listen for Ctrl-C");
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(error) => {
+                tracing::error!(%error, "cannot listen for SIGTERM");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+}
+
+/// The database URL without its password, for messages.
+pub fn redact(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme_end), Some(at)) if at > scheme_end => {
+            let credentials = &url[scheme_end + 3..at];
+            match credentials.split_once(':') {
+                Some((user, _password)) => format!("{}{user}:***{}", &url[..scheme_end + 3], &url[at..]),
+                None => url.to_owned(),
+            }
+        }
+        _ => url.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::redact;
+
+    #[test]
+    fn passwords_are_hidden_from_messages() {
+        assert_eq!(redact("postgres://u:secret@h/db"), "postgres://u:***@h/db");
+        assert_eq!(redact("postgres://u@h/db"), "postgres://u@h/db");
+        assert_eq!(redact("sqlite://switchyard.db"), "sqlite://switchyard.db");
+    }
+}

@@ -1,0 +1,207 @@
+//! Funnel history: the events written when a lead reaches a stage, and
+//! applying a [`FunnelMove`] to them inside the caller's transaction.
+
+use sqlx::{Any, FromRow, Transaction};
+
+use super::{Database, StoreError, StoreResult, funnel_stages};
+use crate::domain::InvalidInput;
+use crate::domain::actor::Actor;
+use crate::domain::funnel::{FunnelMove, plan_move};
+use crate::domain::ids::{IdKind, new_ordered_ids};
+
+/// One history event, with the stage it reached (possibly since deleted).
+#[derive(Debug, Clone, FromRow)]
+pub struct FunnelEvent {
+    pub id: String,
+    pub funnel_stage_id: String,
+    pub stage_title: String,
+    pub stage_position: Option<i64>,
+    pub occurred_at: i64,
+    pub source_type: String,
+    pub source_id: String,
+    pub source_name: String,
+    pub backfilled: i64,
+    pub archived_at: Option<i64>,
+}
+
+/// What a move did to the lead.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum MoveOutcome {
+    Unchanged,
+    Moved {
+        from: Option<String>,
+        to: String,
+    },
+}
+
+/// A lead's history in the order it happened; archived events only when
+/// asked for. `None` when the lead does not exist in the account.
+pub async fn list_for_lead(
+    db: &Database,
+    account_id: &str,
+    lead_id: &str,
+    include_archived: bool,
+) -> StoreResult<Vec<FunnelEvent>> {
+    let lead_exists: Option<(String,)> =
+        sqlx::query_as("SELECT id FROM leads WHERE account_id = $1 AND id = $2")
+            .bind(account_id)
+            .bind(lead_id)
+            .fetch_optional(db.reader())
+            .await?;
+    if lead_exists.is_none() {
+        return Err(StoreError::NotFound(format!("Lead {lead_id} not found")));
+    }
+    let archived_filter = if include_archived {
+        ""
+    } else {
+        " AND e.archived_at IS NULL"
+    };
+    let events = sqlx::query_as::<_, FunnelEvent>(&format!(
+        "SELECT e.id, e.funnel_stage_id, s.title AS stage_title, s.position AS stage_position, \
+                e.occurred_at, e.source_type, e.source_id, e.source_name, e.backfilled, e.archived_at \
+         FROM funnel_events e JOIN funnel_stages s ON s.id = e.funnel_stage_id \
+         WHERE e.account_id = $1 AND e.lead_id = $2{archived_filter} \
+         ORDER BY e.occurred_at, e.id"
+    ))
+    .bind(account_id)
+    .bind(lead_id)
+    .fetch_all(db.reader())
+    .await?;
+    Ok(events)
+}
+
+/// Moves a lead (whose row the caller has locked in `tx`) from `current` to
+/// `target` by the funnel rules: forward backfills skipped stages, backward
+/// archives the events after the target, the same stage changes nothing.
+#[allow(clippy::too_many_arguments)]
+pub async fn move_lead(
+    tx: &mut Transaction<'static, Any>,
+    account_id: &str,
+    lead_id: &str,
+    current: Option<&str>,
+    target: &str,
+    actor: &Actor,
+    now: i64,
+) -> StoreResult<MoveOutcome> {
+    let stages = funnel_stages::positions(tx, account_id).await?;
+    let Some(plan) = plan_move(&stages, current, target) else {
+        return Err(InvalidInput(format!(
+            "funnel_stage_id {target} is not a stage of this account's funnel"
+        ))
+        .into());
+    };
+    match plan {
+        FunnelMove::Unchanged => return Ok(MoveOutcome::Unchanged),
+        FunnelMove::Forward { backfill, target } => {
+            let ids = new_ordered_ids(IdKind::FunnelEvent, backfill.len() + 1);
+            let reached = backfill.iter().map(|stage| (stage, true));
+            let reached = reached.chain(std::iter::once((&target, false)));
+            for (id, (stage_id, backfilled)) in ids.iter().zip(reached) {
+                insert_event(tx, account_id, lead_id, id, stage_id, backfilled, actor, now).await?;
+            }
+        }
+        FunnelMove::Backward {
+            target,
+            target_position,
+        } => {
+            sqlx::query(
+                "UPDATE funnel_events SET archived_at = $1 \
+                 WHERE lead_id = $2 AND account_id = $3 AND archived_at IS NULL \
+                 AND funnel_stage_id IN (SELECT id FROM funnel_stages \
+                     WHERE account_id = $3 AND deleted_at IS NULL AND position > $4)",
+            )
+            .bind(now)
+            .bind(lead_id)
+            .bind(account_id)
+            .bind(target_position)
+            .execute(&mut **tx)
+            .await?;
+            // The target normally has an active event from when the lead
+            // first passed it; a reordered funnel may leave it without one.
+            let (active,): (i64,) = sqlx::query_as(
+                "SELECT COUNT(*) FROM funnel_events \
+                 WHERE lead_id = $1 AND funnel_stage_id = $2 AND archived_at IS NULL",
+            )
+            .bind(lead_id)
+            .bind(&target)
+            .fetch_one(&mut **tx)
+            .await?;
+            if active == 0 {
+                let id = &new_ordered_ids(IdKind::FunnelEvent, 1)[0];
+                insert_event(tx, account_id, lead_id, id, &target, false, actor, now).await?;
+            }
+        }
+    }
+    set_current_stage(tx, account_id, lead_id, Some(target), now).await?;
+    Ok(MoveOutcome::Moved {
+        from: current.map(str::to_owned),
+        to: target.to_owned(),
+    })
+}
+
+/// Takes a lead out of the funnel: its active events are archived, so a
+/// later move starts again from the beginning of the funnel.
+pub async fn clear_stage(
+    tx: &mut Transaction<'static, Any>,
+    account_id: &str,
+    lead_id: &str,
+    now: i64,
+) -> StoreResult<()> {
+    sqlx::query(
+        "UPDATE funnel_events SET archived_at = $1 \
+         WHERE lead_id = $2 AND account_id = $3 AND archived_at IS NULL",
+    )
+    .bind(now)
+    .bind(lead_id)
+    .bind(account_id)
+    .execute(&mut **tx)
+    .await?;
+    set_current_stage(tx, account_id, lead_id, None, now).await
+}
+
+async fn set_current_stage(
+    tx: &mut Transaction<'static, Any>,
+    account_id: &str,
+    lead_id: &str,
+    stage_id: Option<&str>,
+    now: i64,
+) -> StoreResult<()> {
+    sqlx::query("UPDATE leads SET funnel_stage_id = $1, updated_at = $2 WHERE id = $3 AND account_id = $4")
+        .bind(stage_id)
+        .bind(now)
+        .bind(lead_id)
+        .bind(account_id)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn insert_event(
+    tx: &mut Transaction<'static, Any>,
+    account_id: &str,
+    lead_id: &str,
+    event_id: &str,
+    stage_id: &str,
+    backfilled: bool,
+    actor: &Actor,
+    now: i64,
+) -> StoreResult<()> {
+    sqlx::query(
+        "INSERT INTO funnel_events (id, account_id, lead_id, funnel_stage_id, occurred_at, \
+             source_type, source_id, source_name, backfilled) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+    )
+    .bind(event_id)
+    .bind(account_id)
+    .bind(lead_id)
+    .bind(stage_id)
+    .bind(now)
+    .bind(actor.kind.as_str())
+    .bind(&actor.id)
+    .bind(&actor.name)
+    .bind(i64::from(backfilled))
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}

@@ -1,0 +1,286 @@
+//! Funnel stages: the account's ordered list of titles. Ids are stable
+//! across rename and reorder; positions are always 1..n with no gaps.
+//! Changes to the list lock the account row (PostgreSQL) so that concurrent
+//! edits cannot produce two stages at one position.
+
+use sqlx::{Any, FromRow, Transaction};
+
+use super::{Database, StoreError, StoreResult, is_unique_violation};
+use crate::domain::InvalidInput;
+use crate::domain::funnel::StagePosition;
+use crate::domain::ids::{IdKind, new_id};
+use crate::domain::stage_title::StageTitle;
+use crate::domain::time::now_micros;
+
+/// A live funnel stage.
+#[derive(Debug, Clone, FromRow)]
+pub struct FunnelStage {
+    pub id: String,
+    pub title: String,
+    pub position: i64,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+const STAGE_COLUMNS: &str = "id, title, position, created_at, updated_at";
+
+/// The live stages of an account, in funnel order.
+pub async fn list(db: &Database, account_id: &str) -> StoreResult<Vec<FunnelStage>> {
+    let stages = sqlx::query_as::<_, FunnelStage>(&format!(
+        "SELECT {STAGE_COLUMNS} FROM funnel_stages \
+         WHERE account_id = $1 AND deleted_at IS NULL ORDER BY position"
+    ))
+    .bind(account_id)
+    .fetch_all(db.reader())
+    .await?;
+    Ok(stages)
+}
+
+/// One live stage by id.
+pub async fn get(db: &Database, account_id: &str, stage_id: &str) -> StoreResult<FunnelStage> {
+    sqlx::query_as::<_, FunnelStage>(&format!(
+        "SELECT {STAGE_COLUMNS} FROM funnel_stages \
+         WHERE account_id = $1 AND id = $2 AND deleted_at IS NULL"
+    ))
+    .bind(account_id)
+    .bind(stage_id)
+    .fetch_optional(db.reader())
+    .await?
+    .ok_or_else(|| stage_not_found(stage_id))
+}
+
+/// Adds a stage at `position` (1-based; the end of the funnel when `None`),
+/// moving later stages down by one.
+pub async fn create(
+    db: &Database,
+    account_id: &str,
+    title: &StageTitle,
+    position: Option<i64>,
+) -> StoreResult<FunnelStage> {
+    let mut tx = db.begin().await?;
+    let mut order = lock_funnel_order(db, &mut tx, account_id).await?;
+    let last = order.len() as i64 + 1;
+    let position = position.unwrap_or(last);
+    if !(1..=last).contains(&position) {
+        return Err(InvalidInput(format!("position must be between 1 and {last}")).into());
+    }
+    let now = now_micros();
+    let id = new_id(IdKind::FunnelStage);
+    sqlx::query(
+        "INSERT INTO funnel_stages (id, account_id, title, title_key, position, created_at, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $6)",
+    )
+    .bind(&id)
+    .bind(account_id)
+    .bind(title.as_str())
+    .bind(title.key())
+    .bind(last)
+    .bind(now)
+    .execute(&mut *tx)
+    .await
+    .map_err(|error| title_conflict(error, title))?;
+    order.insert(position as usize - 1, id.clone());
+    write_order(&mut tx, account_id, &order, now).await?;
+    tx.commit().await?;
+    get(db, account_id, &id).await
+}
+
+/// Renames a stage and/or moves it to another position (1-based).
+pub async fn update(
+    db: &Database,
+    account_id: &str,
+    stage_id: &str,
+    title: Option<&StageTitle>,
+    position: Option<i64>,
+) -> StoreResult<FunnelStage> {
+    let mut tx = db.begin().await?;
+    let mut order = lock_funnel_order(db, &mut tx, account_id).await?;
+    let Some(current_index) = order.iter().position(|id| id == stage_id) else {
+        return Err(stage_not_found(stage_id));
+    };
+    let now = now_micros();
+    if let Some(title) = title {
+        sqlx::query(
+            "UPDATE funnel_stages SET title = $1, title_key = $2, updated_at = $3 \
+             WHERE id = $4 AND account_id = $5",
+        )
+        .bind(title.as_str())
+        .bind(title.key())
+        .bind(now)
+        .bind(stage_id)
+        .bind(account_id)
+        .execute(&mut *tx)
+        .await
+        .map_err(|error| title_conflict(error, title))?;
+    }
+    if let Some(position) = position {
+        let last = order.len() as i64;
+        if !(1..=last).contains(&position) {
+            return Err(InvalidInput(format!("position must be between 1 and {last}")).into());
+        }
+        let moved = order.remove(current_index);
+        order.insert(position as usize - 1, moved);
+        write_order(&mut tx, account_id, &order, now).await?;
+    }
+    tx.commit().await?;
+    get(db, account_id, stage_id).await
+}
+
+/// Puts the stages in the given order. `stage_ids` must name every live
+/// stage exactly once.
+pub async fn reorder(
+    db: &Database,
+    account_id: &str,
+    stage_ids: &[String],
+) -> StoreResult<Vec<FunnelStage>> {
+    let mut tx = db.begin().await?;
+    let order = lock_funnel_order(db, &mut tx, account_id).await?;
+    let mut requested = stage_ids.to_vec();
+    requested.sort();
+    let mut existing = order.clone();
+    existing.sort();
+    if requested != existing {
+        let unknown: Vec<&str> = stage_ids
+            .iter()
+            .filter(|id| !order.contains(id))
+            .map(String::as_str)
+            .collect();
+        let missing: Vec<&str> = order
+            .iter()
+            .filter(|id| !stage_ids.contains(id))
+            .map(String::as_str)
+            .collect();
+        let mut problems = Vec::new();
+        if !unknown.is_empty() {
+            problems.push(format!("unknown ids: {}", unknown.join(", ")));
+        }
+        if !missing.is_empty() {
+            problems.push(format!("missing ids: {}", missing.join(", ")));
+        }
+        if problems.is_empty() {
+            problems.push("an id appears more than once".into());
+        }
+        return Err(InvalidInput(format!(
+            "stage_ids must list every funnel stage exactly once ({})",
+            problems.join("; ")
+        ))
+        .into());
+    }
+    write_order(&mut tx, account_id, stage_ids, now_micros()).await?;
+    tx.commit().await?;
+    list(db, account_id).await
+}
+
+/// Deletes a stage that no lead is currently at. Its history events are
+/// kept: the stage row stays, marked deleted, so the history still shows its
+/// title.
+pub async fn delete(db: &Database, account_id: &str, stage_id: &str) -> StoreResult<()> {
+    let mut tx = db.begin().await?;
+    let mut order = lock_funnel_order(db, &mut tx, account_id).await?;
+    let Some(index) = order.iter().position(|id| id == stage_id) else {
+        return Err(stage_not_found(stage_id));
+    };
+    let (leads_at_stage,): (i64,) =
+        sqlx::query_as("SELECT COUNT(*) FROM leads WHERE account_id = $1 AND funnel_stage_id = $2")
+            .bind(account_id)
+            .bind(stage_id)
+            .fetch_one(&mut *tx)
+            .await?;
+    if leads_at_stage > 0 {
+        let plural = if leads_at_stage == 1 { "lead is" } else { "leads are" };
+        return Err(StoreError::Conflict(format!(
+            "Funnel stage {stage_id} cannot be deleted: {leads_at_stage} {plural} at this stage. \
+             Move them to another stage first."
+        )));
+    }
+    let now = now_micros();
+    sqlx::query(
+        "UPDATE funnel_stages SET deleted_at = $1, position = NULL, updated_at = $1 \
+         WHERE id = $2 AND account_id = $3",
+    )
+    .bind(now)
+    .bind(stage_id)
+    .bind(account_id)
+    .execute(&mut *tx)
+    .await?;
+    order.remove(index);
+    write_order(&mut tx, account_id, &order, now).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// The live stages with their positions, read inside a transaction (for the
+/// funnel rules).
+pub async fn positions(
+    tx: &mut Transaction<'static, Any>,
+    account_id: &str,
+) -> StoreResult<Vec<StagePosition>> {
+    let rows: Vec<(String, i64)> = sqlx::query_as(
+        "SELECT id, position FROM funnel_stages WHERE account_id = $1 AND deleted_at IS NULL",
+    )
+    .bind(account_id)
+    .fetch_all(&mut **tx)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|(id, position)| StagePosition { id, position })
+        .collect())
+}
+
+/// Locks the account's funnel against concurrent edits and returns the live
+/// stage ids in order.
+async fn lock_funnel_order(
+    db: &Database,
+    tx: &mut Transaction<'static, Any>,
+    account_id: &str,
+) -> StoreResult<Vec<String>> {
+    sqlx::query(&format!("SELECT id FROM accounts WHERE id = $1{}", db.for_update()))
+        .bind(account_id)
+        .execute(&mut **tx)
+        .await?;
+    let ids: Vec<(String,)> = sqlx::query_as(
+        "SELECT id FROM funnel_stages WHERE account_id = $1 AND deleted_at IS NULL ORDER BY position",
+    )
+    .bind(account_id)
+    .fetch_all(&mut **tx)
+    .await?;
+    Ok(ids.into_iter().map(|(id,)| id).collect())
+}
+
+/// Gives each stage in `order` its 1-based index as position, touching only
+/// the rows whose position changes.
+async fn write_order(
+    tx: &mut Transaction<'static, Any>,
+    account_id: &str,
+    order: &[String],
+    now: i64,
+) -> StoreResult<()> {
+    for (index, stage_id) in order.iter().enumerate() {
+        sqlx::query(
+            "UPDATE funnel_stages SET position = $1, updated_at = $2 \
+             WHERE id = $3 AND account_id = $4 AND (position IS NULL OR position <> $1)",
+        )
+        .bind(index as i64 + 1)
+        .bind(now)
+        .bind(stage_id)
+        .bind(account_id)
+        .execute(&mut **tx)
+        .await?;
+    }
+    Ok(())
+}
+
+fn stage_not_found(stage_id: &str) -> StoreError {
+    StoreError::NotFound(format!("Funnel stage {stage_id} not found"))
+}
+
+fn title_conflict(error: sqlx::Error, title: &StageTitle) -> StoreError {
+    if is_unique_violation(&error) {
+        StoreError::Conflict(format!(
+            "A funnel stage titled \"{}\" (or a name that matches it ignoring case, spaces, `_` and `-`) already exists",
+            title.as_str()
+        ))
+    } else {
+        error.into()
+    }
+}

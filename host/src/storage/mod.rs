@@ -1,0 +1,198 @@
+//! The database: SQLite (the embedded default) or PostgreSQL, chosen by the
+//! URL, behind sqlx's `Any` driver so that one set of SQL and one set of
+//! migrations serve both.
+//!
+//! The few places where the two engines must differ live in this file:
+//! connection set-up (SQLite gets write-ahead logging, one writer connection
+//! and a pool of readers, so writers queue in the pool instead of failing
+//! with `SQLITE_BUSY`) and row locking ([`Database::for_update`]). The SQL
+//! for each resource lives beside it in the submodules.
+
+pub mod accounts;
+pub mod funnel_history;
+pub mod funnel_stages;
+pub mod leads;
+
+use std::time::Duration;
+
+use sqlx::any::{AnyPoolOptions, install_default_drivers};
+use sqlx::{Any, AnyPool, Executor, Transaction};
+
+use crate::config::{DatabaseConfig, SqliteSynchronous};
+use crate::domain::InvalidInput;
+
+/// Every migration, embedded in the binary. Written in the SQL both engines
+/// share: `TEXT` ids, `BIGINT` numbers, times and flags.
+static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
+
+/// Which engine a [`Database`] talks to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// Errors of the storage layer. `NotFound`, `Conflict` and `Invalid` carry a
+/// message meant for the user; `Database` is an internal failure.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("{0}")]
+    NotFound(String),
+    #[error("{0}")]
+    Conflict(String),
+    #[error(transparent)]
+    Invalid(#[from] InvalidInput),
+    #[error("database error: {0}")]
+    Database(#[from] sqlx::Error),
+}
+
+pub type StoreResult<T> = Result<T, StoreError>;
+
+/// True when `error` is a unique-constraint violation, on either engine.
+pub fn is_unique_violation(error: &sqlx::Error) -> bool {
+    matches!(error, sqlx::Error::Database(db) if db.is_unique_violation())
+}
+
+/// A handle to the database, cheap to clone.
+#[derive(Clone, Debug)]
+pub struct Database {
+    reader: AnyPool,
+    writer: AnyPool,
+    backend: Backend,
+}
+
+impl Database {
+    /// Opens the database named by `config.database_url`, creating an SQLite
+    /// file if it does not exist yet. Does not run migrations.
+    pub async fn connect(config: &DatabaseConfig) -> Result<Self, sqlx::Error> {
+        install_default_drivers();
+        let url = config.database_url.as_str();
+        if url.starts_with("postgres:") || url.starts_with("postgresql:") {
+            let pool = AnyPoolOptions::new()
+                .max_connections(config.db_max_connections)
+                .acquire_timeout(Duration::from_secs(10))
+                .connect(url)
+                .await?;
+            return Ok(Self {
+                reader: pool.clone(),
+                writer: pool,
+                backend: Backend::Postgres,
+            });
+        }
+        if !url.starts_with("sqlite:") {
+            return Err(sqlx::Error::Configuration(
+                format!(
+                    "unsupported database URL `{url}`: use sqlite://PATH or postgres://USER@HOST/DB"
+                )
+                .into(),
+            ));
+        }
+        let url = sqlite_url_creating_file(url);
+        let synchronous = match config.sqlite_synchronous {
+            SqliteSynchronous::Full => "FULL",
+            SqliteSynchronous::Normal => "NORMAL",
+        };
+        let pragmas = format!(
+            "PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000; PRAGMA synchronous = {synchronous};"
+        );
+        let writer_pragmas = format!("PRAGMA journal_mode = WAL; {pragmas}");
+        // One writer: SQLite allows a single writer at a time, and a queue in
+        // the pool is fairer and cheaper than retrying on SQLITE_BUSY.
+        let writer = sqlite_pool(&url, 1, writer_pragmas).await?;
+        // Make sure WAL mode is on before readers open the file.
+        drop(writer.acquire().await?);
+        let reader = sqlite_pool(&url, config.db_max_connections.max(1), pragmas).await?;
+        Ok(Self {
+            reader,
+            writer,
+            backend: Backend::Sqlite,
+        })
+    }
+
+    /// Brings the schema up to date; running it again is a no-op. On
+    /// PostgreSQL concurrent callers wait for each other (advisory lock).
+    pub async fn migrate(&self) -> Result<(), sqlx::migrate::MigrateError> {
+        MIGRATOR.run(&self.writer).await
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// The pool for reads that need no transaction.
+    pub fn reader(&self) -> &AnyPool {
+        &self.reader
+    }
+
+    /// Starts a transaction that may write.
+    pub async fn begin(&self) -> Result<Transaction<'static, Any>, sqlx::Error> {
+        self.writer.begin().await
+    }
+
+    /// The clause that locks the rows a `SELECT` reads until the transaction
+    /// ends. SQLite has no row locks and needs none: its single writer
+    /// connection already serialises every write transaction.
+    pub fn for_update(&self) -> &'static str {
+        match self.backend {
+            Backend::Postgres => " FOR UPDATE",
+            Backend::Sqlite => "",
+        }
+    }
+
+    /// Whether the database answers a trivial query.
+    pub async fn ping(&self) -> Result<(), sqlx::Error> {
+        self.reader.execute("SELECT 1").await.map(|_| ())
+    }
+
+    /// Closes every connection, waiting for those in use to be returned.
+    pub async fn close(&self) {
+        self.reader.close().await;
+        self.writer.close().await;
+    }
+}
+
+async fn sqlite_pool(
+    url: &str,
+    max_connections: u32,
+    pragmas: String,
+) -> Result<AnyPool, sqlx::Error> {
+    AnyPoolOptions::new()
+        .max_connections(max_connections)
+        .acquire_timeout(Duration::from_secs(30))
+        .after_connect(move |connection, _| {
+            let pragmas = pragmas.clone();
+            Box::pin(async move {
+                connection.execute(pragmas.as_str()).await?;
+                Ok(())
+            })
+        })
+        .connect(url)
+        .await
+}
+
+/// Adds `mode=rwc` (read, write, create) unless the URL picks a mode itself,
+/// so the first start creates the database file.
+fn sqlite_url_creating_file(url: &str) -> String {
+    if url.contains("mode=") {
+        url.to_owned()
+    } else if url.contains('?') {
+        format!("{url}&mode=rwc")
+    } else {
+        format!("{url}?mode=rwc")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sqlite_urls_get_create_mode_unless_they_choose_one() {
+        assert_eq!(sqlite_url_creating_file("sqlite://a.db"), "sqlite://a.db?mode=rwc");
+        assert_eq!(
+            sqlite_url_creating_file("sqlite://a.db?cache=shared"),
+            "sqlite://a.db?cache=shared&mode=rwc"
+        );
+        assert_eq!(sqlite_url_creating_file("sqlite://a.db?mode=ro"), "sqlite://a.db?mode=ro");
+    }
+}
