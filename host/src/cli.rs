@@ -12,7 +12,13 @@ use crate::telemetry;
 #[command(name = "switchyard", version, about = "Webhook gateway for CRMs")]
 pub struct Cli {
     /// Log format on standard error. `RUST_LOG` sets the level (default `info`).
-    #[arg(long, env = "SWITCHYARD_LOG_FORMAT", value_enum, default_value_t, global = true)]
+    #[arg(
+        long,
+        env = "SWITCHYARD_LOG_FORMAT",
+        value_enum,
+        default_value_t,
+        global = true
+    )]
     pub log_format: LogFormat,
 
     #[command(subcommand)]
@@ -60,7 +66,10 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             let created = accounts::create_account(&db, name.trim())
                 .await
                 .context("could not create the account")?;
-            println!("Created account \"{}\" ({}).", created.name, created.account_id);
+            println!(
+                "Created account \"{}\" ({}).",
+                created.name, created.account_id
+            );
             print_key_once(&created.api_key);
             Ok(())
         }
@@ -86,10 +95,15 @@ async fn serve(config: ServeConfig) -> anyhow::Result<()> {
 }
 
 async fn open_migrated(config: &DatabaseConfig) -> anyhow::Result<Database> {
-    let db = Database::connect(config)
+    let db = Database::connect(config).await.with_context(|| {
+        format!(
+            "could not open the database {}",
+            redact(&config.database_url)
+        )
+    })?;
+    db.migrate()
         .await
-        .with_context(|| format!("could not open the database {}", redact(&config.database_url)))?;
-    db.migrate().await.context("could not migrate the database")?;
+        .context("could not migrate the database")?;
     Ok(db)
 }
 

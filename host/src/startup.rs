@@ -25,10 +25,15 @@ pub struct Application {
 impl Application {
     /// Connects to (and migrates) the configured database, then binds.
     pub async fn build(config: &ServeConfig) -> anyhow::Result<Self> {
-        let db = Database::connect(&config.database)
+        let db = Database::connect(&config.database).await.with_context(|| {
+            format!(
+                "could not open the database {}",
+                redact(&config.database.database_url)
+            )
+        })?;
+        db.migrate()
             .await
-            .with_context(|| format!("could not open the database {}", redact(&config.database.database_url)))?;
-        db.migrate().await.context("could not migrate the database")?;
+            .context("could not migrate the database")?;
         Self::build_with_database(config, db).await
     }
 
@@ -59,7 +64,10 @@ impl Application {
 
     /// Serves until `shutdown` completes, then stops accepting connections
     /// and waits for in-flight requests, at most the configured grace period.
-    pub async fn run_until(self, shutdown: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
+    pub async fn run_until(
+        self,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> anyhow::Result<()> {
         let (stopping_tx, mut stopping_rx) = tokio::sync::watch::channel(false);
         let server = axum::serve(self.listener, self.router).with_graceful_shutdown(async move {
             shutdown.await;
@@ -115,7 +123,9 @@ pub fn redact(url: &str) -> String {
         (Some(scheme_end), Some(at)) if at > scheme_end => {
             let credentials = &url[scheme_end + 3..at];
             match credentials.split_once(':') {
-                Some((user, _password)) => format!("{}{user}:***{}", &url[..scheme_end + 3], &url[at..]),
+                Some((user, _password)) => {
+                    format!("{}{user}:***{}", &url[..scheme_end + 3], &url[at..])
+                }
                 None => url.to_owned(),
             }
         }

@@ -1,1 +1,11 @@
-fn main(){}
+//! End-to-end tests: the real server on a free loopback port, over HTTP,
+//! against SQLite and PostgreSQL (see `helpers` for the harness).
+
+mod helpers;
+
+mod auth;
+mod cli;
+mod funnel_history;
+mod funnel_stages;
+mod leads;
+mod migrations;

@@ -32,7 +32,9 @@ impl EmailAddress {
         }
         let labels: Vec<&str> = domain.split('.').collect();
         if labels.len() < 2 || labels.iter().any(|label| label.is_empty()) {
-            return Err(invalid("the part after `@` must be a domain such as example.com"));
+            return Err(invalid(
+                "the part after `@` must be a domain such as example.com",
+            ));
         }
         Ok(Self(email.to_owned()))
     }
@@ -54,7 +56,11 @@ mod tests {
 
     #[test]
     fn accepts_ordinary_and_unusual_valid_addresses() {
-        for ok in ["ada@example.com", " Ada.Lovelace+crm@mail.example.co.uk ", "x@a.io"] {
+        for ok in [
+            "ada@example.com",
+            " Ada.Lovelace+crm@mail.example.co.uk ",
+            "x@a.io",
+        ] {
             assert!(EmailAddress::parse(ok).is_ok(), "{ok} should be accepted");
         }
         assert_eq!(EmailAddress::parse(" a@b.co ").unwrap().as_str(), "a@b.co");

@@ -88,19 +88,28 @@ mod tests {
 
     #[test]
     fn first_stage_backfills_from_the_start_of_the_funnel() {
-        assert_eq!(plan_move(&funnel(), None, "s3"), forward(&["s1", "s2"], "s3"));
+        assert_eq!(
+            plan_move(&funnel(), None, "s3"),
+            forward(&["s1", "s2"], "s3")
+        );
         assert_eq!(plan_move(&funnel(), None, "s1"), forward(&[], "s1"));
     }
 
     #[test]
     fn forward_backfills_only_the_stages_in_between() {
-        assert_eq!(plan_move(&funnel(), Some("s1"), "s4"), forward(&["s2", "s3"], "s4"));
+        assert_eq!(
+            plan_move(&funnel(), Some("s1"), "s4"),
+            forward(&["s2", "s3"], "s4")
+        );
         assert_eq!(plan_move(&funnel(), Some("s2"), "s3"), forward(&[], "s3"));
     }
 
     #[test]
     fn same_stage_is_unchanged() {
-        assert_eq!(plan_move(&funnel(), Some("s2"), "s2"), Some(FunnelMove::Unchanged));
+        assert_eq!(
+            plan_move(&funnel(), Some("s2"), "s2"),
+            Some(FunnelMove::Unchanged)
+        );
     }
 
     #[test]
@@ -116,7 +125,10 @@ mod tests {
 
     #[test]
     fn a_deleted_current_stage_counts_as_none() {
-        assert_eq!(plan_move(&funnel(), Some("gone"), "s2"), forward(&["s1"], "s2"));
+        assert_eq!(
+            plan_move(&funnel(), Some("gone"), "s2"),
+            forward(&["s1"], "s2")
+        );
     }
 
     #[test]

@@ -3,9 +3,8 @@
 //! bits of entropy, so a fast digest is enough; a slow password hash would
 //! only slow every request down.
 
-use base64::Engine;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use rand::RngCore;
+use rand::Rng;
+use rand::distr::Alphanumeric;
 use sha2::{Digest, Sha256};
 
 /// A freshly generated secret: the plain text is shown to the user once, the
@@ -15,11 +14,18 @@ pub struct NewSecret {
     pub digest: String,
 }
 
-/// Generates `<prefix>_<43 url-safe characters>`.
+/// Characters of randomness in a secret: 43 alphanumerics carry 256 bits.
+const SECRET_LENGTH: usize = 43;
+
+/// Generates `<prefix>_<43 letters and digits>`; letters and digits only, so
+/// a double-click selects the whole secret.
 pub fn generate(prefix: &str) -> NewSecret {
-    let mut bytes = [0u8; 32];
-    rand::rng().fill_bytes(&mut bytes);
-    let plain = format!("{prefix}_{}", URL_SAFE_NO_PAD.encode(bytes));
+    let random: String = rand::rng()
+        .sample_iter(Alphanumeric)
+        .take(SECRET_LENGTH)
+        .map(char::from)
+        .collect();
+    let plain = format!("{prefix}_{random}");
     let digest = digest(&plain);
     NewSecret { plain, digest }
 }
@@ -39,7 +45,12 @@ mod tests {
         let a = generate("sk");
         let b = generate("sk");
         assert!(a.plain.starts_with("sk_"));
-        assert_eq!(a.plain.len(), "sk_".len() + 43);
+        assert_eq!(a.plain.len(), "sk_".len() + SECRET_LENGTH);
+        assert!(
+            a.plain["sk_".len()..]
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric())
+        );
         assert_ne!(a.plain, b.plain);
         assert_eq!(a.digest, digest(&a.plain));
         assert_ne!(a.digest, b.digest);

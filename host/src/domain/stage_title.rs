@@ -86,7 +86,10 @@ mod tests {
 
     #[test]
     fn different_words_do_not_match() {
-        assert_ne!(matching_key("Application Started"), matching_key("ApplicationStarted"));
+        assert_ne!(
+            matching_key("Application Started"),
+            matching_key("ApplicationStarted")
+        );
         assert_ne!(matching_key("Enrolled"), matching_key("Enrolled 2"));
     }
 

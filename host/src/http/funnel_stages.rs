@@ -139,7 +139,11 @@ async fn update_stage(
     Path(stage_id): Path<String>,
     JsonBody(request): JsonBody<UpdateFunnelStage>,
 ) -> ApiResult<Json<FunnelStageView>> {
-    let title = request.title.as_deref().map(StageTitle::parse).transpose()?;
+    let title = request
+        .title
+        .as_deref()
+        .map(StageTitle::parse)
+        .transpose()?;
     let stage = funnel_stages::update(
         &state.db,
         &auth.account_id,

@@ -17,7 +17,9 @@ pub struct Health {
 }
 
 pub fn router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().routes(routes!(healthz)).routes(routes!(readyz))
+    OpenApiRouter::new()
+        .routes(routes!(healthz))
+        .routes(routes!(readyz))
 }
 
 /// Liveness: the process is up and serving HTTP.
@@ -31,13 +33,9 @@ async fn healthz() -> Json<Health> {
 #[utoipa::path(get, path = "/readyz", tag = "health", security(),
     responses((status = 200, body = Health), (status = 503, body = super::error::ErrorBody)))]
 async fn readyz(State(state): State<AppState>) -> ApiResult<Json<Health>> {
-    state
-        .db
-        .ping()
-        .await
-        .map_err(|error| {
-            tracing::warn!(%error, "readiness check failed");
-            ApiError::Unavailable("Database unreachable".into())
-        })?;
+    state.db.ping().await.map_err(|error| {
+        tracing::warn!(%error, "readiness check failed");
+        ApiError::Unavailable("Database unreachable".into())
+    })?;
     Ok(Json(Health { status: "ok" }))
 }

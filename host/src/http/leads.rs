@@ -289,8 +289,13 @@ async fn list_leads(
         )));
     }
     // One extra row tells whether another page follows.
-    let mut leads =
-        leads::list(&state.db, &auth.account_id, query.cursor.as_deref(), limit + 1).await?;
+    let mut leads = leads::list(
+        &state.db,
+        &auth.account_id,
+        query.cursor.as_deref(),
+        limit + 1,
+    )
+    .await?;
     let next_cursor = if leads.len() as i64 > limit {
         leads.truncate(limit as usize);
         leads.last().map(|lead| lead.id.clone())

@@ -98,7 +98,10 @@ async fn no_such_route(method: Method, uri: Uri) -> ApiError {
     ))
 }
 
-async fn method_not_allowed(method: Method, uri: Uri) -> (axum::http::StatusCode, axum::Json<error::ErrorBody>) {
+async fn method_not_allowed(
+    method: Method,
+    uri: Uri,
+) -> (axum::http::StatusCode, axum::Json<error::ErrorBody>) {
     (
         axum::http::StatusCode::METHOD_NOT_ALLOWED,
         axum::Json(error::ErrorBody {

@@ -51,11 +51,12 @@ pub async fn create_default_account_on_first_start(
         return Ok(None);
     }
     let created = insert_account(&mut tx, "default").await?;
-    let claimed = sqlx::query("INSERT INTO first_start (id, account_id, created_at) VALUES (1, $1, $2)")
-        .bind(&created.account_id)
-        .bind(now_micros())
-        .execute(&mut *tx)
-        .await;
+    let claimed =
+        sqlx::query("INSERT INTO first_start (id, account_id, created_at) VALUES (1, $1, $2)")
+            .bind(&created.account_id)
+            .bind(now_micros())
+            .execute(&mut *tx)
+            .await;
     match claimed {
         Ok(_) => {
             tx.commit().await?;

@@ -28,10 +28,7 @@ pub struct FunnelEvent {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum MoveOutcome {
     Unchanged,
-    Moved {
-        from: Option<String>,
-        to: String,
-    },
+    Moved { from: Option<String>, to: String },
 }
 
 /// A lead's history in the order it happened; archived events only when
@@ -97,7 +94,10 @@ pub async fn move_lead(
             let reached = backfill.iter().map(|stage| (stage, true));
             let reached = reached.chain(std::iter::once((&target, false)));
             for (id, (stage_id, backfilled)) in ids.iter().zip(reached) {
-                insert_event(tx, account_id, lead_id, id, stage_id, backfilled, actor, now).await?;
+                insert_event(
+                    tx, account_id, lead_id, id, stage_id, backfilled, actor, now,
+                )
+                .await?;
             }
         }
         FunnelMove::Backward {
@@ -166,13 +166,15 @@ async fn set_current_stage(
     stage_id: Option<&str>,
     now: i64,
 ) -> StoreResult<()> {
-    sqlx::query("UPDATE leads SET funnel_stage_id = $1, updated_at = $2 WHERE id = $3 AND account_id = $4")
-        .bind(stage_id)
-        .bind(now)
-        .bind(lead_id)
-        .bind(account_id)
-        .execute(&mut **tx)
-        .await?;
+    sqlx::query(
+        "UPDATE leads SET funnel_stage_id = $1, updated_at = $2 WHERE id = $3 AND account_id = $4",
+    )
+    .bind(stage_id)
+    .bind(now)
+    .bind(lead_id)
+    .bind(account_id)
+    .execute(&mut **tx)
+    .await?;
     Ok(())
 }
 

@@ -187,7 +187,11 @@ pub async fn delete(db: &Database, account_id: &str, stage_id: &str) -> StoreRes
             .fetch_one(&mut *tx)
             .await?;
     if leads_at_stage > 0 {
-        let plural = if leads_at_stage == 1 { "lead is" } else { "leads are" };
+        let plural = if leads_at_stage == 1 {
+            "lead is"
+        } else {
+            "leads are"
+        };
         return Err(StoreError::Conflict(format!(
             "Funnel stage {stage_id} cannot be deleted: {leads_at_stage} {plural} at this stage. \
              Move them to another stage first."
@@ -234,10 +238,13 @@ async fn lock_funnel_order(
     tx: &mut Transaction<'static, Any>,
     account_id: &str,
 ) -> StoreResult<Vec<String>> {
-    sqlx::query(&format!("SELECT id FROM accounts WHERE id = $1{}", db.for_update()))
-        .bind(account_id)
-        .execute(&mut **tx)
-        .await?;
+    sqlx::query(&format!(
+        "SELECT id FROM accounts WHERE id = $1{}",
+        db.for_update()
+    ))
+    .bind(account_id)
+    .execute(&mut **tx)
+    .await?;
     let ids: Vec<(String,)> = sqlx::query_as(
         "SELECT id FROM funnel_stages WHERE account_id = $1 AND deleted_at IS NULL ORDER BY position",
     )

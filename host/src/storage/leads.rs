@@ -113,12 +113,14 @@ pub async fn create(
 
 /// One lead by its `lead_profile_uid`.
 pub async fn get(db: &Database, account_id: &str, lead_id: &str) -> StoreResult<Lead> {
-    sqlx::query_as::<_, Lead>(&format!("{LEAD_SELECT} WHERE l.account_id = $1 AND l.id = $2"))
-        .bind(account_id)
-        .bind(lead_id)
-        .fetch_optional(db.reader())
-        .await?
-        .ok_or_else(|| lead_not_found(lead_id))
+    sqlx::query_as::<_, Lead>(&format!(
+        "{LEAD_SELECT} WHERE l.account_id = $1 AND l.id = $2"
+    ))
+    .bind(account_id)
+    .bind(lead_id)
+    .fetch_optional(db.reader())
+    .await?
+    .ok_or_else(|| lead_not_found(lead_id))
 }
 
 /// Up to `limit` leads after the `after` id, oldest first.
@@ -243,12 +245,14 @@ async fn fetch(
     account_id: &str,
     lead_id: &str,
 ) -> StoreResult<Lead> {
-    sqlx::query_as::<_, Lead>(&format!("{LEAD_SELECT} WHERE l.account_id = $1 AND l.id = $2"))
-        .bind(account_id)
-        .bind(lead_id)
-        .fetch_optional(&mut **tx)
-        .await?
-        .ok_or_else(|| lead_not_found(lead_id))
+    sqlx::query_as::<_, Lead>(&format!(
+        "{LEAD_SELECT} WHERE l.account_id = $1 AND l.id = $2"
+    ))
+    .bind(account_id)
+    .bind(lead_id)
+    .fetch_optional(&mut **tx)
+    .await?
+    .ok_or_else(|| lead_not_found(lead_id))
 }
 
 fn lead_not_found(lead_id: &str) -> StoreError {

@@ -1,0 +1,221 @@
+//! The `switchyard` binary as a person runs it: first start prints an admin
+//! key once, `migrate` is repeatable, `account create` prints a working key,
+//! SIGTERM stops the server cleanly, `--log-format json` logs JSON.
+
+use std::process::Stdio;
+use std::time::Duration;
+
+use tokio::io::{AsyncBufReadExt, BufReader};
+use tokio::process::{Child, Command};
+
+use crate::helpers::{Backend, TestDatabase};
+
+fn switchyard(database_url: &str) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_switchyard"));
+    command
+        .env("DATABASE_URL", database_url)
+        .env_remove("RUST_LOG")
+        .env_remove("SWITCHYARD_LISTEN")
+        .stdin(Stdio::null())
+        .kill_on_drop(true);
+    command
+}
+
+/// A running `switchyard serve`, with what it printed before listening.
+struct ServeProcess {
+    child: Child,
+    address: String,
+    printed: Vec<String>,
+}
+
+async fn start_serve(database_url: &str, extra_args: &[&str]) -> ServeProcess {
+    let mut child = switchyard(database_url)
+        .args(["serve", "--listen", "127.0.0.1:0"])
+        .args(extra_args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start switchyard serve");
+    let stdout = child.stdout.take().expect("stdout");
+    let mut lines = BufReader::new(stdout).lines();
+    let mut printed = Vec::new();
+    let address = tokio::time::timeout(Duration::from_secs(60), async {
+        while let Some(line) = lines.next_line().await.expect("read stdout") {
+            if let Some(address) = line.strip_prefix("Switchyard listening on ") {
+                return address.to_owned();
+            }
+            printed.push(line);
+        }
+        panic!("switchyard exited before listening; it printed {printed:?}");
+    })
+    .await
+    .expect("switchyard did not start listening within 60 s");
+    ServeProcess {
+        child,
+        address,
+        printed,
+    }
+}
+
+fn printed_key(printed: &[String]) -> Option<String> {
+    printed
+        .iter()
+        .map(|line| line.trim())
+        .find(|line| line.starts_with("sy_admin_"))
+        .map(str::to_owned)
+}
+
+async fn stage_list_status(address: &str, key: &str) -> u16 {
+    reqwest::Client::new()
+        .get(format!("{address}/api/v1/funnel-stages"))
+        .bearer_auth(key)
+        .send()
+        .await
+        .expect("request")
+        .status()
+        .as_u16()
+}
+
+/// Sends SIGTERM and returns whether the process exited successfully in time.
+async fn terminate(mut process: ServeProcess) -> bool {
+    let pid = process.child.id().expect("pid").to_string();
+    let sent = std::process::Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .expect("run kill");
+    assert!(sent.success());
+    let status = tokio::time::timeout(Duration::from_secs(15), process.child.wait())
+        .await
+        .expect("switchyard did not exit within 15 s of SIGTERM")
+        .expect("wait");
+    status.success()
+}
+
+async fn first_start_prints_a_working_key_and_later_starts_do_not(backend: Backend) {
+    let database = TestDatabase::create(backend).await;
+
+    let first = start_serve(&database.url, &[]).await;
+    let key =
+        printed_key(&first.printed).unwrap_or_else(|| panic!("no key in {:?}", first.printed));
+    assert_eq!(stage_list_status(&first.address, &key).await, 200);
+    assert_eq!(
+        stage_list_status(&first.address, "sy_admin_wrong").await,
+        401
+    );
+    assert!(terminate(first).await, "SIGTERM exit was not clean");
+
+    let second = start_serve(&database.url, &[]).await;
+    assert_eq!(
+        printed_key(&second.printed),
+        None,
+        "second start printed {:?}",
+        second.printed
+    );
+    assert_eq!(
+        stage_list_status(&second.address, &key).await,
+        200,
+        "the first key still works"
+    );
+    assert!(terminate(second).await);
+}
+
+async fn migrate_is_repeatable_and_account_create_prints_a_key(backend: Backend) {
+    let database = TestDatabase::create(backend).await;
+    for _ in 0..2 {
+        let migrated = switchyard(&database.url)
+            .arg("migrate")
+            .output()
+            .await
+            .expect("run migrate");
+        assert!(
+            migrated.status.success(),
+            "{}",
+            String::from_utf8_lossy(&migrated.stderr)
+        );
+        assert!(String::from_utf8_lossy(&migrated.stdout).contains("is up to date"));
+    }
+
+    let created = switchyard(&database.url)
+        .args(["account", "create", "Acme Admissions"])
+        .output()
+        .await
+        .expect("run account create");
+    assert!(
+        created.status.success(),
+        "{}",
+        String::from_utf8_lossy(&created.stderr)
+    );
+    let stdout = String::from_utf8_lossy(&created.stdout);
+    assert!(
+        stdout.contains("Created account \"Acme Admissions\""),
+        "{stdout}"
+    );
+    let lines: Vec<String> = stdout.lines().map(str::to_owned).collect();
+    let key = printed_key(&lines).expect("account create prints a key");
+
+    // The database already has an account, so serve creates no default one.
+    let server = start_serve(&database.url, &["--log-format", "json"]).await;
+    assert_eq!(printed_key(&server.printed), None);
+    assert_eq!(stage_list_status(&server.address, &key).await, 200);
+    let mut server = server;
+    let stderr = server.child.stderr.take().expect("stderr");
+    let pid = server.child.id().expect("pid").to_string();
+    std::process::Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .expect("kill");
+    let mut log_lines = BufReader::new(stderr).lines();
+    let mut json_lines = 0;
+    while let Some(line) = log_lines.next_line().await.expect("read stderr") {
+        let parsed: serde_json::Value =
+            serde_json::from_str(&line).unwrap_or_else(|_| panic!("log line is not JSON: {line}"));
+        assert!(parsed["level"].is_string(), "{line}");
+        json_lines += 1;
+    }
+    assert!(json_lines > 0, "no log lines");
+    assert!(server.child.wait().await.expect("wait").success());
+}
+
+async fn an_unusable_database_url_fails_with_a_clear_message() {
+    let output = switchyard("mysql://localhost/x")
+        .arg("migrate")
+        .output()
+        .await
+        .expect("run");
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("unsupported database URL"), "{stderr}");
+}
+
+#[tokio::test]
+async fn unsupported_database_url_is_explained() {
+    an_unusable_database_url_fails_with_a_clear_message().await;
+}
+
+mod sqlite {
+    use super::*;
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn first_start_prints_a_working_key_and_later_starts_do_not() {
+        super::first_start_prints_a_working_key_and_later_starts_do_not(Backend::Sqlite).await;
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn migrate_is_repeatable_and_account_create_prints_a_key() {
+        super::migrate_is_repeatable_and_account_create_prints_a_key(Backend::Sqlite).await;
+    }
+}
+
+mod postgres {
+    use super::*;
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn first_start_prints_a_working_key_and_later_starts_do_not() {
+        super::first_start_prints_a_working_key_and_later_starts_do_not(Backend::Postgres).await;
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn migrate_is_repeatable_and_account_create_prints_a_key() {
+        super::migrate_is_repeatable_and_account_create_prints_a_key(Backend::Postgres).await;
+    }
+}
