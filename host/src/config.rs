@@ -51,6 +51,12 @@ pub struct ServeConfig {
     #[arg(long, env = "SWITCHYARD_LISTEN", default_value = "127.0.0.1:8080")]
     pub listen: SocketAddr,
 
+    /// Base URL clients reach this server at (scheme, host, port, no
+    /// trailing slash), used in the endpoint URLs shown to admins. Defaults
+    /// to `http://<listen address>`.
+    #[arg(long, env = "SWITCHYARD_PUBLIC_URL")]
+    pub public_url: Option<String>,
+
     /// Largest request body accepted, in bytes; larger bodies get 413.
     #[arg(long, env = "SWITCHYARD_MAX_BODY_BYTES", default_value_t = 1024 * 1024)]
     pub max_body_bytes: usize,
@@ -70,6 +76,7 @@ impl ServeConfig {
     pub fn for_database(database_url: impl Into<String>) -> Self {
         Self {
             listen: SocketAddr::from(([127, 0, 0, 1], 0)),
+            public_url: None,
             max_body_bytes: 1024 * 1024,
             shutdown_grace_seconds: 5,
             database: DatabaseConfig {

@@ -42,7 +42,19 @@ impl Application {
         let listener = TcpListener::bind(config.listen)
             .await
             .with_context(|| format!("could not listen on {}", config.listen))?;
-        let router = http::router(AppState { db: db.clone() }, config.max_body_bytes);
+        let bound = listener
+            .local_addr()
+            .context("the listener has no address")?;
+        let public_url = config
+            .public_url
+            .as_deref()
+            .map(|url| url.trim_end_matches('/').to_owned())
+            .unwrap_or_else(|| format!("http://{bound}"));
+        let state = AppState {
+            db: db.clone(),
+            public_url,
+        };
+        let router = http::router(state, config.max_body_bytes);
         Ok(Self {
             listener,
             router,

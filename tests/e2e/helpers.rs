@@ -119,6 +119,13 @@ impl TestResponse {
     }
 }
 
+/// The body limit test servers run with. Smaller than the default so that
+/// an oversized body fits in the loopback socket buffers: a server answers
+/// 413 before reading the whole body and closes the connection, and a client
+/// still writing a body larger than the buffers would see a reset instead of
+/// the answer.
+pub const TEST_MAX_BODY_BYTES: usize = 128 * 1024;
+
 /// The real server, on a fresh database, with one account.
 pub struct TestApp {
     pub address: String,
@@ -132,6 +139,7 @@ pub struct TestApp {
 }
 
 impl TestApp {
+    /// Starts the server with the test body limit ([`TEST_MAX_BODY_BYTES`]).
     pub async fn spawn(backend: Backend) -> Self {
         Self::spawn_with(backend, |_| {}).await
     }
@@ -140,6 +148,7 @@ impl TestApp {
     pub async fn spawn_with(backend: Backend, configure: impl FnOnce(&mut ServeConfig)) -> Self {
         let database = TestDatabase::create(backend).await;
         let mut config = ServeConfig::for_database(database.url.clone());
+        config.max_body_bytes = TEST_MAX_BODY_BYTES;
         configure(&mut config);
         let app = Application::build(&config)
             .await
@@ -260,6 +269,36 @@ impl TestApp {
             ids.push(created.body["id"].as_str().expect("stage id").to_owned());
         }
         ids
+    }
+
+    /// Creates a webhook import, activates it, and returns (id, token).
+    pub async fn create_active_import(&self, name: &str) -> (String, String) {
+        let created = self
+            .post(
+                "/api/v1/webhook-imports",
+                serde_json::json!({ "name": name }),
+            )
+            .await;
+        assert_eq!(created.status, 201, "create import: {}", created.text);
+        let id = created.body["id"].as_str().expect("import id").to_owned();
+        let token = created.body["token"]
+            .as_str()
+            .expect("import token")
+            .to_owned();
+        let activated = self
+            .post(
+                &format!("/api/v1/webhook-imports/{id}/activate"),
+                serde_json::json!({}),
+            )
+            .await;
+        assert_eq!(activated.status, 200, "activate import: {}", activated.text);
+        (id, token)
+    }
+
+    /// Sends an inbound funnel update with an import token.
+    pub async fn inbound(&self, token: &str, path: &str, body: Value) -> TestResponse {
+        self.send_as(Some(token), Method::POST, path, Some(body))
+            .await
     }
 
     /// Creates a lead and returns its `lead_profile_uid`.

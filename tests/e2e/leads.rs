@@ -276,7 +276,7 @@ async fn deleted_leads_are_gone(app: TestApp) {
 }
 
 async fn oversized_bodies_are_refused_with_413(app: TestApp) {
-    let huge_notes = "x".repeat(2 * 1024 * 1024);
+    let huge_notes = "x".repeat(crate::helpers::TEST_MAX_BODY_BYTES + 1024);
     let response = app
         .post(
             "/api/v1/leads",

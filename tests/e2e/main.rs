@@ -6,6 +6,8 @@ mod helpers;
 mod auth;
 mod cli;
 mod funnel_history;
+mod funnel_import;
 mod funnel_stages;
 mod leads;
 mod migrations;
+mod webhook_imports;

@@ -2,6 +2,8 @@
 //! by creation time and a stray id in a log says what it points at.
 
 /// Kinds of objects that get a generated id.
+use std::sync::{Mutex, PoisonError};
+
 #[derive(Debug, Clone, Copy)]
 pub enum IdKind {
     Account,
@@ -9,6 +11,8 @@ pub enum IdKind {
     FunnelStage,
     Lead,
     FunnelEvent,
+    LeadEvent,
+    WebhookImport,
 }
 
 impl IdKind {
@@ -19,25 +23,28 @@ impl IdKind {
             IdKind::FunnelStage => "stage",
             IdKind::Lead => "lead",
             IdKind::FunnelEvent => "fev",
+            IdKind::LeadEvent => "evt",
+            IdKind::WebhookImport => "imp",
         }
     }
 }
 
+/// One generator per process, so ids made by this process sort in the order
+/// they were made even within one millisecond (ULIDs from independent calls
+/// would only sort by millisecond).
+static GENERATOR: Mutex<Option<ulid::Generator>> = Mutex::new(None);
+
 /// A new, unique id such as `lead_01JDQ4W0Y3R7K2M8N6P5T9V1XZ`.
 pub fn new_id(kind: IdKind) -> String {
-    format!("{}_{}", kind.prefix(), ulid::Ulid::new())
-}
-
-/// `count` new ids of one kind that sort in the order they were made, even
-/// within one millisecond (events written by one funnel move).
-pub fn new_ordered_ids(kind: IdKind, count: usize) -> Vec<String> {
-    let mut generator = ulid::Generator::new();
-    (0..count)
-        .map(|_| {
-            let ulid = generator.generate().unwrap_or_else(|_| ulid::Ulid::new());
-            format!("{}_{}", kind.prefix(), ulid)
-        })
-        .collect()
+    let ulid = {
+        let mut generator = GENERATOR.lock().unwrap_or_else(PoisonError::into_inner);
+        generator
+            .get_or_insert_with(ulid::Generator::new)
+            .generate()
+            // Only fails when 2^80 ids are made in one millisecond.
+            .unwrap_or_else(|_| ulid::Ulid::new())
+    };
+    format!("{}_{}", kind.prefix(), ulid)
 }
 
 #[cfg(test)]
@@ -53,8 +60,8 @@ mod tests {
     }
 
     #[test]
-    fn ordered_ids_sort_in_creation_order() {
-        let ids = new_ordered_ids(IdKind::FunnelEvent, 50);
+    fn ids_sort_in_creation_order() {
+        let ids: Vec<String> = (0..500).map(|_| new_id(IdKind::FunnelEvent)).collect();
         let mut sorted = ids.clone();
         sorted.sort();
         assert_eq!(ids, sorted);

@@ -11,6 +11,7 @@ pub mod funnel;
 pub mod ids;
 pub mod lead;
 pub mod secrets;
+pub mod stage_matching;
 pub mod stage_title;
 pub mod time;
 

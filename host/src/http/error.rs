@@ -60,23 +60,36 @@ impl ApiError {
     }
 }
 
-impl IntoResponse for ApiError {
-    fn into_response(self) -> Response {
+impl ApiError {
+    /// The status and the message to show; internal errors are logged here
+    /// and replaced by a generic message.
+    pub fn status_and_message(self) -> (StatusCode, String) {
         let status = self.status();
-        let message = match &self {
+        let message = match self {
             ApiError::Internal(error) => {
                 tracing::error!(error = ?error, "request failed with an internal error");
                 "Internal server error. The details have been logged; please retry or contact the operator.".to_owned()
             }
             other => other.to_string(),
         };
-        let mut response = (status, Json(ErrorBody { error: message })).into_response();
-        if status == StatusCode::UNAUTHORIZED {
-            response
-                .headers_mut()
-                .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
-        }
+        (status, message)
+    }
+}
+
+/// Adds `WWW-Authenticate: Bearer` to 401 responses, as RFC 6750 asks.
+pub fn with_auth_challenge(mut response: Response) -> Response {
+    if response.status() == StatusCode::UNAUTHORIZED {
         response
+            .headers_mut()
+            .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+    }
+    response
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let (status, message) = self.status_and_message();
+        with_auth_challenge((status, Json(ErrorBody { error: message })).into_response())
     }
 }
 

@@ -5,6 +5,7 @@
 use axum::body::Bytes;
 use axum::extract::rejection::{BytesRejection, QueryRejection};
 use axum::extract::{FromRef, FromRequest, FromRequestParts, Request};
+use axum::http::HeaderMap;
 use axum::http::header::{AUTHORIZATION, CONTENT_TYPE};
 use axum::http::request::Parts;
 use serde::de::DeserializeOwned;
@@ -73,11 +74,7 @@ where
     type Rejection = ApiError;
 
     async fn from_request(request: Request, state: &S) -> Result<Self, Self::Rejection> {
-        if !is_json_content_type(&request) {
-            return Err(ApiError::UnsupportedMediaType(
-                "Expected a JSON body: send the header `Content-Type: application/json`".into(),
-            ));
-        }
+        require_json_content_type(request.headers())?;
         let bytes = Bytes::from_request(request, state)
             .await
             .map_err(body_rejection)?;
@@ -85,16 +82,30 @@ where
     }
 }
 
-fn is_json_content_type(request: &Request) -> bool {
-    let Some(content_type) = request.headers().get(CONTENT_TYPE) else {
-        return false;
-    };
-    let Ok(content_type) = content_type.to_str() else {
-        return false;
-    };
-    let essence = content_type.split(';').next().unwrap_or("").trim();
-    essence.eq_ignore_ascii_case("application/json")
-        || (essence.starts_with("application/") && essence.ends_with("+json"))
+/// Refuses a request whose `Content-Type` is not JSON (`application/json`
+/// or `application/*+json`).
+pub fn require_json_content_type(headers: &HeaderMap) -> Result<(), ApiError> {
+    let essence = headers
+        .get(CONTENT_TYPE)
+        .and_then(|value| value.to_str().ok())
+        .map(|value| {
+            value
+                .split(';')
+                .next()
+                .unwrap_or("")
+                .trim()
+                .to_ascii_lowercase()
+        })
+        .unwrap_or_default();
+    let is_json = essence == "application/json"
+        || (essence.starts_with("application/") && essence.ends_with("+json"));
+    if is_json {
+        Ok(())
+    } else {
+        Err(ApiError::UnsupportedMediaType(
+            "Expected a JSON body: send the header `Content-Type: application/json`".into(),
+        ))
+    }
 }
 
 /// Maps a failure to read the body: over the size limit is 413.
@@ -111,15 +122,30 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
     let deserializer = &mut serde_json::Deserializer::from_slice(bytes);
     serde_path_to_error::deserialize(deserializer).map_err(|error| {
         let path = error.path().to_string();
-        let inner = error.inner();
+        let inner = error.into_inner();
         if inner.is_syntax() || inner.is_eof() {
             ApiError::BadRequest(format!("Malformed JSON body: {inner}"))
-        } else if path == "." {
-            ApiError::BadRequest(format!("Invalid JSON body: {inner}"))
         } else {
-            ApiError::BadRequest(format!("Invalid JSON body: {path}: {inner}"))
+            ApiError::BadRequest(format!("Invalid JSON body: {}", describe_at(&path, &inner)))
         }
     })
+}
+
+/// Converts an already parsed JSON value into `T`, with an error naming the
+/// field at fault (`missing field `funnel_stage``).
+pub fn from_json_value<T: DeserializeOwned>(value: serde_json::Value) -> Result<T, String> {
+    serde_path_to_error::deserialize(value).map_err(|error| {
+        let path = error.path().to_string();
+        describe_at(&path, error.inner())
+    })
+}
+
+fn describe_at(path: &str, error: &dyn std::fmt::Display) -> String {
+    if path == "." {
+        error.to_string()
+    } else {
+        format!("{path}: {error}")
+    }
 }
 
 /// A query string deserialised into `T`, rejected as a JSON 400.

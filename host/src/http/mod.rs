@@ -5,9 +5,11 @@
 
 pub mod error;
 pub mod extract;
+pub mod funnel_import;
 pub mod funnel_stages;
 pub mod health;
 pub mod leads;
+pub mod webhook_imports;
 
 use std::sync::Arc;
 
@@ -28,6 +30,8 @@ use error::ApiError;
 #[derive(Clone, Debug)]
 pub struct AppState {
     pub db: Database,
+    /// Base URL the server is reached at, for URLs shown to admins.
+    pub public_url: String,
 }
 
 #[derive(OpenApi)]
@@ -43,6 +47,8 @@ pub struct AppState {
         (name = "health", description = "Liveness and readiness probes"),
         (name = "funnel-stages", description = "The account's ordered funnel"),
         (name = "leads", description = "Leads and their funnel history"),
+        (name = "webhook-imports", description = "Inbound integrations: tokens, activation, stage mappings"),
+        (name = "funnel-import", description = "Inbound funnel updates from CRMs, authenticated with a webhook import token"),
     )
 )]
 struct ApiDoc;
@@ -56,6 +62,10 @@ impl Modify for AdminKeySecurity {
             "admin_api_key",
             SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
         );
+        components.add_security_scheme(
+            "webhook_import_token",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+        );
     }
 }
 
@@ -65,6 +75,8 @@ pub fn router(state: AppState, max_body_bytes: usize) -> Router {
         .merge(health::router())
         .merge(funnel_stages::router())
         .merge(leads::router())
+        .merge(webhook_imports::router())
+        .merge(funnel_import::router())
         .split_for_parts();
     let openapi = Arc::new(openapi);
     api.route(
@@ -87,6 +99,8 @@ pub fn openapi_document() -> utoipa::openapi::OpenApi {
         .merge(health::router())
         .merge(funnel_stages::router())
         .merge(leads::router())
+        .merge(webhook_imports::router())
+        .merge(funnel_import::router())
         .split_for_parts();
     openapi
 }

@@ -1,13 +1,13 @@
 //! Funnel history: the events written when a lead reaches a stage, and
 //! applying a [`FunnelMove`] to them inside the caller's transaction.
 
-use sqlx::{Any, FromRow, Transaction};
+use sqlx::{AnyConnection, FromRow};
 
-use super::{Database, StoreError, StoreResult, funnel_stages};
+use super::{Database, StoreError, StoreResult, funnel_stages, lead_events};
 use crate::domain::InvalidInput;
 use crate::domain::actor::Actor;
 use crate::domain::funnel::{FunnelMove, plan_move};
-use crate::domain::ids::{IdKind, new_ordered_ids};
+use crate::domain::ids::{IdKind, new_id};
 
 /// One history event, with the stage it reached (possibly since deleted).
 #[derive(Debug, Clone, FromRow)]
@@ -28,7 +28,14 @@ pub struct FunnelEvent {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum MoveOutcome {
     Unchanged,
-    Moved { from: Option<String>, to: String },
+    Moved {
+        from: Option<String>,
+        to: String,
+    },
+    /// The lead was taken out of the funnel.
+    Left {
+        from: String,
+    },
 }
 
 /// A lead's history in the order it happened; archived events only when
@@ -67,12 +74,12 @@ pub async fn list_for_lead(
     Ok(events)
 }
 
-/// Moves a lead (whose row the caller has locked in `tx`) from `current` to
+/// Moves a lead (whose row the caller has locked in its transaction) from `current` to
 /// `target` by the funnel rules: forward backfills skipped stages, backward
 /// archives the events after the target, the same stage changes nothing.
 #[allow(clippy::too_many_arguments)]
 pub async fn move_lead(
-    tx: &mut Transaction<'static, Any>,
+    conn: &mut AnyConnection,
     account_id: &str,
     lead_id: &str,
     current: Option<&str>,
@@ -80,7 +87,7 @@ pub async fn move_lead(
     actor: &Actor,
     now: i64,
 ) -> StoreResult<MoveOutcome> {
-    let stages = funnel_stages::positions(tx, account_id).await?;
+    let stages = funnel_stages::positions(conn, account_id).await?;
     let Some(plan) = plan_move(&stages, current, target) else {
         return Err(InvalidInput(format!(
             "funnel_stage_id {target} is not a stage of this account's funnel"
@@ -90,14 +97,10 @@ pub async fn move_lead(
     match plan {
         FunnelMove::Unchanged => return Ok(MoveOutcome::Unchanged),
         FunnelMove::Forward { backfill, target } => {
-            let ids = new_ordered_ids(IdKind::FunnelEvent, backfill.len() + 1);
             let reached = backfill.iter().map(|stage| (stage, true));
             let reached = reached.chain(std::iter::once((&target, false)));
-            for (id, (stage_id, backfilled)) in ids.iter().zip(reached) {
-                insert_event(
-                    tx, account_id, lead_id, id, stage_id, backfilled, actor, now,
-                )
-                .await?;
+            for (stage_id, backfilled) in reached {
+                insert_event(conn, account_id, lead_id, stage_id, backfilled, actor, now).await?;
             }
         }
         FunnelMove::Backward {
@@ -114,7 +117,7 @@ pub async fn move_lead(
             .bind(lead_id)
             .bind(account_id)
             .bind(target_position)
-            .execute(&mut **tx)
+            .execute(&mut *conn)
             .await?;
             // The target normally has an active event from when the lead
             // first passed it; a reordered funnel may leave it without one.
@@ -124,15 +127,16 @@ pub async fn move_lead(
             )
             .bind(lead_id)
             .bind(&target)
-            .fetch_one(&mut **tx)
+            .fetch_one(&mut *conn)
             .await?;
             if active == 0 {
-                let id = &new_ordered_ids(IdKind::FunnelEvent, 1)[0];
-                insert_event(tx, account_id, lead_id, id, &target, false, actor, now).await?;
+                insert_event(conn, account_id, lead_id, &target, false, actor, now).await?;
             }
         }
     }
-    set_current_stage(tx, account_id, lead_id, Some(target), now).await?;
+    set_current_stage(conn, account_id, lead_id, Some(target), now).await?;
+    lead_events::record_stage_change(conn, account_id, lead_id, current, Some(target), actor, now)
+        .await?;
     Ok(MoveOutcome::Moved {
         from: current.map(str::to_owned),
         to: target.to_owned(),
@@ -142,9 +146,11 @@ pub async fn move_lead(
 /// Takes a lead out of the funnel: its active events are archived, so a
 /// later move starts again from the beginning of the funnel.
 pub async fn clear_stage(
-    tx: &mut Transaction<'static, Any>,
+    conn: &mut AnyConnection,
     account_id: &str,
     lead_id: &str,
+    current: &str,
+    actor: &Actor,
     now: i64,
 ) -> StoreResult<()> {
     sqlx::query(
@@ -154,13 +160,15 @@ pub async fn clear_stage(
     .bind(now)
     .bind(lead_id)
     .bind(account_id)
-    .execute(&mut **tx)
+    .execute(&mut *conn)
     .await?;
-    set_current_stage(tx, account_id, lead_id, None, now).await
+    set_current_stage(conn, account_id, lead_id, None, now).await?;
+    lead_events::record_stage_change(conn, account_id, lead_id, Some(current), None, actor, now)
+        .await
 }
 
 async fn set_current_stage(
-    tx: &mut Transaction<'static, Any>,
+    conn: &mut AnyConnection,
     account_id: &str,
     lead_id: &str,
     stage_id: Option<&str>,
@@ -173,17 +181,16 @@ async fn set_current_stage(
     .bind(now)
     .bind(lead_id)
     .bind(account_id)
-    .execute(&mut **tx)
+    .execute(&mut *conn)
     .await?;
     Ok(())
 }
 
 #[allow(clippy::too_many_arguments)]
 async fn insert_event(
-    tx: &mut Transaction<'static, Any>,
+    conn: &mut AnyConnection,
     account_id: &str,
     lead_id: &str,
-    event_id: &str,
     stage_id: &str,
     backfilled: bool,
     actor: &Actor,
@@ -194,7 +201,7 @@ async fn insert_event(
              source_type, source_id, source_name, backfilled) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
     )
-    .bind(event_id)
+    .bind(new_id(IdKind::FunnelEvent))
     .bind(account_id)
     .bind(lead_id)
     .bind(stage_id)
@@ -203,7 +210,7 @@ async fn insert_event(
     .bind(&actor.id)
     .bind(&actor.name)
     .bind(i64::from(backfilled))
-    .execute(&mut **tx)
+    .execute(&mut *conn)
     .await?;
     Ok(())
 }

@@ -3,7 +3,7 @@
 //! Changes to the list lock the account row (PostgreSQL) so that concurrent
 //! edits cannot produce two stages at one position.
 
-use sqlx::{Any, FromRow, Transaction};
+use sqlx::{Any, AnyConnection, FromRow, Transaction};
 
 use super::{Database, StoreError, StoreResult, is_unique_violation};
 use crate::domain::InvalidInput;
@@ -198,6 +198,11 @@ pub async fn delete(db: &Database, account_id: &str, stage_id: &str) -> StoreRes
         )));
     }
     let now = now_micros();
+    // Mappings to a deleted stage would resolve to nothing useful.
+    sqlx::query("DELETE FROM webhook_import_mappings WHERE funnel_stage_id = $1")
+        .bind(stage_id)
+        .execute(&mut *tx)
+        .await?;
     sqlx::query(
         "UPDATE funnel_stages SET deleted_at = $1, position = NULL, updated_at = $1 \
          WHERE id = $2 AND account_id = $3",
@@ -216,14 +221,14 @@ pub async fn delete(db: &Database, account_id: &str, stage_id: &str) -> StoreRes
 /// The live stages with their positions, read inside a transaction (for the
 /// funnel rules).
 pub async fn positions(
-    tx: &mut Transaction<'static, Any>,
+    conn: &mut AnyConnection,
     account_id: &str,
 ) -> StoreResult<Vec<StagePosition>> {
     let rows: Vec<(String, i64)> = sqlx::query_as(
         "SELECT id, position FROM funnel_stages WHERE account_id = $1 AND deleted_at IS NULL",
     )
     .bind(account_id)
-    .fetch_all(&mut **tx)
+    .fetch_all(&mut *conn)
     .await?;
     Ok(rows
         .into_iter()

@@ -208,14 +208,14 @@ pub async fn update(
             )
             .await?,
         ),
-        Some(StageChange::Clear) if current_stage.is_none() => Some(MoveOutcome::Unchanged),
-        Some(StageChange::Clear) => {
-            funnel_history::clear_stage(&mut tx, account_id, lead_id, now).await?;
-            Some(MoveOutcome::Moved {
-                from: current_stage,
-                to: String::new(),
-            })
-        }
+        Some(StageChange::Clear) => match current_stage {
+            None => Some(MoveOutcome::Unchanged),
+            Some(current) => {
+                funnel_history::clear_stage(&mut tx, account_id, lead_id, &current, actor, now)
+                    .await?;
+                Some(MoveOutcome::Left { from: current })
+            }
+        },
     };
     let lead = fetch(&mut tx, account_id, lead_id).await?;
     tx.commit().await?;

@@ -11,7 +11,10 @@
 pub mod accounts;
 pub mod funnel_history;
 pub mod funnel_stages;
+pub mod funnel_updates;
+pub mod lead_events;
 pub mod leads;
+pub mod webhook_imports;
 
 use std::time::Duration;
 

@@ -1,0 +1,332 @@
+//! The inbound funnel import contract: `POST|PATCH
+//! /api/v1/webhook-import/update` and `.../batch-update`, authenticated by a
+//! webhook import's Bearer token. Responses always carry `success`, and the
+//! error messages are part of the contract (DESIGN.md).
+
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
+use axum::extract::{FromRef, FromRequestParts, State};
+use axum::http::HeaderMap;
+use axum::http::request::Parts;
+use axum::response::{IntoResponse, Response};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use utoipa::ToSchema;
+use utoipa_axum::{router::OpenApiRouter, routes};
+
+use super::AppState;
+use super::error::{ApiError, with_auth_challenge};
+use super::extract::{
+    bearer_token, body_rejection, from_json_value, parse_json, require_json_content_type,
+};
+use crate::domain::actor::{Actor, ActorKind};
+use crate::domain::stage_matching::StageDirectory;
+use crate::storage::funnel_updates::{self, FunnelUpdate, RecordFailure, UpdateStatus};
+use crate::storage::webhook_imports;
+
+/// Most records one batch request may carry.
+pub const MAX_BATCH_RECORDS: usize = 100;
+
+const LEAD_NOT_FOUND: &str = "Lead profile not found";
+const INVALID_STAGE: &str = "Invalid funnel stage";
+
+/// An error of the inbound endpoints: `{"success": false, "error": "..."}`.
+#[derive(Debug)]
+pub struct InboundError(ApiError);
+
+impl<E: Into<ApiError>> From<E> for InboundError {
+    fn from(error: E) -> Self {
+        InboundError(error.into())
+    }
+}
+
+/// The body of every inbound error.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct InboundErrorBody {
+    /// Always false.
+    pub success: bool,
+    pub error: String,
+}
+
+impl IntoResponse for InboundError {
+    fn into_response(self) -> Response {
+        let (status, error) = self.0.status_and_message();
+        with_auth_challenge(
+            (
+                status,
+                Json(InboundErrorBody {
+                    success: false,
+                    error,
+                }),
+            )
+                .into_response(),
+        )
+    }
+}
+
+/// The webhook import an inbound request authenticated as.
+#[derive(Debug, Clone)]
+pub struct ImportAuth {
+    pub account_id: String,
+    pub actor: Actor,
+}
+
+impl<S> FromRequestParts<S> for ImportAuth
+where
+    AppState: FromRef<S>,
+    S: Send + Sync,
+{
+    type Rejection = InboundError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let state = AppState::from_ref(state);
+        let token = bearer_token(parts)
+            .ok_or_else(|| ApiError::Unauthorized("Authorization token required".into()))?;
+        let invalid = || ApiError::Unauthorized("Invalid or inactive webhook import token".into());
+        let import = webhook_imports::find_by_token(&state.db, token)
+            .await?
+            .ok_or_else(invalid)?;
+        if import.active == 0 {
+            return Err(invalid().into());
+        }
+        Ok(ImportAuth {
+            account_id: import.account_id,
+            actor: Actor {
+                kind: ActorKind::WebhookImport,
+                id: import.id,
+                name: import.name,
+            },
+        })
+    }
+}
+
+/// One funnel update: move this lead to this stage.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct FunnelUpdateRecord {
+    /// The lead's id in Switchyard.
+    pub lead_profile_uid: String,
+    /// A stage title or a mapped name, compared ignoring case, spaces, `_` and `-`.
+    pub funnel_stage: String,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct BatchUpdateRequest {
+    /// 1 to 100 records, applied in order, each on its own.
+    #[schema(value_type = Vec<FunnelUpdateRecord>)]
+    pub records: Vec<Value>,
+}
+
+/// Whether a record changed the lead.
+#[derive(Debug, Clone, Copy, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum RecordStatus {
+    Updated,
+    Unchanged,
+    Failed,
+}
+
+impl From<UpdateStatus> for RecordStatus {
+    fn from(status: UpdateStatus) -> Self {
+        match status {
+            UpdateStatus::Updated => RecordStatus::Updated,
+            UpdateStatus::Unchanged => RecordStatus::Unchanged,
+        }
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SingleUpdateResponse {
+    pub success: bool,
+    pub status: RecordStatus,
+    pub lead_profile_uid: String,
+    /// The title of the stage the lead is now at.
+    pub funnel_stage: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RecordResult {
+    /// The record's place in `records`, from 0.
+    pub index: usize,
+    pub lead_profile_uid: Option<String>,
+    pub status: RecordStatus,
+    /// The title of the stage the lead is now at (applied records).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub funnel_stage: Option<String>,
+    /// Why the record was not applied (failed records).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct BatchUpdateResponse {
+    pub success: bool,
+    pub results: Vec<RecordResult>,
+    pub updated: usize,
+    pub unchanged: usize,
+    pub failed: usize,
+}
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(update_one))
+        .routes(routes!(update_batch))
+}
+
+/// Moves one lead to a funnel stage.
+#[utoipa::path(method(post, patch), path = "/api/v1/webhook-import/update", tag = "funnel-import",
+    security(("webhook_import_token" = [])),
+    request_body = FunnelUpdateRecord,
+    responses(
+        (status = 200, body = SingleUpdateResponse),
+        (status = 400, body = InboundErrorBody), (status = 401, body = InboundErrorBody),
+        (status = 404, body = InboundErrorBody), (status = 413, body = InboundErrorBody),
+        (status = 422, body = InboundErrorBody)))]
+async fn update_one(
+    State(state): State<AppState>,
+    auth: ImportAuth,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Json<SingleUpdateResponse>, InboundError> {
+    let record: FunnelUpdateRecord = read_json(&headers, body)?;
+    let directory =
+        webhook_imports::stage_directory(&state.db, &auth.account_id, &auth.actor.id).await?;
+    let stage = directory
+        .resolve(&record.funnel_stage)
+        .ok_or_else(|| ApiError::Unprocessable(INVALID_STAGE.into()))?;
+    let update = FunnelUpdate {
+        lead_id: record.lead_profile_uid,
+        stage_id: stage.id.clone(),
+    };
+    let results = funnel_updates::apply(
+        &state.db,
+        &auth.account_id,
+        &auth.actor,
+        std::slice::from_ref(&update),
+    )
+    .await?;
+    match results.first() {
+        Some(Ok(status)) => Ok(Json(SingleUpdateResponse {
+            success: true,
+            status: (*status).into(),
+            lead_profile_uid: update.lead_id,
+            funnel_stage: stage.title.clone(),
+        })),
+        Some(Err(RecordFailure::LeadNotFound)) => {
+            Err(ApiError::NotFound(LEAD_NOT_FOUND.into()).into())
+        }
+        Some(Err(RecordFailure::InvalidStage)) | None => {
+            Err(ApiError::Unprocessable(INVALID_STAGE.into()).into())
+        }
+    }
+}
+
+/// Moves up to 100 leads; each record is applied on its own.
+#[utoipa::path(method(post, patch), path = "/api/v1/webhook-import/batch-update", tag = "funnel-import",
+    security(("webhook_import_token" = [])),
+    request_body = BatchUpdateRequest,
+    responses(
+        (status = 200, body = BatchUpdateResponse),
+        (status = 400, body = InboundErrorBody), (status = 401, body = InboundErrorBody),
+        (status = 413, body = InboundErrorBody)))]
+async fn update_batch(
+    State(state): State<AppState>,
+    auth: ImportAuth,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Json<BatchUpdateResponse>, InboundError> {
+    let request: BatchUpdateRequest = read_json(&headers, body)?;
+    if request.records.is_empty() {
+        return Err(ApiError::BadRequest("records must contain at least one record".into()).into());
+    }
+    if request.records.len() > MAX_BATCH_RECORDS {
+        return Err(ApiError::PayloadTooLarge(format!(
+            "Too many records: a batch holds at most {MAX_BATCH_RECORDS}, this one has {}",
+            request.records.len()
+        ))
+        .into());
+    }
+    let directory =
+        webhook_imports::stage_directory(&state.db, &auth.account_id, &auth.actor.id).await?;
+    let (mut results, to_apply) = resolve_records(request.records, &directory);
+    let updates: Vec<FunnelUpdate> = to_apply.iter().map(|(_, update)| update.clone()).collect();
+    let outcomes =
+        funnel_updates::apply(&state.db, &auth.account_id, &auth.actor, &updates).await?;
+    for ((index, _), outcome) in to_apply.iter().zip(outcomes) {
+        let result = &mut results[*index];
+        match outcome {
+            Ok(status) => result.status = status.into(),
+            Err(failure) => {
+                result.status = RecordStatus::Failed;
+                result.funnel_stage = None;
+                result.error = Some(
+                    match failure {
+                        RecordFailure::LeadNotFound => LEAD_NOT_FOUND,
+                        RecordFailure::InvalidStage => INVALID_STAGE,
+                    }
+                    .into(),
+                );
+            }
+        }
+    }
+    let count =
+        |wanted: fn(&RecordStatus) -> bool| results.iter().filter(|r| wanted(&r.status)).count();
+    Ok(Json(BatchUpdateResponse {
+        success: true,
+        updated: count(|s| matches!(s, RecordStatus::Updated)),
+        unchanged: count(|s| matches!(s, RecordStatus::Unchanged)),
+        failed: count(|s| matches!(s, RecordStatus::Failed)),
+        results,
+    }))
+}
+
+/// Parses and resolves each record on its own. Returns a result slot per
+/// record (failed ones already filled in) and the updates to apply, with
+/// their record index.
+fn resolve_records(
+    records: Vec<Value>,
+    directory: &StageDirectory,
+) -> (Vec<RecordResult>, Vec<(usize, FunnelUpdate)>) {
+    let mut results = Vec::with_capacity(records.len());
+    let mut to_apply = Vec::with_capacity(records.len());
+    for (index, raw) in records.into_iter().enumerate() {
+        let lead_profile_uid = raw
+            .get("lead_profile_uid")
+            .and_then(Value::as_str)
+            .map(str::to_owned);
+        let mut result = RecordResult {
+            index,
+            lead_profile_uid,
+            status: RecordStatus::Failed,
+            funnel_stage: None,
+            error: None,
+        };
+        match from_json_value::<FunnelUpdateRecord>(raw) {
+            Err(error) => result.error = Some(error),
+            Ok(record) => match directory.resolve(&record.funnel_stage) {
+                None => result.error = Some(INVALID_STAGE.into()),
+                Some(stage) => {
+                    result.funnel_stage = Some(stage.title.clone());
+                    to_apply.push((
+                        index,
+                        FunnelUpdate {
+                            lead_id: record.lead_profile_uid,
+                            stage_id: stage.id.clone(),
+                        },
+                    ));
+                }
+            },
+        }
+        results.push(result);
+    }
+    (results, to_apply)
+}
+
+fn read_json<T: serde::de::DeserializeOwned>(
+    headers: &HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<T, ApiError> {
+    require_json_content_type(headers)?;
+    let bytes = body.map_err(body_rejection)?;
+    parse_json(&bytes)
+}

@@ -1,0 +1,278 @@
+//! `/api/v1/webhook-imports`: the admin side of inbound integrations:
+//! create (token shown once), list, read, rename, delete, regenerate the
+//! token, activate, deactivate, and the stage-name mappings.
+
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use utoipa_axum::{router::OpenApiRouter, routes};
+
+use super::AppState;
+use super::error::{ApiResult, ErrorBody};
+use super::extract::{AdminAuth, JsonBody};
+use crate::domain::time::to_rfc3339;
+use crate::storage::webhook_imports::{self, StageMapping, WebhookImport};
+
+/// The URLs a CRM sends funnel updates to.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ImportEndpoints {
+    /// `POST` or `PATCH` one `{lead_profile_uid, funnel_stage}` record.
+    pub update: String,
+    /// `POST` or `PATCH` `{"records": [...]}`, at most 100 records.
+    pub batch_update: String,
+}
+
+/// A webhook import. Its token is never shown again after creation or
+/// regeneration.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct WebhookImportView {
+    pub id: String,
+    pub name: String,
+    /// New imports are inactive; inbound requests are refused until activated.
+    pub active: bool,
+    pub endpoints: ImportEndpoints,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+impl WebhookImportView {
+    fn new(import: WebhookImport, public_url: &str) -> Self {
+        Self {
+            id: import.id,
+            name: import.name,
+            active: import.active != 0,
+            endpoints: ImportEndpoints {
+                update: format!("{public_url}/api/v1/webhook-import/update"),
+                batch_update: format!("{public_url}/api/v1/webhook-import/batch-update"),
+            },
+            created_at: to_rfc3339(import.created_at),
+            updated_at: to_rfc3339(import.updated_at),
+        }
+    }
+}
+
+/// An import with its new token, shown this once.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct WebhookImportWithToken {
+    #[serde(flatten)]
+    pub import: WebhookImportView,
+    /// Send as `Authorization: Bearer <token>`. Stored only as a digest:
+    /// copy it now.
+    pub token: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct WebhookImportList {
+    pub data: Vec<WebhookImportView>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct WebhookImportName {
+    pub name: String,
+}
+
+/// One stage-name mapping.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct StageMappingItem {
+    /// The stage name the CRM sends, compared ignoring case, spaces, `_` and `-`.
+    pub external_name: String,
+    pub funnel_stage_id: String,
+    /// The stage's current title (read only).
+    #[serde(default, skip_deserializing)]
+    pub funnel_stage_title: Option<String>,
+}
+
+impl From<StageMapping> for StageMappingItem {
+    fn from(mapping: StageMapping) -> Self {
+        Self {
+            external_name: mapping.external_name,
+            funnel_stage_id: mapping.funnel_stage_id,
+            funnel_stage_title: Some(mapping.funnel_stage_title),
+        }
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct StageMappingList {
+    pub data: Vec<StageMappingItem>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ReplaceStageMappings {
+    /// The complete new list; it replaces every existing mapping.
+    pub mappings: Vec<StageMappingItem>,
+}
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list_imports, create_import))
+        .routes(routes!(get_import, rename_import, delete_import))
+        .routes(routes!(regenerate_token))
+        .routes(routes!(activate_import))
+        .routes(routes!(deactivate_import))
+        .routes(routes!(get_mappings, replace_mappings))
+}
+
+/// Every webhook import of the account.
+#[utoipa::path(get, path = "/api/v1/webhook-imports", tag = "webhook-imports",
+    responses((status = 200, body = WebhookImportList)))]
+async fn list_imports(
+    State(state): State<AppState>,
+    auth: AdminAuth,
+) -> ApiResult<Json<WebhookImportList>> {
+    let imports = webhook_imports::list(&state.db, &auth.account_id).await?;
+    Ok(Json(WebhookImportList {
+        data: imports
+            .into_iter()
+            .map(|import| WebhookImportView::new(import, &state.public_url))
+            .collect(),
+    }))
+}
+
+/// Creates an inactive import and returns its token, once.
+#[utoipa::path(post, path = "/api/v1/webhook-imports", tag = "webhook-imports",
+    request_body = WebhookImportName,
+    responses((status = 201, body = WebhookImportWithToken), (status = 422, body = ErrorBody)))]
+async fn create_import(
+    State(state): State<AppState>,
+    auth: AdminAuth,
+    JsonBody(request): JsonBody<WebhookImportName>,
+) -> ApiResult<(StatusCode, Json<WebhookImportWithToken>)> {
+    let name = webhook_imports::parse_name(&request.name)?;
+    let (import, token) = webhook_imports::create(&state.db, &auth.account_id, &name).await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(WebhookImportWithToken {
+            import: WebhookImportView::new(import, &state.public_url),
+            token,
+        }),
+    ))
+}
+
+/// One import (without its token).
+#[utoipa::path(get, path = "/api/v1/webhook-imports/{import_id}", tag = "webhook-imports",
+    params(("import_id" = String, Path)),
+    responses((status = 200, body = WebhookImportView), (status = 404, body = ErrorBody)))]
+async fn get_import(
+    State(state): State<AppState>,
+    auth: AdminAuth,
+    Path(import_id): Path<String>,
+) -> ApiResult<Json<WebhookImportView>> {
+    let import = webhook_imports::get(&state.db, &auth.account_id, &import_id).await?;
+    Ok(Json(WebhookImportView::new(import, &state.public_url)))
+}
+
+/// Renames an import.
+#[utoipa::path(patch, path = "/api/v1/webhook-imports/{import_id}", tag = "webhook-imports",
+    params(("import_id" = String, Path)), request_body = WebhookImportName,
+    responses((status = 200, body = WebhookImportView), (status = 404, body = ErrorBody)))]
+async fn rename_import(
+    State(state): State<AppState>,
+    auth: AdminAuth,
+    Path(import_id): Path<String>,
+    JsonBody(request): JsonBody<WebhookImportName>,
+) -> ApiResult<Json<WebhookImportView>> {
+    let name = webhook_imports::parse_name(&request.name)?;
+    let import = webhook_imports::rename(&state.db, &auth.account_id, &import_id, &name).await?;
+    Ok(Json(WebhookImportView::new(import, &state.public_url)))
+}
+
+/// Deletes an import and its mappings; its token stops working at once.
+#[utoipa::path(delete, path = "/api/v1/webhook-imports/{import_id}", tag = "webhook-imports",
+    params(("import_id" = String, Path)),
+    responses((status = 204), (status = 404, body = ErrorBody)))]
+async fn delete_import(
+    State(state): State<AppState>,
+    auth: AdminAuth,
+    Path(import_id): Path<String>,
+) -> ApiResult<StatusCode> {
+    webhook_imports::delete(&state.db, &auth.account_id, &import_id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Issues a new token; the old one is refused from now on.
+#[utoipa::path(post, path = "/api/v1/webhook-imports/{import_id}/regenerate-token", tag = "webhook-imports",
+    params(("import_id" = String, Path)),
+    responses((status = 200, body = WebhookImportWithToken), (status = 404, body = ErrorBody)))]
+async fn regenerate_token(
+    State(state): State<AppState>,
+    auth: AdminAuth,
+    Path(import_id): Path<String>,
+) -> ApiResult<Json<WebhookImportWithToken>> {
+    let (import, token) =
+        webhook_imports::regenerate_token(&state.db, &auth.account_id, &import_id).await?;
+    Ok(Json(WebhookImportWithToken {
+        import: WebhookImportView::new(import, &state.public_url),
+        token,
+    }))
+}
+
+/// Starts accepting inbound requests with the import's token.
+#[utoipa::path(post, path = "/api/v1/webhook-imports/{import_id}/activate", tag = "webhook-imports",
+    params(("import_id" = String, Path)),
+    responses((status = 200, body = WebhookImportView), (status = 404, body = ErrorBody)))]
+async fn activate_import(
+    State(state): State<AppState>,
+    auth: AdminAuth,
+    Path(import_id): Path<String>,
+) -> ApiResult<Json<WebhookImportView>> {
+    let import = webhook_imports::set_active(&state.db, &auth.account_id, &import_id, true).await?;
+    Ok(Json(WebhookImportView::new(import, &state.public_url)))
+}
+
+/// Refuses inbound requests until activated again; every setting is kept.
+#[utoipa::path(post, path = "/api/v1/webhook-imports/{import_id}/deactivate", tag = "webhook-imports",
+    params(("import_id" = String, Path)),
+    responses((status = 200, body = WebhookImportView), (status = 404, body = ErrorBody)))]
+async fn deactivate_import(
+    State(state): State<AppState>,
+    auth: AdminAuth,
+    Path(import_id): Path<String>,
+) -> ApiResult<Json<WebhookImportView>> {
+    let import =
+        webhook_imports::set_active(&state.db, &auth.account_id, &import_id, false).await?;
+    Ok(Json(WebhookImportView::new(import, &state.public_url)))
+}
+
+/// The import's stage-name mappings.
+#[utoipa::path(get, path = "/api/v1/webhook-imports/{import_id}/mappings", tag = "webhook-imports",
+    params(("import_id" = String, Path)),
+    responses((status = 200, body = StageMappingList), (status = 404, body = ErrorBody)))]
+async fn get_mappings(
+    State(state): State<AppState>,
+    auth: AdminAuth,
+    Path(import_id): Path<String>,
+) -> ApiResult<Json<StageMappingList>> {
+    let mappings = webhook_imports::mappings(&state.db, &auth.account_id, &import_id).await?;
+    Ok(Json(StageMappingList {
+        data: mappings.into_iter().map(StageMappingItem::from).collect(),
+    }))
+}
+
+/// Replaces every mapping of the import.
+#[utoipa::path(put, path = "/api/v1/webhook-imports/{import_id}/mappings", tag = "webhook-imports",
+    params(("import_id" = String, Path)), request_body = ReplaceStageMappings,
+    responses((status = 200, body = StageMappingList), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn replace_mappings(
+    State(state): State<AppState>,
+    auth: AdminAuth,
+    Path(import_id): Path<String>,
+    JsonBody(request): JsonBody<ReplaceStageMappings>,
+) -> ApiResult<Json<StageMappingList>> {
+    let requested: Vec<(String, String)> = request
+        .mappings
+        .into_iter()
+        .map(|mapping| (mapping.external_name, mapping.funnel_stage_id))
+        .collect();
+    let mappings =
+        webhook_imports::replace_mappings(&state.db, &auth.account_id, &import_id, &requested)
+            .await?;
+    Ok(Json(StageMappingList {
+        data: mappings.into_iter().map(StageMappingItem::from).collect(),
+    }))
+}

@@ -1,0 +1,320 @@
+//! Webhook imports (inbound integrations): their lifecycle, Bearer tokens
+//! (stored as digests), stage-name mappings, and the lookup that
+//! authenticates an inbound request.
+
+use sqlx::FromRow;
+
+use super::{Database, StoreError, StoreResult, funnel_stages};
+use crate::domain::InvalidInput;
+use crate::domain::ids::{IdKind, new_id};
+use crate::domain::secrets;
+use crate::domain::stage_matching::{ResolvedStage, StageDirectory};
+use crate::domain::stage_title::matching_key;
+use crate::domain::time::now_micros;
+
+/// Prefix of import tokens, so a leaked token is recognisable in a scan.
+const TOKEN_PREFIX: &str = "sy_import";
+/// Most mappings one import may have.
+pub const MAX_MAPPINGS: usize = 1_000;
+const MAX_NAME_LENGTH: usize = 200;
+
+#[derive(Debug, Clone, FromRow)]
+pub struct WebhookImport {
+    pub id: String,
+    pub name: String,
+    pub active: i64,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+/// One mapping, with the title of the stage it points at.
+#[derive(Debug, Clone, FromRow)]
+pub struct StageMapping {
+    pub external_name: String,
+    pub funnel_stage_id: String,
+    pub funnel_stage_title: String,
+}
+
+/// The import an inbound token belongs to.
+#[derive(Debug, Clone, FromRow)]
+pub struct ImportCaller {
+    pub id: String,
+    pub account_id: String,
+    pub name: String,
+    pub active: i64,
+}
+
+const IMPORT_COLUMNS: &str = "id, name, active, created_at, updated_at";
+
+/// A trimmed, non-empty import name.
+pub fn parse_name(raw: &str) -> Result<String, InvalidInput> {
+    let name = raw.trim();
+    if name.is_empty() {
+        return Err(InvalidInput("name must not be empty".into()));
+    }
+    if name.chars().count() > MAX_NAME_LENGTH {
+        return Err(InvalidInput(format!(
+            "name must be at most {MAX_NAME_LENGTH} characters"
+        )));
+    }
+    Ok(name.to_owned())
+}
+
+/// Creates an inactive import and returns it with its token in plain text
+/// (shown this once).
+pub async fn create(
+    db: &Database,
+    account_id: &str,
+    name: &str,
+) -> StoreResult<(WebhookImport, String)> {
+    let id = new_id(IdKind::WebhookImport);
+    let token = secrets::generate(TOKEN_PREFIX);
+    let now = now_micros();
+    let mut tx = db.begin().await?;
+    sqlx::query(
+        "INSERT INTO webhook_imports (id, account_id, name, token_digest, active, created_at, updated_at) \
+         VALUES ($1, $2, $3, $4, 0, $5, $5)",
+    )
+    .bind(&id)
+    .bind(account_id)
+    .bind(name)
+    .bind(&token.digest)
+    .bind(now)
+    .execute(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    Ok((get(db, account_id, &id).await?, token.plain))
+}
+
+pub async fn list(db: &Database, account_id: &str) -> StoreResult<Vec<WebhookImport>> {
+    Ok(sqlx::query_as::<_, WebhookImport>(&format!(
+        "SELECT {IMPORT_COLUMNS} FROM webhook_imports WHERE account_id = $1 ORDER BY id"
+    ))
+    .bind(account_id)
+    .fetch_all(db.reader())
+    .await?)
+}
+
+pub async fn get(db: &Database, account_id: &str, import_id: &str) -> StoreResult<WebhookImport> {
+    sqlx::query_as::<_, WebhookImport>(&format!(
+        "SELECT {IMPORT_COLUMNS} FROM webhook_imports WHERE account_id = $1 AND id = $2"
+    ))
+    .bind(account_id)
+    .bind(import_id)
+    .fetch_optional(db.reader())
+    .await?
+    .ok_or_else(|| import_not_found(import_id))
+}
+
+pub async fn rename(
+    db: &Database,
+    account_id: &str,
+    import_id: &str,
+    name: &str,
+) -> StoreResult<WebhookImport> {
+    update_row(db, account_id, import_id, "name = $1", name.to_owned()).await
+}
+
+pub async fn set_active(
+    db: &Database,
+    account_id: &str,
+    import_id: &str,
+    active: bool,
+) -> StoreResult<WebhookImport> {
+    update_row(db, account_id, import_id, "active = $1", i64::from(active)).await
+}
+
+/// Replaces the token; the old one stops working as soon as this commits.
+pub async fn regenerate_token(
+    db: &Database,
+    account_id: &str,
+    import_id: &str,
+) -> StoreResult<(WebhookImport, String)> {
+    let token = secrets::generate(TOKEN_PREFIX);
+    let import = update_row(db, account_id, import_id, "token_digest = $1", token.digest).await?;
+    Ok((import, token.plain))
+}
+
+/// Sets one column (`assignment` uses `$1`) and `updated_at`.
+async fn update_row<T>(
+    db: &Database,
+    account_id: &str,
+    import_id: &str,
+    assignment: &str,
+    value: T,
+) -> StoreResult<WebhookImport>
+where
+    T: for<'q> sqlx::Encode<'q, sqlx::Any> + sqlx::Type<sqlx::Any> + Send,
+{
+    let mut tx = db.begin().await?;
+    let updated = sqlx::query(&format!(
+        "UPDATE webhook_imports SET {assignment}, updated_at = $2 WHERE account_id = $3 AND id = $4"
+    ))
+    .bind(value)
+    .bind(now_micros())
+    .bind(account_id)
+    .bind(import_id)
+    .execute(&mut *tx)
+    .await?;
+    if updated.rows_affected() == 0 {
+        return Err(import_not_found(import_id));
+    }
+    tx.commit().await?;
+    get(db, account_id, import_id).await
+}
+
+/// Deletes an import with its mappings; its token stops working at once.
+pub async fn delete(db: &Database, account_id: &str, import_id: &str) -> StoreResult<()> {
+    let mut tx = db.begin().await?;
+    sqlx::query(
+        "DELETE FROM webhook_import_mappings WHERE import_id IN \
+                 (SELECT id FROM webhook_imports WHERE account_id = $1 AND id = $2)",
+    )
+    .bind(account_id)
+    .bind(import_id)
+    .execute(&mut *tx)
+    .await?;
+    let deleted = sqlx::query("DELETE FROM webhook_imports WHERE account_id = $1 AND id = $2")
+        .bind(account_id)
+        .bind(import_id)
+        .execute(&mut *tx)
+        .await?;
+    if deleted.rows_affected() == 0 {
+        return Err(import_not_found(import_id));
+    }
+    tx.commit().await?;
+    Ok(())
+}
+
+/// The import's mappings, in the order they were given.
+pub async fn mappings(
+    db: &Database,
+    account_id: &str,
+    import_id: &str,
+) -> StoreResult<Vec<StageMapping>> {
+    get(db, account_id, import_id).await?;
+    Ok(sqlx::query_as::<_, StageMapping>(
+        "SELECT m.external_name, m.funnel_stage_id, s.title AS funnel_stage_title \
+         FROM webhook_import_mappings m JOIN funnel_stages s ON s.id = m.funnel_stage_id \
+         WHERE m.import_id = $1 AND s.deleted_at IS NULL ORDER BY m.list_order",
+    )
+    .bind(import_id)
+    .fetch_all(db.reader())
+    .await?)
+}
+
+/// Replaces every mapping of an import. Refuses unknown stages and external
+/// names that are equal after normalising, naming them.
+pub async fn replace_mappings(
+    db: &Database,
+    account_id: &str,
+    import_id: &str,
+    requested: &[(String, String)],
+) -> StoreResult<Vec<StageMapping>> {
+    if requested.len() > MAX_MAPPINGS {
+        return Err(InvalidInput(format!("at most {MAX_MAPPINGS} mappings per import")).into());
+    }
+    let stages = funnel_stages::list(db, account_id).await?;
+    let mut seen = std::collections::HashMap::new();
+    for (index, (external_name, stage_id)) in requested.iter().enumerate() {
+        let key = matching_key(external_name);
+        if key.is_empty() {
+            return Err(
+                InvalidInput(format!("mappings[{index}].external_name must not be empty")).into(),
+            );
+        }
+        if let Some(first) = seen.insert(key, index) {
+            return Err(InvalidInput(format!(
+                "mappings[{index}].external_name \"{external_name}\" duplicates mappings[{first}] \
+                 (names are compared ignoring case, spaces, `_` and `-`)"
+            ))
+            .into());
+        }
+        if !stages.iter().any(|stage| &stage.id == stage_id) {
+            return Err(InvalidInput(format!(
+                "mappings[{index}].funnel_stage_id {stage_id} is not a stage of this account's funnel"
+            ))
+            .into());
+        }
+    }
+    let mut tx = db.begin().await?;
+    let import_exists: Option<(String,)> = sqlx::query_as(&format!(
+        "SELECT id FROM webhook_imports WHERE account_id = $1 AND id = $2{}",
+        db.for_update()
+    ))
+    .bind(account_id)
+    .bind(import_id)
+    .fetch_optional(&mut *tx)
+    .await?;
+    if import_exists.is_none() {
+        return Err(import_not_found(import_id));
+    }
+    sqlx::query("DELETE FROM webhook_import_mappings WHERE import_id = $1")
+        .bind(import_id)
+        .execute(&mut *tx)
+        .await?;
+    for (index, (external_name, stage_id)) in requested.iter().enumerate() {
+        sqlx::query(
+            "INSERT INTO webhook_import_mappings (import_id, external_key, external_name, funnel_stage_id, list_order) \
+             VALUES ($1, $2, $3, $4, $5)",
+        )
+        .bind(import_id)
+        .bind(matching_key(external_name))
+        .bind(external_name.trim())
+        .bind(stage_id)
+        .bind(index as i64)
+        .execute(&mut *tx)
+        .await?;
+    }
+    sqlx::query("UPDATE webhook_imports SET updated_at = $1 WHERE id = $2")
+        .bind(now_micros())
+        .bind(import_id)
+        .execute(&mut *tx)
+        .await?;
+    tx.commit().await?;
+    mappings(db, account_id, import_id).await
+}
+
+/// The import a plain-text token belongs to, active or not.
+pub async fn find_by_token(db: &Database, token: &str) -> StoreResult<Option<ImportCaller>> {
+    Ok(sqlx::query_as::<_, ImportCaller>(
+        "SELECT id, account_id, name, active FROM webhook_imports WHERE token_digest = $1",
+    )
+    .bind(secrets::digest(token))
+    .fetch_optional(db.reader())
+    .await?)
+}
+
+/// The mappings and stage titles an inbound request resolves names with.
+pub async fn stage_directory(
+    db: &Database,
+    account_id: &str,
+    import_id: &str,
+) -> StoreResult<StageDirectory> {
+    let mapped: Vec<(String, String, String)> = sqlx::query_as(
+        "SELECT m.external_name, s.id, s.title \
+         FROM webhook_import_mappings m JOIN funnel_stages s ON s.id = m.funnel_stage_id \
+         WHERE m.import_id = $1 AND s.deleted_at IS NULL",
+    )
+    .bind(import_id)
+    .fetch_all(db.reader())
+    .await?;
+    let titled: Vec<(String, String)> = sqlx::query_as(
+        "SELECT id, title FROM funnel_stages WHERE account_id = $1 AND deleted_at IS NULL",
+    )
+    .bind(account_id)
+    .fetch_all(db.reader())
+    .await?;
+    Ok(StageDirectory::new(
+        mapped
+            .into_iter()
+            .map(|(name, id, title)| (name, ResolvedStage { id, title })),
+        titled
+            .into_iter()
+            .map(|(id, title)| ResolvedStage { id, title }),
+    ))
+}
+
+fn import_not_found(import_id: &str) -> StoreError {
+    StoreError::NotFound(format!("Webhook import {import_id} not found"))
+}
