@@ -13,6 +13,7 @@ use tokio::net::TcpListener;
 use crate::config::ServeConfig;
 use crate::http::{self, AppState};
 use crate::storage::Database;
+use crate::storage::funnel_updates::FunnelWriter;
 
 /// A server, bound and ready to run.
 pub struct Application {
@@ -53,6 +54,7 @@ impl Application {
         let state = AppState {
             db: db.clone(),
             public_url,
+            funnel_writer: FunnelWriter::start(db.clone()),
         };
         let router = http::router(state, config.max_body_bytes);
         Ok(Self {

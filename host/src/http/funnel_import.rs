@@ -22,7 +22,7 @@ use super::extract::{
 };
 use crate::domain::actor::{Actor, ActorKind};
 use crate::domain::stage_matching::StageDirectory;
-use crate::storage::funnel_updates::{self, FunnelUpdate, RecordFailure, UpdateStatus};
+use crate::storage::funnel_updates::{FunnelUpdate, RecordFailure, UpdateRequest, UpdateStatus};
 use crate::storage::webhook_imports;
 
 /// Most records one batch request may carry.
@@ -198,13 +198,12 @@ async fn update_one(
         lead_id: record.lead_profile_uid,
         stage_id: stage.id.clone(),
     };
-    let results = funnel_updates::apply(
-        &state.db,
-        &auth.account_id,
-        &auth.actor,
-        std::slice::from_ref(&update),
-    )
-    .await?;
+    let request = UpdateRequest {
+        account_id: auth.account_id,
+        actor: auth.actor,
+        updates: vec![update.clone()],
+    };
+    let results = state.funnel_writer.apply(request).await?;
     match results.first() {
         Some(Ok(status)) => Ok(Json(SingleUpdateResponse {
             success: true,
@@ -250,8 +249,14 @@ async fn update_batch(
         webhook_imports::stage_directory(&state.db, &auth.account_id, &auth.actor.id).await?;
     let (mut results, to_apply) = resolve_records(request.records, &directory);
     let updates: Vec<FunnelUpdate> = to_apply.iter().map(|(_, update)| update.clone()).collect();
-    let outcomes =
-        funnel_updates::apply(&state.db, &auth.account_id, &auth.actor, &updates).await?;
+    let outcomes = state
+        .funnel_writer
+        .apply(UpdateRequest {
+            account_id: auth.account_id,
+            actor: auth.actor,
+            updates,
+        })
+        .await?;
     for ((index, _), outcome) in to_apply.iter().zip(outcomes) {
         let result = &mut results[*index];
         match outcome {

@@ -24,6 +24,7 @@ use utoipa::{Modify, OpenApi};
 use utoipa_axum::router::OpenApiRouter;
 
 use crate::storage::Database;
+use crate::storage::funnel_updates::FunnelWriter;
 use error::ApiError;
 
 /// What every handler can reach.
@@ -32,6 +33,8 @@ pub struct AppState {
     pub db: Database,
     /// Base URL the server is reached at, for URLs shown to admins.
     pub public_url: String,
+    /// Applies inbound funnel updates with group commit.
+    pub funnel_writer: FunnelWriter,
 }
 
 #[derive(OpenApi)]

@@ -3,10 +3,10 @@
 
 use sqlx::{AnyConnection, FromRow};
 
-use super::{Database, StoreError, StoreResult, funnel_stages, lead_events};
+use super::{Database, StoreError, StoreResult, lead_events};
 use crate::domain::InvalidInput;
 use crate::domain::actor::Actor;
-use crate::domain::funnel::{FunnelMove, plan_move};
+use crate::domain::funnel::{FunnelMove, StagePosition, plan_move};
 use crate::domain::ids::{IdKind, new_id};
 
 /// One history event, with the stage it reached (possibly since deleted).
@@ -77,9 +77,13 @@ pub async fn list_for_lead(
 /// Moves a lead (whose row the caller has locked in its transaction) from `current` to
 /// `target` by the funnel rules: forward backfills skipped stages, backward
 /// archives the events after the target, the same stage changes nothing.
+///
+/// `stages` are the account's live stages, read in the same transaction
+/// ([`funnel_stages::positions`]); callers moving many leads read them once.
 #[allow(clippy::too_many_arguments)]
 pub async fn move_lead(
     conn: &mut AnyConnection,
+    stages: &[StagePosition],
     account_id: &str,
     lead_id: &str,
     current: Option<&str>,
@@ -87,8 +91,7 @@ pub async fn move_lead(
     actor: &Actor,
     now: i64,
 ) -> StoreResult<MoveOutcome> {
-    let stages = funnel_stages::positions(conn, account_id).await?;
-    let Some(plan) = plan_move(&stages, current, target) else {
+    let Some(plan) = plan_move(stages, current, target) else {
         return Err(InvalidInput(format!(
             "funnel_stage_id {target} is not a stage of this account's funnel"
         ))
@@ -97,11 +100,12 @@ pub async fn move_lead(
     match plan {
         FunnelMove::Unchanged => return Ok(MoveOutcome::Unchanged),
         FunnelMove::Forward { backfill, target } => {
-            let reached = backfill.iter().map(|stage| (stage, true));
-            let reached = reached.chain(std::iter::once((&target, false)));
-            for (stage_id, backfilled) in reached {
-                insert_event(conn, account_id, lead_id, stage_id, backfilled, actor, now).await?;
-            }
+            let mut reached: Vec<(&str, bool)> = backfill
+                .iter()
+                .map(|stage| (stage.as_str(), true))
+                .collect();
+            reached.push((&target, false));
+            insert_events(conn, account_id, lead_id, &reached, actor, now).await?;
         }
         FunnelMove::Backward {
             target,
@@ -121,17 +125,22 @@ pub async fn move_lead(
             .await?;
             // The target normally has an active event from when the lead
             // first passed it; a reordered funnel may leave it without one.
-            let (active,): (i64,) = sqlx::query_as(
-                "SELECT COUNT(*) FROM funnel_events \
-                 WHERE lead_id = $1 AND funnel_stage_id = $2 AND archived_at IS NULL",
+            sqlx::query(
+                "INSERT INTO funnel_events (id, account_id, lead_id, funnel_stage_id, occurred_at, \
+                     source_type, source_id, source_name, backfilled) \
+                 SELECT $1, $2, $3, $4, $5, $6, $7, $8, 0 WHERE NOT EXISTS (SELECT 1 FROM funnel_events \
+                     WHERE lead_id = $3 AND funnel_stage_id = $4 AND archived_at IS NULL)",
             )
+            .bind(new_id(IdKind::FunnelEvent))
+            .bind(account_id)
             .bind(lead_id)
             .bind(&target)
-            .fetch_one(&mut *conn)
+            .bind(now)
+            .bind(actor.kind.as_str())
+            .bind(&actor.id)
+            .bind(&actor.name)
+            .execute(&mut *conn)
             .await?;
-            if active == 0 {
-                insert_event(conn, account_id, lead_id, &target, false, actor, now).await?;
-            }
         }
     }
     set_current_stage(conn, account_id, lead_id, Some(target), now).await?;
@@ -186,31 +195,45 @@ async fn set_current_stage(
     Ok(())
 }
 
-#[allow(clippy::too_many_arguments)]
-async fn insert_event(
+/// Writes one event per (stage, backfilled) in one statement; ids are made
+/// in order so the events sort as they were reached.
+async fn insert_events(
     conn: &mut AnyConnection,
     account_id: &str,
     lead_id: &str,
-    stage_id: &str,
-    backfilled: bool,
+    reached: &[(&str, bool)],
     actor: &Actor,
     now: i64,
 ) -> StoreResult<()> {
-    sqlx::query(
+    // $1..$6 are shared by every row; each row adds id, stage and flag.
+    let rows: Vec<String> = (0..reached.len())
+        .map(|row| {
+            let first = 7 + row * 3;
+            format!(
+                "(${first}, $1, $2, ${}, $3, $4, $5, $6, ${})",
+                first + 1,
+                first + 2
+            )
+        })
+        .collect();
+    let sql = format!(
         "INSERT INTO funnel_events (id, account_id, lead_id, funnel_stage_id, occurred_at, \
-             source_type, source_id, source_name, backfilled) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
-    )
-    .bind(new_id(IdKind::FunnelEvent))
-    .bind(account_id)
-    .bind(lead_id)
-    .bind(stage_id)
-    .bind(now)
-    .bind(actor.kind.as_str())
-    .bind(&actor.id)
-    .bind(&actor.name)
-    .bind(i64::from(backfilled))
-    .execute(&mut *conn)
-    .await?;
+             source_type, source_id, source_name, backfilled) VALUES {}",
+        rows.join(", ")
+    );
+    let mut query = sqlx::query(&sql)
+        .bind(account_id)
+        .bind(lead_id)
+        .bind(now)
+        .bind(actor.kind.as_str())
+        .bind(&actor.id)
+        .bind(&actor.name);
+    for (stage_id, backfilled) in reached {
+        query = query
+            .bind(new_id(IdKind::FunnelEvent))
+            .bind(*stage_id)
+            .bind(i64::from(*backfilled));
+    }
+    query.execute(&mut *conn).await?;
     Ok(())
 }

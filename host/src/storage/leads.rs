@@ -5,6 +5,7 @@
 use sqlx::{Any, FromRow, Transaction};
 
 use super::funnel_history::{self, MoveOutcome};
+use super::funnel_stages;
 use super::{Database, StoreError, StoreResult, is_unique_violation};
 use crate::domain::InvalidInput;
 use crate::domain::actor::Actor;
@@ -104,7 +105,11 @@ pub async fn create(
         return Err(email_conflict(db, account_id, error, &fields.email).await);
     }
     if let Some(stage_id) = stage_id {
-        funnel_history::move_lead(&mut tx, account_id, &id, None, stage_id, actor, now).await?;
+        let stages = funnel_stages::positions(&mut tx, account_id).await?;
+        funnel_history::move_lead(
+            &mut tx, &stages, account_id, &id, None, stage_id, actor, now,
+        )
+        .await?;
     }
     let lead = fetch(&mut tx, account_id, &id).await?;
     tx.commit().await?;
@@ -196,9 +201,11 @@ pub async fn update(
     }
     let outcome = match stage_change {
         None => None,
-        Some(StageChange::MoveTo(target)) => Some(
+        Some(StageChange::MoveTo(target)) => Some({
+            let stages = funnel_stages::positions(&mut tx, account_id).await?;
             funnel_history::move_lead(
                 &mut tx,
+                &stages,
                 account_id,
                 lead_id,
                 current_stage.as_deref(),
@@ -206,8 +213,8 @@ pub async fn update(
                 actor,
                 now,
             )
-            .await?,
-        ),
+            .await?
+        }),
         Some(StageChange::Clear) => match current_stage {
             None => Some(MoveOutcome::Unchanged),
             Some(current) => {

@@ -291,27 +291,26 @@ pub async fn stage_directory(
     account_id: &str,
     import_id: &str,
 ) -> StoreResult<StageDirectory> {
-    let mapped: Vec<(String, String, String)> = sqlx::query_as(
-        "SELECT m.external_name, s.id, s.title \
+    // One round trip: the import's mappings, then the live stage titles.
+    let rows: Vec<(i64, String, String, String)> = sqlx::query_as(
+        "SELECT 1, m.external_name, s.id, s.title \
          FROM webhook_import_mappings m JOIN funnel_stages s ON s.id = m.funnel_stage_id \
-         WHERE m.import_id = $1 AND s.deleted_at IS NULL",
+         WHERE m.import_id = $1 AND s.deleted_at IS NULL \
+         UNION ALL \
+         SELECT 0, title, id, title FROM funnel_stages WHERE account_id = $2 AND deleted_at IS NULL",
     )
     .bind(import_id)
-    .fetch_all(db.reader())
-    .await?;
-    let titled: Vec<(String, String)> = sqlx::query_as(
-        "SELECT id, title FROM funnel_stages WHERE account_id = $1 AND deleted_at IS NULL",
-    )
     .bind(account_id)
     .fetch_all(db.reader())
     .await?;
+    let (mapped, titled): (Vec<_>, Vec<_>) = rows.into_iter().partition(|row| row.0 == 1);
     Ok(StageDirectory::new(
         mapped
             .into_iter()
-            .map(|(name, id, title)| (name, ResolvedStage { id, title })),
+            .map(|(_, name, id, title)| (name, ResolvedStage { id, title })),
         titled
             .into_iter()
-            .map(|(id, title)| ResolvedStage { id, title }),
+            .map(|(_, _, id, title)| ResolvedStage { id, title }),
     ))
 }
 
