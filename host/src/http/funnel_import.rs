@@ -69,6 +69,8 @@ impl IntoResponse for InboundError {
 #[derive(Debug, Clone)]
 pub struct ImportAuth {
     pub account_id: String,
+    /// How this import resolves stage names, read with the token.
+    pub directory: StageDirectory,
     pub actor: Actor,
 }
 
@@ -84,13 +86,14 @@ where
         let token = bearer_token(parts)
             .ok_or_else(|| ApiError::Unauthorized("Authorization token required".into()))?;
         let invalid = || ApiError::Unauthorized("Invalid or inactive webhook import token".into());
-        let import = webhook_imports::find_by_token(&state.db, token)
+        let (import, directory) = webhook_imports::authenticate(&state.db, token)
             .await?
             .ok_or_else(invalid)?;
         if import.active == 0 {
             return Err(invalid().into());
         }
         Ok(ImportAuth {
+            directory,
             account_id: import.account_id,
             actor: Actor {
                 kind: ActorKind::WebhookImport,
@@ -189,9 +192,8 @@ async fn update_one(
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Json<SingleUpdateResponse>, InboundError> {
     let record: FunnelUpdateRecord = read_json(&headers, body)?;
-    let directory =
-        webhook_imports::stage_directory(&state.db, &auth.account_id, &auth.actor.id).await?;
-    let stage = directory
+    let stage = auth
+        .directory
         .resolve(&record.funnel_stage)
         .ok_or_else(|| ApiError::Unprocessable(INVALID_STAGE.into()))?;
     let update = FunnelUpdate {
@@ -245,9 +247,7 @@ async fn update_batch(
         ))
         .into());
     }
-    let directory =
-        webhook_imports::stage_directory(&state.db, &auth.account_id, &auth.actor.id).await?;
-    let (mut results, to_apply) = resolve_records(request.records, &directory);
+    let (mut results, to_apply) = resolve_records(request.records, &auth.directory);
     let updates: Vec<FunnelUpdate> = to_apply.iter().map(|(_, update)| update.clone()).collect();
     let outcomes = state
         .funnel_writer

@@ -36,7 +36,7 @@ pub struct StageMapping {
 }
 
 /// The import an inbound token belongs to.
-#[derive(Debug, Clone, FromRow)]
+#[derive(Debug, Clone)]
 pub struct ImportCaller {
     pub id: String,
     pub account_id: String,
@@ -275,44 +275,55 @@ pub async fn replace_mappings(
     mappings(db, account_id, import_id).await
 }
 
-/// The import a plain-text token belongs to, active or not.
-pub async fn find_by_token(db: &Database, token: &str) -> StoreResult<Option<ImportCaller>> {
-    Ok(sqlx::query_as::<_, ImportCaller>(
-        "SELECT id, account_id, name, active FROM webhook_imports WHERE token_digest = $1",
+/// The import a plain-text token belongs to (active or not), with the
+/// mappings and stage titles its requests resolve names with, read in one
+/// round trip because every inbound request needs both.
+pub async fn authenticate(
+    db: &Database,
+    token: &str,
+) -> StoreResult<Option<(ImportCaller, StageDirectory)>> {
+    // Row kinds: 2 = the import itself, 1 = a mapping, 0 = a stage title.
+    let rows: Vec<DirectoryRow> = sqlx::query_as(
+        "SELECT 2, i.id, i.account_id, i.name, i.active, '', '', '' \
+             FROM webhook_imports i WHERE i.token_digest = $1 \
+         UNION ALL \
+         SELECT 1, i.id, i.account_id, i.name, i.active, m.external_name, s.id, s.title \
+             FROM webhook_imports i \
+             JOIN webhook_import_mappings m ON m.import_id = i.id \
+             JOIN funnel_stages s ON s.id = m.funnel_stage_id \
+             WHERE i.token_digest = $1 AND s.deleted_at IS NULL \
+         UNION ALL \
+         SELECT 0, i.id, i.account_id, i.name, i.active, s.title, s.id, s.title \
+             FROM webhook_imports i JOIN funnel_stages s ON s.account_id = i.account_id \
+             WHERE i.token_digest = $1 AND s.deleted_at IS NULL",
     )
     .bind(secrets::digest(token))
-    .fetch_optional(db.reader())
-    .await?)
-}
-
-/// The mappings and stage titles an inbound request resolves names with.
-pub async fn stage_directory(
-    db: &Database,
-    account_id: &str,
-    import_id: &str,
-) -> StoreResult<StageDirectory> {
-    // One round trip: the import's mappings, then the live stage titles.
-    let rows: Vec<(i64, String, String, String)> = sqlx::query_as(
-        "SELECT 1, m.external_name, s.id, s.title \
-         FROM webhook_import_mappings m JOIN funnel_stages s ON s.id = m.funnel_stage_id \
-         WHERE m.import_id = $1 AND s.deleted_at IS NULL \
-         UNION ALL \
-         SELECT 0, title, id, title FROM funnel_stages WHERE account_id = $2 AND deleted_at IS NULL",
-    )
-    .bind(import_id)
-    .bind(account_id)
     .fetch_all(db.reader())
     .await?;
-    let (mapped, titled): (Vec<_>, Vec<_>) = rows.into_iter().partition(|row| row.0 == 1);
-    Ok(StageDirectory::new(
-        mapped
-            .into_iter()
-            .map(|(_, name, id, title)| (name, ResolvedStage { id, title })),
-        titled
-            .into_iter()
-            .map(|(_, _, id, title)| ResolvedStage { id, title }),
-    ))
+    let Some(import) = rows.iter().find(|row| row.0 == 2) else {
+        return Ok(None);
+    };
+    let caller = ImportCaller {
+        id: import.1.clone(),
+        account_id: import.2.clone(),
+        name: import.3.clone(),
+        active: import.4,
+    };
+    let stage = |row: &DirectoryRow| ResolvedStage {
+        id: row.6.clone(),
+        title: row.7.clone(),
+    };
+    let directory = StageDirectory::new(
+        rows.iter()
+            .filter(|row| row.0 == 1)
+            .map(|row| (row.5.clone(), stage(row))),
+        rows.iter().filter(|row| row.0 == 0).map(stage),
+    );
+    Ok(Some((caller, directory)))
 }
+
+/// (kind, import id, account id, import name, active, name, stage id, title)
+type DirectoryRow = (i64, String, String, String, i64, String, String, String);
 
 fn import_not_found(import_id: &str) -> StoreError {
     StoreError::NotFound(format!("Webhook import {import_id} not found"))
