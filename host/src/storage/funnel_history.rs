@@ -3,7 +3,8 @@
 
 use sqlx::{AnyConnection, FromRow};
 
-use super::{Database, StoreError, StoreResult, lead_events};
+use super::lead_events::{self, StageChange};
+use super::{Database, StoreError, StoreResult};
 use crate::domain::InvalidInput;
 use crate::domain::actor::Actor;
 use crate::domain::funnel::{FunnelMove, StagePosition, plan_move};
@@ -74,14 +75,48 @@ pub async fn list_for_lead(
     Ok(events)
 }
 
-/// Moves a lead (whose row the caller has locked in its transaction) from `current` to
-/// `target` by the funnel rules: forward backfills skipped stages, backward
-/// archives the events after the target, the same stage changes nothing.
+/// Moves a lead (whose row the caller has locked in its transaction) from
+/// `current` to `target` by the funnel rules: forward backfills skipped
+/// stages, backward archives the events after the target, the same stage
+/// changes nothing. Writes the history, the lead's current stage and the
+/// `lead.stage_changed` outbox row.
 ///
 /// `stages` are the account's live stages, read in the same transaction
-/// ([`funnel_stages::positions`]); callers moving many leads read them once.
+/// ([`funnel_stages::positions`]).
 #[allow(clippy::too_many_arguments)]
 pub async fn move_lead(
+    conn: &mut AnyConnection,
+    stages: &[StagePosition],
+    account_id: &str,
+    lead_id: &str,
+    current: Option<&str>,
+    target: &str,
+    actor: &Actor,
+    now: i64,
+) -> StoreResult<MoveOutcome> {
+    let outcome = write_history(
+        conn, stages, account_id, lead_id, current, target, actor, now,
+    )
+    .await?;
+    if let MoveOutcome::Moved { from, to } = &outcome {
+        set_current_stages(conn, account_id, &[(lead_id, Some(to.as_str()))], now).await?;
+        let change = StageChange {
+            account_id,
+            lead_id,
+            from: from.as_deref(),
+            to: Some(to),
+            actor,
+        };
+        lead_events::record_stage_changes(conn, &[change], now).await?;
+    }
+    Ok(outcome)
+}
+
+/// The history part of [`move_lead`] alone: the caller then sets the lead's
+/// current stage and records the change, which lets a caller moving many
+/// leads write those for all of them in a few statements.
+#[allow(clippy::too_many_arguments)]
+pub async fn write_history(
     conn: &mut AnyConnection,
     stages: &[StagePosition],
     account_id: &str,
@@ -143,9 +178,6 @@ pub async fn move_lead(
             .await?;
         }
     }
-    set_current_stage(conn, account_id, lead_id, Some(target), now).await?;
-    lead_events::record_stage_change(conn, account_id, lead_id, current, Some(target), actor, now)
-        .await?;
     Ok(MoveOutcome::Moved {
         from: current.map(str::to_owned),
         to: target.to_owned(),
@@ -171,27 +203,44 @@ pub async fn clear_stage(
     .bind(account_id)
     .execute(&mut *conn)
     .await?;
-    set_current_stage(conn, account_id, lead_id, None, now).await?;
-    lead_events::record_stage_change(conn, account_id, lead_id, Some(current), None, actor, now)
-        .await
+    set_current_stages(conn, account_id, &[(lead_id, None)], now).await?;
+    let change = StageChange {
+        account_id,
+        lead_id,
+        from: Some(current),
+        to: None,
+        actor,
+    };
+    lead_events::record_stage_changes(conn, &[change], now).await
 }
 
-async fn set_current_stage(
+/// Sets the current stage of each (lead, stage) pair of one account, in one
+/// statement.
+pub async fn set_current_stages(
     conn: &mut AnyConnection,
     account_id: &str,
-    lead_id: &str,
-    stage_id: Option<&str>,
+    stages: &[(&str, Option<&str>)],
     now: i64,
 ) -> StoreResult<()> {
-    sqlx::query(
-        "UPDATE leads SET funnel_stage_id = $1, updated_at = $2 WHERE id = $3 AND account_id = $4",
-    )
-    .bind(stage_id)
-    .bind(now)
-    .bind(lead_id)
-    .bind(account_id)
-    .execute(&mut *conn)
-    .await?;
+    for chunk in stages.chunks(200) {
+        // $1 = now, $2 = account; then (lead id, stage id) per lead.
+        let cases: String = (0..chunk.len())
+            .map(|i| format!(" WHEN ${} THEN ${}", 3 + 2 * i, 4 + 2 * i))
+            .collect();
+        let ids: Vec<String> = (0..chunk.len())
+            .map(|i| format!("${}", 3 + 2 * i))
+            .collect();
+        let sql = format!(
+            "UPDATE leads SET funnel_stage_id = CASE id{cases} END, updated_at = $1 \
+             WHERE account_id = $2 AND id IN ({})",
+            ids.join(", ")
+        );
+        let mut query = sqlx::query(&sql).bind(now).bind(account_id);
+        for (lead_id, stage_id) in chunk {
+            query = query.bind(*lead_id).bind(*stage_id);
+        }
+        query.execute(&mut *conn).await?;
+    }
     Ok(())
 }
 

@@ -15,12 +15,13 @@
 //! before any record is applied, so concurrent transactions touching the
 //! same leads wait for each other instead of deadlocking.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::Arc;
 
 use tokio::sync::{Mutex, mpsc, oneshot};
 
 use super::funnel_history::{self, MoveOutcome};
+use super::lead_events::{self, StageChange};
 use super::{Backend, Database, StoreError, StoreResult, funnel_stages};
 use crate::domain::actor::Actor;
 use crate::domain::time::now_micros;
@@ -159,45 +160,36 @@ async fn commit_group(db: &Database, group: Vec<Job>) {
 }
 
 /// Applies every request, in order, in one transaction; one result list
-/// per request.
+/// per request. History is written record by record (a backward move must
+/// see the events earlier records wrote); the leads' current stages and the
+/// outbox rows, which no later record reads, are written once at the end.
 pub async fn apply_all(
     db: &Database,
     requests: &[&UpdateRequest],
 ) -> StoreResult<Vec<RecordResults>> {
     let mut tx = db.begin().await?;
-    let leads: BTreeSet<(&str, &str)> = requests
-        .iter()
-        .flat_map(|request| {
-            request
-                .updates
-                .iter()
-                .map(|update| (request.account_id.as_str(), update.lead_id.as_str()))
-        })
-        .collect();
-    let lock = format!(
-        "SELECT funnel_stage_id FROM leads WHERE account_id = $1 AND id = $2{}",
-        db.for_update()
-    );
-    let mut current_stages: HashMap<(&str, &str), Option<String>> = HashMap::new();
-    for (account_id, lead_id) in leads {
-        let row: Option<(Option<String>,)> = sqlx::query_as(&lock)
-            .bind(account_id)
-            .bind(lead_id)
-            .fetch_optional(&mut *tx)
-            .await?;
-        if let Some((stage,)) = row {
-            current_stages.insert((account_id, lead_id), stage);
-        }
-    }
-    let mut funnels = HashMap::new();
+    let mut leads_by_account: BTreeMap<&str, BTreeSet<&str>> = BTreeMap::new();
     for request in requests {
-        if !funnels.contains_key(request.account_id.as_str()) {
-            let stages = funnel_stages::positions(&mut tx, &request.account_id).await?;
-            funnels.insert(request.account_id.as_str(), stages);
+        let leads = leads_by_account
+            .entry(request.account_id.as_str())
+            .or_default();
+        leads.extend(request.updates.iter().map(|update| update.lead_id.as_str()));
+    }
+    let mut current_stages: HashMap<(&str, &str), Option<String>> = HashMap::new();
+    let mut funnels = HashMap::new();
+    for (account_id, lead_ids) in &leads_by_account {
+        for (lead_id, stage) in lock_leads(db, &mut tx, account_id, lead_ids).await? {
+            if let Some(lead_id) = lead_ids.get(lead_id.as_str()) {
+                current_stages.insert((account_id, lead_id), stage);
+            }
         }
+        let stages = funnel_stages::positions(&mut tx, account_id).await?;
+        funnels.insert(*account_id, stages);
     }
 
     let now = now_micros();
+    // (request, lead, from, to) of each change, in order.
+    let mut moves: Vec<(&UpdateRequest, &str, Option<String>, String)> = Vec::new();
     let mut all_results = Vec::with_capacity(requests.len());
     for request in requests {
         let account_id = request.account_id.as_str();
@@ -209,7 +201,7 @@ pub async fn apply_all(
                 results.push(Err(RecordFailure::LeadNotFound));
                 continue;
             };
-            let moved = funnel_history::move_lead(
+            let written = funnel_history::write_history(
                 &mut tx,
                 stages,
                 account_id,
@@ -220,22 +212,71 @@ pub async fn apply_all(
                 now,
             )
             .await;
-            results.push(match moved {
-                Ok(MoveOutcome::Unchanged) => Ok(UpdateStatus::Unchanged),
-                Ok(MoveOutcome::Moved { to, .. }) => {
-                    *current = Some(to);
+            results.push(match written {
+                Ok(MoveOutcome::Moved { from, to }) => {
+                    *current = Some(to.clone());
+                    moves.push((request, &update.lead_id, from, to));
                     Ok(UpdateStatus::Updated)
                 }
-                Ok(MoveOutcome::Left { .. }) => {
-                    *current = None;
-                    Ok(UpdateStatus::Updated)
-                }
+                Ok(_) => Ok(UpdateStatus::Unchanged),
                 Err(StoreError::Invalid(_)) => Err(RecordFailure::InvalidStage),
                 Err(other) => return Err(other),
             });
         }
         all_results.push(results);
     }
+
+    let moved: BTreeSet<(&str, &str)> = moves
+        .iter()
+        .map(|(request, lead_id, ..)| (request.account_id.as_str(), *lead_id))
+        .collect();
+    for account_id in leads_by_account.keys() {
+        let final_stages: Vec<(&str, Option<&str>)> = moved
+            .iter()
+            .filter(|(account, _)| account == account_id)
+            .map(|key| (key.1, current_stages.get(key).and_then(Option::as_deref)))
+            .collect();
+        if !final_stages.is_empty() {
+            funnel_history::set_current_stages(&mut tx, account_id, &final_stages, now).await?;
+        }
+    }
+    let changes: Vec<StageChange> = moves
+        .iter()
+        .map(|(request, lead_id, from, to)| StageChange {
+            account_id: &request.account_id,
+            lead_id,
+            from: from.as_deref(),
+            to: Some(to),
+            actor: &request.actor,
+        })
+        .collect();
+    lead_events::record_stage_changes(&mut tx, &changes, now).await?;
     tx.commit().await?;
     Ok(all_results)
+}
+
+/// Locks the given leads of one account (in id order, so concurrent
+/// transactions cannot deadlock on them) and returns their current stages.
+async fn lock_leads(
+    db: &Database,
+    tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+    account_id: &str,
+    lead_ids: &BTreeSet<&str>,
+) -> StoreResult<Vec<(String, Option<String>)>> {
+    let ids: Vec<&str> = lead_ids.iter().copied().collect();
+    let mut rows = Vec::with_capacity(ids.len());
+    for chunk in ids.chunks(500) {
+        let placeholders: Vec<String> = (0..chunk.len()).map(|i| format!("${}", i + 2)).collect();
+        let sql = format!(
+            "SELECT id, funnel_stage_id FROM leads WHERE account_id = $1 AND id IN ({}) ORDER BY id{}",
+            placeholders.join(", "),
+            db.for_update()
+        );
+        let mut query = sqlx::query_as::<_, (String, Option<String>)>(&sql).bind(account_id);
+        for id in chunk {
+            query = query.bind(*id);
+        }
+        rows.extend(query.fetch_all(&mut **tx).await?);
+    }
+    Ok(rows)
 }

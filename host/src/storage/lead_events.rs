@@ -13,36 +13,55 @@ use crate::domain::ids::{IdKind, new_id};
 /// The event names a lead change can produce.
 pub const STAGE_CHANGED: &str = "lead.stage_changed";
 
-/// Records that a lead moved from one stage to another (`None` is outside
-/// the funnel).
-pub async fn record_stage_change(
+/// A lead moving from one stage to another (`None` is outside the funnel).
+#[derive(Debug, Clone, Copy)]
+pub struct StageChange<'a> {
+    pub account_id: &'a str,
+    pub lead_id: &'a str,
+    pub from: Option<&'a str>,
+    pub to: Option<&'a str>,
+    pub actor: &'a Actor,
+}
+
+/// Records stage changes as `lead.stage_changed` events, many per statement.
+pub async fn record_stage_changes(
     conn: &mut AnyConnection,
-    account_id: &str,
-    lead_id: &str,
-    from_stage_id: Option<&str>,
-    to_stage_id: Option<&str>,
-    actor: &Actor,
+    changes: &[StageChange<'_>],
     now: i64,
 ) -> StoreResult<()> {
-    let data = json!({
-        "from_funnel_stage_id": from_stage_id,
-        "to_funnel_stage_id": to_stage_id,
-    });
-    sqlx::query(
-        "INSERT INTO lead_events (id, account_id, lead_id, event_type, actor_type, actor_id, \
-             actor_name, data, occurred_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
-    )
-    .bind(new_id(IdKind::LeadEvent))
-    .bind(account_id)
-    .bind(lead_id)
-    .bind(STAGE_CHANGED)
-    .bind(actor.kind.as_str())
-    .bind(&actor.id)
-    .bind(&actor.name)
-    .bind(data.to_string())
-    .bind(now)
-    .execute(&mut *conn)
-    .await?;
+    const COLUMNS: usize = 8;
+    for chunk in changes.chunks(100) {
+        // $1 = now; then the other columns of each row.
+        let rows: Vec<String> = (0..chunk.len())
+            .map(|row| {
+                let first = 2 + row * COLUMNS;
+                let params: Vec<String> =
+                    (first..first + COLUMNS).map(|n| format!("${n}")).collect();
+                format!("({}, $1)", params.join(", "))
+            })
+            .collect();
+        let sql = format!(
+            "INSERT INTO lead_events (id, account_id, lead_id, event_type, actor_type, actor_id, \
+                 actor_name, data, occurred_at) VALUES {}",
+            rows.join(", ")
+        );
+        let mut query = sqlx::query(&sql).bind(now);
+        for change in chunk {
+            let data = json!({
+                "from_funnel_stage_id": change.from,
+                "to_funnel_stage_id": change.to,
+            });
+            query = query
+                .bind(new_id(IdKind::LeadEvent))
+                .bind(change.account_id)
+                .bind(change.lead_id)
+                .bind(STAGE_CHANGED)
+                .bind(change.actor.kind.as_str())
+                .bind(&change.actor.id)
+                .bind(&change.actor.name)
+                .bind(data.to_string());
+        }
+        query.execute(&mut *conn).await?;
+    }
     Ok(())
 }
