@@ -55,6 +55,7 @@ impl Application {
             db: db.clone(),
             public_url,
             funnel_writer: FunnelWriter::start(db.clone()),
+            directory_cache: Default::default(),
         };
         let router = http::router(state, config.max_body_bytes);
         Ok(Self {

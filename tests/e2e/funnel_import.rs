@@ -18,6 +18,7 @@ on_both_backends!(
     bad_batches_are_refused_whole,
     stage_changes_are_recorded_for_outbound_delivery,
     concurrent_updates_to_one_lead_leave_a_serial_history,
+    funnel_and_mapping_changes_apply_at_once_on_every_server,
 );
 
 const SINGLE: &str = "/api/v1/webhook-import/update";
@@ -523,4 +524,81 @@ async fn concurrent_updates_to_one_lead_leave_a_serial_history(app: TestApp) {
     assert_eq!(changes, updated, "one recorded change per `updated` answer");
     assert!(updated > 1);
     let _ = stages;
+}
+
+async fn funnel_and_mapping_changes_apply_at_once_on_every_server(app: TestApp) {
+    let stages = app.create_stages(&["Inquiry", "Enrolled"]).await;
+    let lead = app.create_lead(json!({"email": "ada@example.com"})).await;
+    let (import_id, token) = app.create_active_import("CRM").await;
+    let second = app.spawn_second_server().await;
+    let on_second = |stage: &str| {
+        app.client
+            .post(format!("{second}{SINGLE}"))
+            .bearer_auth(&token)
+            .json(&update(&lead, stage))
+            .send()
+    };
+    let status = |response: reqwest::Response| response.status().as_u16();
+
+    // Both servers have resolved (and may have cached) the current funnel.
+    assert_eq!(
+        app.inbound(&token, SINGLE, update(&lead, "Inquiry"))
+            .await
+            .status,
+        200
+    );
+    assert_eq!(status(on_second("Inquiry").await.unwrap()), 200);
+
+    let renamed = app
+        .patch(
+            &format!("/api/v1/funnel-stages/{}", stages[0]),
+            json!({"title": "New Lead"}),
+        )
+        .await;
+    assert_eq!(renamed.status, 200);
+    assert_eq!(
+        status(on_second("Inquiry").await.unwrap()),
+        422,
+        "the old title still resolved"
+    );
+    assert_eq!(status(on_second("new lead").await.unwrap()), 200);
+    assert_eq!(
+        app.inbound(&token, SINGLE, update(&lead, "Inquiry"))
+            .await
+            .status,
+        422
+    );
+
+    let mapped = app
+        .put(
+            &format!("/api/v1/webhook-imports/{import_id}/mappings"),
+            json!({"mappings": [{"external_name": "won", "funnel_stage_id": stages[1]}]}),
+        )
+        .await;
+    assert_eq!(mapped.status, 200);
+    assert_eq!(
+        status(on_second("won").await.unwrap()),
+        200,
+        "the new mapping did not apply"
+    );
+
+    app.create_stages(&["Alumni"]).await;
+    assert_eq!(
+        status(on_second("alumni").await.unwrap()),
+        200,
+        "the new stage did not apply"
+    );
+
+    let deactivated = app
+        .post(
+            &format!("/api/v1/webhook-imports/{import_id}/deactivate"),
+            json!({}),
+        )
+        .await;
+    assert_eq!(deactivated.status, 200);
+    assert_eq!(
+        status(on_second("won").await.unwrap()),
+        401,
+        "a deactivated import still worked"
+    );
 }

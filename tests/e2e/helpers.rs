@@ -135,7 +135,7 @@ pub struct TestApp {
     pub client: reqwest::Client,
     server: tokio::task::JoinHandle<()>,
     shutdown: Option<tokio::sync::oneshot::Sender<()>>,
-    _database: TestDatabase,
+    database: TestDatabase,
 }
 
 impl TestApp {
@@ -175,8 +175,23 @@ impl TestApp {
                 .expect("build an HTTP client"),
             server,
             shutdown: Some(shutdown_tx),
-            _database: database,
+            database,
         }
+    }
+
+    /// Starts a second server on this app's database, as another process
+    /// sharing it would; returns its base URL. It stops with the test.
+    pub async fn spawn_second_server(&self) -> String {
+        let mut config = ServeConfig::for_database(self.database.url.clone());
+        config.max_body_bytes = TEST_MAX_BODY_BYTES;
+        let app = Application::build(&config)
+            .await
+            .expect("build a second server");
+        let address = format!("http://{}", app.address());
+        tokio::spawn(async move {
+            let _ = app.run_until(std::future::pending()).await;
+        });
+        address
     }
 
     /// Creates another account and returns its admin API key.

@@ -3,6 +3,8 @@
 //! webhook import's Bearer token. Responses always carry `success`, and the
 //! error messages are part of the contract (DESIGN.md).
 
+use std::sync::Arc;
+
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
@@ -70,7 +72,7 @@ impl IntoResponse for InboundError {
 pub struct ImportAuth {
     pub account_id: String,
     /// How this import resolves stage names, read with the token.
-    pub directory: StageDirectory,
+    pub directory: Arc<StageDirectory>,
     pub actor: Actor,
 }
 
@@ -86,9 +88,10 @@ where
         let token = bearer_token(parts)
             .ok_or_else(|| ApiError::Unauthorized("Authorization token required".into()))?;
         let invalid = || ApiError::Unauthorized("Invalid or inactive webhook import token".into());
-        let (import, directory) = webhook_imports::authenticate(&state.db, token)
-            .await?
-            .ok_or_else(invalid)?;
+        let (import, directory) =
+            webhook_imports::authenticate(&state.db, &state.directory_cache, token)
+                .await?
+                .ok_or_else(invalid)?;
         if import.active == 0 {
             return Err(invalid().into());
         }

@@ -25,6 +25,7 @@ use utoipa_axum::router::OpenApiRouter;
 
 use crate::storage::Database;
 use crate::storage::funnel_updates::FunnelWriter;
+use crate::storage::webhook_imports::DirectoryCache;
 use error::ApiError;
 
 /// What every handler can reach.
@@ -35,6 +36,8 @@ pub struct AppState {
     pub public_url: String,
     /// Applies inbound funnel updates with group commit.
     pub funnel_writer: FunnelWriter,
+    /// Stage directories of webhook imports, checked for staleness on use.
+    pub directory_cache: Arc<DirectoryCache>,
 }
 
 #[derive(OpenApi)]

@@ -58,7 +58,7 @@ pub async fn create(
     position: Option<i64>,
 ) -> StoreResult<FunnelStage> {
     let mut tx = db.begin().await?;
-    let mut order = lock_funnel_order(db, &mut tx, account_id).await?;
+    let mut order = lock_funnel_order(&mut tx, account_id).await?;
     let last = order.len() as i64 + 1;
     let position = position.unwrap_or(last);
     if !(1..=last).contains(&position) {
@@ -94,7 +94,7 @@ pub async fn update(
     position: Option<i64>,
 ) -> StoreResult<FunnelStage> {
     let mut tx = db.begin().await?;
-    let mut order = lock_funnel_order(db, &mut tx, account_id).await?;
+    let mut order = lock_funnel_order(&mut tx, account_id).await?;
     let Some(current_index) = order.iter().position(|id| id == stage_id) else {
         return Err(stage_not_found(stage_id));
     };
@@ -134,7 +134,7 @@ pub async fn reorder(
     stage_ids: &[String],
 ) -> StoreResult<Vec<FunnelStage>> {
     let mut tx = db.begin().await?;
-    let order = lock_funnel_order(db, &mut tx, account_id).await?;
+    let order = lock_funnel_order(&mut tx, account_id).await?;
     let mut requested = stage_ids.to_vec();
     requested.sort();
     let mut existing = order.clone();
@@ -176,7 +176,7 @@ pub async fn reorder(
 /// title.
 pub async fn delete(db: &Database, account_id: &str, stage_id: &str) -> StoreResult<()> {
     let mut tx = db.begin().await?;
-    let mut order = lock_funnel_order(db, &mut tx, account_id).await?;
+    let mut order = lock_funnel_order(&mut tx, account_id).await?;
     let Some(index) = order.iter().position(|id| id == stage_id) else {
         return Err(stage_not_found(stage_id));
     };
@@ -236,20 +236,18 @@ pub async fn positions(
         .collect())
 }
 
-/// Locks the account's funnel against concurrent edits and returns the live
-/// stage ids in order.
+/// Locks the account's funnel against concurrent edits, marks it changed,
+/// and returns the live stage ids in order.
 async fn lock_funnel_order(
-    db: &Database,
     tx: &mut Transaction<'static, Any>,
     account_id: &str,
 ) -> StoreResult<Vec<String>> {
-    sqlx::query(&format!(
-        "SELECT id FROM accounts WHERE id = $1{}",
-        db.for_update()
-    ))
-    .bind(account_id)
-    .execute(&mut **tx)
-    .await?;
+    // The update both locks the account row until the transaction ends and
+    // tells caches of the funnel (see webhook_imports) that it changed.
+    sqlx::query("UPDATE accounts SET funnel_version = funnel_version + 1 WHERE id = $1")
+        .bind(account_id)
+        .execute(&mut **tx)
+        .await?;
     let ids: Vec<(String,)> = sqlx::query_as(
         "SELECT id FROM funnel_stages WHERE account_id = $1 AND deleted_at IS NULL ORDER BY position",
     )

@@ -2,6 +2,9 @@
 //! (stored as digests), stage-name mappings, and the lookup that
 //! authenticates an inbound request.
 
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, PoisonError};
+
 use sqlx::FromRow;
 
 use super::{Database, StoreError, StoreResult, funnel_stages};
@@ -275,55 +278,126 @@ pub async fn replace_mappings(
     mappings(db, account_id, import_id).await
 }
 
+/// Stage directories of imports, reused while neither the import (its
+/// mappings) nor its account's funnel has changed. Every lookup still reads
+/// the import by token, so a regenerated token or a deactivated import is
+/// refused at once by every process; only the directory is cached.
+#[derive(Debug, Default)]
+pub struct DirectoryCache {
+    entries: Mutex<HashMap<String, CachedDirectory>>,
+}
+
+#[derive(Debug)]
+struct CachedDirectory {
+    import_updated_at: i64,
+    funnel_version: i64,
+    directory: Arc<StageDirectory>,
+}
+
+/// Most imports whose directories are kept; past it the cache starts over.
+const MAX_CACHED_DIRECTORIES: usize = 10_000;
+
+impl DirectoryCache {
+    fn get(
+        &self,
+        import_id: &str,
+        import_updated_at: i64,
+        funnel_version: i64,
+    ) -> Option<Arc<StageDirectory>> {
+        let entries = self.entries.lock().unwrap_or_else(PoisonError::into_inner);
+        entries
+            .get(import_id)
+            .filter(|cached| {
+                cached.import_updated_at == import_updated_at
+                    && cached.funnel_version == funnel_version
+            })
+            .map(|cached| Arc::clone(&cached.directory))
+    }
+
+    fn put(
+        &self,
+        import_id: &str,
+        import_updated_at: i64,
+        funnel_version: i64,
+        directory: Arc<StageDirectory>,
+    ) {
+        let mut entries = self.entries.lock().unwrap_or_else(PoisonError::into_inner);
+        if entries.len() >= MAX_CACHED_DIRECTORIES {
+            entries.clear();
+        }
+        entries.insert(
+            import_id.to_owned(),
+            CachedDirectory {
+                import_updated_at,
+                funnel_version,
+                directory,
+            },
+        );
+    }
+}
+
 /// The import a plain-text token belongs to (active or not), with the
-/// mappings and stage titles its requests resolve names with, read in one
-/// round trip because every inbound request needs both.
+/// stage directory its requests resolve names with.
 pub async fn authenticate(
     db: &Database,
+    cache: &DirectoryCache,
     token: &str,
-) -> StoreResult<Option<(ImportCaller, StageDirectory)>> {
-    // Row kinds: 2 = the import itself, 1 = a mapping, 0 = a stage title.
-    let rows: Vec<DirectoryRow> = sqlx::query_as(
-        "SELECT 2, i.id, i.account_id, i.name, i.active, '', '', '' \
-             FROM webhook_imports i WHERE i.token_digest = $1 \
-         UNION ALL \
-         SELECT 1, i.id, i.account_id, i.name, i.active, m.external_name, s.id, s.title \
-             FROM webhook_imports i \
-             JOIN webhook_import_mappings m ON m.import_id = i.id \
-             JOIN funnel_stages s ON s.id = m.funnel_stage_id \
-             WHERE i.token_digest = $1 AND s.deleted_at IS NULL \
-         UNION ALL \
-         SELECT 0, i.id, i.account_id, i.name, i.active, s.title, s.id, s.title \
-             FROM webhook_imports i JOIN funnel_stages s ON s.account_id = i.account_id \
-             WHERE i.token_digest = $1 AND s.deleted_at IS NULL",
+) -> StoreResult<Option<(ImportCaller, Arc<StageDirectory>)>> {
+    let row: Option<(String, String, String, i64, i64, i64)> = sqlx::query_as(
+        "SELECT i.id, i.account_id, i.name, i.active, i.updated_at, a.funnel_version \
+         FROM webhook_imports i JOIN accounts a ON a.id = i.account_id \
+         WHERE i.token_digest = $1",
     )
     .bind(secrets::digest(token))
-    .fetch_all(db.reader())
+    .fetch_optional(db.reader())
     .await?;
-    let Some(import) = rows.iter().find(|row| row.0 == 2) else {
+    let Some((id, account_id, name, active, updated_at, funnel_version)) = row else {
         return Ok(None);
     };
+    let directory = match cache.get(&id, updated_at, funnel_version) {
+        Some(directory) => directory,
+        None => {
+            let directory = Arc::new(stage_directory(db, &account_id, &id).await?);
+            cache.put(&id, updated_at, funnel_version, Arc::clone(&directory));
+            directory
+        }
+    };
     let caller = ImportCaller {
-        id: import.1.clone(),
-        account_id: import.2.clone(),
-        name: import.3.clone(),
-        active: import.4,
+        id,
+        account_id,
+        name,
+        active,
     };
-    let stage = |row: &DirectoryRow| ResolvedStage {
-        id: row.6.clone(),
-        title: row.7.clone(),
-    };
-    let directory = StageDirectory::new(
-        rows.iter()
-            .filter(|row| row.0 == 1)
-            .map(|row| (row.5.clone(), stage(row))),
-        rows.iter().filter(|row| row.0 == 0).map(stage),
-    );
     Ok(Some((caller, directory)))
 }
 
-/// (kind, import id, account id, import name, active, name, stage id, title)
-type DirectoryRow = (i64, String, String, String, i64, String, String, String);
+/// The mappings and live stage titles of an import, in one query.
+async fn stage_directory(
+    db: &Database,
+    account_id: &str,
+    import_id: &str,
+) -> StoreResult<StageDirectory> {
+    let rows: Vec<(i64, String, String, String)> = sqlx::query_as(
+        "SELECT 1, m.external_name, s.id, s.title \
+         FROM webhook_import_mappings m JOIN funnel_stages s ON s.id = m.funnel_stage_id \
+         WHERE m.import_id = $1 AND s.deleted_at IS NULL \
+         UNION ALL \
+         SELECT 0, title, id, title FROM funnel_stages WHERE account_id = $2 AND deleted_at IS NULL",
+    )
+    .bind(import_id)
+    .bind(account_id)
+    .fetch_all(db.reader())
+    .await?;
+    let (mapped, titled): (Vec<_>, Vec<_>) = rows.into_iter().partition(|row| row.0 == 1);
+    Ok(StageDirectory::new(
+        mapped
+            .into_iter()
+            .map(|(_, name, id, title)| (name, ResolvedStage { id, title })),
+        titled
+            .into_iter()
+            .map(|(_, _, id, title)| ResolvedStage { id, title }),
+    ))
+}
 
 fn import_not_found(import_id: &str) -> StoreError {
     StoreError::NotFound(format!("Webhook import {import_id} not found"))
