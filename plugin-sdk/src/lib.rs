@@ -1,7 +1,222 @@
-//! The Switchyard plugin SDK: what a plugin author depends on to write an
-//! inbound transform or a payload builder as one typed Rust function.
+//! The Switchyard plugin SDK: write an inbound transform or a payload
+//! builder as one typed Rust function and export it with one macro line.
 //!
-//! The ABI it implements (exports `memory`, `alloc`, and `transform` or
-//! `build_payload`; JSON in, JSON out) is fixed in the project's DESIGN.md and
-//! will be documented in `ABI.md` beside this crate together with the runtime
-//! that hosts it. Until then this crate exports nothing.
+//! ```ignore
+//! use switchyard_plugin_sdk::{export_transform, Error, FunnelUpdate, InboundRequest};
+//!
+//! #[derive(serde::Deserialize)]
+//! struct Config { stage_field: String }
+//!
+//! #[derive(serde::Deserialize)]
+//! struct Body { id: String, properties: std::collections::HashMap<String, String> }
+//!
+//! fn transform(config: Config, request: InboundRequest<Body>) -> Result<Vec<FunnelUpdate>, Error> {
+//!     let stage = request.body.properties.get(&config.stage_field).ok_or("no stage in the body")?;
+//!     Ok(vec![FunnelUpdate::new(request.body.id, stage)])
+//! }
+//!
+//! export_transform!(transform);
+//! ```
+//!
+//! The SDK hides the ABI (see `ABI.md` beside this crate): it exports
+//! `alloc`, reads the input JSON the host wrote, deserialises it straight
+//! into your types, and writes `{"ok": ...}` or `{"err": "..."}` back.
+//!
+//! Fuel: every Wasm instruction costs fuel, and parsing JSON is most of a
+//! typical plugin's work. Deserialise into structs that name only the fields
+//! you need (serde skips the rest cheaply) rather than into a generic
+//! `serde_json::Value`, which allocates every field of the body.
+
+use std::collections::BTreeMap;
+
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+
+pub use serde;
+pub use serde_json;
+
+/// An error a plugin returns; the host reports it as `plugin error: <message>`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Error(pub String);
+
+impl Error {
+    pub fn new(message: impl Into<String>) -> Self {
+        Error(message.into())
+    }
+}
+
+impl From<&str> for Error {
+    fn from(message: &str) -> Self {
+        Error(message.to_owned())
+    }
+}
+
+impl From<String> for Error {
+    fn from(message: String) -> Self {
+        Error(message)
+    }
+}
+
+impl From<serde_json::Error> for Error {
+    fn from(error: serde_json::Error) -> Self {
+        Error(error.to_string())
+    }
+}
+
+impl std::fmt::Display for Error {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// What an inbound transform receives: the CRM's request. `B` is the body's
+/// type: a struct of yours for JSON bodies, `serde_json::Value` to take any
+/// JSON, or `String` for form-encoded and other text bodies.
+#[derive(Debug, Clone, Deserialize)]
+pub struct InboundRequest<B = serde_json::Value> {
+    /// Request headers, names in lowercase.
+    #[serde(default)]
+    pub headers: BTreeMap<String, String>,
+    #[serde(default)]
+    pub content_type: Option<String>,
+    pub body: B,
+}
+
+/// One funnel update a transform produces: move this lead to this stage
+/// (a stage title or a mapped name, matched like a CRM's own requests).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FunnelUpdate {
+    pub lead_profile_uid: String,
+    pub funnel_stage: String,
+}
+
+impl FunnelUpdate {
+    pub fn new(lead_profile_uid: impl Into<String>, funnel_stage: impl Into<String>) -> Self {
+        Self {
+            lead_profile_uid: lead_profile_uid.into(),
+            funnel_stage: funnel_stage.into(),
+        }
+    }
+}
+
+/// What a payload builder returns: the body to send and how to send it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Payload {
+    /// A JSON value, or a string sent as it is.
+    pub body: serde_json::Value,
+    pub content_type: String,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub headers: BTreeMap<String, String>,
+}
+
+/// Writes a line to the host's log for this call (shown by dry runs and the
+/// CLI). A no-op outside WebAssembly.
+pub fn log(message: &str) {
+    #[cfg(target_arch = "wasm32")]
+    {
+        #[link(wasm_import_module = "switchyard_v1")]
+        unsafe extern "C" {
+            #[link_name = "log"]
+            fn host_log(ptr: *const u8, len: usize);
+        }
+        // SAFETY: the host only reads `len` bytes at `ptr`, which point into
+        // `message` for the duration of the call.
+        unsafe { host_log(message.as_ptr(), message.len()) }
+    }
+    #[cfg(not(target_arch = "wasm32"))]
+    let _ = message;
+}
+
+/// Exports `alloc` and `transform` for a function
+/// `fn(Config, InboundRequest<Body>) -> Result<Vec<FunnelUpdate>, Error>`.
+#[macro_export]
+macro_rules! export_transform {
+    ($function:path) => {
+        $crate::__export_alloc!();
+        #[unsafe(export_name = "transform")]
+        pub extern "C" fn __switchyard_transform(ptr: i32, len: i32) -> i64 {
+            $crate::__private::call(ptr, len, |config, input| $function(config, input))
+        }
+    };
+}
+
+/// Exports `alloc` and `build_payload` for a function
+/// `fn(Config, Event) -> Result<Payload, Error>`.
+#[macro_export]
+macro_rules! export_payload_builder {
+    ($function:path) => {
+        $crate::__export_alloc!();
+        #[unsafe(export_name = "build_payload")]
+        pub extern "C" fn __switchyard_build_payload(ptr: i32, len: i32) -> i64 {
+            $crate::__private::call(ptr, len, |config, input| $function(config, input))
+        }
+    };
+}
+
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __export_alloc {
+    () => {
+        #[unsafe(export_name = "alloc")]
+        pub extern "C" fn __switchyard_alloc(len: i32) -> i32 {
+            $crate::__private::alloc(len)
+        }
+    };
+}
+
+#[doc(hidden)]
+pub mod __private {
+    use super::*;
+
+    /// The input document of every call.
+    #[derive(Deserialize)]
+    struct Call<C, I> {
+        config: C,
+        input: I,
+    }
+
+    #[derive(Serialize)]
+    enum Outcome<T> {
+        #[serde(rename = "ok")]
+        Ok(T),
+        #[serde(rename = "err")]
+        Err(String),
+    }
+
+    /// Reserves `len` bytes for the host to write the input into. Every
+    /// call runs in a fresh instance, so nothing is ever freed.
+    pub fn alloc(len: i32) -> i32 {
+        let buffer: Vec<u8> = Vec::with_capacity(len.max(0) as usize);
+        let ptr = buffer.as_ptr() as i32;
+        std::mem::forget(buffer);
+        ptr
+    }
+
+    /// Reads the input, runs `function` and packs the written result as
+    /// `(ptr << 32) | len`.
+    pub fn call<C, I, T, F>(ptr: i32, len: i32, function: F) -> i64
+    where
+        C: DeserializeOwned,
+        I: DeserializeOwned,
+        T: Serialize,
+        F: FnOnce(C, I) -> Result<T, Error>,
+    {
+        // SAFETY: the host wrote exactly `len` bytes at `ptr`, a buffer this
+        // module handed out from `alloc(len)`.
+        let input =
+            unsafe { std::slice::from_raw_parts(ptr as usize as *const u8, len.max(0) as usize) };
+        let outcome = match serde_json::from_slice::<Call<C, I>>(input) {
+            Ok(call) => match function(call.config, call.input) {
+                Ok(value) => Outcome::Ok(value),
+                Err(error) => Outcome::Err(error.0),
+            },
+            Err(error) => Outcome::Err(format!("could not read the input: {error}")),
+        };
+        let output = serde_json::to_vec(&outcome).unwrap_or_else(|error| {
+            format!("{{\"err\":\"could not write the output: {error}\"}}").into_bytes()
+        });
+        let packed = ((output.as_ptr() as usize as i64) << 32) | output.len() as i64;
+        std::mem::forget(output);
+        packed
+    }
+}

@@ -1,0 +1,131 @@
+//! Builds the built-in plugins (the `plugins/` workspace) for
+//! `wasm32-unknown-unknown` so the binary can embed them: they are compiled
+//! from source on every machine, never committed as `.wasm` files. Installs
+//! the wasm32 target with rustup when it is missing.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// Built-in plugins: (name shown to users, crate's wasm file stem).
+const BUILTINS: &[(&str, &str)] = &[("json-mapper", "json_mapper")];
+
+const TARGET: &str = "wasm32-unknown-unknown";
+
+fn main() {
+    let manifest_dir = PathBuf::from(env("CARGO_MANIFEST_DIR"));
+    let root = manifest_dir
+        .parent()
+        .expect("host/ has a parent")
+        .to_path_buf();
+    let plugins = root.join("plugins");
+    println!(
+        "cargo:rerun-if-changed={}",
+        plugins.join("Cargo.toml").display()
+    );
+    println!(
+        "cargo:rerun-if-changed={}",
+        plugins.join("Cargo.lock").display()
+    );
+    for (name, _) in BUILTINS {
+        println!("cargo:rerun-if-changed={}", plugins.join(name).display());
+    }
+    println!(
+        "cargo:rerun-if-changed={}",
+        root.join("plugin-sdk").display()
+    );
+
+    let out_dir = PathBuf::from(env("OUT_DIR"));
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    ensure_wasm_target();
+
+    // Shared by every profile of the host (debug, release, bench), next to
+    // the host's own target directory: out/ is <target>/<profile>/build/<pkg>/out.
+    let target_dir = out_dir.ancestors().nth(4).map_or_else(
+        || out_dir.join("plugins-target"),
+        |target| target.join("wasm-plugins"),
+    );
+    let mut build = Command::new(&cargo);
+    build
+        .args(["build", "--release", "--target", TARGET, "--manifest-path"])
+        .arg(plugins.join("Cargo.toml"))
+        .arg("--target-dir")
+        .arg(&target_dir);
+    if plugins.join("Cargo.lock").exists() {
+        build.arg("--locked");
+    }
+    // Settings meant for the host's own build must not leak into this one.
+    for variable in [
+        "CARGO_ENCODED_RUSTFLAGS",
+        "RUSTFLAGS",
+        "CARGO_BUILD_TARGET",
+        "CARGO_TARGET_DIR",
+        "CARGO_BUILD_RUSTFLAGS",
+        "RUSTC_WORKSPACE_WRAPPER",
+        "CARGO_LLVM_COV",
+        "LLVM_PROFILE_FILE",
+    ] {
+        build.env_remove(variable);
+    }
+    let status = build
+        .status()
+        .expect("run cargo to build the built-in plugins");
+    if !status.success() {
+        panic!(
+            "building the built-in plugins in plugins/ for {TARGET} failed (see the errors above)"
+        );
+    }
+
+    let mut generated = String::from(
+        "/// The built-in plugins, compiled from plugins/ by build.rs: (name, module).\n\
+         pub const BUILTIN_PLUGINS: &[(&str, &[u8])] = &[\n",
+    );
+    for (name, stem) in BUILTINS {
+        let wasm = target_dir
+            .join(TARGET)
+            .join("release")
+            .join(format!("{stem}.wasm"));
+        let copy = out_dir.join(format!("{stem}.wasm"));
+        std::fs::copy(&wasm, &copy)
+            .unwrap_or_else(|error| panic!("copy {}: {error}", wasm.display()));
+        generated.push_str(&format!(
+            "    ({name:?}, include_bytes!({:?})),\n",
+            copy.display().to_string()
+        ));
+    }
+    generated.push_str("];\n");
+    std::fs::write(out_dir.join("builtin_plugins.rs"), generated)
+        .expect("write builtin_plugins.rs");
+}
+
+fn env(name: &str) -> String {
+    std::env::var(name).unwrap_or_else(|_| panic!("cargo sets {name} for build scripts"))
+}
+
+/// Adds the wasm32 target with rustup when the toolchain lacks it, so a fresh
+/// machine needs no manual step.
+fn ensure_wasm_target() {
+    let rustc = std::env::var("RUSTC").unwrap_or_else(|_| "rustc".into());
+    let sysroot = Command::new(&rustc)
+        .args(["--print", "sysroot"])
+        .output()
+        .ok()
+        .map(|output| String::from_utf8_lossy(&output.stdout).trim().to_owned());
+    let installed = sysroot
+        .as_deref()
+        .is_some_and(|sysroot| Path::new(sysroot).join("lib/rustlib").join(TARGET).exists());
+    if installed {
+        return;
+    }
+    println!(
+        "cargo:warning=installing the {TARGET} target with rustup (needed for the built-in plugins)"
+    );
+    let added = Command::new("rustup")
+        .args(["target", "add", TARGET])
+        .status();
+    if !matches!(added, Ok(status) if status.success()) {
+        panic!(
+            "the {TARGET} target is missing and `rustup target add {TARGET}` failed; \
+             install it to build Switchyard's built-in plugins"
+        );
+    }
+}

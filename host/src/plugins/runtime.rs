@@ -1,0 +1,438 @@
+//! The sandbox: one wasmtime [`Engine`] with fuel metering, epoch
+//! interruption and the pooling allocator; modules validated and compiled
+//! once and pre-linked as an [`InstancePre`]; every call in a fresh
+//! [`Store`] and instance with its own fuel, memory cap and deadline.
+//!
+//! Calls are synchronous CPU work: async callers run them on a blocking
+//! thread (`tokio::task::spawn_blocking`).
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::{Duration, Instant};
+
+use serde::Deserialize;
+use serde_json::Value;
+use sha2::{Digest, Sha256};
+use wasmtime::{
+    Caller, Config, Engine, ExternType, InstanceAllocationStrategy, InstancePre, Linker, Module,
+    PoolingAllocationConfig, ResourceLimiter, Store, Trap, ValType,
+};
+
+use super::PluginKind;
+use super::error::PluginError;
+use super::limits::{MAX_WASM_STACK_BYTES, PluginLimits};
+
+/// Largest module accepted, in bytes: bounds the work of validating and
+/// compiling untrusted code.
+pub const MAX_MODULE_BYTES: usize = 8 * 1024 * 1024;
+/// How often the epoch advances; deadlines are counted in these ticks.
+const EPOCH_TICK: Duration = Duration::from_millis(5);
+/// Sandbox slots: calls running at the same moment.
+const POOL_SLOTS: u32 = 256;
+/// Log lines and bytes kept per call.
+const MAX_LOG_LINES: usize = 100;
+const MAX_LOG_LINE_BYTES: usize = 4 * 1024;
+
+/// A validated, compiled, pre-linked module.
+pub struct CompiledPlugin {
+    pub sha256: String,
+    pub kind: PluginKind,
+    instance_pre: InstancePre<CallState>,
+}
+
+impl std::fmt::Debug for CompiledPlugin {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CompiledPlugin")
+            .field("sha256", &self.sha256)
+            .field("kind", &self.kind)
+            .finish()
+    }
+}
+
+/// What one call did: the `ok` value or the error, and what it cost.
+#[derive(Debug, Clone)]
+pub struct PluginCall {
+    pub outcome: Result<Value, PluginError>,
+    pub fuel_used: u64,
+    pub duration: Duration,
+    pub logs: Vec<String>,
+}
+
+/// State of one call's store.
+struct CallState {
+    limiter: MemoryLimiter,
+    logs: Vec<String>,
+}
+
+/// Refuses memory growth past the call's cap and remembers that it did, so
+/// the trap that usually follows (a failed allocation) is reported as what
+/// it is.
+struct MemoryLimiter {
+    max_bytes: usize,
+    refused: bool,
+}
+
+impl ResourceLimiter for MemoryLimiter {
+    fn memory_growing(
+        &mut self,
+        _current: usize,
+        desired: usize,
+        _maximum: Option<usize>,
+    ) -> wasmtime::Result<bool> {
+        if desired > self.max_bytes {
+            self.refused = true;
+            return Ok(false);
+        }
+        Ok(true)
+    }
+
+    fn table_growing(
+        &mut self,
+        _current: usize,
+        desired: usize,
+        _maximum: Option<usize>,
+    ) -> wasmtime::Result<bool> {
+        Ok(desired <= 10_000)
+    }
+}
+
+/// The plugin engine of a process.
+pub struct PluginRuntime {
+    engine: Engine,
+    linker: Linker<CallState>,
+    compiled: Mutex<HashMap<(String, PluginKind), Arc<CompiledPlugin>>>,
+    ticker_stop: Arc<AtomicBool>,
+}
+
+impl std::fmt::Debug for PluginRuntime {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PluginRuntime").finish_non_exhaustive()
+    }
+}
+
+impl Drop for PluginRuntime {
+    fn drop(&mut self) {
+        self.ticker_stop.store(true, Ordering::Relaxed);
+    }
+}
+
+impl PluginRuntime {
+    /// Builds the engine and starts the epoch ticker thread.
+    pub fn new() -> Result<Self, PluginError> {
+        let max_memory = PluginLimits::ACCOUNT_MAXIMUM.memory_bytes as usize;
+        let mut pool = PoolingAllocationConfig::default();
+        pool.total_core_instances(POOL_SLOTS)
+            .total_memories(POOL_SLOTS)
+            .total_tables(POOL_SLOTS)
+            .max_memories_per_module(1)
+            .max_tables_per_module(1)
+            .max_memory_size(max_memory);
+        let mut config = Config::new();
+        config
+            .consume_fuel(true)
+            .epoch_interruption(true)
+            .max_wasm_stack(MAX_WASM_STACK_BYTES)
+            // Reserve only what a memory may grow to, so the pool's address
+            // space stays modest; bounds checks are explicit past that.
+            .memory_reservation(max_memory as u64)
+            .memory_guard_size(64 * 1024)
+            .allocation_strategy(InstanceAllocationStrategy::Pooling(pool));
+        let engine = Engine::new(&config).map_err(|error| {
+            PluginError::InvalidModule(format!("cannot start the plugin engine: {error}"))
+        })?;
+
+        let mut linker = Linker::new(&engine);
+        linker
+            .func_wrap("switchyard_v1", "log", host_log)
+            .map_err(|error| {
+                PluginError::InvalidModule(format!("cannot link the host API: {error}"))
+            })?;
+
+        let ticker_stop = Arc::new(AtomicBool::new(false));
+        let ticking_engine = engine.clone();
+        let stop = Arc::clone(&ticker_stop);
+        std::thread::Builder::new()
+            .name("plugin-epoch".into())
+            .spawn(move || {
+                while !stop.load(Ordering::Relaxed) {
+                    std::thread::sleep(EPOCH_TICK);
+                    ticking_engine.increment_epoch();
+                }
+            })
+            .map_err(|error| {
+                PluginError::InvalidModule(format!("cannot start the epoch ticker: {error}"))
+            })?;
+
+        Ok(Self {
+            engine,
+            linker,
+            compiled: Mutex::new(HashMap::new()),
+            ticker_stop,
+        })
+    }
+
+    /// Validates and compiles a module for `kind`, or returns the one
+    /// already compiled from the same bytes.
+    pub fn compile(
+        &self,
+        wasm: &[u8],
+        kind: PluginKind,
+    ) -> Result<Arc<CompiledPlugin>, PluginError> {
+        if wasm.len() > MAX_MODULE_BYTES {
+            return Err(PluginError::InvalidModule(format!(
+                "the module is {} bytes; the limit is {MAX_MODULE_BYTES}",
+                wasm.len()
+            )));
+        }
+        if !wasm.starts_with(b"\0asm") {
+            return Err(PluginError::InvalidModule(
+                "not a WebAssembly binary (it must start with \\0asm; compile text format with wat2wasm)".into(),
+            ));
+        }
+        let sha256 = sha256_hex(wasm);
+        let key = (sha256.clone(), kind);
+        if let Some(compiled) = self.cache().get(&key) {
+            return Ok(Arc::clone(compiled));
+        }
+        let module = Module::new(&self.engine, wasm).map_err(|error| {
+            PluginError::InvalidModule(format!("not valid WebAssembly: {error}"))
+        })?;
+        check_imports(&module)?;
+        check_exports(&module, kind)?;
+        let instance_pre = self
+            .linker
+            .instantiate_pre(&module)
+            .map_err(|error| PluginError::InvalidModule(format!("cannot link: {error}")))?;
+        let compiled = Arc::new(CompiledPlugin {
+            sha256,
+            kind,
+            instance_pre,
+        });
+        self.cache().insert(key, Arc::clone(&compiled));
+        Ok(compiled)
+    }
+
+    fn cache(
+        &self,
+    ) -> std::sync::MutexGuard<'_, HashMap<(String, PluginKind), Arc<CompiledPlugin>>> {
+        self.compiled.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Runs the plugin's entry point on `input` (the ABI's JSON document
+    /// `{"config": ..., "input": ...}`) in a fresh instance.
+    pub fn call(&self, plugin: &CompiledPlugin, input: &[u8], limits: &PluginLimits) -> PluginCall {
+        let started = Instant::now();
+        let mut store = Store::new(
+            &self.engine,
+            CallState {
+                limiter: MemoryLimiter {
+                    max_bytes: limits.memory_bytes as usize,
+                    refused: false,
+                },
+                logs: Vec::new(),
+            },
+        );
+        store.limiter(|state| &mut state.limiter);
+        let fuel = limits.fuel;
+        let _ = store.set_fuel(fuel);
+        let ticks = limits
+            .time_limit()
+            .as_micros()
+            .div_ceil(EPOCH_TICK.as_micros()) as u64;
+        store.set_epoch_deadline(ticks.max(1) + 1);
+
+        let outcome = run(&mut store, plugin, input, limits);
+        let fuel_used = fuel.saturating_sub(store.get_fuel().unwrap_or(0));
+        let state = store.into_data();
+        PluginCall {
+            outcome,
+            fuel_used,
+            duration: started.elapsed(),
+            logs: state.logs,
+        }
+    }
+}
+
+fn run(
+    store: &mut Store<CallState>,
+    plugin: &CompiledPlugin,
+    input: &[u8],
+    limits: &PluginLimits,
+) -> Result<Value, PluginError> {
+    let instance = plugin
+        .instance_pre
+        .instantiate(&mut *store)
+        .map_err(|error| classify(error, store, true))?;
+    let memory = instance
+        .get_memory(&mut *store, "memory")
+        .ok_or_else(|| PluginError::InvalidModule("no exported memory".into()))?;
+    let alloc = instance
+        .get_typed_func::<i32, i32>(&mut *store, "alloc")
+        .map_err(|error| PluginError::InvalidModule(error.to_string()))?;
+    let entry = instance
+        .get_typed_func::<(i32, i32), i64>(&mut *store, plugin.kind.entry_point())
+        .map_err(|error| PluginError::InvalidModule(error.to_string()))?;
+
+    let input_len = i32::try_from(input.len()).map_err(|_| {
+        PluginError::InvalidOutput("the input is too large for a 32-bit plugin".into())
+    })?;
+    let input_ptr = alloc
+        .call(&mut *store, input_len)
+        .map_err(|error| classify(error, store, false))?;
+    memory
+        .write(&mut *store, input_ptr as u32 as usize, input)
+        .map_err(|_| {
+            PluginError::InvalidOutput("alloc returned memory the input does not fit in".into())
+        })?;
+    let packed = entry
+        .call(&mut *store, (input_ptr, input_len))
+        .map_err(|error| classify(error, store, false))?;
+
+    let packed = packed as u64;
+    let (output_ptr, output_len) = ((packed >> 32) as usize, (packed & 0xffff_ffff) as usize);
+    if output_len as u64 > limits.output_bytes {
+        return Err(PluginError::OutputTooLarge);
+    }
+    let output = memory
+        .data(&*store)
+        .get(output_ptr..output_ptr.saturating_add(output_len))
+        .ok_or_else(|| {
+            PluginError::InvalidOutput(format!(
+                "the result ({output_len} bytes at {output_ptr}) lies outside the plugin's memory"
+            ))
+        })?;
+    parse_output(output)
+}
+
+/// The ABI's result document.
+#[derive(Deserialize)]
+enum Outcome {
+    #[serde(rename = "ok")]
+    Ok(Value),
+    #[serde(rename = "err")]
+    Err(String),
+}
+
+fn parse_output(output: &[u8]) -> Result<Value, PluginError> {
+    match serde_json::from_slice::<Outcome>(output) {
+        Ok(Outcome::Ok(value)) => Ok(value),
+        Ok(Outcome::Err(message)) => Err(PluginError::Plugin(message)),
+        Err(error) if serde_json::from_slice::<Value>(output).is_ok() => {
+            Err(PluginError::InvalidOutput(format!(
+                "expected {{\"ok\": ...}} or {{\"err\": \"...\"}}: {error}"
+            )))
+        }
+        Err(error) => Err(PluginError::InvalidOutput(format!("not JSON: {error}"))),
+    }
+}
+
+/// Names the error a call ended in.
+fn classify(error: wasmtime::Error, store: &Store<CallState>, instantiating: bool) -> PluginError {
+    if store.data().limiter.refused {
+        return PluginError::MemoryLimitExceeded;
+    }
+    match error.downcast_ref::<Trap>() {
+        Some(Trap::OutOfFuel) => PluginError::OutOfFuel,
+        Some(Trap::Interrupt) => PluginError::TimeLimitExceeded,
+        Some(Trap::StackOverflow) => PluginError::StackOverflow,
+        Some(trap) => PluginError::Trap(
+            trap.to_string()
+                .trim_start_matches("wasm trap: ")
+                .to_owned(),
+        ),
+        None if instantiating && error.to_string().contains("pooling") => {
+            PluginError::Busy("every plugin sandbox is in use; retry shortly".into())
+        }
+        None => PluginError::Trap(error.to_string()),
+    }
+}
+
+/// `switchyard_v1.log(ptr, len)`: keeps a bounded number of bounded lines.
+fn host_log(mut caller: Caller<'_, CallState>, ptr: i32, len: i32) {
+    let Some(memory) = caller
+        .get_export("memory")
+        .and_then(|export| export.into_memory())
+    else {
+        return;
+    };
+    let start = ptr as u32 as usize;
+    let end = start.saturating_add((len as u32 as usize).min(MAX_LOG_LINE_BYTES));
+    let line = memory
+        .data(&caller)
+        .get(start..end)
+        .map(|bytes| String::from_utf8_lossy(bytes).into_owned());
+    let logs = &mut caller.data_mut().logs;
+    if let Some(line) = line
+        && logs.len() < MAX_LOG_LINES
+    {
+        logs.push(line);
+    }
+}
+
+/// Refuses every import but `switchyard_v1.log(i32, i32)`.
+fn check_imports(module: &Module) -> Result<(), PluginError> {
+    for import in module.imports() {
+        let allowed = import.module() == "switchyard_v1"
+            && import.name() == "log"
+            && matches!(import.ty(), ExternType::Func(ref func)
+                if func.params().map(|p| p.is_i32()).eq([true, true]) && func.results().len() == 0);
+        if !allowed {
+            return Err(PluginError::InvalidModule(format!(
+                "it imports `{}.{}`, but plugins may import only `switchyard_v1.log(i32, i32)`: \
+                 no WASI, clock, randomness, files or network",
+                import.module(),
+                import.name()
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// Requires `memory`, `alloc(i32) -> i32` and the kind's entry point
+/// `(i32, i32) -> i64`.
+fn check_exports(module: &Module, kind: PluginKind) -> Result<(), PluginError> {
+    let export = |name: &str| {
+        module
+            .exports()
+            .find(|export| export.name() == name)
+            .map(|e| e.ty())
+    };
+    if !matches!(export("memory"), Some(ExternType::Memory(_))) {
+        return Err(PluginError::InvalidModule(
+            "it does not export `memory`".into(),
+        ));
+    }
+    let has_func = |name: &str, params: &[ValType], results: &[ValType]| match export(name) {
+        Some(ExternType::Func(func)) => {
+            func.params()
+                .map(|p| p.to_string())
+                .eq(params.iter().map(|p| p.to_string()))
+                && func
+                    .results()
+                    .map(|r| r.to_string())
+                    .eq(results.iter().map(|r| r.to_string()))
+        }
+        _ => false,
+    };
+    if !has_func("alloc", &[ValType::I32], &[ValType::I32]) {
+        return Err(PluginError::InvalidModule(
+            "it does not export `alloc(i32) -> i32`".into(),
+        ));
+    }
+    let entry = kind.entry_point();
+    if !has_func(entry, &[ValType::I32, ValType::I32], &[ValType::I64]) {
+        return Err(PluginError::InvalidModule(format!(
+            "a {} plugin must export `{entry}(i32, i32) -> i64`",
+            kind.as_str()
+        )));
+    }
+    Ok(())
+}
+
+fn sha256_hex(bytes: &[u8]) -> String {
+    Sha256::digest(bytes)
+        .iter()
+        .map(|byte| format!("{byte:02x}"))
+        .collect()
+}

@@ -1,0 +1,293 @@
+//! The sandbox against hostile modules (sources in `plugins/hostile/`) and
+//! the built-in plugins: every attack ends in its named error, and nothing
+//! survives from one call to the next.
+
+use std::time::Duration;
+
+use serde_json::json;
+
+use super::PluginKind;
+use super::builtin::builtin;
+use super::error::PluginError;
+use super::limits::PluginLimits;
+use super::runtime::{CompiledPlugin, PluginRuntime};
+
+macro_rules! hostile {
+    ($name:literal) => {
+        include_str!(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../plugins/hostile/",
+            $name,
+            ".wat"
+        ))
+    };
+}
+
+fn compile(
+    runtime: &PluginRuntime,
+    wat: &str,
+) -> Result<std::sync::Arc<CompiledPlugin>, PluginError> {
+    let wasm = wat::parse_str(wat).expect("the test module's source is valid WAT");
+    runtime.compile(&wasm, PluginKind::InboundTransform)
+}
+
+fn call(
+    runtime: &PluginRuntime,
+    wat: &str,
+    limits: PluginLimits,
+) -> Result<serde_json::Value, PluginError> {
+    let plugin = compile(runtime, wat).expect("compiles");
+    let input = json!({"config": {}, "input": {"headers": {}, "content_type": "application/json", "body": {}}});
+    runtime
+        .call(&plugin, input.to_string().as_bytes(), &limits)
+        .outcome
+}
+
+#[test]
+fn an_infinite_loop_runs_out_of_fuel() {
+    let runtime = PluginRuntime::new().unwrap();
+    assert_eq!(
+        call(&runtime, hostile!("infinite_loop"), PluginLimits::DEFAULT),
+        Err(PluginError::OutOfFuel)
+    );
+}
+
+#[test]
+fn an_infinite_loop_with_fuel_to_spare_hits_the_time_limit() {
+    let runtime = PluginRuntime::new().unwrap();
+    let limits = PluginLimits {
+        fuel: u64::MAX / 2,
+        time_limit_ms: 50,
+        ..PluginLimits::DEFAULT
+    };
+    let plugin = compile(&runtime, hostile!("infinite_loop")).unwrap();
+    let result = runtime.call(&plugin, b"{}", &limits);
+    assert_eq!(result.outcome, Err(PluginError::TimeLimitExceeded));
+    assert!(
+        result.duration >= Duration::from_millis(50),
+        "{:?}",
+        result.duration
+    );
+    assert!(
+        result.duration < Duration::from_secs(2),
+        "{:?}",
+        result.duration
+    );
+}
+
+#[test]
+fn a_memory_bomb_hits_the_memory_limit() {
+    let runtime = PluginRuntime::new().unwrap();
+    assert_eq!(
+        call(&runtime, hostile!("memory_bomb"), PluginLimits::DEFAULT),
+        Err(PluginError::MemoryLimitExceeded)
+    );
+}
+
+#[test]
+fn deep_recursion_overflows_the_stack() {
+    let runtime = PluginRuntime::new().unwrap();
+    assert_eq!(
+        call(&runtime, hostile!("deep_recursion"), PluginLimits::DEFAULT),
+        Err(PluginError::StackOverflow)
+    );
+}
+
+#[test]
+fn a_huge_output_is_refused_before_it_is_read() {
+    let runtime = PluginRuntime::new().unwrap();
+    assert_eq!(
+        call(&runtime, hostile!("huge_output"), PluginLimits::DEFAULT),
+        Err(PluginError::OutputTooLarge)
+    );
+}
+
+#[test]
+fn an_output_outside_memory_is_invalid() {
+    let runtime = PluginRuntime::new().unwrap();
+    let error = call(&runtime, hostile!("out_of_bounds"), PluginLimits::DEFAULT).unwrap_err();
+    assert!(
+        matches!(&error, PluginError::InvalidOutput(message) if message.contains("outside the plugin's memory")),
+        "{error}"
+    );
+}
+
+#[test]
+fn an_output_that_is_not_json_is_invalid() {
+    let runtime = PluginRuntime::new().unwrap();
+    let error = call(&runtime, hostile!("not_json"), PluginLimits::DEFAULT).unwrap_err();
+    assert!(
+        error.to_string().starts_with("invalid output: not JSON"),
+        "{error}"
+    );
+}
+
+#[test]
+fn a_trap_is_named() {
+    let runtime = PluginRuntime::new().unwrap();
+    let error = call(&runtime, hostile!("trap"), PluginLimits::DEFAULT).unwrap_err();
+    assert!(
+        matches!(&error, PluginError::Trap(message) if message.contains("unreachable")),
+        "{error}"
+    );
+}
+
+#[test]
+fn wasi_and_unknown_imports_are_refused_at_upload() {
+    let runtime = PluginRuntime::new().unwrap();
+    for (source, import) in [
+        (hostile!("wasi_import"), "wasi_snapshot_preview1.fd_write"),
+        (hostile!("unknown_import"), "env.steal"),
+    ] {
+        let error = compile(&runtime, source).unwrap_err();
+        assert!(
+            matches!(&error, PluginError::InvalidModule(message) if message.contains(import)),
+            "{error}"
+        );
+    }
+}
+
+#[test]
+fn modules_without_the_abi_are_refused_with_the_reason() {
+    let runtime = PluginRuntime::new().unwrap();
+    let transform = wat::parse_str(hostile!("trap")).unwrap();
+    let error = runtime
+        .compile(&transform, PluginKind::PayloadBuilder)
+        .unwrap_err();
+    assert_eq!(
+        error,
+        PluginError::InvalidModule(
+            "a payload-builder plugin must export `build_payload(i32, i32) -> i64`".into()
+        )
+    );
+    let no_memory =
+        wat::parse_str("(module (func (export \"alloc\") (param i32) (result i32) (i32.const 0)))")
+            .unwrap();
+    let error = runtime
+        .compile(&no_memory, PluginKind::InboundTransform)
+        .unwrap_err();
+    assert!(error.to_string().contains("`memory`"), "{error}");
+    assert!(
+        runtime
+            .compile(b"(module)", PluginKind::InboundTransform)
+            .unwrap_err()
+            .to_string()
+            .contains("not a WebAssembly binary")
+    );
+    assert!(
+        runtime
+            .compile(b"\0asm\x01\0\0\0garbage", PluginKind::InboundTransform)
+            .unwrap_err()
+            .to_string()
+            .contains("not valid WebAssembly")
+    );
+}
+
+#[test]
+fn no_state_survives_between_calls() {
+    let runtime = PluginRuntime::new().unwrap();
+    for _ in 0..5 {
+        assert_eq!(
+            call(&runtime, hostile!("call_counter"), PluginLimits::DEFAULT),
+            Ok(json!([]))
+        );
+    }
+}
+
+#[test]
+fn a_plugins_own_error_is_passed_on() {
+    let runtime = PluginRuntime::new().unwrap();
+    assert_eq!(
+        call(&runtime, hostile!("plugin_error"), PluginLimits::DEFAULT),
+        Err(PluginError::Plugin("no lead id in the body".into()))
+    );
+}
+
+#[test]
+fn log_lines_are_captured_and_fuel_is_counted() {
+    let runtime = PluginRuntime::new().unwrap();
+    let plugin = compile(&runtime, hostile!("logger")).unwrap();
+    let result = runtime.call(&plugin, b"{}", &PluginLimits::DEFAULT);
+    assert_eq!(result.outcome, Ok(json!([])));
+    assert_eq!(result.logs, vec!["hello from the sandbox".to_owned()]);
+    assert!(
+        result.fuel_used > 0 && result.fuel_used < 100,
+        "{}",
+        result.fuel_used
+    );
+}
+
+#[test]
+fn the_sandbox_still_works_after_every_attack() {
+    let runtime = PluginRuntime::new().unwrap();
+    for source in [
+        hostile!("infinite_loop"),
+        hostile!("memory_bomb"),
+        hostile!("deep_recursion"),
+        hostile!("trap"),
+    ] {
+        assert!(call(&runtime, source, PluginLimits::DEFAULT).is_err());
+        assert_eq!(
+            call(&runtime, hostile!("call_counter"), PluginLimits::DEFAULT),
+            Ok(json!([]))
+        );
+    }
+}
+
+#[test]
+fn the_json_mapper_builtin_maps_hubspot_style_events() {
+    let runtime = PluginRuntime::new().unwrap();
+    let module = builtin("json-mapper").expect("json-mapper is built in");
+    let plugin = runtime
+        .compile(module, PluginKind::InboundTransform)
+        .unwrap();
+    let input = json!({
+        "config": {"records_pointer": "", "uid_pointer": "/objectId", "stage_pointer": "/propertyValue"},
+        "input": {
+            "headers": {"user-agent": "HubSpot Webhooks"},
+            "content_type": "application/json",
+            "body": [
+                {"objectId": "lead_1", "propertyName": "lifecyclestage", "propertyValue": "lead"},
+                {"objectId": "lead_2", "propertyName": "lifecyclestage", "propertyValue": "customer"}
+            ]
+        }
+    });
+    let result = runtime.call(
+        &plugin,
+        input.to_string().as_bytes(),
+        &PluginLimits::DEFAULT,
+    );
+    assert_eq!(
+        result.outcome,
+        Ok(json!([
+            {"lead_profile_uid": "lead_1", "funnel_stage": "lead"},
+            {"lead_profile_uid": "lead_2", "funnel_stage": "customer"}
+        ]))
+    );
+
+    let bad_config = json!({"config": {"uid": "/x"}, "input": {"body": {}}});
+    let result = runtime.call(
+        &plugin,
+        bad_config.to_string().as_bytes(),
+        &PluginLimits::DEFAULT,
+    );
+    assert!(
+        matches!(&result.outcome, Err(PluginError::Plugin(message)) if message.starts_with("could not read the input")),
+        "{:?}",
+        result.outcome
+    );
+}
+
+#[test]
+fn compiling_the_same_module_twice_reuses_it() {
+    let runtime = PluginRuntime::new().unwrap();
+    let module = builtin("json-mapper").unwrap();
+    let first = runtime
+        .compile(module, PluginKind::InboundTransform)
+        .unwrap();
+    let second = runtime
+        .compile(module, PluginKind::InboundTransform)
+        .unwrap();
+    assert!(std::sync::Arc::ptr_eq(&first, &second));
+    assert_eq!(first.sha256.len(), 64);
+}
