@@ -1,9 +1,19 @@
-//! The `switchyard` command line: `serve`, `migrate` and `account create`.
+//! The `switchyard` command line: `serve`, `migrate`, `account create` and
+//! `plugin run`.
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
 
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use serde_json::Value;
+
 use crate::config::{DatabaseConfig, LogFormat, ServeConfig};
+use crate::plugins::builtin::builtin;
+use crate::plugins::limits::PluginLimits;
+use crate::plugins::runtime::PluginRuntime;
+use crate::plugins::{PluginKind, abi};
 use crate::startup::{Application, redact, shutdown_signal};
 use crate::storage::{Database, accounts};
 use crate::telemetry;
@@ -37,6 +47,50 @@ pub enum Command {
         #[command(subcommand)]
         command: AccountCommand,
     },
+    /// Work with plugins locally.
+    Plugin {
+        #[command(subcommand)]
+        command: PluginCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum PluginCommand {
+    /// Run a plugin once, in the same sandbox and with the same limits as
+    /// the server, and print its output, the fuel it used and its time.
+    Run(PluginRunArgs),
+}
+
+/// `switchyard plugin run`.
+#[derive(Debug, clap::Args)]
+pub struct PluginRunArgs {
+    /// The module: a `.wasm` file, or `builtin:NAME` (e.g. `builtin:json-mapper`).
+    pub module: String,
+    /// What the plugin does.
+    #[arg(long, value_enum)]
+    pub kind: PluginKind,
+    /// A JSON file with the plugin's config (default: `null`).
+    #[arg(long)]
+    pub config: Option<PathBuf>,
+    /// The input: for a transform, the request body a CRM would send; for a
+    /// payload builder, the event JSON.
+    #[arg(long)]
+    pub input: PathBuf,
+    /// Content type of the request body (transforms only).
+    #[arg(long, default_value = "application/json")]
+    pub content_type: String,
+    /// Fuel for the call (about one unit per Wasm instruction).
+    #[arg(long, default_value_t = PluginLimits::DEFAULT.fuel)]
+    pub fuel: u64,
+    /// Memory cap, in bytes.
+    #[arg(long, default_value_t = PluginLimits::DEFAULT.memory_bytes)]
+    pub memory_bytes: u64,
+    /// Wall-clock limit, in milliseconds.
+    #[arg(long, default_value_t = PluginLimits::DEFAULT.time_limit_ms)]
+    pub time_limit_ms: u64,
+    /// Largest output, in bytes.
+    #[arg(long, default_value_t = PluginLimits::DEFAULT.output_bytes)]
+    pub output_bytes: u64,
 }
 
 #[derive(Debug, Subcommand)]
@@ -73,7 +127,69 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             print_key_once(&created.api_key);
             Ok(())
         }
+        Command::Plugin {
+            command: PluginCommand::Run(args),
+        } => run_plugin(args),
     }
+}
+
+/// Runs a plugin once and prints what it did; fails when the plugin does.
+fn run_plugin(args: PluginRunArgs) -> anyhow::Result<()> {
+    let module = match args.module.strip_prefix("builtin:") {
+        Some(name) => builtin(name)
+            .with_context(|| format!("there is no built-in plugin `{name}`"))?
+            .to_vec(),
+        None => {
+            std::fs::read(&args.module).with_context(|| format!("cannot read {}", args.module))?
+        }
+    };
+    let config: Value = match &args.config {
+        Some(path) => read_json_file(path)?,
+        None => Value::Null,
+    };
+    let input = std::fs::read(&args.input)
+        .with_context(|| format!("cannot read {}", args.input.display()))?;
+    let document = match args.kind {
+        PluginKind::InboundTransform => {
+            abi::inbound_call(&config, &BTreeMap::new(), &args.content_type, &input)
+                .map_err(anyhow::Error::msg)?
+        }
+        PluginKind::PayloadBuilder => {
+            let event: Value = serde_json::from_slice(&input)
+                .with_context(|| format!("{} is not valid JSON", args.input.display()))?;
+            abi::payload_call(&config, &event)
+        }
+    };
+    let limits = PluginLimits {
+        fuel: args.fuel,
+        memory_bytes: args.memory_bytes,
+        time_limit_ms: args.time_limit_ms,
+        output_bytes: args.output_bytes,
+    }
+    .clamped_to(PluginLimits::ACCOUNT_MAXIMUM);
+
+    let runtime = PluginRuntime::new()?;
+    let plugin = runtime.compile(&module, args.kind)?;
+    let call = runtime.call(&plugin, &document, &limits);
+    for line in &call.logs {
+        eprintln!("plugin log: {line}");
+    }
+    eprintln!(
+        "fuel used: {} of {}; time: {:.3} ms",
+        call.fuel_used,
+        limits.fuel,
+        call.duration.as_secs_f64() * 1e3
+    );
+    let output = call
+        .outcome
+        .map_err(|error| anyhow::anyhow!("the plugin failed: {error}"))?;
+    println!("{}", serde_json::to_string_pretty(&output)?);
+    Ok(())
+}
+
+fn read_json_file(path: &Path) -> anyhow::Result<Value> {
+    let text = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
+    serde_json::from_slice(&text).with_context(|| format!("{} is not valid JSON", path.display()))
 }
 
 async fn serve(config: ServeConfig) -> anyhow::Result<()> {

@@ -219,3 +219,81 @@ mod postgres {
         super::migrate_is_repeatable_and_account_create_prints_a_key(Backend::Postgres).await;
     }
 }
+
+#[tokio::test]
+async fn plugin_run_prints_the_output_fuel_and_time() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let config = dir.path().join("config.json");
+    let body = dir.path().join("body.json");
+    std::fs::write(
+        &config,
+        r#"{"records_pointer": "", "uid_pointer": "/objectId", "stage_pointer": "/propertyValue"}"#,
+    )
+    .unwrap();
+    std::fs::write(&body, r#"[{"objectId": "lead_1", "propertyValue": "customer"}, {"objectId": 7, "propertyValue": "lead"}]"#).unwrap();
+
+    let output = Command::new(env!("CARGO_BIN_EXE_switchyard"))
+        .args([
+            "plugin",
+            "run",
+            "builtin:json-mapper",
+            "--kind",
+            "inbound-transform",
+            "--config",
+        ])
+        .arg(&config)
+        .arg("--input")
+        .arg(&body)
+        .output()
+        .await
+        .expect("run switchyard plugin run");
+
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{stderr}");
+    let printed: serde_json::Value =
+        serde_json::from_slice(&output.stdout).expect("stdout is the JSON output");
+    assert_eq!(
+        printed,
+        serde_json::json!([
+            {"lead_profile_uid": "lead_1", "funnel_stage": "customer"},
+            {"lead_profile_uid": "7", "funnel_stage": "lead"}
+        ])
+    );
+    assert!(stderr.contains("fuel used: "), "{stderr}");
+    assert!(stderr.contains(" ms"), "{stderr}");
+}
+
+#[tokio::test]
+async fn plugin_run_fails_with_the_named_error_of_a_hostile_plugin() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let module = dir.path().join("loop.wasm");
+    let source = include_str!("../../plugins/hostile/infinite_loop.wat");
+    std::fs::write(&module, wat::parse_str(source).expect("valid WAT")).unwrap();
+    let body = dir.path().join("body.json");
+    std::fs::write(&body, "{}").unwrap();
+
+    let output = Command::new(env!("CARGO_BIN_EXE_switchyard"))
+        .args([
+            "plugin",
+            "run",
+            "--kind",
+            "inbound-transform",
+            "--fuel",
+            "100000",
+            "--input",
+        ])
+        .arg(&body)
+        .arg(&module)
+        .env_remove("RUST_BACKTRACE")
+        .output()
+        .await
+        .expect("run switchyard plugin run");
+
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("the plugin failed: out of fuel"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("fuel used: 100000 of 100000"), "{stderr}");
+}

@@ -10,6 +10,7 @@
 //!
 //! The ABI (ABI v1) is documented in `plugin-sdk/ABI.md`.
 
+pub mod abi;
 pub mod builtin;
 pub mod error;
 pub mod limits;
