@@ -6,8 +6,17 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-/// Built-in plugins: (name shown to users, crate's wasm file stem).
-const BUILTINS: &[(&str, &str)] = &[("json-mapper", "json_mapper")];
+/// Plugins compiled from plugins/: (name shown to users, kind, crate's wasm
+/// file stem, whether it is a built-in or an example).
+const PLUGINS: &[(&str, &str, &str, bool)] = &[
+    ("json-mapper", "inbound-transform", "json_mapper", true),
+    (
+        "pipedrive-deal-stage",
+        "inbound-transform",
+        "pipedrive_deal_stage",
+        false,
+    ),
+];
 
 const TARGET: &str = "wasm32-unknown-unknown";
 
@@ -26,7 +35,7 @@ fn main() {
         "cargo:rerun-if-changed={}",
         plugins.join("Cargo.lock").display()
     );
-    for (name, _) in BUILTINS {
+    for (name, ..) in PLUGINS {
         println!("cargo:rerun-if-changed={}", plugins.join(name).display());
     }
     println!(
@@ -76,10 +85,10 @@ fn main() {
     }
 
     let mut generated = String::from(
-        "/// The built-in plugins, compiled from plugins/ by build.rs: (name, module).\n\
-         pub const BUILTIN_PLUGINS: &[(&str, &[u8])] = &[\n",
+        "/// Plugins compiled from plugins/ by build.rs.\n\
+         pub const COMPILED_PLUGINS: &[CompiledFromSource] = &[\n",
     );
-    for (name, stem) in BUILTINS {
+    for (name, kind, stem, builtin) in PLUGINS {
         let wasm = target_dir
             .join(TARGET)
             .join("release")
@@ -88,7 +97,7 @@ fn main() {
         std::fs::copy(&wasm, &copy)
             .unwrap_or_else(|error| panic!("copy {}: {error}", wasm.display()));
         generated.push_str(&format!(
-            "    ({name:?}, include_bytes!({:?})),\n",
+            "    CompiledFromSource {{ name: {name:?}, kind: {kind:?}, builtin: {builtin}, module: include_bytes!({:?}) }},\n",
             copy.display().to_string()
         ));
     }

@@ -138,6 +138,7 @@ fn run_plugin(args: PluginRunArgs) -> anyhow::Result<()> {
     let module = match args.module.strip_prefix("builtin:") {
         Some(name) => builtin(name)
             .with_context(|| format!("there is no built-in plugin `{name}`"))?
+            .module
             .to_vec(),
         None => {
             std::fs::read(&args.module).with_context(|| format!("cannot read {}", args.module))?
@@ -168,7 +169,7 @@ fn run_plugin(args: PluginRunArgs) -> anyhow::Result<()> {
     }
     .clamped_to(PluginLimits::ACCOUNT_MAXIMUM);
 
-    let runtime = PluginRuntime::new()?;
+    let runtime = PluginRuntime::new(None)?;
     let plugin = runtime.compile(&module, args.kind)?;
     let call = runtime.call(&plugin, &document, &limits);
     for line in &call.logs {

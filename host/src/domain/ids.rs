@@ -13,6 +13,7 @@ pub enum IdKind {
     FunnelEvent,
     LeadEvent,
     WebhookImport,
+    Plugin,
 }
 
 impl IdKind {
@@ -25,6 +26,7 @@ impl IdKind {
             IdKind::FunnelEvent => "fev",
             IdKind::LeadEvent => "evt",
             IdKind::WebhookImport => "imp",
+            IdKind::Plugin => "plg",
         }
     }
 }

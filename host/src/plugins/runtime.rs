@@ -7,7 +7,9 @@
 //! thread (`tokio::task::spawn_blocking`).
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::hash::{Hash, Hasher};
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
@@ -103,6 +105,11 @@ pub struct PluginRuntime {
     linker: Linker<CallState>,
     compiled: Mutex<HashMap<(String, PluginKind), Arc<CompiledPlugin>>>,
     ticker_stop: Arc<AtomicBool>,
+    /// Where compiled artifacts are kept across restarts, if anywhere.
+    artifact_dir: Option<PathBuf>,
+    /// Modules compiled from Wasm and loaded from `artifact_dir`, counted.
+    pub compiled_from_wasm: AtomicU64,
+    pub loaded_from_artifacts: AtomicU64,
 }
 
 impl std::fmt::Debug for PluginRuntime {
@@ -118,8 +125,10 @@ impl Drop for PluginRuntime {
 }
 
 impl PluginRuntime {
-    /// Builds the engine and starts the epoch ticker thread.
-    pub fn new() -> Result<Self, PluginError> {
+    /// Builds the engine and starts the epoch ticker thread. Compiled
+    /// modules are kept in `artifact_dir` (created if missing), so a restart
+    /// does not compile every plugin again.
+    pub fn new(artifact_dir: Option<PathBuf>) -> Result<Self, PluginError> {
         let max_memory = PluginLimits::ACCOUNT_MAXIMUM.memory_bytes as usize;
         let mut pool = PoolingAllocationConfig::default();
         pool.total_core_instances(POOL_SLOTS)
@@ -164,11 +173,19 @@ impl PluginRuntime {
                 PluginError::InvalidModule(format!("cannot start the epoch ticker: {error}"))
             })?;
 
+        if let Some(dir) = &artifact_dir
+            && let Err(error) = std::fs::create_dir_all(dir)
+        {
+            tracing::warn!(%error, dir = %dir.display(), "cannot create the plugin artifact directory; plugins will be compiled on each start");
+        }
         Ok(Self {
             engine,
             linker,
             compiled: Mutex::new(HashMap::new()),
             ticker_stop,
+            artifact_dir,
+            compiled_from_wasm: AtomicU64::new(0),
+            loaded_from_artifacts: AtomicU64::new(0),
         })
     }
 
@@ -195,9 +212,17 @@ impl PluginRuntime {
         if let Some(compiled) = self.cache().get(&key) {
             return Ok(Arc::clone(compiled));
         }
-        let module = Module::new(&self.engine, wasm).map_err(|error| {
-            PluginError::InvalidModule(format!("not valid WebAssembly: {error}"))
-        })?;
+        let module = match self.load_artifact(&sha256) {
+            Some(module) => module,
+            None => {
+                let module = Module::new(&self.engine, wasm).map_err(|error| {
+                    PluginError::InvalidModule(format!("not valid WebAssembly: {error}"))
+                })?;
+                self.compiled_from_wasm.fetch_add(1, Ordering::Relaxed);
+                self.store_artifact(&sha256, &module);
+                module
+            }
+        };
         check_imports(&module)?;
         check_exports(&module, kind)?;
         let instance_pre = self
@@ -211,6 +236,58 @@ impl PluginRuntime {
         });
         self.cache().insert(key, Arc::clone(&compiled));
         Ok(compiled)
+    }
+
+    /// The artifact file of a module: its hash and the engine's
+    /// compatibility hash, so an upgraded engine never loads stale code.
+    fn artifact_path(&self, sha256: &str) -> Option<PathBuf> {
+        let dir = self.artifact_dir.as_ref()?;
+        let mut hasher = std::collections::hash_map::DefaultHasher::new();
+        self.engine
+            .precompile_compatibility_hash()
+            .hash(&mut hasher);
+        Some(dir.join(format!("{sha256}-{:016x}.cwasm", hasher.finish())))
+    }
+
+    fn load_artifact(&self, sha256: &str) -> Option<Module> {
+        let path = self.artifact_path(sha256)?;
+        // Read into memory rather than map the file: a mapped file truncated
+        // by someone else would crash the process (SIGBUS).
+        let bytes = std::fs::read(&path).ok()?;
+        // SAFETY: artifacts are written only by `store_artifact`, with
+        // `Module::serialize` of an engine with the same compatibility hash
+        // (part of the file name), into the server's own artifact directory,
+        // which must not be writable by anyone else. wasmtime also checks the
+        // artifact's header against this engine and refuses a mismatch.
+        match unsafe { Module::deserialize(&self.engine, &bytes) } {
+            Ok(module) => {
+                self.loaded_from_artifacts.fetch_add(1, Ordering::Relaxed);
+                Some(module)
+            }
+            Err(error) => {
+                tracing::warn!(%error, path = %path.display(), "ignoring an unusable plugin artifact");
+                None
+            }
+        }
+    }
+
+    fn store_artifact(&self, sha256: &str, module: &Module) {
+        let Some(path) = self.artifact_path(sha256) else {
+            return;
+        };
+        let written = module
+            .serialize()
+            .map_err(|error| error.to_string())
+            .and_then(|bytes| {
+                // Write then rename, so a reader never sees half a file.
+                let partial = path.with_extension(format!("partial-{}", std::process::id()));
+                std::fs::write(&partial, bytes)
+                    .and_then(|()| std::fs::rename(&partial, &path))
+                    .map_err(|error| error.to_string())
+            });
+        if let Err(error) = written {
+            tracing::warn!(%error, path = %path.display(), "cannot store a plugin artifact");
+        }
     }
 
     fn cache(

@@ -45,7 +45,7 @@ fn call(
 
 #[test]
 fn an_infinite_loop_runs_out_of_fuel() {
-    let runtime = PluginRuntime::new().unwrap();
+    let runtime = PluginRuntime::new(None).unwrap();
     assert_eq!(
         call(&runtime, hostile!("infinite_loop"), PluginLimits::DEFAULT),
         Err(PluginError::OutOfFuel)
@@ -54,7 +54,7 @@ fn an_infinite_loop_runs_out_of_fuel() {
 
 #[test]
 fn an_infinite_loop_with_fuel_to_spare_hits_the_time_limit() {
-    let runtime = PluginRuntime::new().unwrap();
+    let runtime = PluginRuntime::new(None).unwrap();
     let limits = PluginLimits {
         fuel: u64::MAX / 2,
         time_limit_ms: 50,
@@ -77,7 +77,7 @@ fn an_infinite_loop_with_fuel_to_spare_hits_the_time_limit() {
 
 #[test]
 fn a_memory_bomb_hits_the_memory_limit() {
-    let runtime = PluginRuntime::new().unwrap();
+    let runtime = PluginRuntime::new(None).unwrap();
     assert_eq!(
         call(&runtime, hostile!("memory_bomb"), PluginLimits::DEFAULT),
         Err(PluginError::MemoryLimitExceeded)
@@ -86,7 +86,7 @@ fn a_memory_bomb_hits_the_memory_limit() {
 
 #[test]
 fn deep_recursion_overflows_the_stack() {
-    let runtime = PluginRuntime::new().unwrap();
+    let runtime = PluginRuntime::new(None).unwrap();
     assert_eq!(
         call(&runtime, hostile!("deep_recursion"), PluginLimits::DEFAULT),
         Err(PluginError::StackOverflow)
@@ -95,7 +95,7 @@ fn deep_recursion_overflows_the_stack() {
 
 #[test]
 fn a_huge_output_is_refused_before_it_is_read() {
-    let runtime = PluginRuntime::new().unwrap();
+    let runtime = PluginRuntime::new(None).unwrap();
     assert_eq!(
         call(&runtime, hostile!("huge_output"), PluginLimits::DEFAULT),
         Err(PluginError::OutputTooLarge)
@@ -104,7 +104,7 @@ fn a_huge_output_is_refused_before_it_is_read() {
 
 #[test]
 fn an_output_outside_memory_is_invalid() {
-    let runtime = PluginRuntime::new().unwrap();
+    let runtime = PluginRuntime::new(None).unwrap();
     let error = call(&runtime, hostile!("out_of_bounds"), PluginLimits::DEFAULT).unwrap_err();
     assert!(
         matches!(&error, PluginError::InvalidOutput(message) if message.contains("outside the plugin's memory")),
@@ -114,7 +114,7 @@ fn an_output_outside_memory_is_invalid() {
 
 #[test]
 fn an_output_that_is_not_json_is_invalid() {
-    let runtime = PluginRuntime::new().unwrap();
+    let runtime = PluginRuntime::new(None).unwrap();
     let error = call(&runtime, hostile!("not_json"), PluginLimits::DEFAULT).unwrap_err();
     assert!(
         error.to_string().starts_with("invalid output: not JSON"),
@@ -124,7 +124,7 @@ fn an_output_that_is_not_json_is_invalid() {
 
 #[test]
 fn a_trap_is_named() {
-    let runtime = PluginRuntime::new().unwrap();
+    let runtime = PluginRuntime::new(None).unwrap();
     let error = call(&runtime, hostile!("trap"), PluginLimits::DEFAULT).unwrap_err();
     assert!(
         matches!(&error, PluginError::Trap(message) if message.contains("unreachable")),
@@ -134,7 +134,7 @@ fn a_trap_is_named() {
 
 #[test]
 fn wasi_and_unknown_imports_are_refused_at_upload() {
-    let runtime = PluginRuntime::new().unwrap();
+    let runtime = PluginRuntime::new(None).unwrap();
     for (source, import) in [
         (hostile!("wasi_import"), "wasi_snapshot_preview1.fd_write"),
         (hostile!("unknown_import"), "env.steal"),
@@ -149,7 +149,7 @@ fn wasi_and_unknown_imports_are_refused_at_upload() {
 
 #[test]
 fn modules_without_the_abi_are_refused_with_the_reason() {
-    let runtime = PluginRuntime::new().unwrap();
+    let runtime = PluginRuntime::new(None).unwrap();
     let transform = wat::parse_str(hostile!("trap")).unwrap();
     let error = runtime
         .compile(&transform, PluginKind::PayloadBuilder)
@@ -185,7 +185,7 @@ fn modules_without_the_abi_are_refused_with_the_reason() {
 
 #[test]
 fn no_state_survives_between_calls() {
-    let runtime = PluginRuntime::new().unwrap();
+    let runtime = PluginRuntime::new(None).unwrap();
     for _ in 0..5 {
         assert_eq!(
             call(&runtime, hostile!("call_counter"), PluginLimits::DEFAULT),
@@ -196,7 +196,7 @@ fn no_state_survives_between_calls() {
 
 #[test]
 fn a_plugins_own_error_is_passed_on() {
-    let runtime = PluginRuntime::new().unwrap();
+    let runtime = PluginRuntime::new(None).unwrap();
     assert_eq!(
         call(&runtime, hostile!("plugin_error"), PluginLimits::DEFAULT),
         Err(PluginError::Plugin("no lead id in the body".into()))
@@ -205,7 +205,7 @@ fn a_plugins_own_error_is_passed_on() {
 
 #[test]
 fn log_lines_are_captured_and_fuel_is_counted() {
-    let runtime = PluginRuntime::new().unwrap();
+    let runtime = PluginRuntime::new(None).unwrap();
     let plugin = compile(&runtime, hostile!("logger")).unwrap();
     let result = runtime.call(&plugin, b"{}", &PluginLimits::DEFAULT);
     assert_eq!(result.outcome, Ok(json!([])));
@@ -219,7 +219,7 @@ fn log_lines_are_captured_and_fuel_is_counted() {
 
 #[test]
 fn the_sandbox_still_works_after_every_attack() {
-    let runtime = PluginRuntime::new().unwrap();
+    let runtime = PluginRuntime::new(None).unwrap();
     for source in [
         hostile!("infinite_loop"),
         hostile!("memory_bomb"),
@@ -236,8 +236,10 @@ fn the_sandbox_still_works_after_every_attack() {
 
 #[test]
 fn the_json_mapper_builtin_maps_hubspot_style_events() {
-    let runtime = PluginRuntime::new().unwrap();
-    let module = builtin("json-mapper").expect("json-mapper is built in");
+    let runtime = PluginRuntime::new(None).unwrap();
+    let module = builtin("json-mapper")
+        .expect("json-mapper is built in")
+        .module;
     let plugin = runtime
         .compile(module, PluginKind::InboundTransform)
         .unwrap();
@@ -280,8 +282,8 @@ fn the_json_mapper_builtin_maps_hubspot_style_events() {
 
 #[test]
 fn compiling_the_same_module_twice_reuses_it() {
-    let runtime = PluginRuntime::new().unwrap();
-    let module = builtin("json-mapper").unwrap();
+    let runtime = PluginRuntime::new(None).unwrap();
+    let module = builtin("json-mapper").unwrap().module;
     let first = runtime
         .compile(module, PluginKind::InboundTransform)
         .unwrap();
@@ -290,4 +292,60 @@ fn compiling_the_same_module_twice_reuses_it() {
         .unwrap();
     assert!(std::sync::Arc::ptr_eq(&first, &second));
     assert_eq!(first.sha256.len(), 64);
+}
+
+#[test]
+fn compiled_modules_are_reused_across_restarts() {
+    let dir = tempfile::tempdir().unwrap();
+    let module = builtin("json-mapper").unwrap().module;
+    let first = PluginRuntime::new(Some(dir.path().to_path_buf())).unwrap();
+    first.compile(module, PluginKind::InboundTransform).unwrap();
+    assert_eq!(
+        first
+            .compiled_from_wasm
+            .load(std::sync::atomic::Ordering::Relaxed),
+        1
+    );
+    drop(first);
+
+    let restarted = PluginRuntime::new(Some(dir.path().to_path_buf())).unwrap();
+    let plugin = restarted
+        .compile(module, PluginKind::InboundTransform)
+        .unwrap();
+    assert_eq!(
+        restarted
+            .compiled_from_wasm
+            .load(std::sync::atomic::Ordering::Relaxed),
+        0
+    );
+    assert_eq!(
+        restarted
+            .loaded_from_artifacts
+            .load(std::sync::atomic::Ordering::Relaxed),
+        1
+    );
+    let input = json!({"config": {"uid_pointer": "/id", "stage_pointer": "/stage"}, "input": {"body": {"id": "lead_1", "stage": "Enrolled"}}});
+    let call = restarted.call(
+        &plugin,
+        input.to_string().as_bytes(),
+        &PluginLimits::DEFAULT,
+    );
+    assert_eq!(
+        call.outcome,
+        Ok(json!([{"lead_profile_uid": "lead_1", "funnel_stage": "Enrolled"}]))
+    );
+
+    drop((plugin, restarted));
+    // A damaged artifact is ignored and the module compiled again.
+    for entry in std::fs::read_dir(dir.path()).unwrap() {
+        std::fs::write(entry.unwrap().path(), b"garbage").unwrap();
+    }
+    let third = PluginRuntime::new(Some(dir.path().to_path_buf())).unwrap();
+    third.compile(module, PluginKind::InboundTransform).unwrap();
+    assert_eq!(
+        third
+            .compiled_from_wasm
+            .load(std::sync::atomic::Ordering::Relaxed),
+        1
+    );
 }

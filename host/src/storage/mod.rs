@@ -14,6 +14,7 @@ pub mod funnel_stages;
 pub mod funnel_updates;
 pub mod lead_events;
 pub mod leads;
+pub mod plugins;
 pub mod webhook_imports;
 
 use std::time::Duration;

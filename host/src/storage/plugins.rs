@@ -1,0 +1,163 @@
+//! Uploaded plugins: their records (name, kind, limits) per account, and
+//! their modules, stored once per content hash.
+
+use sqlx::FromRow;
+
+use super::{Database, StoreError, StoreResult, is_unique_violation};
+use crate::domain::ids::{IdKind, new_id};
+use crate::domain::time::now_micros;
+use crate::plugins::limits::PluginLimits;
+
+/// An uploaded plugin.
+#[derive(Debug, Clone, FromRow)]
+pub struct PluginRecord {
+    pub id: String,
+    pub name: String,
+    pub kind: String,
+    pub sha256: String,
+    pub size_bytes: i64,
+    pub fuel: i64,
+    pub memory_bytes: i64,
+    pub time_limit_ms: i64,
+    pub output_bytes: i64,
+    pub created_at: i64,
+}
+
+impl PluginRecord {
+    pub fn limits(&self) -> PluginLimits {
+        PluginLimits {
+            fuel: self.fuel.max(0) as u64,
+            memory_bytes: self.memory_bytes.max(0) as u64,
+            time_limit_ms: self.time_limit_ms.max(0) as u64,
+            output_bytes: self.output_bytes.max(0) as u64,
+        }
+    }
+}
+
+const PLUGIN_SELECT: &str = "SELECT p.id, p.name, p.kind, p.sha256, m.size_bytes, p.fuel, p.memory_bytes, \
+    p.time_limit_ms, p.output_bytes, p.created_at \
+    FROM plugins p JOIN plugin_modules m ON m.sha256 = p.sha256";
+
+/// A plugin to store: its module was validated and compiled already.
+pub struct NewPlugin<'a> {
+    pub name: &'a str,
+    pub kind: &'a str,
+    pub sha256: &'a str,
+    pub module: &'a [u8],
+    pub limits: PluginLimits,
+}
+
+pub async fn create(
+    db: &Database,
+    account_id: &str,
+    plugin: NewPlugin<'_>,
+) -> StoreResult<PluginRecord> {
+    let now = now_micros();
+    let id = new_id(IdKind::Plugin);
+    let mut tx = db.begin().await?;
+    sqlx::query(
+        "INSERT INTO plugin_modules (sha256, module, size_bytes, created_at) VALUES ($1, $2, $3, $4) \
+         ON CONFLICT (sha256) DO NOTHING",
+    )
+    .bind(plugin.sha256)
+    .bind(plugin.module.to_vec())
+    .bind(plugin.module.len() as i64)
+    .bind(now)
+    .execute(&mut *tx)
+    .await?;
+    let limits = plugin.limits;
+    let inserted = sqlx::query(
+        "INSERT INTO plugins (id, account_id, name, kind, sha256, fuel, memory_bytes, time_limit_ms, \
+             output_bytes, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+    )
+    .bind(&id)
+    .bind(account_id)
+    .bind(plugin.name)
+    .bind(plugin.kind)
+    .bind(plugin.sha256)
+    .bind(limits.fuel as i64)
+    .bind(limits.memory_bytes as i64)
+    .bind(limits.time_limit_ms as i64)
+    .bind(limits.output_bytes as i64)
+    .bind(now)
+    .execute(&mut *tx)
+    .await;
+    match inserted {
+        Err(error) if is_unique_violation(&error) => {
+            return Err(StoreError::Conflict(format!(
+                "A plugin named \"{}\" already exists; delete it or choose another name",
+                plugin.name
+            )));
+        }
+        other => other?,
+    };
+    tx.commit().await?;
+    get(db, account_id, &id).await
+}
+
+pub async fn list(db: &Database, account_id: &str) -> StoreResult<Vec<PluginRecord>> {
+    Ok(sqlx::query_as::<_, PluginRecord>(&format!(
+        "{PLUGIN_SELECT} WHERE p.account_id = $1 ORDER BY p.id"
+    ))
+    .bind(account_id)
+    .fetch_all(db.reader())
+    .await?)
+}
+
+pub async fn get(db: &Database, account_id: &str, plugin_id: &str) -> StoreResult<PluginRecord> {
+    sqlx::query_as::<_, PluginRecord>(&format!(
+        "{PLUGIN_SELECT} WHERE p.account_id = $1 AND p.id = $2"
+    ))
+    .bind(account_id)
+    .bind(plugin_id)
+    .fetch_optional(db.reader())
+    .await?
+    .ok_or_else(|| plugin_not_found(plugin_id))
+}
+
+/// The module bytes with this hash.
+pub async fn module(db: &Database, sha256: &str) -> StoreResult<Vec<u8>> {
+    let row: Option<(Vec<u8>,)> =
+        sqlx::query_as("SELECT module FROM plugin_modules WHERE sha256 = $1")
+            .bind(sha256)
+            .fetch_optional(db.reader())
+            .await?;
+    row.map(|(module,)| module)
+        .ok_or_else(|| StoreError::NotFound(format!("Plugin module {sha256} not found")))
+}
+
+/// Deletes a plugin no webhook import uses.
+pub async fn delete(db: &Database, account_id: &str, plugin_id: &str) -> StoreResult<()> {
+    let mut tx = db.begin().await?;
+    let users: Vec<(String, String)> = sqlx::query_as(
+        "SELECT id, name FROM webhook_imports WHERE account_id = $1 AND transform_plugin_id = $2 ORDER BY id",
+    )
+    .bind(account_id)
+    .bind(plugin_id)
+    .fetch_all(&mut *tx)
+    .await?;
+    if !users.is_empty() {
+        let names: Vec<String> = users
+            .iter()
+            .map(|(id, name)| format!("\"{name}\" ({id})"))
+            .collect();
+        return Err(StoreError::Conflict(format!(
+            "Plugin {plugin_id} is the transform of webhook import {}; remove it there first",
+            names.join(", ")
+        )));
+    }
+    let deleted = sqlx::query("DELETE FROM plugins WHERE account_id = $1 AND id = $2")
+        .bind(account_id)
+        .bind(plugin_id)
+        .execute(&mut *tx)
+        .await?;
+    if deleted.rows_affected() == 0 {
+        return Err(plugin_not_found(plugin_id));
+    }
+    tx.commit().await?;
+    Ok(())
+}
+
+fn plugin_not_found(plugin_id: &str) -> StoreError {
+    StoreError::NotFound(format!("Plugin {plugin_id} not found"))
+}
