@@ -2,6 +2,7 @@
 //! fallbacks, each documented so that `--help` is the reference.
 
 use std::net::SocketAddr;
+use std::path::PathBuf;
 
 use clap::{Args, ValueEnum};
 
@@ -66,6 +67,15 @@ pub struct ServeConfig {
     #[arg(long, env = "SWITCHYARD_SHUTDOWN_GRACE_SECONDS", default_value_t = 30)]
     pub shutdown_grace_seconds: u64,
 
+    /// Directory where compiled plugins are kept, so a restart does not
+    /// compile every plugin again. It must be writable only by this server.
+    #[arg(
+        long,
+        env = "SWITCHYARD_PLUGIN_ARTIFACT_DIR",
+        default_value = "switchyard-plugin-artifacts"
+    )]
+    pub plugin_artifact_dir: Option<PathBuf>,
+
     #[command(flatten)]
     pub database: DatabaseConfig,
 }
@@ -79,6 +89,7 @@ impl ServeConfig {
             public_url: None,
             max_body_bytes: 1024 * 1024,
             shutdown_grace_seconds: 5,
+            plugin_artifact_dir: None,
             database: DatabaseConfig {
                 database_url: database_url.into(),
                 db_max_connections: 8,

@@ -4,6 +4,7 @@
 
 use std::future::Future;
 use std::net::SocketAddr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
@@ -12,6 +13,8 @@ use tokio::net::TcpListener;
 
 use crate::config::ServeConfig;
 use crate::http::{self, AppState};
+use crate::plugins::registry::PluginRegistry;
+use crate::plugins::runtime::PluginRuntime;
 use crate::storage::Database;
 use crate::storage::funnel_updates::FunnelWriter;
 
@@ -51,7 +54,10 @@ impl Application {
             .as_deref()
             .map(|url| url.trim_end_matches('/').to_owned())
             .unwrap_or_else(|| format!("http://{bound}"));
+        let runtime = PluginRuntime::new(config.plugin_artifact_dir.clone())
+            .map_err(|error| anyhow::anyhow!("cannot start the plugin runtime: {error}"))?;
         let state = AppState {
+            plugins: PluginRegistry::new(Arc::new(runtime), db.clone()),
             db: db.clone(),
             public_url,
             funnel_writer: FunnelWriter::start(db.clone()),

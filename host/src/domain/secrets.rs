@@ -32,8 +32,15 @@ pub fn generate(prefix: &str) -> NewSecret {
 
 /// The stored form of a secret: lowercase hex SHA-256.
 pub fn digest(plain: &str) -> String {
-    let hash = Sha256::digest(plain.as_bytes());
-    hash.iter().map(|byte| format!("{byte:02x}")).collect()
+    sha256_hex(plain.as_bytes())
+}
+
+/// Lowercase hex SHA-256 of any bytes.
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    Sha256::digest(bytes)
+        .iter()
+        .map(|byte| format!("{byte:02x}"))
+        .collect()
 }
 
 #[cfg(test)]

@@ -109,3 +109,23 @@ impl From<InvalidInput> for ApiError {
         ApiError::Unprocessable(error.0)
     }
 }
+
+impl From<crate::plugins::registry::RegistryError> for ApiError {
+    fn from(error: crate::plugins::registry::RegistryError) -> Self {
+        use crate::plugins::error::PluginError;
+        use crate::plugins::registry::RegistryError;
+        match error {
+            RegistryError::Store(error) => error.into(),
+            RegistryError::Plugin(PluginError::InvalidModule(reason)) => {
+                ApiError::Unprocessable(format!("Invalid plugin: {reason}"))
+            }
+            RegistryError::Plugin(PluginError::Busy(reason)) => ApiError::Unavailable(reason),
+            RegistryError::Plugin(other) => {
+                ApiError::Internal(anyhow::anyhow!("plugin compilation failed: {other}"))
+            }
+            wrong_kind @ RegistryError::WrongKind { .. } => {
+                ApiError::Unprocessable(wrong_kind.to_string())
+            }
+        }
+    }
+}

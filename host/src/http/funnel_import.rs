@@ -9,7 +9,10 @@ use axum::Json;
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
 use axum::extract::{FromRef, FromRequestParts, State};
+use std::collections::BTreeMap;
+
 use axum::http::HeaderMap;
+use axum::http::header::{AUTHORIZATION, CONTENT_TYPE, COOKIE};
 use axum::http::request::Parts;
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
@@ -24,11 +27,15 @@ use super::extract::{
 };
 use crate::domain::actor::{Actor, ActorKind};
 use crate::domain::stage_matching::StageDirectory;
+use crate::plugins::registry::transform_records;
+use crate::plugins::{PluginKind, abi};
 use crate::storage::funnel_updates::{FunnelUpdate, RecordFailure, UpdateRequest, UpdateStatus};
 use crate::storage::webhook_imports;
 
 /// Most records one batch request may carry.
 pub const MAX_BATCH_RECORDS: usize = 100;
+/// Most records a transform may produce from one request.
+pub const MAX_TRANSFORM_RECORDS: usize = 1_000;
 
 const LEAD_NOT_FOUND: &str = "Lead profile not found";
 const INVALID_STAGE: &str = "Invalid funnel stage";
@@ -73,6 +80,8 @@ pub struct ImportAuth {
     pub account_id: String,
     /// How this import resolves stage names, read with the token.
     pub directory: Arc<StageDirectory>,
+    /// The transform plugin's id and config, when one is attached.
+    pub transform: Option<(String, Value)>,
     pub actor: Actor,
 }
 
@@ -97,6 +106,7 @@ where
         }
         Ok(ImportAuth {
             directory,
+            transform: import.transform,
             account_id: import.account_id,
             actor: Actor {
                 kind: ActorKind::WebhookImport,
@@ -193,7 +203,11 @@ async fn update_one(
     auth: ImportAuth,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
-) -> Result<Json<SingleUpdateResponse>, InboundError> {
+) -> Result<Response, InboundError> {
+    if let Some(transform) = auth.transform.clone() {
+        let response = apply_transformed(&state, auth, transform, &headers, body).await?;
+        return Ok(Json(response).into_response());
+    }
     let record: FunnelUpdateRecord = read_json(&headers, body)?;
     let stage = auth
         .directory
@@ -215,7 +229,8 @@ async fn update_one(
             status: (*status).into(),
             lead_profile_uid: update.lead_id,
             funnel_stage: stage.title.clone(),
-        })),
+        })
+        .into_response()),
         Some(Err(RecordFailure::LeadNotFound)) => {
             Err(ApiError::NotFound(LEAD_NOT_FOUND.into()).into())
         }
@@ -239,6 +254,11 @@ async fn update_batch(
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Json<BatchUpdateResponse>, InboundError> {
+    if let Some(transform) = auth.transform.clone() {
+        return Ok(Json(
+            apply_transformed(&state, auth, transform, &headers, body).await?,
+        ));
+    }
     let request: BatchUpdateRequest = read_json(&headers, body)?;
     if request.records.is_empty() {
         return Err(ApiError::BadRequest("records must contain at least one record".into()).into());
@@ -250,7 +270,67 @@ async fn update_batch(
         ))
         .into());
     }
-    let (mut results, to_apply) = resolve_records(request.records, &auth.directory);
+    Ok(Json(apply_records(&state, auth, request.records).await?))
+}
+
+/// Runs the import's transform on the request as it came (any body, any
+/// content type) and applies the records it returns, each on its own.
+async fn apply_transformed(
+    state: &AppState,
+    auth: ImportAuth,
+    (plugin_id, config): (String, Value),
+    headers: &HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<BatchUpdateResponse, InboundError> {
+    let body = body.map_err(body_rejection)?;
+    let content_type = headers
+        .get(CONTENT_TYPE)
+        .and_then(|value| value.to_str().ok())
+        .unwrap_or("application/octet-stream")
+        .to_owned();
+    let document = abi::inbound_call(&config, &plugin_headers(headers), &content_type, &body)
+        .map_err(|error| ApiError::BadRequest(format!("Malformed JSON body: {error}")))?;
+    let failed = |error: &dyn std::fmt::Display| -> InboundError {
+        ApiError::Unprocessable(format!("Transform failed: {error}")).into()
+    };
+    let plugin = state
+        .plugins
+        .resolve(&auth.account_id, &plugin_id, PluginKind::InboundTransform)
+        .await
+        .map_err(|error| failed(&error))?;
+    let call = state.plugins.call(&plugin, document).await;
+    let records = call
+        .outcome
+        .and_then(transform_records)
+        .map_err(|error| failed(&error))?;
+    if records.len() > MAX_TRANSFORM_RECORDS {
+        return Err(failed(&format!(
+            "it produced {} records; at most {MAX_TRANSFORM_RECORDS} are applied from one request",
+            records.len()
+        )));
+    }
+    apply_records(state, auth, records).await
+}
+
+/// Request headers as a transform sees them: names in lowercase, without
+/// the credentials the request was authenticated with.
+fn plugin_headers(headers: &HeaderMap) -> BTreeMap<String, String> {
+    headers
+        .iter()
+        .filter(|(name, _)| *name != AUTHORIZATION && *name != COOKIE)
+        .filter_map(|(name, value)| {
+            Some((name.as_str().to_owned(), value.to_str().ok()?.to_owned()))
+        })
+        .collect()
+}
+
+/// Applies records (each parsed and resolved on its own) and reports each.
+async fn apply_records(
+    state: &AppState,
+    auth: ImportAuth,
+    records: Vec<Value>,
+) -> Result<BatchUpdateResponse, InboundError> {
+    let (mut results, to_apply) = resolve_records(records, &auth.directory);
     let updates: Vec<FunnelUpdate> = to_apply.iter().map(|(_, update)| update.clone()).collect();
     let outcomes = state
         .funnel_writer
@@ -279,13 +359,13 @@ async fn update_batch(
     }
     let count =
         |wanted: fn(&RecordStatus) -> bool| results.iter().filter(|r| wanted(&r.status)).count();
-    Ok(Json(BatchUpdateResponse {
+    Ok(BatchUpdateResponse {
         success: true,
         updated: count(|s| matches!(s, RecordStatus::Updated)),
         unchanged: count(|s| matches!(s, RecordStatus::Unchanged)),
         failed: count(|s| matches!(s, RecordStatus::Failed)),
         results,
-    }))
+    })
 }
 
 /// Parses and resolves each record on its own. Returns a result slot per

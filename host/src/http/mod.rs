@@ -9,6 +9,7 @@ pub mod funnel_import;
 pub mod funnel_stages;
 pub mod health;
 pub mod leads;
+pub mod plugins;
 pub mod webhook_imports;
 
 use std::sync::Arc;
@@ -23,6 +24,7 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 use utoipa_axum::router::OpenApiRouter;
 
+use crate::plugins::registry::PluginRegistry;
 use crate::storage::Database;
 use crate::storage::funnel_updates::FunnelWriter;
 use crate::storage::webhook_imports::DirectoryCache;
@@ -38,6 +40,8 @@ pub struct AppState {
     pub funnel_writer: FunnelWriter,
     /// Stage directories of webhook imports, checked for staleness on use.
     pub directory_cache: Arc<DirectoryCache>,
+    /// Built-in and uploaded plugins, and the sandbox that runs them.
+    pub plugins: PluginRegistry,
 }
 
 #[derive(OpenApi)]
@@ -54,6 +58,7 @@ pub struct AppState {
         (name = "funnel-stages", description = "The account's ordered funnel"),
         (name = "leads", description = "Leads and their funnel history"),
         (name = "webhook-imports", description = "Inbound integrations: tokens, activation, stage mappings"),
+        (name = "plugins", description = "WebAssembly plugins: upload, list, delete, dry run"),
         (name = "funnel-import", description = "Inbound funnel updates from CRMs, authenticated with a webhook import token"),
     )
 )]
@@ -83,6 +88,7 @@ pub fn router(state: AppState, max_body_bytes: usize) -> Router {
         .merge(leads::router())
         .merge(webhook_imports::router())
         .merge(funnel_import::router())
+        .merge(plugins::router())
         .split_for_parts();
     let openapi = Arc::new(openapi);
     api.route(
@@ -107,6 +113,7 @@ pub fn openapi_document() -> utoipa::openapi::OpenApi {
         .merge(leads::router())
         .merge(webhook_imports::router())
         .merge(funnel_import::router())
+        .merge(plugins::router())
         .split_for_parts();
     openapi
 }

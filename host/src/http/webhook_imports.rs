@@ -12,7 +12,10 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 use super::AppState;
 use super::error::{ApiResult, ErrorBody};
 use super::extract::{AdminAuth, JsonBody};
+use serde_json::Value;
+
 use crate::domain::time::to_rfc3339;
+use crate::plugins::PluginKind;
 use crate::storage::webhook_imports::{self, StageMapping, WebhookImport};
 
 /// The URLs a CRM sends funnel updates to.
@@ -33,6 +36,8 @@ pub struct WebhookImportView {
     /// New imports are inactive; inbound requests are refused until activated.
     pub active: bool,
     pub endpoints: ImportEndpoints,
+    /// The plugin that turns any request body into funnel updates, if any.
+    pub transform: Option<ImportTransform>,
     pub created_at: String,
     pub updated_at: String,
 }
@@ -47,10 +52,28 @@ impl WebhookImportView {
                 update: format!("{public_url}/api/v1/webhook-import/update"),
                 batch_update: format!("{public_url}/api/v1/webhook-import/batch-update"),
             },
+            transform: import.transform_plugin_id.map(|plugin_id| ImportTransform {
+                plugin_id,
+                config: import
+                    .transform_config
+                    .and_then(|config| serde_json::from_str(&config).ok())
+                    .unwrap_or(Value::Null),
+            }),
             created_at: to_rfc3339(import.created_at),
             updated_at: to_rfc3339(import.updated_at),
         }
     }
+}
+
+/// A transform attached to an import.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ImportTransform {
+    /// An uploaded `inbound-transform` plugin's id, or `builtin:json-mapper`.
+    pub plugin_id: String,
+    /// Passed to the plugin on every call.
+    #[serde(default)]
+    pub config: Value,
 }
 
 /// An import with its new token, shown this once.
@@ -116,6 +139,52 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(activate_import))
         .routes(routes!(deactivate_import))
         .routes(routes!(get_mappings, replace_mappings))
+        .routes(routes!(set_transform, remove_transform))
+}
+
+/// Attaches a transform: from now on both inbound endpoints accept any body
+/// and the plugin turns it into funnel updates.
+#[utoipa::path(put, path = "/api/v1/webhook-imports/{import_id}/transform", tag = "webhook-imports",
+    params(("import_id" = String, Path)), request_body = ImportTransform,
+    responses((status = 200, body = WebhookImportView), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn set_transform(
+    State(state): State<AppState>,
+    auth: AdminAuth,
+    Path(import_id): Path<String>,
+    JsonBody(request): JsonBody<ImportTransform>,
+) -> ApiResult<Json<WebhookImportView>> {
+    webhook_imports::get(&state.db, &auth.account_id, &import_id).await?;
+    // Refuses unknown plugins, payload builders, and modules that no longer compile.
+    state
+        .plugins
+        .resolve(
+            &auth.account_id,
+            &request.plugin_id,
+            PluginKind::InboundTransform,
+        )
+        .await?;
+    let import = webhook_imports::set_transform(
+        &state.db,
+        &auth.account_id,
+        &import_id,
+        Some((&request.plugin_id, &request.config)),
+    )
+    .await?;
+    Ok(Json(WebhookImportView::new(import, &state.public_url)))
+}
+
+/// Detaches the transform: the endpoints expect `{lead_profile_uid, funnel_stage}` again.
+#[utoipa::path(delete, path = "/api/v1/webhook-imports/{import_id}/transform", tag = "webhook-imports",
+    params(("import_id" = String, Path)),
+    responses((status = 200, body = WebhookImportView), (status = 404, body = ErrorBody)))]
+async fn remove_transform(
+    State(state): State<AppState>,
+    auth: AdminAuth,
+    Path(import_id): Path<String>,
+) -> ApiResult<Json<WebhookImportView>> {
+    let import =
+        webhook_imports::set_transform(&state.db, &auth.account_id, &import_id, None).await?;
+    Ok(Json(WebhookImportView::new(import, &state.public_url)))
 }
 
 /// Every webhook import of the account.

@@ -7,6 +7,8 @@
 //! - [`runtime`]: the wasmtime engine, module validation (imports, exports)
 //!   and compilation, and one call in a fresh instance.
 //! - [`builtin`]: the built-in plugins, compiled from `plugins/` at build time.
+//! - [`registry`]: built-ins and uploads resolved by id, called off the
+//!   async runtime.
 //!
 //! The ABI (ABI v1) is documented in `plugin-sdk/ABI.md`.
 
@@ -14,6 +16,7 @@ pub mod abi;
 pub mod builtin;
 pub mod error;
 pub mod limits;
+pub mod registry;
 pub mod runtime;
 
 #[cfg(test)]

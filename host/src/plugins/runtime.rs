@@ -15,7 +15,6 @@ use std::time::{Duration, Instant};
 
 use serde::Deserialize;
 use serde_json::Value;
-use sha2::{Digest, Sha256};
 use wasmtime::{
     Caller, Config, Engine, ExternType, InstanceAllocationStrategy, InstancePre, Linker, Module,
     PoolingAllocationConfig, ResourceLimiter, Store, Trap, ValType,
@@ -24,6 +23,7 @@ use wasmtime::{
 use super::PluginKind;
 use super::error::PluginError;
 use super::limits::{MAX_WASM_STACK_BYTES, PluginLimits};
+use crate::domain::secrets::sha256_hex;
 
 /// Largest module accepted, in bytes: bounds the work of validating and
 /// compiling untrusted code.
@@ -236,6 +236,12 @@ impl PluginRuntime {
         });
         self.cache().insert(key, Arc::clone(&compiled));
         Ok(compiled)
+    }
+
+    /// The module compiled from the bytes with this hash, if this process
+    /// has compiled it.
+    pub fn compiled(&self, sha256: &str, kind: PluginKind) -> Option<Arc<CompiledPlugin>> {
+        self.cache().get(&(sha256.to_owned(), kind)).cloned()
     }
 
     /// The artifact file of a module: its hash and the engine's
@@ -505,11 +511,4 @@ fn check_exports(module: &Module, kind: PluginKind) -> Result<(), PluginError> {
         )));
     }
     Ok(())
-}
-
-fn sha256_hex(bytes: &[u8]) -> String {
-    Sha256::digest(bytes)
-        .iter()
-        .map(|byte| format!("{byte:02x}"))
-        .collect()
 }

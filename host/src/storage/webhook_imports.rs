@@ -5,6 +5,7 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError};
 
+use serde_json::Value;
 use sqlx::FromRow;
 
 use super::{Database, StoreError, StoreResult, funnel_stages};
@@ -26,6 +27,9 @@ pub struct WebhookImport {
     pub id: String,
     pub name: String,
     pub active: i64,
+    pub transform_plugin_id: Option<String>,
+    /// JSON text.
+    pub transform_config: Option<String>,
     pub created_at: i64,
     pub updated_at: i64,
 }
@@ -45,9 +49,12 @@ pub struct ImportCaller {
     pub account_id: String,
     pub name: String,
     pub active: i64,
+    /// The transform plugin and its config, when one is attached.
+    pub transform: Option<(String, Value)>,
 }
 
-const IMPORT_COLUMNS: &str = "id, name, active, created_at, updated_at";
+const IMPORT_COLUMNS: &str =
+    "id, name, active, transform_plugin_id, transform_config, created_at, updated_at";
 
 /// A trimmed, non-empty import name.
 pub fn parse_name(raw: &str) -> Result<String, InvalidInput> {
@@ -343,17 +350,25 @@ pub async fn authenticate(
     cache: &DirectoryCache,
     token: &str,
 ) -> StoreResult<Option<(ImportCaller, Arc<StageDirectory>)>> {
-    let row: Option<(String, String, String, i64, i64, i64)> = sqlx::query_as(
-        "SELECT i.id, i.account_id, i.name, i.active, i.updated_at, a.funnel_version \
+    let row: Option<ImportRow> = sqlx::query_as(
+        "SELECT i.id, i.account_id, i.name, i.active, i.updated_at, a.funnel_version, \
+                i.transform_plugin_id, i.transform_config \
          FROM webhook_imports i JOIN accounts a ON a.id = i.account_id \
          WHERE i.token_digest = $1",
     )
     .bind(secrets::digest(token))
     .fetch_optional(db.reader())
     .await?;
-    let Some((id, account_id, name, active, updated_at, funnel_version)) = row else {
+    let Some((id, account_id, name, active, updated_at, funnel_version, plugin_id, config)) = row
+    else {
         return Ok(None);
     };
+    let transform = plugin_id.map(|plugin_id| {
+        let config = config
+            .and_then(|config| serde_json::from_str(&config).ok())
+            .unwrap_or(Value::Null);
+        (plugin_id, config)
+    });
     let directory = match cache.get(&id, updated_at, funnel_version) {
         Some(directory) => directory,
         None => {
@@ -367,8 +382,47 @@ pub async fn authenticate(
         account_id,
         name,
         active,
+        transform,
     };
     Ok(Some((caller, directory)))
+}
+
+/// (id, account, name, active, updated_at, funnel_version, transform plugin, config)
+type ImportRow = (
+    String,
+    String,
+    String,
+    i64,
+    i64,
+    i64,
+    Option<String>,
+    Option<String>,
+);
+
+/// Attaches a transform plugin with its config, or detaches it (`None`).
+pub async fn set_transform(
+    db: &Database,
+    account_id: &str,
+    import_id: &str,
+    transform: Option<(&str, &Value)>,
+) -> StoreResult<WebhookImport> {
+    let mut tx = db.begin().await?;
+    let updated = sqlx::query(
+        "UPDATE webhook_imports SET transform_plugin_id = $1, transform_config = $2, updated_at = $3 \
+         WHERE account_id = $4 AND id = $5",
+    )
+    .bind(transform.map(|(plugin_id, _)| plugin_id))
+    .bind(transform.map(|(_, config)| config.to_string()))
+    .bind(now_micros())
+    .bind(account_id)
+    .bind(import_id)
+    .execute(&mut *tx)
+    .await?;
+    if updated.rows_affected() == 0 {
+        return Err(import_not_found(import_id));
+    }
+    tx.commit().await?;
+    get(db, account_id, import_id).await
 }
 
 /// The mappings and live stage titles of an import, in one query.

@@ -1,0 +1,284 @@
+//! `/api/v1/plugins`: upload a Wasm module (raw body), list (built-ins
+//! too), read, delete (refused while an import uses it), and a dry run that
+//! calls the plugin and reports its output or error, fuel, time and logs.
+
+use std::collections::BTreeMap;
+
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
+use axum::extract::{DefaultBodyLimit, Path, State};
+use axum::http::StatusCode;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::{router::OpenApiRouter, routes};
+
+use super::AppState;
+use super::error::{ApiError, ApiResult, ErrorBody};
+use super::extract::{AdminAuth, ApiQuery, JsonBody, body_rejection};
+use crate::domain::time::to_rfc3339;
+use crate::plugins::builtin::{BUILTIN_ID_PREFIX, builtins};
+use crate::plugins::limits::PluginLimits;
+use crate::plugins::runtime::MAX_MODULE_BYTES;
+use crate::plugins::{PluginKind, abi};
+use crate::storage::plugins::{self, PluginRecord};
+
+/// A plugin: built in (id `builtin:NAME`) or uploaded.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PluginView {
+    pub id: String,
+    pub name: String,
+    pub kind: PluginKind,
+    pub builtin: bool,
+    /// SHA-256 of the module, hex.
+    pub sha256: String,
+    pub size_bytes: u64,
+    pub limits: PluginLimits,
+    /// Upload time; null for built-ins.
+    pub created_at: Option<String>,
+}
+
+impl From<PluginRecord> for PluginView {
+    fn from(record: PluginRecord) -> Self {
+        Self {
+            limits: record.limits(),
+            kind: if record.kind == PluginKind::PayloadBuilder.as_str() {
+                PluginKind::PayloadBuilder
+            } else {
+                PluginKind::InboundTransform
+            },
+            id: record.id,
+            name: record.name,
+            builtin: false,
+            sha256: record.sha256,
+            size_bytes: record.size_bytes.max(0) as u64,
+            created_at: Some(to_rfc3339(record.created_at)),
+        }
+    }
+}
+
+fn builtin_views() -> impl Iterator<Item = PluginView> {
+    builtins().map(|plugin| PluginView {
+        id: format!("{BUILTIN_ID_PREFIX}{}", plugin.name),
+        name: plugin.name.to_owned(),
+        kind: plugin.kind(),
+        builtin: true,
+        sha256: crate::domain::secrets::sha256_hex(plugin.module),
+        size_bytes: plugin.module.len() as u64,
+        limits: PluginLimits::DEFAULT,
+        created_at: None,
+    })
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PluginList {
+    pub data: Vec<PluginView>,
+}
+
+/// Upload parameters; the module itself is the request body.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct UploadParams {
+    /// Unique in the account.
+    pub name: String,
+    /// `inbound-transform` or `payload-builder`.
+    #[param(value_type = String)]
+    pub kind: PluginKind,
+    /// Limits for this plugin's calls (defaults apply when omitted; each is
+    /// capped at the account maximum).
+    pub fuel: Option<u64>,
+    pub memory_bytes: Option<u64>,
+    pub time_limit_ms: Option<u64>,
+    pub output_bytes: Option<u64>,
+}
+
+/// A dry run: what to call the plugin with.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DryRunRequest {
+    /// The plugin's config.
+    #[serde(default)]
+    pub config: Value,
+    /// A transform: the request body a CRM would send (JSON, or a string for
+    /// other content types). A payload builder: the event.
+    pub input: Value,
+    /// Transforms only; default `application/json`.
+    pub content_type: Option<String>,
+    /// Transforms only: request headers.
+    #[serde(default)]
+    pub headers: BTreeMap<String, String>,
+}
+
+/// What a dry run did.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct DryRunResult {
+    /// Whether the plugin returned `ok`.
+    pub ok: bool,
+    /// The plugin's `ok` value.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub output: Option<Value>,
+    /// The named error the call ended in.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    pub fuel_used: u64,
+    pub duration_ms: f64,
+    pub logs: Vec<String>,
+}
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list_plugins, upload_plugin))
+        .routes(routes!(get_plugin, delete_plugin))
+        .routes(routes!(dry_run))
+        // Modules are larger than ordinary API bodies.
+        .layer(DefaultBodyLimit::max(MAX_MODULE_BYTES + 1024))
+}
+
+/// Built-in and uploaded plugins.
+#[utoipa::path(get, path = "/api/v1/plugins", tag = "plugins",
+    responses((status = 200, body = PluginList)))]
+async fn list_plugins(
+    State(state): State<AppState>,
+    auth: AdminAuth,
+) -> ApiResult<Json<PluginList>> {
+    let uploaded = plugins::list(&state.db, &auth.account_id).await?;
+    Ok(Json(PluginList {
+        data: builtin_views()
+            .chain(uploaded.into_iter().map(PluginView::from))
+            .collect(),
+    }))
+}
+
+/// Uploads a module (the raw `.wasm` bytes as the body). It is validated
+/// (imports, exports for its kind) and compiled before it is stored.
+#[utoipa::path(post, path = "/api/v1/plugins", tag = "plugins", params(UploadParams),
+    request_body(content = Vec<u8>, content_type = "application/wasm"),
+    responses((status = 201, body = PluginView), (status = 409, body = ErrorBody),
+        (status = 413, body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn upload_plugin(
+    State(state): State<AppState>,
+    auth: AdminAuth,
+    ApiQuery(params): ApiQuery<UploadParams>,
+    body: Result<Bytes, BytesRejection>,
+) -> ApiResult<(StatusCode, Json<PluginView>)> {
+    let module = body.map_err(body_rejection)?;
+    let name = params.name.trim();
+    if name.is_empty() || name.len() > 200 || name.starts_with(BUILTIN_ID_PREFIX) {
+        return Err(ApiError::Unprocessable(
+            "name must be 1 to 200 characters and not start with `builtin:`".into(),
+        ));
+    }
+    let defaults = PluginLimits::DEFAULT;
+    let limits = PluginLimits {
+        fuel: params.fuel.unwrap_or(defaults.fuel),
+        memory_bytes: params.memory_bytes.unwrap_or(defaults.memory_bytes),
+        time_limit_ms: params.time_limit_ms.unwrap_or(defaults.time_limit_ms),
+        output_bytes: params.output_bytes.unwrap_or(defaults.output_bytes),
+    };
+    let record = state
+        .plugins
+        .upload(&auth.account_id, name, params.kind, module.to_vec(), limits)
+        .await?;
+    Ok((StatusCode::CREATED, Json(record.into())))
+}
+
+/// One plugin.
+#[utoipa::path(get, path = "/api/v1/plugins/{plugin_id}", tag = "plugins",
+    params(("plugin_id" = String, Path, description = "A plugin id, or builtin:NAME")),
+    responses((status = 200, body = PluginView), (status = 404, body = ErrorBody)))]
+async fn get_plugin(
+    State(state): State<AppState>,
+    auth: AdminAuth,
+    Path(plugin_id): Path<String>,
+) -> ApiResult<Json<PluginView>> {
+    if plugin_id.starts_with(BUILTIN_ID_PREFIX) {
+        return builtin_views()
+            .find(|view| view.id == plugin_id)
+            .map(Json)
+            .ok_or_else(|| ApiError::NotFound(format!("Plugin {plugin_id} not found")));
+    }
+    Ok(Json(
+        plugins::get(&state.db, &auth.account_id, &plugin_id)
+            .await?
+            .into(),
+    ))
+}
+
+/// Deletes an uploaded plugin that no webhook import uses.
+#[utoipa::path(delete, path = "/api/v1/plugins/{plugin_id}", tag = "plugins",
+    params(("plugin_id" = String, Path)),
+    responses((status = 204), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
+async fn delete_plugin(
+    State(state): State<AppState>,
+    auth: AdminAuth,
+    Path(plugin_id): Path<String>,
+) -> ApiResult<StatusCode> {
+    if plugin_id.starts_with(BUILTIN_ID_PREFIX) {
+        return Err(ApiError::Conflict(
+            "Built-in plugins cannot be deleted".into(),
+        ));
+    }
+    plugins::delete(&state.db, &auth.account_id, &plugin_id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Calls the plugin once with the given config and input, with its limits,
+/// and reports the output or the named error, fuel used, time and logs.
+#[utoipa::path(post, path = "/api/v1/plugins/{plugin_id}/run", tag = "plugins",
+    params(("plugin_id" = String, Path)), request_body = DryRunRequest,
+    responses((status = 200, body = DryRunResult), (status = 404, body = ErrorBody)))]
+async fn dry_run(
+    State(state): State<AppState>,
+    auth: AdminAuth,
+    Path(plugin_id): Path<String>,
+    JsonBody(request): JsonBody<DryRunRequest>,
+) -> ApiResult<Json<DryRunResult>> {
+    let kind = plugin_kind(&state, &auth.account_id, &plugin_id).await?;
+    let plugin = state
+        .plugins
+        .resolve(&auth.account_id, &plugin_id, kind)
+        .await?;
+    let document = match kind {
+        PluginKind::InboundTransform => {
+            let content_type = request
+                .content_type
+                .as_deref()
+                .unwrap_or("application/json");
+            let body = match (&request.input, abi::is_json(content_type)) {
+                (Value::String(text), false) => text.clone().into_bytes(),
+                (value, _) => value.to_string().into_bytes(),
+            };
+            abi::inbound_call(&request.config, &request.headers, content_type, &body)
+                .map_err(ApiError::Unprocessable)?
+        }
+        PluginKind::PayloadBuilder => abi::payload_call(&request.config, &request.input),
+    };
+    let call = state.plugins.call(&plugin, document).await;
+    let (output, error) = match call.outcome {
+        Ok(output) => (Some(output), None),
+        Err(error) => (None, Some(error.to_string())),
+    };
+    Ok(Json(DryRunResult {
+        ok: error.is_none(),
+        output,
+        error,
+        fuel_used: call.fuel_used,
+        duration_ms: call.duration.as_secs_f64() * 1e3,
+        logs: call.logs,
+    }))
+}
+
+async fn plugin_kind(state: &AppState, account_id: &str, plugin_id: &str) -> ApiResult<PluginKind> {
+    if let Some(name) = plugin_id.strip_prefix(BUILTIN_ID_PREFIX) {
+        return crate::plugins::builtin::builtin(name)
+            .map(|plugin| plugin.kind())
+            .ok_or_else(|| ApiError::NotFound(format!("Plugin {plugin_id} not found")));
+    }
+    let record = plugins::get(&state.db, account_id, plugin_id).await?;
+    Ok(if record.kind == PluginKind::PayloadBuilder.as_str() {
+        PluginKind::PayloadBuilder
+    } else {
+        PluginKind::InboundTransform
+    })
+}

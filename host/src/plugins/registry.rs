@@ -1,0 +1,187 @@
+//! Plugins as the server sees them: built-ins by `builtin:NAME`, uploads by
+//! id, each resolved to a compiled module and its limits; calls run on a
+//! blocking thread so the async runtime keeps serving.
+
+use std::sync::Arc;
+
+use serde_json::Value;
+
+use super::PluginKind;
+use super::builtin::{BUILTIN_ID_PREFIX, builtin};
+use super::error::PluginError;
+use super::limits::PluginLimits;
+use super::runtime::{CompiledPlugin, PluginCall, PluginRuntime};
+use crate::storage::plugins::{self, NewPlugin, PluginRecord};
+use crate::storage::{Database, StoreError};
+
+/// Why a plugin could not be resolved or stored.
+#[derive(Debug, thiserror::Error)]
+pub enum RegistryError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Plugin(#[from] PluginError),
+    #[error("Plugin {id} is a {actual} plugin; a {wanted} plugin is needed here")]
+    WrongKind {
+        id: String,
+        actual: &'static str,
+        wanted: &'static str,
+    },
+}
+
+/// A plugin ready to call.
+#[derive(Debug, Clone)]
+pub struct ResolvedPlugin {
+    pub compiled: Arc<CompiledPlugin>,
+    pub limits: PluginLimits,
+}
+
+/// The server's plugins. Cheap to clone.
+#[derive(Debug, Clone)]
+pub struct PluginRegistry {
+    runtime: Arc<PluginRuntime>,
+    db: Database,
+}
+
+impl PluginRegistry {
+    pub fn new(runtime: Arc<PluginRuntime>, db: Database) -> Self {
+        Self { runtime, db }
+    }
+
+    /// Validates, compiles and stores an uploaded module.
+    pub async fn upload(
+        &self,
+        account_id: &str,
+        name: &str,
+        kind: PluginKind,
+        module: Vec<u8>,
+        limits: PluginLimits,
+    ) -> Result<PluginRecord, RegistryError> {
+        let runtime = Arc::clone(&self.runtime);
+        let (compiled, module) = tokio::task::spawn_blocking(move || {
+            let compiled = runtime.compile(&module, kind);
+            (compiled, module)
+        })
+        .await
+        .map_err(|error| PluginError::Trap(format!("the compiler thread failed: {error}")))?;
+        let compiled = compiled?;
+        let record = plugins::create(
+            &self.db,
+            account_id,
+            NewPlugin {
+                name,
+                kind: kind.as_str(),
+                sha256: &compiled.sha256,
+                module: &module,
+                limits: limits.clamped_to(PluginLimits::ACCOUNT_MAXIMUM),
+            },
+        )
+        .await?;
+        Ok(record)
+    }
+
+    /// The plugin with this id (`builtin:NAME` or an upload of the
+    /// account), checked to be of `kind`.
+    pub async fn resolve(
+        &self,
+        account_id: &str,
+        plugin_id: &str,
+        kind: PluginKind,
+    ) -> Result<ResolvedPlugin, RegistryError> {
+        let (module, actual_kind, limits) = match plugin_id.strip_prefix(BUILTIN_ID_PREFIX) {
+            Some(name) => {
+                let plugin = builtin(name)
+                    .ok_or_else(|| StoreError::NotFound(format!("Plugin {plugin_id} not found")))?;
+                (
+                    ModuleSource::Static(plugin.module),
+                    plugin.kind(),
+                    PluginLimits::DEFAULT,
+                )
+            }
+            None => {
+                let record = plugins::get(&self.db, account_id, plugin_id).await?;
+                let kind = if record.kind == PluginKind::PayloadBuilder.as_str() {
+                    PluginKind::PayloadBuilder
+                } else {
+                    PluginKind::InboundTransform
+                };
+                (
+                    ModuleSource::Stored(record.sha256.clone()),
+                    kind,
+                    record.limits(),
+                )
+            }
+        };
+        if actual_kind != kind {
+            return Err(RegistryError::WrongKind {
+                id: plugin_id.to_owned(),
+                actual: actual_kind.as_str(),
+                wanted: kind.as_str(),
+            });
+        }
+        let compiled = match module {
+            ModuleSource::Static(bytes) => self.compile(bytes.to_vec(), kind).await?,
+            ModuleSource::Stored(sha256) => match self.runtime.compiled(&sha256, kind) {
+                Some(compiled) => compiled,
+                None => {
+                    self.compile(plugins::module(&self.db, &sha256).await?, kind)
+                        .await?
+                }
+            },
+        };
+        Ok(ResolvedPlugin { compiled, limits })
+    }
+
+    async fn compile(
+        &self,
+        module: Vec<u8>,
+        kind: PluginKind,
+    ) -> Result<Arc<CompiledPlugin>, PluginError> {
+        let runtime = Arc::clone(&self.runtime);
+        tokio::task::spawn_blocking(move || runtime.compile(&module, kind))
+            .await
+            .map_err(|error| PluginError::Trap(format!("the compiler thread failed: {error}")))?
+    }
+
+    /// Runs one call on a blocking thread.
+    pub async fn call(&self, plugin: &ResolvedPlugin, document: Vec<u8>) -> PluginCall {
+        let runtime = Arc::clone(&self.runtime);
+        let plugin = plugin.clone();
+        let started = std::time::Instant::now();
+        tokio::task::spawn_blocking(move || {
+            runtime.call(&plugin.compiled, &document, &plugin.limits)
+        })
+        .await
+        .unwrap_or_else(|error| PluginCall {
+            outcome: Err(PluginError::Trap(format!(
+                "the plugin thread failed: {error}"
+            ))),
+            fuel_used: 0,
+            duration: started.elapsed(),
+            logs: Vec::new(),
+        })
+    }
+}
+
+enum ModuleSource {
+    Static(&'static [u8]),
+    Stored(String),
+}
+
+/// Turns a transform's `ok` value into records (JSON objects), refusing
+/// anything that is not a list.
+pub fn transform_records(output: Value) -> Result<Vec<Value>, PluginError> {
+    match output {
+        Value::Array(records) => Ok(records),
+        other => Err(PluginError::InvalidOutput(format!(
+            "a transform must return a list of records, not {}",
+            match other {
+                Value::Object(_) => "an object",
+                Value::String(_) => "a string",
+                Value::Number(_) => "a number",
+                Value::Bool(_) => "a boolean",
+                _ => "null",
+            }
+        ))),
+    }
+}
