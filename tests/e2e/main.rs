@@ -10,4 +10,5 @@ mod funnel_import;
 mod funnel_stages;
 mod leads;
 mod migrations;
+mod plugins;
 mod webhook_imports;
