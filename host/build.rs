@@ -54,6 +54,8 @@ fn main() {
         |target| target.join("wasm-plugins"),
     );
     let mut build = Command::new(&cargo);
+    // From plugins/, so that plugins/.cargo/config.toml applies.
+    build.current_dir(&plugins);
     build
         .args(["build", "--release", "--target", TARGET, "--manifest-path"])
         .arg(plugins.join("Cargo.toml"))

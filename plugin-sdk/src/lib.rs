@@ -127,12 +127,14 @@ pub fn log(message: &str) {
     let _ = message;
 }
 
-/// Exports `alloc` and `transform` for a function
+/// Exports (on wasm32 only, so native unit tests of the plugin link
+/// cleanly) `alloc` and `transform` for a function
 /// `fn(Config, InboundRequest<Body>) -> Result<Vec<FunnelUpdate>, Error>`.
 #[macro_export]
 macro_rules! export_transform {
     ($function:path) => {
         $crate::__export_alloc!();
+        #[cfg(target_arch = "wasm32")]
         #[unsafe(export_name = "transform")]
         pub extern "C" fn __switchyard_transform(ptr: i32, len: i32) -> i64 {
             $crate::__private::call(ptr, len, |config, input| $function(config, input))
@@ -140,12 +142,13 @@ macro_rules! export_transform {
     };
 }
 
-/// Exports `alloc` and `build_payload` for a function
+/// Exports (on wasm32 only) `alloc` and `build_payload` for a function
 /// `fn(Config, Event) -> Result<Payload, Error>`.
 #[macro_export]
 macro_rules! export_payload_builder {
     ($function:path) => {
         $crate::__export_alloc!();
+        #[cfg(target_arch = "wasm32")]
         #[unsafe(export_name = "build_payload")]
         pub extern "C" fn __switchyard_build_payload(ptr: i32, len: i32) -> i64 {
             $crate::__private::call(ptr, len, |config, input| $function(config, input))
@@ -157,11 +160,92 @@ macro_rules! export_payload_builder {
 #[macro_export]
 macro_rules! __export_alloc {
     () => {
+        #[cfg(target_arch = "wasm32")]
         #[unsafe(export_name = "alloc")]
         pub extern "C" fn __switchyard_alloc(len: i32) -> i32 {
             $crate::__private::alloc(len)
         }
     };
+}
+
+/// The allocator of every plugin built with this SDK (on wasm32): a bump
+/// allocator that never frees. Each call runs in a fresh instance whose
+/// memory is thrown away afterwards, so freeing would be wasted work; this
+/// makes allocation a pointer increment. Memory still counts against the
+/// call's memory limit. Disable the `bump-allocator` feature to keep Rust's
+/// default allocator, e.g. for a plugin that allocates and frees in a long
+/// loop.
+#[cfg(all(target_arch = "wasm32", feature = "bump-allocator"))]
+mod bump {
+    use std::alloc::{GlobalAlloc, Layout};
+    use std::cell::Cell;
+
+    const PAGE: usize = 64 * 1024;
+
+    pub struct BumpAllocator {
+        next: Cell<usize>,
+    }
+
+    // SAFETY: wasm32-unknown-unknown plugins are single-threaded; nothing
+    // else can observe `next` concurrently.
+    unsafe impl Sync for BumpAllocator {}
+
+    unsafe extern "C" {
+        static __heap_base: u8;
+    }
+
+    unsafe impl GlobalAlloc for BumpAllocator {
+        unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+            let mut next = self.next.get();
+            if next == 0 {
+                // SAFETY: the linker defines `__heap_base`; only its address is used.
+                next = unsafe { &__heap_base as *const u8 as usize };
+            }
+            let start = (next + layout.align() - 1) & !(layout.align() - 1);
+            let Some(end) = start.checked_add(layout.size()) else {
+                return std::ptr::null_mut();
+            };
+            let available = core::arch::wasm32::memory_size(0) * PAGE;
+            if end > available {
+                let pages = (end - available).div_ceil(PAGE);
+                if core::arch::wasm32::memory_grow(0, pages) == usize::MAX {
+                    return std::ptr::null_mut();
+                }
+            }
+            self.next.set(end);
+            start as *mut u8
+        }
+
+        unsafe fn dealloc(&self, _ptr: *mut u8, _layout: Layout) {}
+
+        unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+            // Grow the newest allocation in place; otherwise allocate and copy.
+            if ptr as usize + layout.size() == self.next.get() {
+                let end = ptr as usize + new_size;
+                let available = core::arch::wasm32::memory_size(0) * PAGE;
+                if end <= available
+                    || core::arch::wasm32::memory_grow(0, (end - available).div_ceil(PAGE))
+                        != usize::MAX
+                {
+                    self.next.set(end);
+                    return ptr;
+                }
+                return std::ptr::null_mut();
+            }
+            // SAFETY: the new layout has the old alignment and a valid size.
+            let new_layout = unsafe { Layout::from_size_align_unchecked(new_size, layout.align()) };
+            // SAFETY: as for `alloc`.
+            let new = unsafe { self.alloc(new_layout) };
+            if !new.is_null() {
+                // SAFETY: both blocks are valid for the smaller size and distinct.
+                unsafe { std::ptr::copy_nonoverlapping(ptr, new, layout.size().min(new_size)) };
+            }
+            new
+        }
+    }
+
+    #[global_allocator]
+    static ALLOCATOR: BumpAllocator = BumpAllocator { next: Cell::new(0) };
 }
 
 #[doc(hidden)]

@@ -32,6 +32,8 @@ pub const MAX_MODULE_BYTES: usize = 8 * 1024 * 1024;
 const EPOCH_TICK: Duration = Duration::from_millis(5);
 /// Sandbox slots: calls running at the same moment.
 const POOL_SLOTS: u32 = 256;
+/// Memory kept mapped between calls in a pool slot (see `new`).
+const KEEP_RESIDENT_BYTES: usize = 256 * 1024;
 /// Log lines and bytes kept per call.
 const MAX_LOG_LINES: usize = 100;
 const MAX_LOG_LINE_BYTES: usize = 4 * 1024;
@@ -136,16 +138,20 @@ impl PluginRuntime {
             .total_tables(POOL_SLOTS)
             .max_memories_per_module(1)
             .max_tables_per_module(1)
-            .max_memory_size(max_memory);
+            .max_memory_size(max_memory)
+            // Zero the first pages of a memory with memset when a slot is
+            // reused instead of handing them back to the kernel: a typical
+            // call touches most of them, and each would be a page fault.
+            .linear_memory_keep_resident(KEEP_RESIDENT_BYTES)
+            .table_keep_resident(KEEP_RESIDENT_BYTES);
         let mut config = Config::new();
         config
             .consume_fuel(true)
             .epoch_interruption(true)
             .max_wasm_stack(MAX_WASM_STACK_BYTES)
-            // Reserve only what a memory may grow to, so the pool's address
-            // space stays modest; bounds checks are explicit past that.
-            .memory_reservation(max_memory as u64)
-            .memory_guard_size(64 * 1024)
+            // The default reservation (4 GiB plus guard pages per memory, on
+            // 64-bit hosts) lets compiled code skip bounds checks; it is
+            // address space only, and the pool caps each memory's real size.
             .allocation_strategy(InstanceAllocationStrategy::Pooling(pool));
         let engine = Engine::new(&config).map_err(|error| {
             PluginError::InvalidModule(format!("cannot start the plugin engine: {error}"))

@@ -1,0 +1,139 @@
+//! Plugin sandbox benchmark: the cost of one call of the built-in
+//! json-mapper on a ~1 KB HubSpot-style body in a fresh sandboxed instance
+//! (instantiation included), beside the same mapping compiled natively and
+//! run on the same input in the same run. One thread, calls back to back.
+//! See BENCHMARKS.md.
+//!
+//! Settings (environment): `BENCH_CALLS` (default 20,000 per side).
+
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+use switchyard::plugins::PluginKind;
+use switchyard::plugins::builtin::builtin;
+use switchyard::plugins::limits::PluginLimits;
+use switchyard::plugins::runtime::PluginRuntime;
+use switchyard_plugin_sdk::{FunnelUpdate, InboundRequest};
+
+fn main() {
+    let calls: usize = std::env::var("BENCH_CALLS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(20_000);
+    let document = input_document();
+    println!(
+        "# Plugin call benchmark: json-mapper, {} byte input document, {calls} calls per side, one thread\n",
+        document.len()
+    );
+
+    let native = measure(calls, || {
+        #[derive(serde::Deserialize)]
+        struct Call {
+            config: json_mapper::Config,
+            input: InboundRequest<Value>,
+        }
+        let call: Call = serde_json::from_slice(&document).expect("valid input");
+        let updates: Vec<FunnelUpdate> =
+            json_mapper::transform(call.config, call.input).expect("maps");
+        let output = serde_json::to_vec(&json!({ "ok": updates })).expect("serialises");
+        assert!(!output.is_empty());
+    });
+
+    let runtime = PluginRuntime::new(None).expect("runtime");
+    let module = builtin("json-mapper").expect("built in").module;
+    let plugin = runtime
+        .compile(module, PluginKind::InboundTransform)
+        .expect("compiles");
+    let sample = runtime.call(&plugin, &document, &PluginLimits::DEFAULT);
+    let expected = sample.outcome.expect("the sandboxed call succeeds");
+    assert_eq!(expected.as_array().map(Vec::len), Some(5));
+    let sandboxed = measure(calls, || {
+        let call = runtime.call(&plugin, &document, &PluginLimits::DEFAULT);
+        assert!(call.outcome.is_ok());
+    });
+
+    let trivial =
+        wat::parse_str(include_str!("../../plugins/hostile/call_counter.wat")).expect("valid WAT");
+    let trivial = runtime
+        .compile(&trivial, PluginKind::InboundTransform)
+        .expect("compiles");
+    let floor = measure(calls, || {
+        let call = runtime.call(&trivial, &document, &PluginLimits::DEFAULT);
+        assert!(call.outcome.is_ok());
+    });
+
+    println!("| measurement | calls/s | p50 µs | p99 µs |");
+    println!("|---|---:|---:|---:|");
+    native.print("native Rust mapping (baseline)");
+    sandboxed.print("sandboxed call, fresh instance each");
+    floor.print("sandbox floor: a module that does nothing, same input");
+    println!(
+        "\nSandbox overhead: {:.1}x the native time per call (p50); fuel used per call: {}.",
+        sandboxed.p50.as_secs_f64() / native.p50.as_secs_f64(),
+        sample.fuel_used
+    );
+}
+
+/// `{"config": ..., "input": ...}` for five HubSpot-style property-change
+/// events, about 1 KB.
+fn input_document() -> Vec<u8> {
+    let events: Vec<Value> = (0..5)
+        .map(|n| {
+            json!({
+                "eventId": 1_000_000 + n,
+                "subscriptionId": 42,
+                "portalId": 987_654,
+                "occurredAt": 1_700_000_000_000_u64 + n,
+                "subscriptionType": "contact.propertyChange",
+                "attemptNumber": 0,
+                "objectId": format!("lead_01JD{n:022}"),
+                "changeSource": "CRM_UI",
+                "propertyName": "lifecyclestage",
+                "propertyValue": "marketingqualifiedlead"
+            })
+        })
+        .collect();
+    json!({
+        "config": {"records_pointer": "", "uid_pointer": "/objectId", "stage_pointer": "/propertyValue"},
+        "input": {"headers": {"content-type": "application/json"}, "content_type": "application/json", "body": events}
+    })
+    .to_string()
+    .into_bytes()
+}
+
+struct Stats {
+    rate: f64,
+    p50: Duration,
+    p99: Duration,
+}
+
+impl Stats {
+    fn print(&self, name: &str) {
+        println!(
+            "| {name} | {:.0} | {:.1} | {:.1} |",
+            self.rate,
+            self.p50.as_secs_f64() * 1e6,
+            self.p99.as_secs_f64() * 1e6
+        );
+    }
+}
+
+fn measure(calls: usize, mut call: impl FnMut()) -> Stats {
+    for _ in 0..calls / 10 {
+        call();
+    }
+    let mut latencies = Vec::with_capacity(calls);
+    let started = Instant::now();
+    for _ in 0..calls {
+        let start = Instant::now();
+        call();
+        latencies.push(start.elapsed());
+    }
+    let total = started.elapsed();
+    latencies.sort();
+    Stats {
+        rate: calls as f64 / total.as_secs_f64(),
+        p50: latencies[calls / 2],
+        p99: latencies[calls * 99 / 100],
+    }
+}
