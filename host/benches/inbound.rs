@@ -52,6 +52,7 @@ async fn main() -> anyhow::Result<()> {
         let fixture = Arc::new(fixture);
         let single = measure(concurrency, duration, {
             let fixture = Arc::clone(&fixture);
+            let single_url = single_url.clone();
             move |client: &reqwest::Client, worker, n| {
                 let lead = &fixture.leads[(worker * 7919 + n * 31) % fixture.leads.len()];
                 let stage = FUNNEL[(worker + n) % FUNNEL.len()];
@@ -64,6 +65,30 @@ async fn main() -> anyhow::Result<()> {
         })
         .await;
         single.print(backend, "single update (durable)", Some(&baseline));
+
+        let transformed = measure(concurrency, duration, {
+            let fixture = Arc::clone(&fixture);
+            let url = single_url.clone();
+            move |client: &reqwest::Client, worker, n| {
+                let lead = &fixture.leads[(worker * 7919 + n * 31) % fixture.leads.len()];
+                let stage = FUNNEL[(worker + n) % FUNNEL.len()];
+                client
+                    .post(&url)
+                    .bearer_auth(&fixture.transform_token)
+                    .json(&json!({"objectId": lead, "propertyValue": stage, "portalId": 62515}))
+                    .send()
+            }
+        })
+        .await;
+        transformed.print(
+            backend,
+            "single update through the json-mapper transform",
+            Some(&baseline),
+        );
+        println!(
+            "| {backend} | transform cost: throughput with it / without it | {:.2} | | | |",
+            transformed.rate / single.rate
+        );
 
         let batch_url = format!("{}/api/v1/webhook-import/batch-update", server.address);
         let batch = measure(1, duration, {
@@ -300,6 +325,8 @@ impl Server {
 /// A funnel, an active import and many leads, made through the admin API.
 struct Fixture {
     token: String,
+    /// An import with the built-in json-mapper attached.
+    transform_token: String,
     leads: Vec<String>,
 }
 
@@ -326,6 +353,27 @@ impl Fixture {
         admin(&format!("/api/v1/webhook-imports/{id}/activate"), json!({}))
             .await?
             .error_for_status()?;
+        let mapped: Value = admin(
+            "/api/v1/webhook-imports",
+            json!({"name": "bench transform"}),
+        )
+        .await?
+        .json()
+        .await?;
+        let mapped_id = mapped["id"].as_str().unwrap_or_default().to_owned();
+        admin(
+            &format!("/api/v1/webhook-imports/{mapped_id}/activate"),
+            json!({}),
+        )
+        .await?
+        .error_for_status()?;
+        client
+            .put(format!("{}/api/v1/webhook-imports/{mapped_id}/transform", server.address))
+            .bearer_auth(&server.admin_key)
+            .json(&json!({"plugin_id": "builtin:json-mapper", "config": {"uid_pointer": "/objectId", "stage_pointer": "/propertyValue"}}))
+            .send()
+            .await?
+            .error_for_status()?;
         let mut leads = Vec::with_capacity(LEADS);
         for n in 0..LEADS {
             let lead: Value = admin(
@@ -344,6 +392,7 @@ impl Fixture {
         }
         Ok(Self {
             token: import["token"].as_str().unwrap_or_default().to_owned(),
+            transform_token: mapped["token"].as_str().unwrap_or_default().to_owned(),
             leads,
         })
     }

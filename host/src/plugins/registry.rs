@@ -2,7 +2,8 @@
 //! id, each resolved to a compiled module and its limits; calls run on a
 //! blocking thread so the async runtime keeps serving.
 
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, PoisonError};
 
 use serde_json::Value;
 
@@ -41,11 +42,18 @@ pub struct ResolvedPlugin {
 pub struct PluginRegistry {
     runtime: Arc<PluginRuntime>,
     db: Database,
+    /// Built-ins compiled so far, by name: spares hashing their bytes on
+    /// every call.
+    builtins: Arc<Mutex<HashMap<&'static str, Arc<CompiledPlugin>>>>,
 }
 
 impl PluginRegistry {
     pub fn new(runtime: Arc<PluginRuntime>, db: Database) -> Self {
-        Self { runtime, db }
+        Self {
+            runtime,
+            db,
+            builtins: Arc::default(),
+        }
     }
 
     /// Validates, compiles and stores an uploaded module.
@@ -93,7 +101,7 @@ impl PluginRegistry {
                 let plugin = builtin(name)
                     .ok_or_else(|| StoreError::NotFound(format!("Plugin {plugin_id} not found")))?;
                 (
-                    ModuleSource::Static(plugin.module),
+                    ModuleSource::Static(plugin.name, plugin.module),
                     plugin.kind(),
                     PluginLimits::DEFAULT,
                 )
@@ -120,7 +128,17 @@ impl PluginRegistry {
             });
         }
         let compiled = match module {
-            ModuleSource::Static(bytes) => self.compile(bytes.to_vec(), kind).await?,
+            ModuleSource::Static(name, bytes) => {
+                let known = self.builtin_cache().get(name).cloned();
+                match known {
+                    Some(compiled) => compiled,
+                    None => {
+                        let compiled = self.compile(bytes.to_vec(), kind).await?;
+                        self.builtin_cache().insert(name, Arc::clone(&compiled));
+                        compiled
+                    }
+                }
+            }
             ModuleSource::Stored(sha256) => match self.runtime.compiled(&sha256, kind) {
                 Some(compiled) => compiled,
                 None => {
@@ -130,6 +148,12 @@ impl PluginRegistry {
             },
         };
         Ok(ResolvedPlugin { compiled, limits })
+    }
+
+    fn builtin_cache(
+        &self,
+    ) -> std::sync::MutexGuard<'_, HashMap<&'static str, Arc<CompiledPlugin>>> {
+        self.builtins.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
     async fn compile(
@@ -164,7 +188,7 @@ impl PluginRegistry {
 }
 
 enum ModuleSource {
-    Static(&'static [u8]),
+    Static(&'static str, &'static [u8]),
     Stored(String),
 }
 
