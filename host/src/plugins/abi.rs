@@ -3,6 +3,7 @@
 
 use std::collections::BTreeMap;
 
+use serde::de::IgnoredAny;
 use serde_json::{Value, json};
 
 /// Whether a content type carries JSON (`application/json`, `*+json`).
@@ -76,5 +77,19 @@ mod tests {
         assert_eq!(parsed["input"]["body"], "a=1&b=2");
 
         assert!(inbound_call(&json!(null), &headers, "application/vnd.api+json", b"{").is_err());
+        assert!(inbound_call(&json!(null), &headers, "application/json", b"{} {}").is_err());
+
+        let spliced = inbound_call(
+            &json!({"k": "v"}),
+            &BTreeMap::new(),
+            "application/json",
+            br#" {"a": [1, "x"]} "#,
+        )
+        .unwrap();
+        let parsed: Value = serde_json::from_slice(&spliced).unwrap();
+        assert_eq!(
+            parsed,
+            json!({"config": {"k": "v"}, "input": {"headers": {}, "content_type": "application/json", "body": {"a": [1, "x"]}}})
+        );
     }
 }
