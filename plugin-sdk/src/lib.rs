@@ -297,7 +297,8 @@ pub mod __private {
             Err(error) => Outcome::Err(format!("could not read the input: {error}")),
         };
         let output = serde_json::to_vec(&outcome).unwrap_or_else(|error| {
-            format!("{{\"err\":\"could not write the output: {error}\"}}").into_bytes()
+            let failed: Outcome<()> = Outcome::Err(format!("could not write the output: {error}"));
+            serde_json::to_vec(&failed).unwrap_or_default()
         });
         let packed = ((output.as_ptr() as usize as i64) << 32) | output.len() as i64;
         std::mem::forget(output);

@@ -317,13 +317,26 @@ async fn bad_single_requests_get_named_errors_and_write_nothing(app: TestApp) {
     );
     assert_eq!(body["success"], false);
 
+    // The body decides, not the Content-Type: JSON sent as text/plain works,
+    // a form body is malformed JSON.
     let form = raw(
         "application/x-www-form-urlencoded",
         "lead_profile_uid=x&funnel_stage=y",
     )
     .await
     .unwrap();
-    assert_eq!(form.status(), 415);
+    assert_eq!(form.status(), 400);
+    let as_text = raw(
+        "text/plain",
+        r#"{"lead_profile_uid": "lead_unknown", "funnel_stage": "Inquiry"}"#,
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        as_text.status(),
+        404,
+        "a JSON body is read whatever its Content-Type"
+    );
 
     let huge = app
         .client
@@ -362,6 +375,7 @@ async fn batch_applies_each_record_on_its_own(app: TestApp) {
                 update(&ada, "application started"),
                 update(&grace, "Enrolled"),
                 update(&ada, "Inquiry"),
+                update("lead_\u{0}nul", "Inquiry"),
             ]}),
         )
         .await;
@@ -379,10 +393,11 @@ async fn batch_applies_each_record_on_its_own(app: TestApp) {
                 {"index": 4, "lead_profile_uid": ada, "status": "unchanged", "funnel_stage": "Application Started"},
                 {"index": 5, "lead_profile_uid": grace, "status": "updated", "funnel_stage": "Enrolled"},
                 {"index": 6, "lead_profile_uid": ada, "status": "updated", "funnel_stage": "Inquiry"},
+                {"index": 7, "lead_profile_uid": "lead_\u{0}nul", "status": "failed", "error": "Lead profile not found"},
             ],
             "updated": 3,
             "unchanged": 1,
-            "failed": 3,
+            "failed": 4,
         })
     );
     assert_eq!(

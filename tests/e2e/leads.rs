@@ -96,6 +96,11 @@ async fn invalid_leads_are_refused_naming_the_field_and_nothing_is_written(app: 
             422,
             "funnel_stage_id stage_missing",
         ),
+        (
+            json!({"email": "ada@example.com", "first_name": "A\u{0}da"}),
+            422,
+            "first_name must not contain NUL",
+        ),
         (json!([1, 2]), 400, "Invalid JSON body"),
     ];
     for (body, status, message) in cases {

@@ -35,6 +35,7 @@ pub fn optional_text(field: &str, value: Option<String>) -> Result<Option<String
     if trimmed.is_empty() {
         return Ok(None);
     }
+    super::reject_nul(field, trimmed)?;
     let limit = if field == "notes" {
         MAX_NOTES_LENGTH
     } else {
@@ -60,6 +61,12 @@ mod tests {
             optional_text("company", Some(" Acme ".into())),
             Ok(Some("Acme".into()))
         );
+    }
+
+    #[test]
+    fn nul_characters_are_refused() {
+        let error = optional_text("notes", Some("a\0b".into())).unwrap_err();
+        assert_eq!(error.0, "notes must not contain NUL (\\u0000) characters");
     }
 
     #[test]

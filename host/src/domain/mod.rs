@@ -20,3 +20,14 @@ pub mod time;
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{0}")]
 pub struct InvalidInput(pub String);
+
+/// Refuses text containing NUL characters: PostgreSQL cannot store them, so
+/// both engines refuse them alike.
+pub fn reject_nul(field: &str, value: &str) -> Result<(), InvalidInput> {
+    if value.contains('\0') {
+        return Err(InvalidInput(format!(
+            "{field} must not contain NUL (\\u0000) characters"
+        )));
+    }
+    Ok(())
+}

@@ -24,6 +24,7 @@ impl StageTitle {
                 "title must be at most {MAX_TITLE_LENGTH} characters"
             )));
         }
+        super::reject_nul("title", title)?;
         let key = matching_key(title);
         if key.is_empty() {
             return Err(InvalidInput(

@@ -99,6 +99,9 @@ impl From<StoreError> for ApiError {
             StoreError::NotFound(message) => ApiError::NotFound(message),
             StoreError::Conflict(message) => ApiError::Conflict(message),
             StoreError::Invalid(invalid) => ApiError::Unprocessable(invalid.0),
+            StoreError::Database(error) if crate::storage::is_nul_in_text(&error) => {
+                ApiError::BadRequest("Text must not contain NUL (\\u0000) characters".into())
+            }
             StoreError::Database(error) => ApiError::Internal(error.into()),
         }
     }

@@ -22,12 +22,11 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 
 use super::AppState;
 use super::error::{ApiError, with_auth_challenge};
-use super::extract::{
-    bearer_token, body_rejection, from_json_value, parse_json, require_json_content_type,
-};
+use super::extract::{bearer_token, body_rejection, from_json_value, parse_json};
 use crate::domain::actor::{Actor, ActorKind};
 use crate::domain::stage_matching::StageDirectory;
-use crate::plugins::registry::transform_records;
+use crate::plugins::error::PluginError;
+use crate::plugins::registry::{RegistryError, transform_records};
 use crate::plugins::{PluginKind, abi};
 use crate::storage::funnel_updates::{FunnelUpdate, RecordFailure, UpdateRequest, UpdateStatus};
 use crate::storage::webhook_imports;
@@ -208,11 +207,14 @@ async fn update_one(
         let response = apply_transformed(&state, auth, transform, &headers, body).await?;
         return Ok(Json(response).into_response());
     }
-    let record: FunnelUpdateRecord = read_json(&headers, body)?;
+    let record: FunnelUpdateRecord = read_json(body)?;
     let stage = auth
         .directory
         .resolve(&record.funnel_stage)
         .ok_or_else(|| ApiError::Unprocessable(INVALID_STAGE.into()))?;
+    if !possible_lead_id(&record.lead_profile_uid) {
+        return Err(ApiError::NotFound(LEAD_NOT_FOUND.into()).into());
+    }
     let update = FunnelUpdate {
         lead_id: record.lead_profile_uid,
         stage_id: stage.id.clone(),
@@ -259,7 +261,7 @@ async fn update_batch(
             apply_transformed(&state, auth, transform, &headers, body).await?,
         ));
     }
-    let request: BatchUpdateRequest = read_json(&headers, body)?;
+    let request: BatchUpdateRequest = read_json(body)?;
     if request.records.is_empty() {
         return Err(ApiError::BadRequest("records must contain at least one record".into()).into());
     }
@@ -297,12 +299,21 @@ async fn apply_transformed(
         .plugins
         .resolve(&auth.account_id, &plugin_id, PluginKind::InboundTransform)
         .await
-        .map_err(|error| failed(&error))?;
+        .map_err(|error| match error {
+            // The plugin itself is at fault: the CRM should not retry.
+            RegistryError::Plugin(error) if !matches!(error, PluginError::Busy(_)) => {
+                failed(&error)
+            }
+            RegistryError::WrongKind { .. } => failed(&error),
+            // Storage or overload: a server error the CRM may retry.
+            other => ApiError::from(other).into(),
+        })?;
     let call = state.plugins.call(&plugin, document).await;
-    let records = call
-        .outcome
-        .and_then(transform_records)
-        .map_err(|error| failed(&error))?;
+    let records = match call.outcome.and_then(transform_records) {
+        Ok(records) => records,
+        Err(PluginError::Busy(reason)) => return Err(ApiError::Unavailable(reason).into()),
+        Err(error) => return Err(failed(&error)),
+    };
     if records.len() > MAX_TRANSFORM_RECORDS {
         return Err(failed(&format!(
             "it produced {} records; at most {MAX_TRANSFORM_RECORDS} are applied from one request",
@@ -393,6 +404,9 @@ fn resolve_records(
             Err(error) => result.error = Some(error),
             Ok(record) => match directory.resolve(&record.funnel_stage) {
                 None => result.error = Some(INVALID_STAGE.into()),
+                Some(_) if !possible_lead_id(&record.lead_profile_uid) => {
+                    result.error = Some(LEAD_NOT_FOUND.into());
+                }
                 Some(stage) => {
                     result.funnel_stage = Some(stage.title.clone());
                     to_apply.push((
@@ -410,11 +424,19 @@ fn resolve_records(
     (results, to_apply)
 }
 
+/// Reads a JSON body whatever the `Content-Type` says: CRMs often send JSON
+/// as `text/plain` or with no type at all, and what matters is whether the
+/// body parses.
 fn read_json<T: serde::de::DeserializeOwned>(
-    headers: &HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<T, ApiError> {
-    require_json_content_type(headers)?;
     let bytes = body.map_err(body_rejection)?;
     parse_json(&bytes)
+}
+
+/// Whether `uid` could be a lead id at all; anything else is "not found"
+/// without asking the database (which may refuse to compare it, e.g. text
+/// with NUL characters on PostgreSQL).
+fn possible_lead_id(uid: &str) -> bool {
+    !uid.is_empty() && uid.len() <= 200 && !uid.contains('\0')
 }

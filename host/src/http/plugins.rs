@@ -164,7 +164,11 @@ async fn upload_plugin(
 ) -> ApiResult<(StatusCode, Json<PluginView>)> {
     let module = body.map_err(body_rejection)?;
     let name = params.name.trim();
-    if name.is_empty() || name.len() > 200 || name.starts_with(BUILTIN_ID_PREFIX) {
+    if name.is_empty()
+        || name.len() > 200
+        || name.starts_with(BUILTIN_ID_PREFIX)
+        || name.contains('\0')
+    {
         return Err(ApiError::Unprocessable(
             "name must be 1 to 200 characters and not start with `builtin:`".into(),
         ));

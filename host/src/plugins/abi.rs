@@ -26,18 +26,27 @@ pub fn inbound_call(
     content_type: &str,
     body: &[u8],
 ) -> Result<Vec<u8>, String> {
-    let body = if is_json(content_type) {
-        serde_json::from_slice::<Value>(body)
-            .map_err(|error| format!("the body is not valid JSON: {error}"))?
+    let head = json!({"headers": headers, "content_type": content_type}).to_string();
+    let config = config.to_string();
+    let mut document = Vec::with_capacity(config.len() + head.len() + body.len() + 32);
+    document.extend_from_slice(b"{\"config\":");
+    document.extend_from_slice(config.as_bytes());
+    document.extend_from_slice(b",\"input\":");
+    // `head` is an object: reopen it to add the body.
+    document.extend_from_slice(&head.as_bytes()[..head.len() - 1]);
+    document.extend_from_slice(b",\"body\":");
+    if is_json(content_type) {
+        // Checked without building it, then passed on as it came: the
+        // plugin parses it anyway.
+        serde_json::from_slice::<IgnoredAny>(body)
+            .map_err(|error| format!("the body is not valid JSON: {error}"))?;
+        document.extend_from_slice(body);
     } else {
-        Value::String(String::from_utf8_lossy(body).into_owned())
-    };
-    Ok(json!({
-        "config": config,
-        "input": {"headers": headers, "content_type": content_type, "body": body},
-    })
-    .to_string()
-    .into_bytes())
+        let text = Value::String(String::from_utf8_lossy(body).into_owned());
+        document.extend_from_slice(text.to_string().as_bytes());
+    }
+    document.extend_from_slice(b"}}");
+    Ok(document)
 }
 
 /// The document a payload builder receives.

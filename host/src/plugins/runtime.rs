@@ -17,7 +17,7 @@ use serde::Deserialize;
 use serde_json::Value;
 use wasmtime::{
     Caller, Config, Engine, ExternType, InstanceAllocationStrategy, InstancePre, Linker, Module,
-    PoolingAllocationConfig, ResourceLimiter, Store, Trap, ValType,
+    PoolConcurrencyLimitError, PoolingAllocationConfig, ResourceLimiter, Store, Trap, ValType,
 };
 
 use super::PluginKind;
@@ -352,7 +352,7 @@ fn run(
     let instance = plugin
         .instance_pre
         .instantiate(&mut *store)
-        .map_err(|error| classify(error, store, true))?;
+        .map_err(|error| classify(error, store))?;
     let memory = instance
         .get_memory(&mut *store, "memory")
         .ok_or_else(|| PluginError::InvalidModule("no exported memory".into()))?;
@@ -368,7 +368,7 @@ fn run(
     })?;
     let input_ptr = alloc
         .call(&mut *store, input_len)
-        .map_err(|error| classify(error, store, false))?;
+        .map_err(|error| classify(error, store))?;
     memory
         .write(&mut *store, input_ptr as u32 as usize, input)
         .map_err(|_| {
@@ -376,7 +376,7 @@ fn run(
         })?;
     let packed = entry
         .call(&mut *store, (input_ptr, input_len))
-        .map_err(|error| classify(error, store, false))?;
+        .map_err(|error| classify(error, store))?;
 
     let packed = packed as u64;
     let (output_ptr, output_len) = ((packed >> 32) as usize, (packed & 0xffff_ffff) as usize);
@@ -417,22 +417,22 @@ fn parse_output(output: &[u8]) -> Result<Value, PluginError> {
 }
 
 /// Names the error a call ended in.
-fn classify(error: wasmtime::Error, store: &Store<CallState>, instantiating: bool) -> PluginError {
-    if store.data().limiter.refused {
-        return PluginError::MemoryLimitExceeded;
+fn classify(error: wasmtime::Error, store: &Store<CallState>) -> PluginError {
+    if error.downcast_ref::<PoolConcurrencyLimitError>().is_some() {
+        return PluginError::Busy("every plugin sandbox is in use; retry shortly".into());
     }
     match error.downcast_ref::<Trap>() {
         Some(Trap::OutOfFuel) => PluginError::OutOfFuel,
         Some(Trap::Interrupt) => PluginError::TimeLimitExceeded,
         Some(Trap::StackOverflow) => PluginError::StackOverflow,
+        // A refused memory.grow usually ends in a trap (an allocation
+        // failure): report the cause rather than the symptom.
+        _ if store.data().limiter.refused => PluginError::MemoryLimitExceeded,
         Some(trap) => PluginError::Trap(
             trap.to_string()
                 .trim_start_matches("wasm trap: ")
                 .to_owned(),
         ),
-        None if instantiating && error.to_string().contains("pooling") => {
-            PluginError::Busy("every plugin sandbox is in use; retry shortly".into())
-        }
         None => PluginError::Trap(error.to_string()),
     }
 }

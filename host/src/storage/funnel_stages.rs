@@ -219,11 +219,21 @@ pub async fn delete(db: &Database, account_id: &str, stage_id: &str) -> StoreRes
 }
 
 /// The live stages with their positions, read inside a transaction (for the
-/// funnel rules).
+/// funnel rules). On PostgreSQL the account row is share-locked first, so
+/// the funnel cannot change (a stage deleted, say) until the transaction
+/// that moves leads by these positions has committed.
 pub async fn positions(
+    db: &Database,
     conn: &mut AnyConnection,
     account_id: &str,
 ) -> StoreResult<Vec<StagePosition>> {
+    sqlx::query(&format!(
+        "SELECT id FROM accounts WHERE id = $1{}",
+        db.for_share()
+    ))
+    .bind(account_id)
+    .execute(&mut *conn)
+    .await?;
     let rows: Vec<(String, i64)> = sqlx::query_as(
         "SELECT id, position FROM funnel_stages WHERE account_id = $1 AND deleted_at IS NULL",
     )

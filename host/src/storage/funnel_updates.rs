@@ -141,19 +141,27 @@ async fn commit_group(db: &Database, group: Vec<Job>) {
                 let _ = job.reply.send(Ok(results));
             }
         }
-        Err(error) if group.len() == 1 => {
-            let _ = group
-                .into_iter()
-                .next()
-                .map(|job| job.reply.send(Err(error)));
-        }
-        Err(error) => {
+        Err(GroupFailure::RolledBack(error)) if group.len() > 1 => {
             tracing::warn!(%error, requests = group.len(), "grouped funnel update failed; retrying each request alone");
             for job in group {
                 let result = apply_all(db, &[&job.request]).await;
+                let _ = job.reply.send(
+                    result
+                        .map(|mut all| all.pop().unwrap_or_default())
+                        .map_err(GroupFailure::into_error),
+                );
+            }
+        }
+        Err(failure) => {
+            let error = failure.into_error();
+            tracing::error!(%error, requests = group.len(), "funnel update transaction failed");
+            let message = error.to_string();
+            for job in group {
                 let _ = job
                     .reply
-                    .send(result.map(|mut all| all.pop().unwrap_or_default()));
+                    .send(Err(StoreError::Database(sqlx::Error::Protocol(
+                        message.clone(),
+                    ))));
             }
         }
     }
@@ -166,8 +174,47 @@ async fn commit_group(db: &Database, group: Vec<Job>) {
 pub async fn apply_all(
     db: &Database,
     requests: &[&UpdateRequest],
+) -> Result<Vec<RecordResults>, GroupFailure> {
+    let mut tx = db.begin().await.map_err(GroupFailure::rolled_back)?;
+    let results = apply_uncommitted(db, &mut tx, requests)
+        .await
+        .map_err(GroupFailure::RolledBack)?;
+    // A failed COMMIT may or may not have been applied (the connection can
+    // drop after the server committed): such a group must not be retried,
+    // or records applied once would be reported `unchanged`.
+    tx.commit()
+        .await
+        .map_err(|error| GroupFailure::AtCommit(error.into()))?;
+    Ok(results)
+}
+
+/// Why a grouped transaction failed.
+#[derive(Debug)]
+pub enum GroupFailure {
+    /// Nothing was written: the requests may be retried.
+    RolledBack(StoreError),
+    /// COMMIT failed: the outcome is unknown.
+    AtCommit(StoreError),
+}
+
+impl GroupFailure {
+    fn rolled_back(error: sqlx::Error) -> Self {
+        GroupFailure::RolledBack(error.into())
+    }
+
+    fn into_error(self) -> StoreError {
+        match self {
+            GroupFailure::RolledBack(error) | GroupFailure::AtCommit(error) => error,
+        }
+    }
+}
+
+/// The work of [`apply_all`], inside the caller's transaction.
+async fn apply_uncommitted(
+    db: &Database,
+    mut tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+    requests: &[&UpdateRequest],
 ) -> StoreResult<Vec<RecordResults>> {
-    let mut tx = db.begin().await?;
     let mut leads_by_account: BTreeMap<&str, BTreeSet<&str>> = BTreeMap::new();
     for request in requests {
         let leads = leads_by_account
@@ -183,7 +230,7 @@ pub async fn apply_all(
                 current_stages.insert((account_id, lead_id), stage);
             }
         }
-        let stages = funnel_stages::positions(&mut tx, account_id).await?;
+        let stages = funnel_stages::positions(db, &mut tx, account_id).await?;
         funnels.insert(*account_id, stages);
     }
 
@@ -251,7 +298,6 @@ pub async fn apply_all(
         })
         .collect();
     lead_events::record_stage_changes(&mut tx, &changes, now).await?;
-    tx.commit().await?;
     Ok(all_results)
 }
 

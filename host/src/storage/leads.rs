@@ -105,7 +105,7 @@ pub async fn create(
         return Err(email_conflict(db, account_id, error, &fields.email).await);
     }
     if let Some(stage_id) = stage_id {
-        let stages = funnel_stages::positions(&mut tx, account_id).await?;
+        let stages = funnel_stages::positions(db, &mut tx, account_id).await?;
         funnel_history::move_lead(
             &mut tx, &stages, account_id, &id, None, stage_id, actor, now,
         )
@@ -202,7 +202,7 @@ pub async fn update(
     let outcome = match stage_change {
         None => None,
         Some(StageChange::MoveTo(target)) => Some({
-            let stages = funnel_stages::positions(&mut tx, account_id).await?;
+            let stages = funnel_stages::positions(db, &mut tx, account_id).await?;
             funnel_history::move_lead(
                 &mut tx,
                 &stages,
@@ -232,6 +232,19 @@ pub async fn update(
 /// Deletes a lead and its funnel history.
 pub async fn delete(db: &Database, account_id: &str, lead_id: &str) -> StoreResult<Lead> {
     let mut tx = db.begin().await?;
+    // Lock the lead before touching its events, in the order funnel moves
+    // take them, so the two cannot deadlock.
+    let locked: Option<(String,)> = sqlx::query_as(&format!(
+        "SELECT id FROM leads WHERE account_id = $1 AND id = $2{}",
+        db.for_update()
+    ))
+    .bind(account_id)
+    .bind(lead_id)
+    .fetch_optional(&mut *tx)
+    .await?;
+    if locked.is_none() {
+        return Err(lead_not_found(lead_id));
+    }
     let lead = fetch(&mut tx, account_id, lead_id).await?;
     sqlx::query("DELETE FROM funnel_events WHERE account_id = $1 AND lead_id = $2")
         .bind(account_id)

@@ -52,6 +52,12 @@ pub enum StoreError {
 
 pub type StoreResult<T> = Result<T, StoreError>;
 
+/// True when PostgreSQL refused text because it contains a NUL character
+/// (SQLite stores it): a problem with the input, not the server.
+pub fn is_nul_in_text(error: &sqlx::Error) -> bool {
+    matches!(error, sqlx::Error::Database(db) if matches!(db.code().as_deref(), Some("22021") | Some("22P05")))
+}
+
 /// True when `error` is a unique-constraint violation, on either engine.
 pub fn is_unique_violation(error: &sqlx::Error) -> bool {
     matches!(error, sqlx::Error::Database(db) if db.is_unique_violation())
@@ -139,6 +145,16 @@ impl Database {
     pub fn for_update(&self) -> &'static str {
         match self.backend {
             Backend::Postgres => " FOR UPDATE",
+            Backend::Sqlite => "",
+        }
+    }
+
+    /// The clause that takes a shared lock on the rows a `SELECT` reads:
+    /// many transactions may hold it, none while another holds `FOR UPDATE`
+    /// or updates the row.
+    pub fn for_share(&self) -> &'static str {
+        match self.backend {
+            Backend::Postgres => " FOR SHARE",
             Backend::Sqlite => "",
         }
     }

@@ -62,6 +62,7 @@ pub fn parse_name(raw: &str) -> Result<String, InvalidInput> {
     if name.is_empty() {
         return Err(InvalidInput("name must not be empty".into()));
     }
+    crate::domain::reject_nul("name", name)?;
     if name.chars().count() > MAX_NAME_LENGTH {
         return Err(InvalidInput(format!(
             "name must be at most {MAX_NAME_LENGTH} characters"
@@ -227,6 +228,7 @@ pub async fn replace_mappings(
     let stages = funnel_stages::list(db, account_id).await?;
     let mut seen = std::collections::HashMap::new();
     for (index, (external_name, stage_id)) in requested.iter().enumerate() {
+        crate::domain::reject_nul(&format!("mappings[{index}].external_name"), external_name)?;
         let key = matching_key(external_name);
         if key.is_empty() {
             return Err(
