@@ -212,7 +212,7 @@ impl GroupFailure {
 /// The work of [`apply_all`], inside the caller's transaction.
 async fn apply_uncommitted(
     db: &Database,
-    mut tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+    tx: &mut sqlx::Transaction<'static, sqlx::Any>,
     requests: &[&UpdateRequest],
 ) -> StoreResult<Vec<RecordResults>> {
     let mut leads_by_account: BTreeMap<&str, BTreeSet<&str>> = BTreeMap::new();
@@ -225,12 +225,12 @@ async fn apply_uncommitted(
     let mut current_stages: HashMap<(&str, &str), Option<String>> = HashMap::new();
     let mut funnels = HashMap::new();
     for (account_id, lead_ids) in &leads_by_account {
-        for (lead_id, stage) in lock_leads(db, &mut tx, account_id, lead_ids).await? {
+        for (lead_id, stage) in lock_leads(db, tx, account_id, lead_ids).await? {
             if let Some(lead_id) = lead_ids.get(lead_id.as_str()) {
                 current_stages.insert((account_id, lead_id), stage);
             }
         }
-        let stages = funnel_stages::positions(db, &mut tx, account_id).await?;
+        let stages = funnel_stages::positions(db, tx, account_id).await?;
         funnels.insert(*account_id, stages);
     }
 
@@ -249,7 +249,7 @@ async fn apply_uncommitted(
                 continue;
             };
             let written = funnel_history::write_history(
-                &mut tx,
+                tx,
                 stages,
                 account_id,
                 &update.lead_id,
@@ -284,7 +284,7 @@ async fn apply_uncommitted(
             .map(|key| (key.1, current_stages.get(key).and_then(Option::as_deref)))
             .collect();
         if !final_stages.is_empty() {
-            funnel_history::set_current_stages(&mut tx, account_id, &final_stages, now).await?;
+            funnel_history::set_current_stages(tx, account_id, &final_stages, now).await?;
         }
     }
     let changes: Vec<StageChange> = moves
@@ -297,7 +297,7 @@ async fn apply_uncommitted(
             actor: &request.actor,
         })
         .collect();
-    lead_events::record_stage_changes(&mut tx, &changes, now).await?;
+    lead_events::record_stage_changes(tx, &changes, now).await?;
     Ok(all_results)
 }
 
