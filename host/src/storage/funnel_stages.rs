@@ -5,7 +5,7 @@
 
 use sqlx::{Any, AnyConnection, FromRow, Transaction};
 
-use super::{Database, StoreError, StoreResult, is_unique_violation};
+use super::{Backend, Database, StoreError, StoreResult, is_unique_violation};
 use crate::domain::InvalidInput;
 use crate::domain::funnel::StagePosition;
 use crate::domain::ids::{IdKind, new_id};
@@ -227,13 +227,16 @@ pub async fn positions(
     conn: &mut AnyConnection,
     account_id: &str,
 ) -> StoreResult<Vec<StagePosition>> {
-    sqlx::query(&format!(
-        "SELECT id FROM accounts WHERE id = $1{}",
-        db.for_share()
-    ))
-    .bind(account_id)
-    .execute(&mut *conn)
-    .await?;
+    // SQLite needs no lock: its single writer already excludes stage edits.
+    if db.backend() == Backend::Postgres {
+        sqlx::query(&format!(
+            "SELECT id FROM accounts WHERE id = $1{}",
+            db.for_share()
+        ))
+        .bind(account_id)
+        .execute(&mut *conn)
+        .await?;
+    }
     let rows: Vec<(String, i64)> = sqlx::query_as(
         "SELECT id, position FROM funnel_stages WHERE account_id = $1 AND deleted_at IS NULL",
     )
