@@ -3,7 +3,7 @@
 
 use serde_json::{Value, json};
 
-use crate::helpers::TestApp;
+use crate::helpers::{TestApp, events, history};
 use crate::on_both_backends;
 
 on_both_backends!(
@@ -12,35 +12,6 @@ on_both_backends!(
     the_same_stage_writes_nothing,
     leaving_the_funnel_archives_everything,
 );
-
-/// (stage title, backfilled, archived) for each event, oldest first.
-async fn history(app: &TestApp, uid: &str, include_archived: bool) -> Vec<(String, bool, bool)> {
-    let response = app
-        .get(&format!(
-            "/api/v1/leads/{uid}/funnel-history?include_archived={include_archived}"
-        ))
-        .await;
-    assert_eq!(response.status, 200, "{}", response.text);
-    response.body["data"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|event: &Value| {
-            (
-                event["funnel_stage"]["title"].as_str().unwrap().to_owned(),
-                event["backfilled"].as_bool().unwrap(),
-                !event["archived_at"].is_null(),
-            )
-        })
-        .collect()
-}
-
-fn events(expected: &[(&str, bool, bool)]) -> Vec<(String, bool, bool)> {
-    expected
-        .iter()
-        .map(|(title, backfilled, archived)| (title.to_string(), *backfilled, *archived))
-        .collect()
-}
 
 const FUNNEL: [&str; 4] = [
     "Inquiry",

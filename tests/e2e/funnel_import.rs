@@ -5,7 +5,7 @@
 use reqwest::Method;
 use serde_json::{Value, json};
 
-use crate::helpers::TestApp;
+use crate::helpers::{TestApp, events, history};
 use crate::on_both_backends;
 
 on_both_backends!(
@@ -34,35 +34,6 @@ fn update(lead: &str, stage: &str) -> Value {
     json!({"lead_profile_uid": lead, "funnel_stage": stage})
 }
 
-/// (stage title, backfilled, archived) of a lead's history, oldest first.
-async fn history(app: &TestApp, lead: &str) -> Vec<(String, bool, bool)> {
-    let response = app
-        .get(&format!(
-            "/api/v1/leads/{lead}/funnel-history?include_archived=true"
-        ))
-        .await;
-    assert_eq!(response.status, 200, "{}", response.text);
-    response.body["data"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|event| {
-            (
-                event["funnel_stage"]["title"].as_str().unwrap().to_owned(),
-                event["backfilled"].as_bool().unwrap(),
-                !event["archived_at"].is_null(),
-            )
-        })
-        .collect()
-}
-
-fn events(expected: &[(&str, bool, bool)]) -> Vec<(String, bool, bool)> {
-    expected
-        .iter()
-        .map(|(title, backfilled, archived)| (title.to_string(), *backfilled, *archived))
-        .collect()
-}
-
 async fn single_update_moves_the_lead_and_repeating_it_is_a_no_op(app: TestApp) {
     app.create_stages(&FUNNEL).await;
     let lead = app.create_lead(json!({"email": "ada@example.com"})).await;
@@ -89,7 +60,7 @@ async fn single_update_moves_the_lead_and_repeating_it_is_a_no_op(app: TestApp) 
     assert_eq!(again.body["status"], "unchanged");
     assert_eq!(again.body["funnel_stage"], "Application Started");
     assert_eq!(
-        history(&app, &lead).await.len(),
+        history(&app, &lead, true).await.len(),
         2,
         "a no-op writes no event"
     );
@@ -156,7 +127,7 @@ async fn forward_backfills_and_backward_archives(app: TestApp) {
     app.inbound(&token, SINGLE, update(&lead, "Application Complete"))
         .await;
     assert_eq!(
-        history(&app, &lead).await,
+        history(&app, &lead, true).await,
         events(&[
             ("Inquiry", true, false),
             ("Application Started", true, false),
@@ -167,7 +138,7 @@ async fn forward_backfills_and_backward_archives(app: TestApp) {
     let back = app.inbound(&token, SINGLE, update(&lead, "Inquiry")).await;
     assert_eq!(back.body["status"], "updated");
     assert_eq!(
-        history(&app, &lead).await,
+        history(&app, &lead, true).await,
         events(&[
             ("Inquiry", true, false),
             ("Application Started", true, true),
@@ -177,7 +148,7 @@ async fn forward_backfills_and_backward_archives(app: TestApp) {
 
     app.inbound(&token, SINGLE, update(&lead, "Enrolled")).await;
     assert_eq!(
-        history(&app, &lead).await,
+        history(&app, &lead, true).await,
         events(&[
             ("Inquiry", true, false),
             ("Application Started", true, true),
@@ -351,7 +322,7 @@ async fn bad_single_requests_get_named_errors_and_write_nothing(app: TestApp) {
     assert_eq!(body["success"], false);
 
     assert_eq!(
-        history(&app, &lead).await,
+        history(&app, &lead, true).await,
         events(&[]),
         "a refused request wrote history"
     );
@@ -401,13 +372,13 @@ async fn batch_applies_each_record_on_its_own(app: TestApp) {
         })
     );
     assert_eq!(
-        history(&app, &ada).await,
+        history(&app, &ada, true).await,
         events(&[
             ("Inquiry", true, false),
             ("Application Started", false, true)
         ])
     );
-    assert_eq!(history(&app, &grace).await.len(), 4);
+    assert_eq!(history(&app, &grace, true).await.len(), 4);
 }
 
 async fn bad_batches_are_refused_whole(app: TestApp) {
@@ -450,7 +421,7 @@ async fn bad_batches_are_refused_whole(app: TestApp) {
         );
     }
     assert_eq!(
-        history(&app, &lead).await,
+        history(&app, &lead, true).await,
         events(&[("Inquiry", false, false)])
     );
 }
@@ -518,7 +489,7 @@ async fn concurrent_updates_to_one_lead_leave_a_serial_history(app: TestApp) {
     // event for each stage up to the current one, in funnel order.
     let current = app.get(&format!("/api/v1/leads/{lead}")).await.body;
     let position = current["funnel_stage"]["position"].as_i64().unwrap() as usize;
-    let active: Vec<String> = history(&app, &lead)
+    let active: Vec<String> = history(&app, &lead, true)
         .await
         .into_iter()
         .filter(|(_, _, archived)| !archived)

@@ -349,6 +349,44 @@ async fn read(response: reqwest::Response) -> TestResponse {
     }
 }
 
+/// (stage title, backfilled, archived) of each event of a lead's funnel
+/// history, oldest first; archived events only when asked for.
+pub async fn history(
+    app: &TestApp,
+    lead: &str,
+    include_archived: bool,
+) -> Vec<(String, bool, bool)> {
+    let response = app
+        .get(&format!(
+            "/api/v1/leads/{lead}/funnel-history?include_archived={include_archived}"
+        ))
+        .await;
+    assert_eq!(response.status, 200, "{}", response.text);
+    response.body["data"]
+        .as_array()
+        .expect("data array")
+        .iter()
+        .map(|event| {
+            (
+                event["funnel_stage"]["title"]
+                    .as_str()
+                    .expect("title")
+                    .to_owned(),
+                event["backfilled"].as_bool().expect("backfilled"),
+                !event["archived_at"].is_null(),
+            )
+        })
+        .collect()
+}
+
+/// The expected form of [`history`].
+pub fn events(expected: &[(&str, bool, bool)]) -> Vec<(String, bool, bool)> {
+    expected
+        .iter()
+        .map(|(title, backfilled, archived)| (title.to_string(), *backfilled, *archived))
+        .collect()
+}
+
 /// Declares each listed `async fn name(app: TestApp)` as two tests, one on
 /// SQLite and one on PostgreSQL, each with its own fresh server.
 #[macro_export]
