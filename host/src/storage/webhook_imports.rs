@@ -159,7 +159,8 @@ where
 {
     let mut tx = db.begin().await?;
     let updated = sqlx::query(&format!(
-        "UPDATE webhook_imports SET {assignment}, updated_at = $2 WHERE account_id = $3 AND id = $4"
+        "UPDATE webhook_imports SET {assignment}, updated_at = $2, version = version + 1 \
+         WHERE account_id = $3 AND id = $4"
     ))
     .bind(value)
     .bind(now_micros())
@@ -278,7 +279,7 @@ pub async fn replace_mappings(
         .execute(&mut *tx)
         .await?;
     }
-    sqlx::query("UPDATE webhook_imports SET updated_at = $1 WHERE id = $2")
+    sqlx::query("UPDATE webhook_imports SET updated_at = $1, version = version + 1 WHERE id = $2")
         .bind(now_micros())
         .bind(import_id)
         .execute(&mut *tx)
@@ -288,9 +289,10 @@ pub async fn replace_mappings(
 }
 
 /// Stage directories of imports, reused while neither the import (its
-/// mappings) nor its account's funnel has changed. Every lookup still reads
-/// the import by token, so a regenerated token or a deactivated import is
-/// refused at once by every process; only the directory is cached.
+/// `version`, bumped by every change to it) nor its account's funnel
+/// (`funnel_version`) has changed. Every lookup still reads the import by
+/// token, so a regenerated token or a deactivated import is refused at once
+/// by every process; only the directory is cached.
 #[derive(Debug, Default)]
 pub struct DirectoryCache {
     entries: Mutex<HashMap<String, CachedDirectory>>,
@@ -298,7 +300,7 @@ pub struct DirectoryCache {
 
 #[derive(Debug)]
 struct CachedDirectory {
-    import_updated_at: i64,
+    import_version: i64,
     funnel_version: i64,
     directory: Arc<StageDirectory>,
 }
@@ -310,15 +312,14 @@ impl DirectoryCache {
     fn get(
         &self,
         import_id: &str,
-        import_updated_at: i64,
+        import_version: i64,
         funnel_version: i64,
     ) -> Option<Arc<StageDirectory>> {
         let entries = self.entries.lock().unwrap_or_else(PoisonError::into_inner);
         entries
             .get(import_id)
             .filter(|cached| {
-                cached.import_updated_at == import_updated_at
-                    && cached.funnel_version == funnel_version
+                cached.import_version == import_version && cached.funnel_version == funnel_version
             })
             .map(|cached| Arc::clone(&cached.directory))
     }
@@ -326,7 +327,7 @@ impl DirectoryCache {
     fn put(
         &self,
         import_id: &str,
-        import_updated_at: i64,
+        import_version: i64,
         funnel_version: i64,
         directory: Arc<StageDirectory>,
     ) {
@@ -337,7 +338,7 @@ impl DirectoryCache {
         entries.insert(
             import_id.to_owned(),
             CachedDirectory {
-                import_updated_at,
+                import_version,
                 funnel_version,
                 directory,
             },
@@ -353,7 +354,7 @@ pub async fn authenticate(
     token: &str,
 ) -> StoreResult<Option<(ImportCaller, Arc<StageDirectory>)>> {
     let row: Option<ImportRow> = sqlx::query_as(
-        "SELECT i.id, i.account_id, i.name, i.active, i.updated_at, a.funnel_version, \
+        "SELECT i.id, i.account_id, i.name, i.active, i.version, a.funnel_version, \
                 i.transform_plugin_id, i.transform_config \
          FROM webhook_imports i JOIN accounts a ON a.id = i.account_id \
          WHERE i.token_digest = $1",
@@ -361,7 +362,8 @@ pub async fn authenticate(
     .bind(secrets::digest(token))
     .fetch_optional(db.reader())
     .await?;
-    let Some((id, account_id, name, active, updated_at, funnel_version, plugin_id, config)) = row
+    let Some((id, account_id, name, active, import_version, funnel_version, plugin_id, config)) =
+        row
     else {
         return Ok(None);
     };
@@ -371,11 +373,11 @@ pub async fn authenticate(
             .unwrap_or(Value::Null);
         (plugin_id, config)
     });
-    let directory = match cache.get(&id, updated_at, funnel_version) {
+    let directory = match cache.get(&id, import_version, funnel_version) {
         Some(directory) => directory,
         None => {
             let directory = Arc::new(stage_directory(db, &account_id, &id).await?);
-            cache.put(&id, updated_at, funnel_version, Arc::clone(&directory));
+            cache.put(&id, import_version, funnel_version, Arc::clone(&directory));
             directory
         }
     };
@@ -389,7 +391,7 @@ pub async fn authenticate(
     Ok(Some((caller, directory)))
 }
 
-/// (id, account, name, active, updated_at, funnel_version, transform plugin, config)
+/// (id, account, name, active, version, funnel_version, transform plugin, config)
 type ImportRow = (
     String,
     String,
@@ -410,7 +412,8 @@ pub async fn set_transform(
 ) -> StoreResult<WebhookImport> {
     let mut tx = db.begin().await?;
     let updated = sqlx::query(
-        "UPDATE webhook_imports SET transform_plugin_id = $1, transform_config = $2, updated_at = $3 \
+        "UPDATE webhook_imports SET transform_plugin_id = $1, transform_config = $2, updated_at = $3, \
+             version = version + 1 \
          WHERE account_id = $4 AND id = $5",
     )
     .bind(transform.map(|(plugin_id, _)| plugin_id))
