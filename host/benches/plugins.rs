@@ -1,7 +1,8 @@
 //! Plugin sandbox benchmark: the cost of one call of the built-in
 //! json-mapper on a ~1 KB HubSpot-style body in a fresh sandboxed instance
 //! (instantiation included), beside the same mapping compiled natively and
-//! run on the same input in the same run. One thread, calls back to back.
+//! run on the same input in the same run. One thread, calls back to back
+//! (each driven by a current-thread tokio runtime, as the server's are by its).
 //! See BENCHMARKS.md.
 //!
 //! Settings (environment): `BENCH_CALLS` (default 20,000 per side).
@@ -39,16 +40,22 @@ fn main() {
         assert!(!output.is_empty());
     });
 
+    // Calls are async (they yield to the runtime at every epoch tick); a
+    // current-thread runtime drives them here, one after another.
+    let executor = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("tokio runtime");
     let runtime = PluginRuntime::new(None).expect("runtime");
     let module = builtin("json-mapper").expect("built in").module;
     let plugin = runtime
         .compile(module, PluginKind::InboundTransform)
         .expect("compiles");
-    let sample = runtime.call(&plugin, &document, &PluginLimits::DEFAULT);
+    let sample = executor.block_on(runtime.call(&plugin, &document, &PluginLimits::DEFAULT));
     let expected = sample.outcome.expect("the sandboxed call succeeds");
     assert_eq!(expected.as_array().map(Vec::len), Some(5));
     let sandboxed = measure(calls, || {
-        let call = runtime.call(&plugin, &document, &PluginLimits::DEFAULT);
+        let call = executor.block_on(runtime.call(&plugin, &document, &PluginLimits::DEFAULT));
         assert!(call.outcome.is_ok());
     });
 
@@ -58,7 +65,7 @@ fn main() {
         .compile(&trivial, PluginKind::InboundTransform)
         .expect("compiles");
     let floor = measure(calls, || {
-        let call = runtime.call(&trivial, &document, &PluginLimits::DEFAULT);
+        let call = executor.block_on(runtime.call(&trivial, &document, &PluginLimits::DEFAULT));
         assert!(call.outcome.is_ok());
     });
 

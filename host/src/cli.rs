@@ -129,12 +129,12 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Plugin {
             command: PluginCommand::Run(args),
-        } => run_plugin(args),
+        } => run_plugin(args).await,
     }
 }
 
 /// Runs a plugin once and prints what it did; fails when the plugin does.
-fn run_plugin(args: PluginRunArgs) -> anyhow::Result<()> {
+async fn run_plugin(args: PluginRunArgs) -> anyhow::Result<()> {
     let module = match args.module.strip_prefix("builtin:") {
         Some(name) => builtin(name)
             .with_context(|| format!("there is no built-in plugin `{name}`"))?
@@ -171,7 +171,7 @@ fn run_plugin(args: PluginRunArgs) -> anyhow::Result<()> {
 
     let runtime = PluginRuntime::new(None)?;
     let plugin = runtime.compile(&module, args.kind)?;
-    let call = runtime.call(&plugin, &document, &limits);
+    let call = runtime.call(&plugin, &document, &limits).await;
     for line in &call.logs {
         eprintln!("plugin log: {line}");
     }

@@ -169,21 +169,9 @@ impl PluginRegistry {
 
     /// Runs one call on a blocking thread.
     pub async fn call(&self, plugin: &ResolvedPlugin, document: Vec<u8>) -> PluginCall {
-        let runtime = Arc::clone(&self.runtime);
-        let plugin = plugin.clone();
-        let started = std::time::Instant::now();
-        tokio::task::spawn_blocking(move || {
-            runtime.call(&plugin.compiled, &document, &plugin.limits)
-        })
-        .await
-        .unwrap_or_else(|error| PluginCall {
-            outcome: Err(PluginError::Trap(format!(
-                "the plugin thread failed: {error}"
-            ))),
-            fuel_used: 0,
-            duration: started.elapsed(),
-            logs: Vec::new(),
-        })
+        self.runtime
+            .call(&plugin.compiled, &document, &plugin.limits)
+            .await
     }
 }
 

@@ -28,7 +28,8 @@ use crate::domain::secrets::sha256_hex;
 /// Largest module accepted, in bytes: bounds the work of validating and
 /// compiling untrusted code.
 pub const MAX_MODULE_BYTES: usize = 8 * 1024 * 1024;
-/// How often the epoch advances; deadlines are counted in these ticks.
+/// How often the epoch advances: a running plugin yields to the async
+/// runtime at every tick.
 const EPOCH_TICK: Duration = Duration::from_millis(5);
 /// Sandbox slots: calls running at the same moment.
 const POOL_SLOTS: u32 = 256;
@@ -139,6 +140,7 @@ impl PluginRuntime {
             .max_memories_per_module(1)
             .max_tables_per_module(1)
             .max_memory_size(max_memory)
+            .total_stacks(POOL_SLOTS)
             // Zero the first pages of a memory with memset when a slot is
             // reused instead of handing them back to the kernel: a typical
             // call touches most of them, and each would be a page fault.
@@ -309,8 +311,19 @@ impl PluginRuntime {
     }
 
     /// Runs the plugin's entry point on `input` (the ABI's JSON document
-    /// `{"config": ..., "input": ...}`) in a fresh instance.
-    pub fn call(&self, plugin: &CompiledPlugin, input: &[u8], limits: &PluginLimits) -> PluginCall {
+    /// `{"config": ...}`) in a fresh instance.
+    ///
+    /// The call runs on the calling task, on a fiber that yields back to the
+    /// async runtime at every epoch tick: a short call costs no thread
+    /// hand-off, and a long one cannot hold a worker thread, because the
+    /// time limit is a timer around the call, and dropping the call's future
+    /// unwinds the plugin.
+    pub async fn call(
+        &self,
+        plugin: &CompiledPlugin,
+        input: &[u8],
+        limits: &PluginLimits,
+    ) -> PluginCall {
         let started = Instant::now();
         let mut store = Store::new(
             &self.engine,
@@ -325,13 +338,15 @@ impl PluginRuntime {
         store.limiter(|state| &mut state.limiter);
         let fuel = limits.fuel;
         let _ = store.set_fuel(fuel);
-        let ticks = limits
-            .time_limit()
-            .as_micros()
-            .div_ceil(EPOCH_TICK.as_micros()) as u64;
-        store.set_epoch_deadline(ticks.max(1) + 1);
+        store.epoch_deadline_async_yield_and_update(1);
 
-        let outcome = run(&mut store, plugin, input, limits);
+        let outcome =
+            match tokio::time::timeout(limits.time_limit(), run(&mut store, plugin, input, limits))
+                .await
+            {
+                Ok(outcome) => outcome,
+                Err(_elapsed) => Err(PluginError::TimeLimitExceeded),
+            };
         let fuel_used = fuel.saturating_sub(store.get_fuel().unwrap_or(0));
         let state = store.into_data();
         PluginCall {
@@ -343,7 +358,7 @@ impl PluginRuntime {
     }
 }
 
-fn run(
+async fn run(
     store: &mut Store<CallState>,
     plugin: &CompiledPlugin,
     input: &[u8],
@@ -351,7 +366,8 @@ fn run(
 ) -> Result<Value, PluginError> {
     let instance = plugin
         .instance_pre
-        .instantiate(&mut *store)
+        .instantiate_async(&mut *store)
+        .await
         .map_err(|error| classify(error, store))?;
     let memory = instance
         .get_memory(&mut *store, "memory")
@@ -367,7 +383,8 @@ fn run(
         PluginError::InvalidOutput("the input is too large for a 32-bit plugin".into())
     })?;
     let input_ptr = alloc
-        .call(&mut *store, input_len)
+        .call_async(&mut *store, input_len)
+        .await
         .map_err(|error| classify(error, store))?;
     memory
         .write(&mut *store, input_ptr as u32 as usize, input)
@@ -375,7 +392,8 @@ fn run(
             PluginError::InvalidOutput("alloc returned memory the input does not fit in".into())
         })?;
     let packed = entry
-        .call(&mut *store, (input_ptr, input_len))
+        .call_async(&mut *store, (input_ptr, input_len))
+        .await
         .map_err(|error| classify(error, store))?;
 
     let packed = packed as u64;

@@ -31,7 +31,7 @@ fn compile(
     runtime.compile(&wasm, PluginKind::InboundTransform)
 }
 
-fn call(
+async fn call(
     runtime: &PluginRuntime,
     wat: &str,
     limits: PluginLimits,
@@ -40,20 +40,21 @@ fn call(
     let input = json!({"config": {}, "input": {"headers": {}, "content_type": "application/json", "body": {}}});
     runtime
         .call(&plugin, input.to_string().as_bytes(), &limits)
+        .await
         .outcome
 }
 
-#[test]
-fn an_infinite_loop_runs_out_of_fuel() {
+#[tokio::test]
+async fn an_infinite_loop_runs_out_of_fuel() {
     let runtime = PluginRuntime::new(None).unwrap();
     assert_eq!(
-        call(&runtime, hostile!("infinite_loop"), PluginLimits::DEFAULT),
+        call(&runtime, hostile!("infinite_loop"), PluginLimits::DEFAULT).await,
         Err(PluginError::OutOfFuel)
     );
 }
 
-#[test]
-fn an_infinite_loop_with_fuel_to_spare_hits_the_time_limit() {
+#[tokio::test]
+async fn an_infinite_loop_with_fuel_to_spare_hits_the_time_limit() {
     let runtime = PluginRuntime::new(None).unwrap();
     let limits = PluginLimits {
         fuel: u64::MAX / 2,
@@ -61,7 +62,7 @@ fn an_infinite_loop_with_fuel_to_spare_hits_the_time_limit() {
         ..PluginLimits::DEFAULT
     };
     let plugin = compile(&runtime, hostile!("infinite_loop")).unwrap();
-    let result = runtime.call(&plugin, b"{}", &limits);
+    let result = runtime.call(&plugin, b"{}", &limits).await;
     assert_eq!(result.outcome, Err(PluginError::TimeLimitExceeded));
     assert!(
         result.duration >= Duration::from_millis(50),
@@ -75,65 +76,71 @@ fn an_infinite_loop_with_fuel_to_spare_hits_the_time_limit() {
     );
 }
 
-#[test]
-fn a_memory_bomb_hits_the_memory_limit() {
+#[tokio::test]
+async fn a_memory_bomb_hits_the_memory_limit() {
     let runtime = PluginRuntime::new(None).unwrap();
     assert_eq!(
-        call(&runtime, hostile!("memory_bomb"), PluginLimits::DEFAULT),
+        call(&runtime, hostile!("memory_bomb"), PluginLimits::DEFAULT).await,
         Err(PluginError::MemoryLimitExceeded)
     );
 }
 
-#[test]
-fn deep_recursion_overflows_the_stack() {
+#[tokio::test]
+async fn deep_recursion_overflows_the_stack() {
     let runtime = PluginRuntime::new(None).unwrap();
     assert_eq!(
-        call(&runtime, hostile!("deep_recursion"), PluginLimits::DEFAULT),
+        call(&runtime, hostile!("deep_recursion"), PluginLimits::DEFAULT).await,
         Err(PluginError::StackOverflow)
     );
 }
 
-#[test]
-fn a_huge_output_is_refused_before_it_is_read() {
+#[tokio::test]
+async fn a_huge_output_is_refused_before_it_is_read() {
     let runtime = PluginRuntime::new(None).unwrap();
     assert_eq!(
-        call(&runtime, hostile!("huge_output"), PluginLimits::DEFAULT),
+        call(&runtime, hostile!("huge_output"), PluginLimits::DEFAULT).await,
         Err(PluginError::OutputTooLarge)
     );
 }
 
-#[test]
-fn an_output_outside_memory_is_invalid() {
+#[tokio::test]
+async fn an_output_outside_memory_is_invalid() {
     let runtime = PluginRuntime::new(None).unwrap();
-    let error = call(&runtime, hostile!("out_of_bounds"), PluginLimits::DEFAULT).unwrap_err();
+    let error = call(&runtime, hostile!("out_of_bounds"), PluginLimits::DEFAULT)
+        .await
+        .unwrap_err();
     assert!(
         matches!(&error, PluginError::InvalidOutput(message) if message.contains("outside the plugin's memory")),
         "{error}"
     );
 }
 
-#[test]
-fn an_output_that_is_not_json_is_invalid() {
+#[tokio::test]
+async fn an_output_that_is_not_json_is_invalid() {
     let runtime = PluginRuntime::new(None).unwrap();
-    let error = call(&runtime, hostile!("not_json"), PluginLimits::DEFAULT).unwrap_err();
+    let error = call(&runtime, hostile!("not_json"), PluginLimits::DEFAULT)
+        .await
+        .unwrap_err();
     assert!(
         error.to_string().starts_with("invalid output: not JSON"),
         "{error}"
     );
 }
 
-#[test]
-fn a_trap_is_named() {
+#[tokio::test]
+async fn a_trap_is_named() {
     let runtime = PluginRuntime::new(None).unwrap();
-    let error = call(&runtime, hostile!("trap"), PluginLimits::DEFAULT).unwrap_err();
+    let error = call(&runtime, hostile!("trap"), PluginLimits::DEFAULT)
+        .await
+        .unwrap_err();
     assert!(
         matches!(&error, PluginError::Trap(message) if message.contains("unreachable")),
         "{error}"
     );
 }
 
-#[test]
-fn wasi_and_unknown_imports_are_refused_at_upload() {
+#[tokio::test]
+async fn wasi_and_unknown_imports_are_refused_at_upload() {
     let runtime = PluginRuntime::new(None).unwrap();
     for (source, import) in [
         (hostile!("wasi_import"), "wasi_snapshot_preview1.fd_write"),
@@ -147,8 +154,8 @@ fn wasi_and_unknown_imports_are_refused_at_upload() {
     }
 }
 
-#[test]
-fn modules_without_the_abi_are_refused_with_the_reason() {
+#[tokio::test]
+async fn modules_without_the_abi_are_refused_with_the_reason() {
     let runtime = PluginRuntime::new(None).unwrap();
     let transform = wat::parse_str(hostile!("trap")).unwrap();
     let error = runtime
@@ -183,31 +190,31 @@ fn modules_without_the_abi_are_refused_with_the_reason() {
     );
 }
 
-#[test]
-fn no_state_survives_between_calls() {
+#[tokio::test]
+async fn no_state_survives_between_calls() {
     let runtime = PluginRuntime::new(None).unwrap();
     for _ in 0..5 {
         assert_eq!(
-            call(&runtime, hostile!("call_counter"), PluginLimits::DEFAULT),
+            call(&runtime, hostile!("call_counter"), PluginLimits::DEFAULT).await,
             Ok(json!([]))
         );
     }
 }
 
-#[test]
-fn a_plugins_own_error_is_passed_on() {
+#[tokio::test]
+async fn a_plugins_own_error_is_passed_on() {
     let runtime = PluginRuntime::new(None).unwrap();
     assert_eq!(
-        call(&runtime, hostile!("plugin_error"), PluginLimits::DEFAULT),
+        call(&runtime, hostile!("plugin_error"), PluginLimits::DEFAULT).await,
         Err(PluginError::Plugin("no lead id in the body".into()))
     );
 }
 
-#[test]
-fn log_lines_are_captured_and_fuel_is_counted() {
+#[tokio::test]
+async fn log_lines_are_captured_and_fuel_is_counted() {
     let runtime = PluginRuntime::new(None).unwrap();
     let plugin = compile(&runtime, hostile!("logger")).unwrap();
-    let result = runtime.call(&plugin, b"{}", &PluginLimits::DEFAULT);
+    let result = runtime.call(&plugin, b"{}", &PluginLimits::DEFAULT).await;
     assert_eq!(result.outcome, Ok(json!([])));
     assert_eq!(result.logs, vec!["hello from the sandbox".to_owned()]);
     assert!(
@@ -217,8 +224,8 @@ fn log_lines_are_captured_and_fuel_is_counted() {
     );
 }
 
-#[test]
-fn the_sandbox_still_works_after_every_attack() {
+#[tokio::test]
+async fn the_sandbox_still_works_after_every_attack() {
     let runtime = PluginRuntime::new(None).unwrap();
     for source in [
         hostile!("infinite_loop"),
@@ -226,16 +233,16 @@ fn the_sandbox_still_works_after_every_attack() {
         hostile!("deep_recursion"),
         hostile!("trap"),
     ] {
-        assert!(call(&runtime, source, PluginLimits::DEFAULT).is_err());
+        assert!(call(&runtime, source, PluginLimits::DEFAULT).await.is_err());
         assert_eq!(
-            call(&runtime, hostile!("call_counter"), PluginLimits::DEFAULT),
+            call(&runtime, hostile!("call_counter"), PluginLimits::DEFAULT).await,
             Ok(json!([]))
         );
     }
 }
 
-#[test]
-fn the_json_mapper_builtin_maps_hubspot_style_events() {
+#[tokio::test]
+async fn the_json_mapper_builtin_maps_hubspot_style_events() {
     let runtime = PluginRuntime::new(None).unwrap();
     let module = builtin("json-mapper")
         .expect("json-mapper is built in")
@@ -254,11 +261,13 @@ fn the_json_mapper_builtin_maps_hubspot_style_events() {
             ]
         }
     });
-    let result = runtime.call(
-        &plugin,
-        input.to_string().as_bytes(),
-        &PluginLimits::DEFAULT,
-    );
+    let result = runtime
+        .call(
+            &plugin,
+            input.to_string().as_bytes(),
+            &PluginLimits::DEFAULT,
+        )
+        .await;
     assert_eq!(
         result.outcome,
         Ok(json!([
@@ -268,11 +277,13 @@ fn the_json_mapper_builtin_maps_hubspot_style_events() {
     );
 
     let bad_config = json!({"config": {"uid": "/x"}, "input": {"body": {}}});
-    let result = runtime.call(
-        &plugin,
-        bad_config.to_string().as_bytes(),
-        &PluginLimits::DEFAULT,
-    );
+    let result = runtime
+        .call(
+            &plugin,
+            bad_config.to_string().as_bytes(),
+            &PluginLimits::DEFAULT,
+        )
+        .await;
     assert!(
         matches!(&result.outcome, Err(PluginError::Plugin(message)) if message.starts_with("could not read the input")),
         "{:?}",
@@ -280,8 +291,8 @@ fn the_json_mapper_builtin_maps_hubspot_style_events() {
     );
 }
 
-#[test]
-fn compiling_the_same_module_twice_reuses_it() {
+#[tokio::test]
+async fn compiling_the_same_module_twice_reuses_it() {
     let runtime = PluginRuntime::new(None).unwrap();
     let module = builtin("json-mapper").unwrap().module;
     let first = runtime
@@ -294,8 +305,8 @@ fn compiling_the_same_module_twice_reuses_it() {
     assert_eq!(first.sha256.len(), 64);
 }
 
-#[test]
-fn compiled_modules_are_reused_across_restarts() {
+#[tokio::test]
+async fn compiled_modules_are_reused_across_restarts() {
     let dir = tempfile::tempdir().unwrap();
     let module = builtin("json-mapper").unwrap().module;
     let first = PluginRuntime::new(Some(dir.path().to_path_buf())).unwrap();
@@ -325,11 +336,13 @@ fn compiled_modules_are_reused_across_restarts() {
         1
     );
     let input = json!({"config": {"uid_pointer": "/id", "stage_pointer": "/stage"}, "input": {"body": {"id": "lead_1", "stage": "Enrolled"}}});
-    let call = restarted.call(
-        &plugin,
-        input.to_string().as_bytes(),
-        &PluginLimits::DEFAULT,
-    );
+    let call = restarted
+        .call(
+            &plugin,
+            input.to_string().as_bytes(),
+            &PluginLimits::DEFAULT,
+        )
+        .await;
     assert_eq!(
         call.outcome,
         Ok(json!([{"lead_profile_uid": "lead_1", "funnel_stage": "Enrolled"}]))
