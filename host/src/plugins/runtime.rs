@@ -17,7 +17,8 @@ use serde::Deserialize;
 use serde_json::Value;
 use wasmtime::{
     Caller, Config, Engine, ExternType, InstanceAllocationStrategy, InstancePre, Linker, Module,
-    PoolConcurrencyLimitError, PoolingAllocationConfig, ResourceLimiter, Store, Trap, ValType,
+    PoolConcurrencyLimitError, PoolingAllocationConfig, ResourceLimiter, Store, Trap,
+    UpdateDeadline, ValType,
 };
 
 use super::PluginKind;
@@ -315,9 +316,9 @@ impl PluginRuntime {
     ///
     /// The call runs on the calling task, on a fiber that yields back to the
     /// async runtime at every epoch tick: a short call costs no thread
-    /// hand-off, and a long one cannot hold a worker thread, because the
-    /// time limit is a timer around the call, and dropping the call's future
-    /// unwinds the plugin.
+    /// hand-off, and a long one cannot hold a worker thread. At the first
+    /// tick past the time limit the call traps. (Dropping the call's future
+    /// also unwinds the plugin safely.)
     pub async fn call(
         &self,
         plugin: &CompiledPlugin,
@@ -338,15 +339,19 @@ impl PluginRuntime {
         store.limiter(|state| &mut state.limiter);
         let fuel = limits.fuel;
         let _ = store.set_fuel(fuel);
-        store.epoch_deadline_async_yield_and_update(1);
+        // At every epoch tick: past the time limit, trap (reported as `time
+        // limit exceeded`); otherwise yield to the async runtime and go on.
+        let time_limit = limits.time_limit();
+        store.epoch_deadline_callback(move |_| {
+            if started.elapsed() >= time_limit {
+                Err(Trap::Interrupt.into())
+            } else {
+                Ok(UpdateDeadline::Yield(1))
+            }
+        });
+        store.set_epoch_deadline(1);
 
-        let outcome =
-            match tokio::time::timeout(limits.time_limit(), run(&mut store, plugin, input, limits))
-                .await
-            {
-                Ok(outcome) => outcome,
-                Err(_elapsed) => Err(PluginError::TimeLimitExceeded),
-            };
+        let outcome = run(&mut store, plugin, input, limits).await;
         let fuel_used = fuel.saturating_sub(store.get_fuel().unwrap_or(0));
         let state = store.into_data();
         PluginCall {
