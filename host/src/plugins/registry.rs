@@ -1,6 +1,6 @@
 //! Plugins as the server sees them: built-ins by `builtin:NAME`, uploads by
-//! id, each resolved to a compiled module and its limits; calls run on a
-//! blocking thread so the async runtime keeps serving.
+//! id, each resolved to a compiled module and its limits. Compiling runs on
+//! a blocking thread; calls run as async calls that yield at every epoch tick.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError};
@@ -167,7 +167,7 @@ impl PluginRegistry {
             .map_err(|error| PluginError::Trap(format!("the compiler thread failed: {error}")))?
     }
 
-    /// Runs one call on a blocking thread.
+    /// Runs one call (see [`PluginRuntime::call`]).
     pub async fn call(&self, plugin: &ResolvedPlugin, document: Vec<u8>) -> PluginCall {
         self.runtime
             .call(&plugin.compiled, &document, &plugin.limits)

@@ -3,8 +3,10 @@
 //! once and pre-linked as an [`InstancePre`]; every call in a fresh
 //! [`Store`] and instance with its own fuel, memory cap and deadline.
 //!
-//! Calls are synchronous CPU work: async callers run them on a blocking
-//! thread (`tokio::task::spawn_blocking`).
+//! Calls are async: they run on the caller's task, on a fiber that yields to
+//! the tokio runtime at every epoch tick, so no thread hand-off is paid and
+//! no plugin can hold a worker thread. Compiling is synchronous CPU work;
+//! async callers run it on a blocking thread.
 
 use std::collections::HashMap;
 use std::hash::{Hash, Hasher};
