@@ -184,6 +184,10 @@ async fn auth_errors_use_the_contract_messages(app: TestApp) {
             json!({"success": false, "error": "Invalid or inactive webhook import token"})
         );
 
+        let wrong_method = app.send_as(Some(&token), Method::GET, path, None).await;
+        assert_eq!(wrong_method.status, 405);
+        assert_eq!(wrong_method.body["success"], false, "{}", wrong_method.text);
+
         // An admin key is not an import token.
         let admin = app
             .inbound(&app.api_key, path, update(&lead, "Inquiry"))

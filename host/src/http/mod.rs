@@ -125,16 +125,22 @@ async fn no_such_route(method: Method, uri: Uri) -> ApiError {
     ))
 }
 
-async fn method_not_allowed(
-    method: Method,
-    uri: Uri,
-) -> (axum::http::StatusCode, axum::Json<error::ErrorBody>) {
-    (
-        axum::http::StatusCode::METHOD_NOT_ALLOWED,
-        axum::Json(error::ErrorBody {
-            error: format!("Method {method} is not allowed on {}", uri.path()),
-        }),
-    )
+async fn method_not_allowed(method: Method, uri: Uri) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    let error = format!(
+        "Method {method} is not allowed on {}; see /api/openapi.json",
+        uri.path()
+    );
+    let status = axum::http::StatusCode::METHOD_NOT_ALLOWED;
+    // The inbound endpoints always answer with `success`, errors included.
+    if uri.path().starts_with("/api/v1/webhook-import/") {
+        let body = funnel_import::InboundErrorBody {
+            success: false,
+            error,
+        };
+        return (status, axum::Json(body)).into_response();
+    }
+    (status, axum::Json(error::ErrorBody { error })).into_response()
 }
 
 /// For PATCH bodies: tells "field absent" (`None`) from "field set to null"
