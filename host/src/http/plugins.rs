@@ -43,11 +43,7 @@ impl From<PluginRecord> for PluginView {
     fn from(record: PluginRecord) -> Self {
         Self {
             limits: record.limits(),
-            kind: if record.kind == PluginKind::PayloadBuilder.as_str() {
-                PluginKind::PayloadBuilder
-            } else {
-                PluginKind::InboundTransform
-            },
+            kind: record.kind(),
             id: record.id,
             name: record.name,
             builtin: false,
@@ -238,12 +234,11 @@ async fn dry_run(
     Path(plugin_id): Path<String>,
     JsonBody(request): JsonBody<DryRunRequest>,
 ) -> ApiResult<Json<DryRunResult>> {
-    let kind = plugin_kind(&state, &auth.account_id, &plugin_id).await?;
     let plugin = state
         .plugins
-        .resolve(&auth.account_id, &plugin_id, kind)
+        .resolve_any(&auth.account_id, &plugin_id)
         .await?;
-    let document = match kind {
+    let document = match plugin.compiled.kind {
         PluginKind::InboundTransform => {
             let content_type = request
                 .content_type
@@ -271,18 +266,4 @@ async fn dry_run(
         duration_ms: call.duration.as_secs_f64() * 1e3,
         logs: call.logs,
     }))
-}
-
-async fn plugin_kind(state: &AppState, account_id: &str, plugin_id: &str) -> ApiResult<PluginKind> {
-    if let Some(name) = plugin_id.strip_prefix(BUILTIN_ID_PREFIX) {
-        return crate::plugins::builtin::builtin(name)
-            .map(|plugin| plugin.kind())
-            .ok_or_else(|| ApiError::NotFound(format!("Plugin {plugin_id} not found")));
-    }
-    let record = plugins::get(&state.db, account_id, plugin_id).await?;
-    Ok(if record.kind == PluginKind::PayloadBuilder.as_str() {
-        PluginKind::PayloadBuilder
-    } else {
-        PluginKind::InboundTransform
-    })
 }

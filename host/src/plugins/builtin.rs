@@ -16,10 +16,7 @@ pub struct CompiledFromSource {
 
 impl CompiledFromSource {
     pub fn kind(&self) -> PluginKind {
-        match self.kind {
-            "payload-builder" => PluginKind::PayloadBuilder,
-            _ => PluginKind::InboundTransform,
-        }
+        PluginKind::from_stored(self.kind)
     }
 }
 

@@ -46,6 +46,15 @@ impl PluginKind {
         }
     }
 
+    /// The kind stored as [`PluginKind::as_str`].
+    pub fn from_stored(stored: &str) -> PluginKind {
+        if stored == PluginKind::PayloadBuilder.as_str() {
+            PluginKind::PayloadBuilder
+        } else {
+            PluginKind::InboundTransform
+        }
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             PluginKind::InboundTransform => "inbound-transform",

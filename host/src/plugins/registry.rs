@@ -96,6 +96,25 @@ impl PluginRegistry {
         plugin_id: &str,
         kind: PluginKind,
     ) -> Result<ResolvedPlugin, RegistryError> {
+        self.resolve_checked(account_id, plugin_id, Some(kind))
+            .await
+    }
+
+    /// The plugin with this id, whatever its kind (`compiled.kind` says).
+    pub async fn resolve_any(
+        &self,
+        account_id: &str,
+        plugin_id: &str,
+    ) -> Result<ResolvedPlugin, RegistryError> {
+        self.resolve_checked(account_id, plugin_id, None).await
+    }
+
+    async fn resolve_checked(
+        &self,
+        account_id: &str,
+        plugin_id: &str,
+        wanted: Option<PluginKind>,
+    ) -> Result<ResolvedPlugin, RegistryError> {
         let (module, actual_kind, limits) = match plugin_id.strip_prefix(BUILTIN_ID_PREFIX) {
             Some(name) => {
                 let plugin = builtin(name)
@@ -108,25 +127,23 @@ impl PluginRegistry {
             }
             None => {
                 let record = plugins::get(&self.db, account_id, plugin_id).await?;
-                let kind = if record.kind == PluginKind::PayloadBuilder.as_str() {
-                    PluginKind::PayloadBuilder
-                } else {
-                    PluginKind::InboundTransform
-                };
                 (
                     ModuleSource::Stored(record.sha256.clone()),
-                    kind,
+                    record.kind(),
                     record.limits(),
                 )
             }
         };
-        if actual_kind != kind {
+        if let Some(wanted) = wanted
+            && wanted != actual_kind
+        {
             return Err(RegistryError::WrongKind {
                 id: plugin_id.to_owned(),
                 actual: actual_kind.as_str(),
-                wanted: kind.as_str(),
+                wanted: wanted.as_str(),
             });
         }
+        let kind = actual_kind;
         let compiled = match module {
             ModuleSource::Static(name, bytes) => {
                 let known = self.builtin_cache().get(name).cloned();

@@ -6,6 +6,7 @@ use sqlx::FromRow;
 use super::{Database, StoreError, StoreResult, is_unique_violation};
 use crate::domain::ids::{IdKind, new_id};
 use crate::domain::time::now_micros;
+use crate::plugins::PluginKind;
 use crate::plugins::limits::PluginLimits;
 
 /// An uploaded plugin.
@@ -24,6 +25,10 @@ pub struct PluginRecord {
 }
 
 impl PluginRecord {
+    pub fn kind(&self) -> PluginKind {
+        PluginKind::from_stored(&self.kind)
+    }
+
     pub fn limits(&self) -> PluginLimits {
         PluginLimits {
             fuel: self.fuel.max(0) as u64,
