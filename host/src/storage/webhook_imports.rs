@@ -123,7 +123,14 @@ pub async fn rename(
     import_id: &str,
     name: &str,
 ) -> StoreResult<WebhookImport> {
-    update_row(db, account_id, import_id, "name = $1", name.to_owned()).await
+    update_row(
+        db,
+        account_id,
+        import_id,
+        "name = $4",
+        vec![name.to_owned()],
+    )
+    .await
 }
 
 pub async fn set_active(
@@ -132,7 +139,14 @@ pub async fn set_active(
     import_id: &str,
     active: bool,
 ) -> StoreResult<WebhookImport> {
-    update_row(db, account_id, import_id, "active = $1", i64::from(active)).await
+    update_row(
+        db,
+        account_id,
+        import_id,
+        "active = $4",
+        vec![i64::from(active)],
+    )
+    .await
 }
 
 /// Replaces the token; the old one stops working as soon as this commits.
@@ -142,32 +156,42 @@ pub async fn regenerate_token(
     import_id: &str,
 ) -> StoreResult<(WebhookImport, String)> {
     let token = secrets::generate(TOKEN_PREFIX);
-    let import = update_row(db, account_id, import_id, "token_digest = $1", token.digest).await?;
+    let import = update_row(
+        db,
+        account_id,
+        import_id,
+        "token_digest = $4",
+        vec![token.digest],
+    )
+    .await?;
     Ok((import, token.plain))
 }
 
-/// Sets one column (`assignment` uses `$1`) and `updated_at`.
+/// Sets columns (`assignments` uses `$4`, `$5`, ... for `values`), bumps
+/// `updated_at` and the version caches check.
 async fn update_row<T>(
     db: &Database,
     account_id: &str,
     import_id: &str,
-    assignment: &str,
-    value: T,
+    assignments: &str,
+    values: Vec<T>,
 ) -> StoreResult<WebhookImport>
 where
     T: for<'q> sqlx::Encode<'q, sqlx::Any> + sqlx::Type<sqlx::Any> + Send,
 {
     let mut tx = db.begin().await?;
-    let updated = sqlx::query(&format!(
-        "UPDATE webhook_imports SET {assignment}, updated_at = $2, version = version + 1 \
-         WHERE account_id = $3 AND id = $4"
-    ))
-    .bind(value)
-    .bind(now_micros())
-    .bind(account_id)
-    .bind(import_id)
-    .execute(&mut *tx)
-    .await?;
+    let sql = format!(
+        "UPDATE webhook_imports SET {assignments}, updated_at = $1, version = version + 1 \
+         WHERE account_id = $2 AND id = $3"
+    );
+    let mut query = sqlx::query(&sql)
+        .bind(now_micros())
+        .bind(account_id)
+        .bind(import_id);
+    for value in values {
+        query = query.bind(value);
+    }
+    let updated = query.execute(&mut *tx).await?;
     if updated.rows_affected() == 0 {
         return Err(import_not_found(import_id));
     }
@@ -410,24 +434,18 @@ pub async fn set_transform(
     import_id: &str,
     transform: Option<(&str, &Value)>,
 ) -> StoreResult<WebhookImport> {
-    let mut tx = db.begin().await?;
-    let updated = sqlx::query(
-        "UPDATE webhook_imports SET transform_plugin_id = $1, transform_config = $2, updated_at = $3, \
-             version = version + 1 \
-         WHERE account_id = $4 AND id = $5",
+    let values = vec![
+        transform.map(|(plugin_id, _)| plugin_id.to_owned()),
+        transform.map(|(_, config)| config.to_string()),
+    ];
+    update_row(
+        db,
+        account_id,
+        import_id,
+        "transform_plugin_id = $4, transform_config = $5",
+        values,
     )
-    .bind(transform.map(|(plugin_id, _)| plugin_id))
-    .bind(transform.map(|(_, config)| config.to_string()))
-    .bind(now_micros())
-    .bind(account_id)
-    .bind(import_id)
-    .execute(&mut *tx)
-    .await?;
-    if updated.rows_affected() == 0 {
-        return Err(import_not_found(import_id));
-    }
-    tx.commit().await?;
-    get(db, account_id, import_id).await
+    .await
 }
 
 /// The mappings and live stage titles of an import, in one query.
