@@ -155,10 +155,14 @@ async fn list_plugins(
 async fn upload_plugin(
     State(state): State<AppState>,
     auth: AdminAuth,
-    ApiQuery(params): ApiQuery<UploadParams>,
+    params: Result<ApiQuery<UploadParams>, ApiError>,
     body: Result<Bytes, BytesRejection>,
 ) -> ApiResult<(StatusCode, Json<PluginView>)> {
+    // Read the module before refusing bad parameters: answering while a
+    // large body is still arriving makes the server drop the connection, and
+    // a client reusing it sees a reset instead of the 400.
     let module = body.map_err(body_rejection)?;
+    let ApiQuery(params) = params?;
     let name = params.name.trim();
     if name.is_empty()
         || name.len() > 200
