@@ -23,6 +23,7 @@ pub mod cli;
 pub mod config;
 pub mod domain;
 pub mod http;
+pub mod outbound;
 pub mod plugins;
 pub mod startup;
 pub mod storage;

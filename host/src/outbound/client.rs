@@ -1,0 +1,1 @@
+//! Placeholder: the SSRF-safe HTTP client (being written).
