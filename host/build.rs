@@ -10,6 +10,10 @@ use std::process::Command;
 /// file stem, whether it is a built-in or an example).
 const PLUGINS: &[(&str, &str, &str, bool)] = &[
     ("json-mapper", "inbound-transform", "json_mapper", true),
+    ("event-only", "payload-builder", "event_only", true),
+    ("small", "payload-builder", "small", true),
+    ("full", "payload-builder", "full", true),
+    ("template", "payload-builder", "template", true),
     (
         "pipedrive-deal-stage",
         "inbound-transform",

@@ -1,0 +1,112 @@
+//! `event-only`: the built-in payload builder that sends the event envelope
+//! alone, for receivers that only need to know that something happened and
+//! fetch the lead themselves.
+//!
+//! ```json
+//! {"id": "msg_...", "event": "lead.updated", "webhook_id": "wh_...", "object_id": "lead_...",
+//!  "timestamp": "2026-11-23T14:00:00.123456Z",
+//!  "actor": {"type": "admin_api_key", "id": "key_...", "name": "default"}}
+//! ```
+//!
+//! It takes no config. The event's `lead` and the other fields it does not
+//! name are skipped by serde without being built, which keeps the call's
+//! fuel small.
+
+use serde::de::IgnoredAny;
+use serde::{Deserialize, Serialize};
+use switchyard_plugin_sdk::{Error, Payload, export_payload_builder};
+
+/// The envelope of the event, read from the host's input and written back
+/// unchanged; the field order here is the order in the body.
+#[derive(Debug, Deserialize, Serialize)]
+pub struct Envelope {
+    pub id: String,
+    pub event: String,
+    pub webhook_id: String,
+    pub object_id: String,
+    pub timestamp: String,
+    pub actor: Actor,
+}
+
+/// Who made the change: an admin API key or a webhook import.
+#[derive(Debug, Deserialize, Serialize)]
+pub struct Actor {
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub id: Option<String>,
+    pub name: Option<String>,
+}
+
+/// The config is ignored: the host passes `null`, and anything else costs
+/// nothing to skip.
+pub fn build_payload(_config: IgnoredAny, envelope: Envelope) -> Result<Payload, Error> {
+    // Serialised to text here, and sent as a JSON string that the host
+    // passes on byte for byte: a `serde_json::Value` object would sort the
+    // keys and lose the documented order.
+    let body = serde_json::to_string(&envelope)?;
+    Ok(Payload {
+        body: body.into(),
+        content_type: "application/json".into(),
+        headers: Default::default(),
+    })
+}
+
+export_payload_builder!(build_payload);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A full event as the host sends it, with a field the plugin does not
+    /// know, to show that unknown fields are skipped.
+    const EVENT: &str = r#"{
+        "id": "msg_01", "event": "lead.stage_changed", "webhook_id": "wh_01",
+        "object_id": "lead_01", "timestamp": "2026-11-23T14:00:00.123456Z",
+        "actor": {"type": "admin_api_key", "id": "key_01", "name": "default", "added_later": 1},
+        "lead": {"lead_profile_uid": "lead_01", "email": "ada@example.com", "score": 3},
+        "previous_funnel_stage": null,
+        "added_later": {"nested": [1, 2]}
+    }"#;
+
+    fn body(payload: &Payload) -> &str {
+        payload.body.as_str().expect("the body is sent as raw text")
+    }
+
+    #[test]
+    fn sends_the_envelope_in_order() {
+        let payload =
+            build_payload(IgnoredAny, serde_json::from_str(EVENT).unwrap()).expect("a payload");
+        assert_eq!(
+            body(&payload),
+            r#"{"id":"msg_01","event":"lead.stage_changed","webhook_id":"wh_01","object_id":"lead_01","timestamp":"2026-11-23T14:00:00.123456Z","actor":{"type":"admin_api_key","id":"key_01","name":"default"}}"#
+        );
+        assert_eq!(payload.content_type, "application/json");
+        assert!(payload.headers.is_empty());
+    }
+
+    #[test]
+    fn an_actor_without_a_name_is_sent_with_null() {
+        let event = EVENT.replace(r#", "name": "default""#, "");
+        let payload = build_payload(IgnoredAny, serde_json::from_str(&event).unwrap()).unwrap();
+        assert!(
+            body(&payload)
+                .ends_with(r#""actor":{"type":"admin_api_key","id":"key_01","name":null}}"#),
+            "{}",
+            body(&payload)
+        );
+    }
+
+    #[test]
+    fn the_whole_call_document_is_read_with_a_null_config() {
+        // The shape the SDK deserialises: `{"config": ..., "input": ...}`.
+        #[derive(Deserialize)]
+        struct Call {
+            config: IgnoredAny,
+            input: Envelope,
+        }
+        let call: Call =
+            serde_json::from_str(&format!(r#"{{"config": null, "input": {EVENT}}}"#)).unwrap();
+        let payload = build_payload(call.config, call.input).unwrap();
+        assert!(body(&payload).starts_with(r#"{"id":"msg_01","#));
+    }
+}
