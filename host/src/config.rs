@@ -78,6 +78,51 @@ pub struct ServeConfig {
 
     #[command(flatten)]
     pub database: DatabaseConfig,
+
+    #[command(flatten)]
+    pub outbound: OutboundConfig,
+}
+
+/// Settings of outbound webhook delivery.
+#[derive(Debug, Clone, Args)]
+pub struct OutboundConfig {
+    /// Address ranges (CIDR, comma-separated) that webhooks may be sent to
+    /// even though they are private, loopback or link-local, e.g.
+    /// `127.0.0.0/8` for a receiver on this machine. Empty: only public
+    /// addresses.
+    #[arg(long, env = "SWITCHYARD_OUTBOUND_ALLOW_CIDR", default_value = "")]
+    pub outbound_allow_cidr: String,
+
+    /// Deliveries sent at once by this process.
+    #[arg(long, env = "SWITCHYARD_DELIVERY_CONCURRENCY", default_value_t = 256)]
+    pub delivery_concurrency: usize,
+
+    /// A webhook whose delivery attempts have all failed for this many
+    /// hours is deactivated (default: 5 days).
+    #[arg(long, env = "SWITCHYARD_WEBHOOK_DISABLE_AFTER_HOURS", default_value_t = 120)]
+    pub webhook_disable_after_hours: u64,
+
+    /// Delivery logs (attempts and finished deliveries) older than this
+    /// many days are deleted.
+    #[arg(long, env = "SWITCHYARD_DELIVERY_LOG_RETENTION_DAYS", default_value_t = 30)]
+    pub delivery_log_retention_days: u64,
+
+    /// Run the delivery worker in this process (turn off for API-only
+    /// processes).
+    #[arg(long, env = "SWITCHYARD_DELIVERY_WORKER", default_value_t = true, action = clap::ArgAction::Set)]
+    pub delivery_worker: bool,
+}
+
+impl Default for OutboundConfig {
+    fn default() -> Self {
+        Self {
+            outbound_allow_cidr: String::new(),
+            delivery_concurrency: 256,
+            webhook_disable_after_hours: 120,
+            delivery_log_retention_days: 30,
+            delivery_worker: true,
+        }
+    }
 }
 
 impl ServeConfig {
@@ -95,6 +140,7 @@ impl ServeConfig {
                 db_max_connections: 8,
                 sqlite_synchronous: SqliteSynchronous::Full,
             },
+            outbound: OutboundConfig::default(),
         }
     }
 }

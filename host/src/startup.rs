@@ -13,6 +13,8 @@ use tokio::net::TcpListener;
 
 use crate::config::ServeConfig;
 use crate::http::{self, AppState};
+use crate::outbound::client::{DestinationPolicy, WebhookClient};
+use crate::outbound::worker::{Deliverer, DeliveryWorker, WorkerConfig, WorkerHandle};
 use crate::plugins::registry::PluginRegistry;
 use crate::plugins::runtime::PluginRuntime;
 use crate::storage::Database;
@@ -22,6 +24,8 @@ use crate::storage::funnel_updates::FunnelWriter;
 pub struct Application {
     listener: TcpListener,
     router: Router,
+    /// The delivery worker, unless this process serves the API only.
+    worker: Option<WorkerHandle>,
     db: Database,
     shutdown_grace: Duration,
 }
@@ -56,8 +60,35 @@ impl Application {
             .unwrap_or_else(|| format!("http://{bound}"));
         let runtime = PluginRuntime::new(config.plugin_artifact_dir.clone())
             .map_err(|error| anyhow::anyhow!("cannot start the plugin runtime: {error}"))?;
+        let plugins = PluginRegistry::new(Arc::new(runtime), db.clone());
+        let policy = DestinationPolicy::parse_list(&config.outbound.outbound_allow_cidr)
+            .map_err(|error| anyhow::anyhow!("--outbound-allow-cidr: {error}"))?;
+        let client = WebhookClient::new(policy)?;
+        let deliverer = Deliverer {
+            db: db.clone(),
+            plugins: plugins.clone(),
+            client,
+        };
+        let worker = config.outbound.delivery_worker.then(|| {
+            let outbound = &config.outbound;
+            DeliveryWorker::new(
+                deliverer.clone(),
+                WorkerConfig {
+                    concurrency: outbound.delivery_concurrency.max(1),
+                    disable_failing_after: Duration::from_secs(
+                        outbound.webhook_disable_after_hours * 3_600,
+                    ),
+                    log_retention: Duration::from_secs(
+                        outbound.delivery_log_retention_days * 24 * 3_600,
+                    ),
+                    ..WorkerConfig::default()
+                },
+            )
+            .start()
+        });
         let state = AppState {
-            plugins: PluginRegistry::new(Arc::new(runtime), db.clone()),
+            deliverer,
+            plugins,
             db: db.clone(),
             public_url,
             funnel_writer: FunnelWriter::start(db.clone()),
@@ -67,6 +98,7 @@ impl Application {
         Ok(Self {
             listener,
             router,
+            worker,
             db,
             shutdown_grace: Duration::from_secs(config.shutdown_grace_seconds),
         })
@@ -103,6 +135,9 @@ impl Application {
         tokio::select! {
             served = server.into_future() => served.context("the HTTP server failed")?,
             () = grace_elapsed => tracing::warn!(?grace, "shutdown grace period elapsed; exiting with requests still in flight"),
+        }
+        if let Some(worker) = self.worker {
+            worker.shutdown(grace).await;
         }
         self.db.close().await;
         tracing::info!("stopped");

@@ -14,6 +14,9 @@ pub enum IdKind {
     LeadEvent,
     WebhookImport,
     Plugin,
+    Webhook,
+    Delivery,
+    DeliveryAttempt,
 }
 
 impl IdKind {
@@ -27,6 +30,9 @@ impl IdKind {
             IdKind::LeadEvent => "evt",
             IdKind::WebhookImport => "imp",
             IdKind::Plugin => "plg",
+            IdKind::Webhook => "wh",
+            IdKind::Delivery => "msg",
+            IdKind::DeliveryAttempt => "att",
         }
     }
 }

@@ -13,76 +13,14 @@ use super::error::{ApiError, ApiResult, ErrorBody};
 use super::extract::{AdminAuth, ApiQuery, JsonBody};
 use super::present;
 use crate::domain::InvalidInput;
-use crate::domain::actor::{Actor, ActorKind};
 use crate::domain::email::EmailAddress;
 use crate::domain::lead::{LeadFields, optional_text};
-use crate::domain::time::to_rfc3339;
-use crate::storage::funnel_history::{self, FunnelEvent};
-use crate::storage::leads::{self, Lead, StageChange};
+use crate::storage::funnel_history;
+use crate::storage::leads::{self, FunnelEventView, LeadView, StageChange};
 
 /// Largest page of leads one request returns.
 const MAX_PAGE_SIZE: i64 = 200;
 const DEFAULT_PAGE_SIZE: i64 = 50;
-
-/// The stage a lead is at.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct LeadStageView {
-    pub id: String,
-    pub title: String,
-    /// 1-based place in the funnel; null if the stage has since been deleted.
-    pub position: Option<i64>,
-}
-
-/// A lead.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct LeadView {
-    /// Assigned by Switchyard; the id CRMs send in funnel updates.
-    pub lead_profile_uid: String,
-    pub email: String,
-    pub company: Option<String>,
-    pub first_name: Option<String>,
-    pub last_name: Option<String>,
-    pub phone: Option<String>,
-    pub website: Option<String>,
-    pub position: Option<String>,
-    pub twitter: Option<String>,
-    pub linkedin: Option<String>,
-    pub notes: Option<String>,
-    pub score: i64,
-    pub funnel_stage: Option<LeadStageView>,
-    pub created_at: String,
-    pub updated_at: String,
-}
-
-impl From<Lead> for LeadView {
-    fn from(lead: Lead) -> Self {
-        let funnel_stage = match (lead.funnel_stage_id, lead.funnel_stage_title) {
-            (Some(id), Some(title)) => Some(LeadStageView {
-                id,
-                title,
-                position: lead.funnel_stage_position,
-            }),
-            _ => None,
-        };
-        Self {
-            lead_profile_uid: lead.id,
-            email: lead.email,
-            company: lead.company,
-            first_name: lead.first_name,
-            last_name: lead.last_name,
-            phone: lead.phone,
-            website: lead.website,
-            position: lead.position,
-            twitter: lead.twitter,
-            linkedin: lead.linkedin,
-            notes: lead.notes,
-            score: lead.score,
-            funnel_stage,
-            created_at: to_rfc3339(lead.created_at),
-            updated_at: to_rfc3339(lead.updated_at),
-        }
-    }
-}
 
 /// One page of leads, oldest first.
 #[derive(Debug, Serialize, ToSchema)]
@@ -219,41 +157,6 @@ impl UpdateLead {
     }
 }
 
-/// One event of a lead's funnel history.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct FunnelEventView {
-    pub id: String,
-    pub funnel_stage: LeadStageView,
-    pub occurred_at: String,
-    /// Who moved the lead.
-    pub source: Actor,
-    /// True when the lead skipped this stage and it was filled in.
-    pub backfilled: bool,
-    /// Set when a later backward move archived this event.
-    pub archived_at: Option<String>,
-}
-
-impl From<FunnelEvent> for FunnelEventView {
-    fn from(event: FunnelEvent) -> Self {
-        Self {
-            id: event.id,
-            funnel_stage: LeadStageView {
-                id: event.funnel_stage_id,
-                title: event.stage_title,
-                position: event.stage_position,
-            },
-            occurred_at: to_rfc3339(event.occurred_at),
-            source: Actor {
-                kind: ActorKind::parse(&event.source_type).unwrap_or(ActorKind::AdminApiKey),
-                id: event.source_id,
-                name: event.source_name,
-            },
-            backfilled: event.backfilled != 0,
-            archived_at: event.archived_at.map(to_rfc3339),
-        }
-    }
-}
-
 #[derive(Debug, Serialize, ToSchema)]
 pub struct FunnelHistory {
     pub data: Vec<FunnelEventView>,
@@ -382,7 +285,7 @@ async fn delete_lead(
     auth: AdminAuth,
     Path(lead_id): Path<String>,
 ) -> ApiResult<StatusCode> {
-    leads::delete(&state.db, &auth.account_id, &lead_id).await?;
+    leads::delete(&state.db, &auth.account_id, &lead_id, &auth.actor).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 

@@ -11,6 +11,7 @@ pub mod health;
 pub mod leads;
 pub mod plugins;
 pub mod webhook_imports;
+pub mod webhooks;
 
 use std::sync::Arc;
 
@@ -24,6 +25,7 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 use utoipa_axum::router::OpenApiRouter;
 
+use crate::outbound::worker::Deliverer;
 use crate::plugins::registry::PluginRegistry;
 use crate::storage::Database;
 use crate::storage::funnel_updates::FunnelWriter;
@@ -42,6 +44,8 @@ pub struct AppState {
     pub directory_cache: Arc<DirectoryCache>,
     /// Built-in and uploaded plugins, and the sandbox that runs them.
     pub plugins: PluginRegistry,
+    /// Renders and sends outbound webhooks (test sends and previews).
+    pub deliverer: Deliverer,
 }
 
 #[derive(OpenApi)]
@@ -59,6 +63,7 @@ pub struct AppState {
         (name = "leads", description = "Leads and their funnel history"),
         (name = "webhook-imports", description = "Inbound integrations: tokens, activation, stage mappings"),
         (name = "plugins", description = "WebAssembly plugins: upload, list, delete, dry run"),
+        (name = "webhooks", description = "Outbound webhooks: subscriptions, payload previews, test sends, deliveries and their logs"),
         (name = "funnel-import", description = "Inbound funnel updates from CRMs, authenticated with a webhook import token"),
     )
 )]
@@ -89,6 +94,7 @@ pub fn router(state: AppState, max_body_bytes: usize) -> Router {
         .merge(webhook_imports::router())
         .merge(funnel_import::router())
         .merge(plugins::router())
+        .merge(webhooks::router())
         .split_for_parts();
     let openapi = Arc::new(openapi);
     api.route(
@@ -114,6 +120,7 @@ pub fn openapi_document() -> utoipa::openapi::OpenApi {
         .merge(webhook_imports::router())
         .merge(funnel_import::router())
         .merge(plugins::router())
+        .merge(webhooks::router())
         .split_for_parts();
     openapi
 }

@@ -1,5 +1,19 @@
 //! Outbound webhooks: turning committed lead events into signed HTTP
-//! deliveries. [`client`] sends one request to a receiver, refusing private
-//! destinations.
+//! deliveries.
+//!
+//! - [`events`]: event names and which webhooks an event goes to.
+//! - [`settings`]: a webhook's checked settings (method, auth, retries,
+//!   payload format).
+//! - [`signing`]: Standard Webhooks signatures and the compatibility headers.
+//! - [`payload`]: the event a payload builder plugin receives, and the
+//!   request built from its answer.
+//! - [`client`]: the HTTP client that refuses private destinations.
+//! - [`worker`]: claims due deliveries, sends them, records every attempt,
+//!   schedules retries.
 
 pub mod client;
+pub mod events;
+pub mod payload;
+pub mod settings;
+pub mod signing;
+pub mod worker;

@@ -3,7 +3,6 @@
 
 use sqlx::{AnyConnection, FromRow};
 
-use super::lead_events::{self, StageChange};
 use super::{Database, StoreError, StoreResult};
 use crate::domain::InvalidInput;
 use crate::domain::actor::Actor;
@@ -75,11 +74,36 @@ pub async fn list_for_lead(
     Ok(events)
 }
 
+/// A lead's history as it stood at `at` (µs): events that had happened,
+/// archived only if they had been archived by then. For payloads of past
+/// events.
+pub async fn list_as_of(
+    db: &Database,
+    account_id: &str,
+    lead_id: &str,
+    at: i64,
+) -> StoreResult<Vec<FunnelEvent>> {
+    let events = sqlx::query_as::<_, FunnelEvent>(
+        "SELECT e.id, e.funnel_stage_id, s.title AS stage_title, s.position AS stage_position, \
+                e.occurred_at, e.source_type, e.source_id, e.source_name, e.backfilled, \
+                CASE WHEN e.archived_at <= $3 THEN e.archived_at ELSE NULL END AS archived_at \
+         FROM funnel_events e JOIN funnel_stages s ON s.id = e.funnel_stage_id \
+         WHERE e.account_id = $1 AND e.lead_id = $2 AND e.occurred_at <= $3 \
+         ORDER BY e.occurred_at, e.id",
+    )
+    .bind(account_id)
+    .bind(lead_id)
+    .bind(at)
+    .fetch_all(db.reader())
+    .await?;
+    Ok(events)
+}
+
 /// Moves a lead (whose row the caller has locked in its transaction) from
 /// `current` to `target` by the funnel rules: forward backfills skipped
 /// stages, backward archives the events after the target, the same stage
-/// changes nothing. Writes the history, the lead's current stage and the
-/// `lead.stage_changed` outbox row.
+/// changes nothing. Writes the history and the lead's current stage; the
+/// caller records the `lead.stage_changed` event.
 ///
 /// `stages` are the account's live stages, read in the same transaction
 /// ([`funnel_stages::positions`]).
@@ -98,16 +122,8 @@ pub async fn move_lead(
         conn, stages, account_id, lead_id, current, target, actor, now,
     )
     .await?;
-    if let MoveOutcome::Moved { from, to } = &outcome {
+    if let MoveOutcome::Moved { to, .. } = &outcome {
         set_current_stages(conn, account_id, &[(lead_id, Some(to.as_str()))], now).await?;
-        let change = StageChange {
-            account_id,
-            lead_id,
-            from: from.as_deref(),
-            to: Some(to),
-            actor,
-        };
-        lead_events::record_stage_changes(conn, &[change], now).await?;
     }
     Ok(outcome)
 }
@@ -190,8 +206,6 @@ pub async fn clear_stage(
     conn: &mut AnyConnection,
     account_id: &str,
     lead_id: &str,
-    current: &str,
-    actor: &Actor,
     now: i64,
 ) -> StoreResult<()> {
     sqlx::query(
@@ -203,15 +217,7 @@ pub async fn clear_stage(
     .bind(account_id)
     .execute(&mut *conn)
     .await?;
-    set_current_stages(conn, account_id, &[(lead_id, None)], now).await?;
-    let change = StageChange {
-        account_id,
-        lead_id,
-        from: Some(current),
-        to: None,
-        actor,
-    };
-    lead_events::record_stage_changes(conn, &[change], now).await
+    set_current_stages(conn, account_id, &[(lead_id, None)], now).await
 }
 
 /// Sets the current stage of each (lead, stage) pair of one account, in one

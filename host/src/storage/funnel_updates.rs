@@ -21,7 +21,7 @@ use std::sync::Arc;
 use tokio::sync::{Mutex, mpsc, oneshot};
 
 use super::funnel_history::{self, MoveOutcome};
-use super::lead_events::{self, StageChange};
+use super::lead_events::{self, LeadEvent};
 use super::{Backend, Database, StoreError, StoreResult, funnel_stages};
 use crate::domain::actor::Actor;
 use crate::domain::time::now_micros;
@@ -176,7 +176,7 @@ pub async fn apply_all(
     requests: &[&UpdateRequest],
 ) -> Result<Vec<RecordResults>, GroupFailure> {
     let mut tx = db.begin().await.map_err(GroupFailure::rolled_back)?;
-    let results = apply_uncommitted(db, &mut tx, requests)
+    let (results, enqueued) = apply_uncommitted(db, &mut tx, requests)
         .await
         .map_err(GroupFailure::RolledBack)?;
     // A failed COMMIT may or may not have been applied (the connection can
@@ -185,6 +185,9 @@ pub async fn apply_all(
     tx.commit()
         .await
         .map_err(|error| GroupFailure::AtCommit(error.into()))?;
+    if enqueued > 0 {
+        db.wake_delivery_worker();
+    }
     Ok(results)
 }
 
@@ -214,7 +217,7 @@ async fn apply_uncommitted(
     db: &Database,
     tx: &mut sqlx::Transaction<'static, sqlx::Any>,
     requests: &[&UpdateRequest],
-) -> StoreResult<Vec<RecordResults>> {
+) -> StoreResult<(Vec<RecordResults>, usize)> {
     let mut leads_by_account: BTreeMap<&str, BTreeSet<&str>> = BTreeMap::new();
     for request in requests {
         let leads = leads_by_account
@@ -287,18 +290,20 @@ async fn apply_uncommitted(
             funnel_history::set_current_stages(tx, account_id, &final_stages, now).await?;
         }
     }
-    let changes: Vec<StageChange> = moves
+    let events: Vec<LeadEvent> = moves
         .iter()
-        .map(|(request, lead_id, from, to)| StageChange {
-            account_id: &request.account_id,
-            lead_id,
-            from: from.as_deref(),
-            to: Some(to),
-            actor: &request.actor,
+        .map(|(request, lead_id, from, to)| {
+            lead_events::stage_changed(
+                &request.account_id,
+                lead_id,
+                from.as_deref(),
+                Some(to),
+                &request.actor,
+            )
         })
         .collect();
-    lead_events::record_stage_changes(tx, &changes, now).await?;
-    Ok(all_results)
+    let enqueued = lead_events::record(tx, &events, now).await?;
+    Ok((all_results, enqueued))
 }
 
 /// Locks the given leads of one account (in id order, so concurrent

@@ -1,67 +1,194 @@
-//! The outbox of lead events: one row per change to a lead, written in the
-//! same transaction as the change, so that an event exists if and only if
-//! the change was committed. The delivery worker turns these rows into
-//! webhook deliveries.
+//! The transactional outbox: every change to a lead writes, in the same
+//! transaction, one `lead_events` row and one `deliveries` row per active
+//! webhook whose events and conditions match. An event therefore exists
+//! if and only if its change was committed, and a committed change cannot
+//! lose its deliveries, whatever happens to the process afterwards.
+//!
+//! When a delivery is created the event keeps a snapshot of the lead as
+//! the change left it, so payloads describe the lead at the time of the
+//! event (and a deleted lead can still be described).
+
+use std::collections::{BTreeMap, HashMap};
 
 use serde_json::json;
 use sqlx::AnyConnection;
 
-use super::StoreResult;
+use super::leads::{self, LeadView};
+use super::{StoreResult, webhooks};
 use crate::domain::actor::Actor;
 use crate::domain::ids::{IdKind, new_id};
+use crate::outbound::events::{EventName, OccurredEvent, Subscription};
 
-/// The event names a lead change can produce.
-pub const STAGE_CHANGED: &str = "lead.stage_changed";
-
-/// A lead moving from one stage to another (`None` is outside the funnel).
+/// One change to a lead, about to be committed.
 #[derive(Debug, Clone, Copy)]
-pub struct StageChange<'a> {
+pub struct LeadEvent<'a> {
     pub account_id: &'a str,
     pub lead_id: &'a str,
-    pub from: Option<&'a str>,
-    pub to: Option<&'a str>,
+    pub name: EventName,
     pub actor: &'a Actor,
+    /// For `lead.stage_changed`: the stage the lead left (`None`: it was
+    /// outside the funnel).
+    pub previous_stage: Option<&'a str>,
+    /// The lead's stage once the change is made (for a deletion, the stage
+    /// it had).
+    pub stage_after: Option<&'a str>,
 }
 
-/// Records stage changes as `lead.stage_changed` events, many per statement.
-pub async fn record_stage_changes(
+/// A lead moving from one stage to another.
+pub fn stage_changed<'a>(
+    account_id: &'a str,
+    lead_id: &'a str,
+    from: Option<&'a str>,
+    to: Option<&'a str>,
+    actor: &'a Actor,
+) -> LeadEvent<'a> {
+    LeadEvent {
+        account_id,
+        lead_id,
+        name: EventName::LeadStageChanged,
+        actor,
+        previous_stage: from,
+        stage_after: to,
+    }
+}
+
+/// Records the events and the deliveries they cause, inside the caller's
+/// transaction; returns how many deliveries were enqueued, so the caller
+/// can wake the delivery worker once it has committed. The leads must
+/// still exist (record a deletion before deleting the row).
+pub async fn record(
     conn: &mut AnyConnection,
-    changes: &[StageChange<'_>],
+    events: &[LeadEvent<'_>],
+    now: i64,
+) -> StoreResult<usize> {
+    if events.is_empty() {
+        return Ok(0);
+    }
+    let mut subscriptions: BTreeMap<&str, Vec<Subscription>> = BTreeMap::new();
+    for event in events {
+        if !subscriptions.contains_key(event.account_id) {
+            let active = webhooks::active_subscriptions(conn, event.account_id).await?;
+            subscriptions.insert(event.account_id, active);
+        }
+    }
+    // The webhooks each event goes to.
+    let targets: Vec<Vec<&str>> = events
+        .iter()
+        .map(|event| {
+            let occurred = OccurredEvent {
+                name: event.name,
+                stage_after: event.stage_after,
+            };
+            subscriptions[event.account_id]
+                .iter()
+                .filter(|subscription| subscription.wants(&occurred))
+                .map(|subscription| subscription.webhook_id.as_str())
+                .collect()
+        })
+        .collect();
+
+    // Snapshots only for events that go somewhere: with no webhook
+    // listening, an event costs one row.
+    let mut wanted: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+    for (event, targets) in events.iter().zip(&targets) {
+        if !targets.is_empty() {
+            wanted.entry(event.account_id).or_default().push(event.lead_id);
+        }
+    }
+    let mut snapshots: HashMap<String, LeadView> = HashMap::new();
+    for (account_id, lead_ids) in wanted {
+        for lead in leads::fetch_many(conn, account_id, &lead_ids).await? {
+            snapshots.insert(lead.id.clone(), LeadView::from(lead));
+        }
+    }
+
+    let event_ids: Vec<String> = events.iter().map(|_| new_id(IdKind::LeadEvent)).collect();
+    insert_events(conn, events, &event_ids, &snapshots, now).await?;
+    let mut deliveries = Vec::new();
+    for ((event, targets), event_id) in events.iter().zip(&targets).zip(&event_ids) {
+        for webhook_id in targets {
+            deliveries.push((event, *webhook_id, event_id.as_str()));
+        }
+    }
+    insert_deliveries(conn, &deliveries, now).await?;
+    Ok(deliveries.len())
+}
+
+async fn insert_events(
+    conn: &mut AnyConnection,
+    events: &[LeadEvent<'_>],
+    event_ids: &[String],
+    snapshots: &HashMap<String, LeadView>,
     now: i64,
 ) -> StoreResult<()> {
     const COLUMNS: usize = 8;
-    for chunk in changes.chunks(100) {
-        // $1 = now; then the other columns of each row.
-        let rows: Vec<String> = (0..chunk.len())
-            .map(|row| {
-                let first = 2 + row * COLUMNS;
-                let params: Vec<String> =
-                    (first..first + COLUMNS).map(|n| format!("${n}")).collect();
-                format!("({}, $1)", params.join(", "))
-            })
-            .collect();
+    let rows: Vec<(&LeadEvent, &String)> = events.iter().zip(event_ids).collect();
+    for chunk in rows.chunks(100) {
         let sql = format!(
             "INSERT INTO lead_events (id, account_id, lead_id, event_type, actor_type, actor_id, \
                  actor_name, data, occurred_at) VALUES {}",
-            rows.join(", ")
+            values_rows(chunk.len(), COLUMNS)
         );
         let mut query = sqlx::query(&sql).bind(now);
-        for change in chunk {
-            let data = json!({
-                "from_funnel_stage_id": change.from,
-                "to_funnel_stage_id": change.to,
+        for (event, event_id) in chunk {
+            let mut data = json!({
+                "previous_funnel_stage_id": event.previous_stage,
+                "funnel_stage_id": event.stage_after,
             });
+            if let Some(snapshot) = snapshots.get(event.lead_id) {
+                data["lead"] = json!(snapshot);
+            }
             query = query
-                .bind(new_id(IdKind::LeadEvent))
-                .bind(change.account_id)
-                .bind(change.lead_id)
-                .bind(STAGE_CHANGED)
-                .bind(change.actor.kind.as_str())
-                .bind(&change.actor.id)
-                .bind(&change.actor.name)
+                .bind((*event_id).clone())
+                .bind(event.account_id)
+                .bind(event.lead_id)
+                .bind(event.name.as_str())
+                .bind(event.actor.kind.as_str())
+                .bind(&event.actor.id)
+                .bind(&event.actor.name)
                 .bind(data.to_string());
         }
         query.execute(&mut *conn).await?;
     }
     Ok(())
+}
+
+async fn insert_deliveries(
+    conn: &mut AnyConnection,
+    deliveries: &[(&LeadEvent<'_>, &str, &str)],
+    now: i64,
+) -> StoreResult<()> {
+    const COLUMNS: usize = 6;
+    for chunk in deliveries.chunks(100) {
+        let sql = format!(
+            "INSERT INTO deliveries (id, account_id, webhook_id, event_id, event_type, lead_id, \
+                 status, next_attempt_at, created_at, updated_at) VALUES {}",
+            values_rows(chunk.len(), COLUMNS).replace(", $1)", ", 'pending', $1, $1, $1)")
+        );
+        let mut query = sqlx::query(&sql).bind(now);
+        for (event, webhook_id, event_id) in chunk {
+            query = query
+                .bind(new_id(IdKind::Delivery))
+                .bind(event.account_id)
+                .bind(*webhook_id)
+                .bind(*event_id)
+                .bind(event.name.as_str())
+                .bind(event.lead_id);
+        }
+        query.execute(&mut *conn).await?;
+    }
+    Ok(())
+}
+
+/// `($2, ..., $k, $1), (...)`: `rows` groups of `columns` parameters
+/// followed by the shared `$1` (the time).
+fn values_rows(rows: usize, columns: usize) -> String {
+    (0..rows)
+        .map(|row| {
+            let first = 2 + row * columns;
+            let params: Vec<String> = (first..first + columns).map(|n| format!("${n}")).collect();
+            format!("({}, $1)", params.join(", "))
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
 }

@@ -1,18 +1,25 @@
 //! Leads: create, read, list (keyset pagination by id), update and delete,
 //! each scoped to one account. Stage changes go through
 //! [`funnel_history::move_lead`] in the same transaction as the lead's row.
+//! [`LeadView`] is a lead's JSON form, shared by the admin API and the
+//! outbound payloads.
 
-use sqlx::{Any, FromRow, Transaction};
+use serde::Serialize;
+use sqlx::{Any, AnyConnection, FromRow, Transaction};
+use utoipa::ToSchema;
 
 use super::funnel_history::{self, MoveOutcome};
 use super::funnel_stages;
+use super::lead_events::{self, LeadEvent};
 use super::{Database, StoreError, StoreResult, is_unique_violation};
 use crate::domain::InvalidInput;
-use crate::domain::actor::Actor;
+use crate::domain::actor::{Actor, ActorKind};
+use super::funnel_history::FunnelEvent;
 use crate::domain::email::EmailAddress;
 use crate::domain::ids::{IdKind, new_id};
 use crate::domain::lead::LeadFields;
-use crate::domain::time::now_micros;
+use crate::domain::time::{now_micros, to_rfc3339};
+use crate::outbound::events::EventName;
 
 /// A lead as stored, with its current stage's title and position.
 #[derive(Debug, Clone, FromRow)]
@@ -52,6 +59,101 @@ impl Lead {
             notes: self.notes.clone(),
             score: self.score,
         })
+    }
+}
+
+/// The stage a lead is at.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct LeadStageView {
+    pub id: String,
+    pub title: String,
+    /// 1-based place in the funnel; null if the stage has since been deleted.
+    pub position: Option<i64>,
+}
+
+/// A lead.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct LeadView {
+    /// Assigned by Switchyard; the id CRMs send in funnel updates.
+    pub lead_profile_uid: String,
+    pub email: String,
+    pub company: Option<String>,
+    pub first_name: Option<String>,
+    pub last_name: Option<String>,
+    pub phone: Option<String>,
+    pub website: Option<String>,
+    pub position: Option<String>,
+    pub twitter: Option<String>,
+    pub linkedin: Option<String>,
+    pub notes: Option<String>,
+    pub score: i64,
+    pub funnel_stage: Option<LeadStageView>,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+impl From<Lead> for LeadView {
+    fn from(lead: Lead) -> Self {
+        let funnel_stage = match (lead.funnel_stage_id, lead.funnel_stage_title) {
+            (Some(id), Some(title)) => Some(LeadStageView {
+                id,
+                title,
+                position: lead.funnel_stage_position,
+            }),
+            _ => None,
+        };
+        Self {
+            lead_profile_uid: lead.id,
+            email: lead.email,
+            company: lead.company,
+            first_name: lead.first_name,
+            last_name: lead.last_name,
+            phone: lead.phone,
+            website: lead.website,
+            position: lead.position,
+            twitter: lead.twitter,
+            linkedin: lead.linkedin,
+            notes: lead.notes,
+            score: lead.score,
+            funnel_stage,
+            created_at: to_rfc3339(lead.created_at),
+            updated_at: to_rfc3339(lead.updated_at),
+        }
+    }
+}
+
+/// One event of a lead's funnel history.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct FunnelEventView {
+    pub id: String,
+    pub funnel_stage: LeadStageView,
+    pub occurred_at: String,
+    /// Who moved the lead.
+    pub source: Actor,
+    /// True when the lead skipped this stage and it was filled in.
+    pub backfilled: bool,
+    /// Set when a later backward move archived this event.
+    pub archived_at: Option<String>,
+}
+
+impl From<FunnelEvent> for FunnelEventView {
+    fn from(event: FunnelEvent) -> Self {
+        Self {
+            id: event.id,
+            funnel_stage: LeadStageView {
+                id: event.funnel_stage_id,
+                title: event.stage_title,
+                position: event.stage_position,
+            },
+            occurred_at: to_rfc3339(event.occurred_at),
+            source: Actor {
+                kind: ActorKind::parse(&event.source_type).unwrap_or(ActorKind::AdminApiKey),
+                id: event.source_id,
+                name: event.source_name,
+            },
+            backfilled: event.backfilled != 0,
+            archived_at: event.archived_at.map(to_rfc3339),
+        }
     }
 }
 
@@ -104,15 +206,38 @@ pub async fn create(
     if let Err(error) = inserted {
         return Err(email_conflict(db, account_id, error, &fields.email).await);
     }
+    let mut stage_after = None;
     if let Some(stage_id) = stage_id {
         let stages = funnel_stages::positions(db, &mut tx, account_id).await?;
-        funnel_history::move_lead(
+        let outcome = funnel_history::move_lead(
             &mut tx, &stages, account_id, &id, None, stage_id, actor, now,
         )
         .await?;
+        if matches!(outcome, MoveOutcome::Moved { .. }) {
+            stage_after = Some(stage_id);
+        }
     }
+    let mut events = vec![LeadEvent {
+        account_id,
+        lead_id: &id,
+        name: EventName::LeadCreated,
+        actor,
+        previous_stage: None,
+        stage_after,
+    }];
+    if stage_after.is_some() {
+        events.push(lead_events::stage_changed(
+            account_id,
+            &id,
+            None,
+            stage_after,
+            actor,
+        ));
+    }
+    let enqueued = lead_events::record(&mut tx, &events, now).await?;
     let lead = fetch(&mut tx, account_id, &id).await?;
     tx.commit().await?;
+    wake_if(db, enqueued);
     Ok(lead)
 }
 
@@ -171,7 +296,8 @@ pub async fn update(
     let before = fetch(&mut tx, account_id, lead_id).await?;
     let fields = edit(before.fields()?)?;
     let now = now_micros();
-    if fields != before.fields()? {
+    let fields_changed = fields != before.fields()?;
+    if fields_changed {
         let written = sqlx::query(
             "UPDATE leads SET email = $1, email_key = $2, company = $3, first_name = $4, \
                  last_name = $5, phone = $6, website = $7, position = $8, twitter = $9, \
@@ -215,22 +341,53 @@ pub async fn update(
             )
             .await?
         }),
-        Some(StageChange::Clear) => match current_stage {
+        Some(StageChange::Clear) => match current_stage.clone() {
             None => Some(MoveOutcome::Unchanged),
             Some(current) => {
-                funnel_history::clear_stage(&mut tx, account_id, lead_id, &current, actor, now)
-                    .await?;
+                funnel_history::clear_stage(&mut tx, account_id, lead_id, now).await?;
                 Some(MoveOutcome::Left { from: current })
             }
         },
     };
+    let (stage_moved, stage_after) = match &outcome {
+        Some(MoveOutcome::Moved { to, .. }) => (true, Some(to.as_str())),
+        Some(MoveOutcome::Left { .. }) => (true, None),
+        _ => (false, current_stage.as_deref()),
+    };
+    let mut events = Vec::new();
+    if fields_changed {
+        events.push(LeadEvent {
+            account_id,
+            lead_id,
+            name: EventName::LeadUpdated,
+            actor,
+            previous_stage: None,
+            stage_after,
+        });
+    }
+    if stage_moved {
+        events.push(lead_events::stage_changed(
+            account_id,
+            lead_id,
+            current_stage.as_deref(),
+            stage_after,
+            actor,
+        ));
+    }
+    let enqueued = lead_events::record(&mut tx, &events, now).await?;
     let lead = fetch(&mut tx, account_id, lead_id).await?;
     tx.commit().await?;
+    wake_if(db, enqueued);
     Ok((lead, outcome))
 }
 
 /// Deletes a lead and its funnel history.
-pub async fn delete(db: &Database, account_id: &str, lead_id: &str) -> StoreResult<Lead> {
+pub async fn delete(
+    db: &Database,
+    account_id: &str,
+    lead_id: &str,
+    actor: &Actor,
+) -> StoreResult<Lead> {
     let mut tx = db.begin().await?;
     // Lock the lead before touching its events, in the order funnel moves
     // take them, so the two cannot deadlock.
@@ -246,6 +403,15 @@ pub async fn delete(db: &Database, account_id: &str, lead_id: &str) -> StoreResu
         return Err(lead_not_found(lead_id));
     }
     let lead = fetch(&mut tx, account_id, lead_id).await?;
+    let deleted = LeadEvent {
+        account_id,
+        lead_id,
+        name: EventName::LeadDeleted,
+        actor,
+        previous_stage: None,
+        stage_after: lead.funnel_stage_id.as_deref(),
+    };
+    let enqueued = lead_events::record(&mut tx, &[deleted], now_micros()).await?;
     sqlx::query("DELETE FROM funnel_events WHERE account_id = $1 AND lead_id = $2")
         .bind(account_id)
         .bind(lead_id)
@@ -257,6 +423,7 @@ pub async fn delete(db: &Database, account_id: &str, lead_id: &str) -> StoreResu
         .execute(&mut *tx)
         .await?;
     tx.commit().await?;
+    wake_if(db, enqueued);
     Ok(lead)
 }
 
@@ -273,6 +440,36 @@ async fn fetch(
     .fetch_optional(&mut **tx)
     .await?
     .ok_or_else(|| lead_not_found(lead_id))
+}
+
+/// Leads of one account by id, in the caller's transaction (for event
+/// snapshots).
+pub async fn fetch_many(
+    conn: &mut AnyConnection,
+    account_id: &str,
+    lead_ids: &[&str],
+) -> StoreResult<Vec<Lead>> {
+    let mut leads = Vec::with_capacity(lead_ids.len());
+    for chunk in lead_ids.chunks(500) {
+        let placeholders: Vec<String> = (2..chunk.len() + 2).map(|n| format!("${n}")).collect();
+        let sql = format!(
+            "{LEAD_SELECT} WHERE l.account_id = $1 AND l.id IN ({})",
+            placeholders.join(", ")
+        );
+        let mut query = sqlx::query_as::<_, Lead>(&sql).bind(account_id);
+        for id in chunk {
+            query = query.bind(*id);
+        }
+        leads.extend(query.fetch_all(&mut *conn).await?);
+    }
+    Ok(leads)
+}
+
+/// Wakes the delivery worker after a commit that enqueued deliveries.
+fn wake_if(db: &Database, enqueued: usize) {
+    if enqueued > 0 {
+        db.wake_delivery_worker();
+    }
 }
 
 fn lead_not_found(lead_id: &str) -> StoreError {

@@ -9,6 +9,7 @@
 //! for each resource lives beside it in the submodules.
 
 pub mod accounts;
+pub mod deliveries;
 pub mod funnel_history;
 pub mod funnel_stages;
 pub mod funnel_updates;
@@ -16,8 +17,12 @@ pub mod lead_events;
 pub mod leads;
 pub mod plugins;
 pub mod webhook_imports;
+pub mod webhooks;
 
+use std::sync::Arc;
 use std::time::Duration;
+
+use tokio::sync::Notify;
 
 use sqlx::any::{AnyPoolOptions, install_default_drivers};
 use sqlx::{Any, AnyPool, Executor, Transaction};
@@ -69,6 +74,9 @@ pub struct Database {
     reader: AnyPool,
     writer: AnyPool,
     backend: Backend,
+    /// Woken after a commit that enqueued deliveries, so this process's
+    /// delivery worker sends them at once instead of at its next poll.
+    deliveries_enqueued: Arc<Notify>,
 }
 
 impl Database {
@@ -87,6 +95,7 @@ impl Database {
                 reader: pool.clone(),
                 writer: pool,
                 backend: Backend::Postgres,
+                deliveries_enqueued: Arc::default(),
             });
         }
         if !url.starts_with("sqlite:") {
@@ -116,6 +125,7 @@ impl Database {
             reader,
             writer,
             backend: Backend::Sqlite,
+            deliveries_enqueued: Arc::default(),
         })
     }
 
@@ -132,6 +142,22 @@ impl Database {
     /// The pool for reads that need no transaction.
     pub fn reader(&self) -> &AnyPool {
         &self.reader
+    }
+
+    /// The pool for single statements that write (on SQLite, the one
+    /// writer connection).
+    pub fn writer(&self) -> &AnyPool {
+        &self.writer
+    }
+
+    /// Tells the delivery worker that committed deliveries are waiting.
+    pub fn wake_delivery_worker(&self) {
+        self.deliveries_enqueued.notify_one();
+    }
+
+    /// Waits for [`Database::wake_delivery_worker`].
+    pub async fn deliveries_enqueued(&self) {
+        self.deliveries_enqueued.notified().await;
     }
 
     /// Starts a transaction that may write.

@@ -131,7 +131,7 @@ pub async fn module(db: &Database, sha256: &str) -> StoreResult<Vec<u8>> {
         .ok_or_else(|| StoreError::NotFound(format!("Plugin module {sha256} not found")))
 }
 
-/// Deletes a plugin no webhook import uses.
+/// Deletes a plugin no webhook import or webhook uses.
 pub async fn delete(db: &Database, account_id: &str, plugin_id: &str) -> StoreResult<()> {
     let mut tx = db.begin().await?;
     let users: Vec<(String, String)> = sqlx::query_as(
@@ -149,6 +149,13 @@ pub async fn delete(db: &Database, account_id: &str, plugin_id: &str) -> StoreRe
         return Err(StoreError::Conflict(format!(
             "Plugin {plugin_id} is the transform of webhook import {}; remove it there first",
             names.join(", ")
+        )));
+    }
+    let webhooks = super::webhooks::using_plugin(&mut tx, account_id, plugin_id).await?;
+    if !webhooks.is_empty() {
+        return Err(StoreError::Conflict(format!(
+            "Plugin {plugin_id} is the payload format of webhook {}; choose another format there first",
+            webhooks.join(", ")
         )));
     }
     let deleted = sqlx::query("DELETE FROM plugins WHERE account_id = $1 AND id = $2")

@@ -1,0 +1,580 @@
+//! The delivery engine. [`Deliverer`] renders a payload with the webhook's
+//! payload builder, signs it and sends it (also used by test sends and
+//! previews); [`DeliveryWorker`] claims due deliveries with a lease, runs
+//! them concurrently, and records every attempt in batches: success,
+//! a retry on the webhook's schedule (or the receiver's `Retry-After`), or
+//! giving up. `410 Gone` deactivates the webhook; so does a run of
+//! failures longer than the configured period.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+use tokio::sync::{Semaphore, mpsc, watch};
+
+use super::client::{OutboundRequest, OutboundResponse, SendError, WebhookClient};
+use super::payload::{BuiltPayload, Envelope, EventData, event_document, payload_from_output};
+use super::settings::{REDACTED, WebhookMethod, retry_delay};
+use super::signing;
+use crate::domain::time::{now_micros, to_rfc3339};
+use crate::plugins::registry::{PluginRegistry, RegistryError};
+use crate::plugins::{PluginKind, abi};
+use crate::storage::deliveries::{
+    self, AttemptLog, AttemptOutcome, AttemptResult, ClaimedDelivery, RenderedPayload,
+    StoredEvent,
+};
+use crate::storage::leads::{FunnelEventView, LeadStageView};
+use crate::storage::webhooks::{self, Webhook};
+use crate::storage::{Database, funnel_history};
+
+/// Settings of the delivery worker.
+#[derive(Debug, Clone)]
+pub struct WorkerConfig {
+    /// Deliveries in flight at once.
+    pub concurrency: usize,
+    /// How long a claim holds a delivery; a process that dies holding one
+    /// has it sent by another (or by itself after a restart) once this has
+    /// passed. Longer than the longest timeout (60 s).
+    pub lease: Duration,
+    /// How often to look for due deliveries when nothing wakes the worker
+    /// (retries falling due, deliveries enqueued by other processes).
+    pub poll_interval: Duration,
+    /// A webhook whose attempts have all failed for this long is
+    /// deactivated.
+    pub disable_failing_after: Duration,
+    /// Delivery logs older than this are deleted.
+    pub log_retention: Duration,
+}
+
+impl Default for WorkerConfig {
+    fn default() -> Self {
+        Self {
+            concurrency: 256,
+            lease: Duration::from_secs(120),
+            poll_interval: Duration::from_millis(500),
+            disable_failing_after: Duration::from_secs(5 * 24 * 3_600),
+            log_retention: Duration::from_secs(30 * 24 * 3_600),
+        }
+    }
+}
+
+/// Renders, signs and sends one message. Cheap to clone.
+#[derive(Debug, Clone)]
+pub struct Deliverer {
+    pub db: Database,
+    pub plugins: PluginRegistry,
+    pub client: WebhookClient,
+}
+
+/// Why a payload could not be built.
+#[derive(Debug, thiserror::Error)]
+#[error("payload builder {plugin_id} failed: {message}")]
+pub struct RenderError {
+    pub plugin_id: String,
+    pub message: String,
+}
+
+/// One attempt's request, response and log.
+#[derive(Debug)]
+pub struct Sent {
+    pub log: AttemptLog,
+    pub response: Result<OutboundResponse, SendError>,
+}
+
+impl Deliverer {
+    /// Runs the webhook's payload builder on an event document.
+    pub async fn render(
+        &self,
+        webhook: &Webhook,
+        event: &Value,
+    ) -> Result<BuiltPayload, RenderError> {
+        let format = &webhook.settings.payload_format;
+        let plugin_id = format.plugin_id();
+        let failed = |message: String| RenderError {
+            plugin_id: plugin_id.clone(),
+            message,
+        };
+        let plugin = self
+            .plugins
+            .resolve(&webhook.account_id, &plugin_id, PluginKind::PayloadBuilder)
+            .await
+            .map_err(|error| match error {
+                RegistryError::Store(store) => failed(store.to_string()),
+                other => failed(other.to_string()),
+            })?;
+        let document = abi::payload_call(&webhook.settings.payload_config, event);
+        let call = self.plugins.call(&plugin, document).await;
+        let output = call.outcome.map_err(|error| failed(error.to_string()))?;
+        payload_from_output(output).map_err(|error| failed(error.to_string()))
+    }
+
+    /// Signs and sends a payload to the webhook, returning what to log.
+    pub async fn send(
+        &self,
+        webhook: &Webhook,
+        envelope: &Envelope,
+        payload: &BuiltPayload,
+    ) -> Sent {
+        let settings = &webhook.settings;
+        let (url, body) = match settings.method {
+            WebhookMethod::Get => (with_query(&settings.url, &envelope.query_pairs()), None),
+            _ => (settings.url.clone(), Some(payload.body.as_bytes().to_vec())),
+        };
+        let signed_body: &[u8] = body.as_deref().unwrap_or_default();
+        let timestamp = now_micros() / 1_000_000;
+        let mut headers: Vec<(String, String)> = Vec::new();
+        if body.is_some() {
+            headers.push(("content-type".into(), payload.content_type.clone()));
+        }
+        headers.extend(payload.headers.iter().map(|(k, v)| (k.clone(), v.clone())));
+        headers.extend(settings.auth.headers());
+        headers.push(("webhook-id".into(), envelope.id.clone()));
+        headers.push(("webhook-timestamp".into(), timestamp.to_string()));
+        headers.push((
+            "webhook-signature".into(),
+            signing::standard_signature(&webhook.signing_secret, &envelope.id, timestamp, signed_body),
+        ));
+        if settings.send_secret_header {
+            headers.push(("x-webhook-secret".into(), webhook.signing_secret.clone()));
+        }
+        if settings.send_hmac_header {
+            headers.push((
+                "x-hmac-signature".into(),
+                signing::body_hmac_hex(&webhook.signing_secret, signed_body),
+            ));
+        }
+
+        let mut secret_headers = settings.auth.secret_header_names();
+        secret_headers.push("x-webhook-secret".into());
+        let logged_headers: BTreeMap<&str, &str> = headers
+            .iter()
+            .map(|(name, value)| {
+                let shown = if secret_headers.contains(name) {
+                    REDACTED
+                } else {
+                    value.as_str()
+                };
+                (name.as_str(), shown)
+            })
+            .collect();
+        let mut log = AttemptLog {
+            url: Some(url.clone()),
+            method: Some(settings.method.as_str().to_owned()),
+            request_headers: Some(json!(logged_headers).to_string()),
+            request_body: body
+                .as_ref()
+                .map(|bytes| String::from_utf8_lossy(bytes).into_owned()),
+            ..AttemptLog::default()
+        };
+        let started = Instant::now();
+        let response = self
+            .client
+            .send(OutboundRequest {
+                method: reqwest::Method::from_bytes(settings.method.as_str().as_bytes())
+                    .unwrap_or(reqwest::Method::POST),
+                url,
+                headers,
+                body,
+                timeout: settings.timeout,
+            })
+            .await;
+        log.duration_us = i64::try_from(started.elapsed().as_micros()).unwrap_or(i64::MAX);
+        match &response {
+            Ok(answer) => {
+                let headers: BTreeMap<&str, &str> = answer
+                    .headers
+                    .iter()
+                    .map(|(name, value)| (name.as_str(), value.as_str()))
+                    .collect();
+                log.response_status = Some(i64::from(answer.status));
+                log.response_headers = Some(json!(headers).to_string());
+                log.response_body = Some(String::from_utf8_lossy(&answer.body).into_owned());
+                if !(200..300).contains(&answer.status) {
+                    log.error = Some(format!("the receiver answered {}", answer.status));
+                }
+            }
+            Err(error) => log.error = Some(error.to_string()),
+        }
+        Sent { log, response }
+    }
+
+    /// The event document for a stored event: the envelope, the lead as the
+    /// change left it, the stage it left, and (for formats that show it) the
+    /// funnel history as of the event.
+    async fn event_document(
+        &self,
+        delivery: &ClaimedDelivery,
+        webhook: &Webhook,
+        event: &StoredEvent,
+        stages: &HashMap<String, (String, Option<i64>)>,
+    ) -> (Envelope, Value) {
+        let envelope = Envelope::for_stored(&delivery.id, &webhook.id, event);
+        let data = EventData::parse(&event.data);
+        let previous = data.previous_funnel_stage_id.and_then(|id| {
+            stages.get(&id).map(|(title, position)| LeadStageView {
+                id,
+                title: title.clone(),
+                position: *position,
+            })
+        });
+        let history = if webhook.settings.payload_format.needs_history() {
+            match funnel_history::list_as_of(
+                &self.db,
+                &delivery.account_id,
+                &event.lead_id,
+                event.occurred_at,
+            )
+            .await
+            {
+                Ok(events) => Some(events.into_iter().map(FunnelEventView::from).collect()),
+                Err(error) => {
+                    tracing::warn!(%error, delivery = %delivery.id, "cannot read the funnel history for a payload");
+                    Some(Vec::new())
+                }
+            }
+        } else {
+            None
+        };
+        let document = event_document(&envelope, data.lead, previous, history);
+        (envelope, document)
+    }
+}
+
+/// `url` with `pairs` appended to its query string.
+fn with_query(url: &str, pairs: &[(&str, String)]) -> String {
+    match reqwest::Url::parse(url) {
+        Ok(mut parsed) => {
+            parsed
+                .query_pairs_mut()
+                .extend_pairs(pairs.iter().map(|(k, v)| (*k, v.as_str())));
+            parsed.into()
+        }
+        // The client refuses it with a clear error.
+        Err(_) => url.to_owned(),
+    }
+}
+
+/// Claims and sends due deliveries until shut down.
+pub struct DeliveryWorker {
+    deliverer: Deliverer,
+    config: WorkerConfig,
+}
+
+/// A running worker: stop it with [`WorkerHandle::shutdown`].
+pub struct WorkerHandle {
+    stop: watch::Sender<bool>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl WorkerHandle {
+    /// Stops claiming, lets deliveries in flight finish (at most `grace`),
+    /// and records their attempts. Deliveries still unfinished keep their
+    /// lease and are sent again once it expires.
+    pub async fn shutdown(self, grace: Duration) {
+        let _ = self.stop.send(true);
+        if tokio::time::timeout(grace, self.task).await.is_err() {
+            tracing::warn!(?grace, "delivery worker did not stop within the grace period");
+        }
+    }
+}
+
+impl DeliveryWorker {
+    pub fn new(deliverer: Deliverer, config: WorkerConfig) -> Self {
+        Self { deliverer, config }
+    }
+
+    pub fn start(self) -> WorkerHandle {
+        let (stop, stopped) = watch::channel(false);
+        let task = tokio::spawn(self.run(stopped));
+        WorkerHandle { stop, task }
+    }
+
+    async fn run(self, mut stopped: watch::Receiver<bool>) {
+        let worker = Arc::new(self);
+        let (results_tx, results_rx) = mpsc::unbounded_channel();
+        let recorder = tokio::spawn(record_loop(worker.deliverer.db.clone(), results_rx));
+        let slots = Arc::new(Semaphore::new(worker.config.concurrency.max(1)));
+        let mut last_maintenance = Instant::now() - Duration::from_secs(3_600);
+        while !*stopped.borrow() {
+            if last_maintenance.elapsed() > Duration::from_secs(60) {
+                last_maintenance = Instant::now();
+                worker.maintenance().await;
+            }
+            let free = slots.available_permits();
+            let claimed = if free == 0 {
+                Vec::new()
+            } else {
+                match worker.claim(free).await {
+                    Ok(claimed) => claimed,
+                    Err(error) => {
+                        tracing::error!(%error, "cannot claim deliveries");
+                        Vec::new()
+                    }
+                }
+            };
+            if claimed.is_empty() {
+                let db = worker.deliverer.db.clone();
+                tokio::select! {
+                    () = db.deliveries_enqueued() => {}
+                    () = tokio::time::sleep(worker.config.poll_interval) => {}
+                    _ = stopped.changed() => {}
+                    // A slot frees up: claim again if we were full.
+                    permit = slots.clone().acquire_owned(), if free == 0 => drop(permit),
+                }
+                continue;
+            }
+            for (delivery, context) in claimed {
+                let Ok(permit) = slots.clone().acquire_owned().await else {
+                    break;
+                };
+                let worker = Arc::clone(&worker);
+                let results = results_tx.clone();
+                tokio::spawn(async move {
+                    let result = worker.process(delivery, context).await;
+                    let _ = results.send(result);
+                    drop(permit);
+                });
+            }
+        }
+        // Wait for the deliveries in flight, then for their results to be
+        // written.
+        let _ = slots
+            .acquire_many(u32::try_from(worker.config.concurrency.max(1)).unwrap_or(u32::MAX))
+            .await;
+        drop(results_tx);
+        let _ = recorder.await;
+        tracing::info!("delivery worker stopped");
+    }
+
+    /// Claims up to `limit` due deliveries with what sending them needs.
+    async fn claim(&self, limit: usize) -> anyhow::Result<Vec<(ClaimedDelivery, Arc<Context>)>> {
+        let db = &self.deliverer.db;
+        let now = now_micros();
+        let lease_until = now + i64::try_from(self.config.lease.as_micros()).unwrap_or(i64::MAX);
+        let limit = i64::try_from(limit.min(500)).unwrap_or(500);
+        let claimed = deliveries::claim_due(db, now, lease_until, limit).await?;
+        if claimed.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut webhook_ids: Vec<&str> = claimed.iter().map(|d| d.webhook_id.as_str()).collect();
+        webhook_ids.sort_unstable();
+        webhook_ids.dedup();
+        let webhooks: HashMap<String, Webhook> = webhooks::get_many(db, &webhook_ids)
+            .await?
+            .into_iter()
+            .map(|webhook| (webhook.id.clone(), webhook))
+            .collect();
+        let event_ids: Vec<&str> = claimed.iter().map(|d| d.event_id.as_str()).collect();
+        let events = deliveries::events_by_id(db, &event_ids).await?;
+        let stage_ids: Vec<String> = events
+            .values()
+            .filter_map(|event| EventData::parse(&event.data).previous_funnel_stage_id)
+            .collect();
+        let stage_refs: Vec<&str> = stage_ids.iter().map(String::as_str).collect();
+        let stages = Arc::new(deliveries::stages_by_id(db, &stage_refs).await?);
+        let webhooks: HashMap<String, Arc<Webhook>> = webhooks
+            .into_iter()
+            .map(|(id, webhook)| (id, Arc::new(webhook)))
+            .collect();
+        Ok(claimed
+            .into_iter()
+            .map(|delivery| {
+                let context = Arc::new(Context {
+                    webhook: webhooks.get(&delivery.webhook_id).cloned(),
+                    event: events.get(&delivery.event_id).cloned(),
+                    stages: Arc::clone(&stages),
+                });
+                (delivery, context)
+            })
+            .collect())
+    }
+
+    /// One attempt at one delivery.
+    async fn process(&self, delivery: ClaimedDelivery, context: Arc<Context>) -> Recorded {
+        let attempted_at = now_micros();
+        let mut result = AttemptResult {
+            delivery_id: delivery.id.clone(),
+            account_id: delivery.account_id.clone(),
+            webhook_id: delivery.webhook_id.clone(),
+            attempted_at,
+            triggered_by: delivery.next_trigger.clone(),
+            log: AttemptLog::default(),
+            outcome: AttemptOutcome::Failed,
+            rendered: None,
+        };
+        let give_up = |mut result: AttemptResult, error: String| {
+            result.log.error = Some(error);
+            Recorded {
+                result,
+                disable: None,
+            }
+        };
+        let (Some(webhook), Some(event)) = (&context.webhook, &context.event) else {
+            return give_up(result, "the webhook or the event no longer exists".into());
+        };
+        if !webhook.settings.active {
+            let reason = webhook
+                .disabled_reason
+                .as_deref()
+                .map_or_else(String::new, |reason| format!(": {reason}"));
+            return give_up(result, format!("not sent: the webhook is inactive{reason}"));
+        }
+        let (envelope, document) = self
+            .deliverer
+            .event_document(&delivery, webhook, event, &context.stages)
+            .await;
+        let payload = match &delivery.payload_body {
+            Some(body) => BuiltPayload {
+                body: body.clone(),
+                content_type: delivery
+                    .payload_content_type
+                    .clone()
+                    .unwrap_or_else(|| "application/json".into()),
+                headers: delivery
+                    .payload_headers
+                    .as_deref()
+                    .and_then(|headers| serde_json::from_str(headers).ok())
+                    .unwrap_or_default(),
+            },
+            None => match self.deliverer.render(webhook, &document).await {
+                Ok(payload) => {
+                    result.rendered = Some(RenderedPayload {
+                        body: payload.body.clone(),
+                        content_type: payload.content_type.clone(),
+                        headers: json!(payload.headers).to_string(),
+                    });
+                    payload
+                }
+                // A plugin that fails fails the same way next time: not
+                // retried like a network error.
+                Err(error) => return give_up(result, error.to_string()),
+            },
+        };
+        let sent = self.deliverer.send(webhook, &envelope, &payload).await;
+        result.log = sent.log;
+        let mut disable = None;
+        let retry_after = match &sent.response {
+            Ok(response) if (200..300).contains(&response.status) => {
+                result.outcome = AttemptOutcome::Succeeded;
+                None
+            }
+            Ok(response) if response.status == 410 => {
+                disable = Some(format!(
+                    "the receiver answered 410 Gone at {}",
+                    to_rfc3339(attempted_at)
+                ));
+                None
+            }
+            Ok(response) => Some(response.retry_after),
+            // The URL itself is refused: retrying cannot help until the
+            // admin changes it.
+            Err(SendError::InvalidUrl(_) | SendError::DestinationRefused { .. }) => None,
+            Err(_) => Some(None),
+        };
+        if let Some(retry_after) = retry_after {
+            let retry = usize::try_from(delivery.attempt_count).unwrap_or(0) + 1;
+            result.outcome = match retry_delay(&webhook.settings.retry_schedule, retry, retry_after)
+            {
+                Some(delay) => AttemptOutcome::RetryAt(
+                    now_micros() + i64::try_from(delay.as_micros()).unwrap_or(i64::MAX / 2),
+                ),
+                None => AttemptOutcome::Failed,
+            };
+        }
+        if webhook.settings.lightweight_logs {
+            result.log = AttemptLog {
+                response_status: result.log.response_status,
+                duration_us: result.log.duration_us,
+                error: result.log.error.take(),
+                ..AttemptLog::default()
+            };
+        }
+        Recorded { result, disable }
+    }
+
+    /// Deactivates webhooks failing for too long and purges old logs.
+    async fn maintenance(&self) {
+        let db = &self.deliverer.db;
+        let now = now_micros();
+        let period = self.config.disable_failing_after;
+        let cutoff = now - i64::try_from(period.as_micros()).unwrap_or(i64::MAX / 2);
+        let reason = format!(
+            "every delivery attempt failed for {} hours; deactivated at {}",
+            period.as_secs() / 3_600,
+            to_rfc3339(now)
+        );
+        match deliveries::disable_long_failing(db, cutoff, &reason).await {
+            Ok(disabled) if !disabled.is_empty() => {
+                tracing::warn!(?disabled, "deactivated webhooks that kept failing");
+            }
+            Ok(_) => {}
+            Err(error) => tracing::error!(%error, "cannot check for failing webhooks"),
+        }
+        let retention = i64::try_from(self.config.log_retention.as_micros()).unwrap_or(i64::MAX / 2);
+        match deliveries::purge_before(db, now - retention).await {
+            Ok((0, 0)) => {}
+            Ok((deliveries, attempts)) => {
+                tracing::info!(deliveries, attempts, "purged old delivery logs");
+            }
+            Err(error) => tracing::error!(%error, "cannot purge old delivery logs"),
+        }
+    }
+}
+
+/// What the deliveries of one claim share.
+struct Context {
+    webhook: Option<Arc<Webhook>>,
+    event: Option<StoredEvent>,
+    stages: Arc<HashMap<String, (String, Option<i64>)>>,
+}
+
+/// An attempt to record, and a webhook to deactivate because of it.
+struct Recorded {
+    result: AttemptResult,
+    disable: Option<String>,
+}
+
+/// Writes attempt results in batches: whatever has arrived while the last
+/// batch was being written goes into the next transaction.
+async fn record_loop(db: Database, mut results: mpsc::UnboundedReceiver<Recorded>) {
+    const MAX_BATCH: usize = 500;
+    while let Some(first) = results.recv().await {
+        let mut batch = vec![first];
+        while batch.len() < MAX_BATCH {
+            match results.try_recv() {
+                Ok(next) => batch.push(next),
+                Err(_) => break,
+            }
+        }
+        let attempts: Vec<AttemptResult> =
+            batch.iter().map(|recorded| recorded.result.clone()).collect();
+        let mut tries = 0;
+        loop {
+            match deliveries::record_results(&db, &attempts).await {
+                Ok(()) => break,
+                Err(error) if tries < 5 => {
+                    tries += 1;
+                    tracing::warn!(%error, tries, "cannot record delivery attempts; retrying");
+                    tokio::time::sleep(Duration::from_millis(200 * tries)).await;
+                }
+                Err(error) => {
+                    // The leases expire and the deliveries are sent again:
+                    // at least once, never lost.
+                    tracing::error!(%error, count = attempts.len(), "giving up recording delivery attempts");
+                    break;
+                }
+            }
+        }
+        for recorded in &batch {
+            if let Some(reason) = &recorded.disable {
+                if let Err(error) = webhooks::disable(&db, &recorded.result.webhook_id, reason).await
+                {
+                    tracing::error!(%error, webhook = %recorded.result.webhook_id, "cannot deactivate webhook");
+                } else {
+                    tracing::warn!(webhook = %recorded.result.webhook_id, %reason, "webhook deactivated");
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,483 @@
+//! Deliveries and their attempts: claiming due deliveries with a lease
+//! (so a process that dies holding some has them picked up once the lease
+//! runs out), recording attempt results in batches, listing and reading
+//! them for the admin, resending, and purging old logs.
+
+use std::collections::HashMap;
+
+use sqlx::FromRow;
+
+use super::{Backend, Database, StoreError, StoreResult};
+use crate::domain::ids::{IdKind, new_id};
+use crate::domain::time::now_micros;
+
+/// Delivery states.
+pub const PENDING: &str = "pending";
+pub const SUCCEEDED: &str = "succeeded";
+pub const FAILED: &str = "failed";
+
+/// A delivery a worker has claimed.
+#[derive(Debug, Clone, FromRow)]
+pub struct ClaimedDelivery {
+    pub id: String,
+    pub account_id: String,
+    pub webhook_id: String,
+    pub event_id: String,
+    pub event_type: String,
+    pub lead_id: String,
+    pub attempt_count: i64,
+    pub next_trigger: String,
+    pub payload_body: Option<String>,
+    pub payload_content_type: Option<String>,
+    /// JSON object.
+    pub payload_headers: Option<String>,
+    pub created_at: i64,
+}
+
+const CLAIM_COLUMNS: &str = "id, account_id, webhook_id, event_id, event_type, lead_id, \
+    attempt_count, next_trigger, payload_body, payload_content_type, payload_headers, created_at";
+
+/// Claims up to `limit` deliveries that are due and not held by a live
+/// lease, until `lease_until`. On PostgreSQL concurrent workers skip each
+/// other's rows (`FOR UPDATE SKIP LOCKED`); SQLite's single writer
+/// serialises claims.
+pub async fn claim_due(
+    db: &Database,
+    now: i64,
+    lease_until: i64,
+    limit: i64,
+) -> StoreResult<Vec<ClaimedDelivery>> {
+    let skip_locked = match db.backend() {
+        Backend::Postgres => " FOR UPDATE SKIP LOCKED",
+        Backend::Sqlite => "",
+    };
+    let sql = format!(
+        "UPDATE deliveries SET claimed_until = $1 WHERE id IN (\
+             SELECT id FROM deliveries \
+             WHERE next_attempt_at <= $2 AND (claimed_until IS NULL OR claimed_until < $2) \
+             ORDER BY next_attempt_at LIMIT $3{skip_locked}) \
+         RETURNING {CLAIM_COLUMNS}"
+    );
+    let claimed = sqlx::query_as::<_, ClaimedDelivery>(&sql)
+        .bind(lease_until)
+        .bind(now)
+        .bind(limit)
+        .fetch_all(db.writer())
+        .await?;
+    Ok(claimed)
+}
+
+/// When the next delivery falls due, if any is waiting.
+pub async fn next_due_at(db: &Database) -> StoreResult<Option<i64>> {
+    let next: Option<(Option<i64>,)> =
+        sqlx::query_as("SELECT MIN(next_attempt_at) FROM deliveries WHERE next_attempt_at IS NOT NULL")
+            .fetch_optional(db.reader())
+            .await?;
+    Ok(next.and_then(|(at,)| at))
+}
+
+/// A lead event as the outbox stored it.
+#[derive(Debug, Clone, FromRow)]
+pub struct StoredEvent {
+    pub id: String,
+    pub event_type: String,
+    pub lead_id: String,
+    pub actor_type: String,
+    pub actor_id: String,
+    pub actor_name: String,
+    /// JSON: the stage ids and, when a delivery was made, the lead snapshot.
+    pub data: String,
+    pub occurred_at: i64,
+}
+
+pub async fn events_by_id(
+    db: &Database,
+    event_ids: &[&str],
+) -> StoreResult<HashMap<String, StoredEvent>> {
+    let mut events = HashMap::with_capacity(event_ids.len());
+    for chunk in event_ids.chunks(500) {
+        let placeholders: Vec<String> = (1..=chunk.len()).map(|n| format!("${n}")).collect();
+        let sql = format!(
+            "SELECT id, event_type, lead_id, actor_type, actor_id, actor_name, data, occurred_at \
+             FROM lead_events WHERE id IN ({})",
+            placeholders.join(", ")
+        );
+        let mut query = sqlx::query_as::<_, StoredEvent>(&sql);
+        for id in chunk {
+            query = query.bind(*id);
+        }
+        for event in query.fetch_all(db.reader()).await? {
+            events.insert(event.id.clone(), event);
+        }
+    }
+    Ok(events)
+}
+
+/// A stage by id, deleted or not: (title, position).
+pub async fn stages_by_id(
+    db: &Database,
+    stage_ids: &[&str],
+) -> StoreResult<HashMap<String, (String, Option<i64>)>> {
+    let mut stages = HashMap::with_capacity(stage_ids.len());
+    for chunk in stage_ids.chunks(500) {
+        let placeholders: Vec<String> = (1..=chunk.len()).map(|n| format!("${n}")).collect();
+        let sql = format!(
+            "SELECT id, title, position FROM funnel_stages WHERE id IN ({})",
+            placeholders.join(", ")
+        );
+        let mut query = sqlx::query_as::<_, (String, String, Option<i64>)>(&sql);
+        for id in chunk {
+            query = query.bind(*id);
+        }
+        for (id, title, position) in query.fetch_all(db.reader()).await? {
+            stages.insert(id, (title, position));
+        }
+    }
+    Ok(stages)
+}
+
+/// What one attempt sent and got back, as the log keeps it.
+#[derive(Debug, Clone, Default)]
+pub struct AttemptLog {
+    pub url: Option<String>,
+    pub method: Option<String>,
+    /// JSON object, secrets redacted.
+    pub request_headers: Option<String>,
+    pub request_body: Option<String>,
+    pub response_status: Option<i64>,
+    /// JSON object.
+    pub response_headers: Option<String>,
+    pub response_body: Option<String>,
+    pub duration_us: i64,
+    pub error: Option<String>,
+}
+
+/// What happens to a delivery after an attempt.
+#[derive(Debug, Clone, PartialEq)]
+pub enum AttemptOutcome {
+    Succeeded,
+    /// Try again at this time (µs).
+    RetryAt(i64),
+    /// Give up.
+    Failed,
+}
+
+/// A payload rendered for the first time, kept for retries and resends.
+#[derive(Debug, Clone)]
+pub struct RenderedPayload {
+    pub body: String,
+    pub content_type: String,
+    /// JSON object.
+    pub headers: String,
+}
+
+/// One finished attempt, to record.
+#[derive(Debug, Clone)]
+pub struct AttemptResult {
+    pub delivery_id: String,
+    pub account_id: String,
+    pub webhook_id: String,
+    pub attempted_at: i64,
+    pub triggered_by: String,
+    pub log: AttemptLog,
+    pub outcome: AttemptOutcome,
+    pub rendered: Option<RenderedPayload>,
+}
+
+/// Records attempts (many per transaction) and moves their deliveries on:
+/// done, retry later, or failed. A webhook's run of failures starts at its
+/// first failed attempt and ends at its next success.
+pub async fn record_results(db: &Database, results: &[AttemptResult]) -> StoreResult<()> {
+    if results.is_empty() {
+        return Ok(());
+    }
+    let now = now_micros();
+    let mut tx = db.begin().await?;
+    for chunk in results.chunks(50) {
+        const COLUMNS: usize = 14;
+        let rows: Vec<String> = (0..chunk.len())
+            .map(|row| {
+                let first = 1 + row * COLUMNS;
+                let params: Vec<String> =
+                    (first..first + COLUMNS).map(|n| format!("${n}")).collect();
+                format!("({})", params.join(", "))
+            })
+            .collect();
+        let sql = format!(
+            "INSERT INTO delivery_attempts (id, delivery_id, account_id, attempted_at, \
+                 triggered_by, url, method, request_headers, request_body, response_status, \
+                 response_headers, response_body, duration_us, error) VALUES {}",
+            rows.join(", ")
+        );
+        let mut query = sqlx::query(&sql);
+        for result in chunk {
+            let log = &result.log;
+            query = query
+                .bind(new_id(IdKind::DeliveryAttempt))
+                .bind(result.delivery_id.clone())
+                .bind(result.account_id.clone())
+                .bind(result.attempted_at)
+                .bind(result.triggered_by.clone())
+                .bind(log.url.clone())
+                .bind(log.method.clone())
+                .bind(log.request_headers.clone())
+                .bind(log.request_body.clone())
+                .bind(log.response_status)
+                .bind(log.response_headers.clone())
+                .bind(log.response_body.clone())
+                .bind(log.duration_us)
+                .bind(log.error.clone());
+        }
+        query.execute(&mut *tx).await?;
+    }
+    for result in results {
+        let (status, next_attempt_at) = match result.outcome {
+            AttemptOutcome::Succeeded => (SUCCEEDED, None),
+            AttemptOutcome::RetryAt(at) => (PENDING, Some(at)),
+            AttemptOutcome::Failed => (FAILED, None),
+        };
+        let rendered = result.rendered.as_ref();
+        sqlx::query(
+            "UPDATE deliveries SET status = $1, next_attempt_at = $2, claimed_until = NULL, \
+                 attempt_count = attempt_count + 1, next_trigger = 'scheduled', \
+                 last_response_status = $3, last_error = $4, updated_at = $5, \
+                 payload_body = COALESCE($6, payload_body), \
+                 payload_content_type = COALESCE($7, payload_content_type), \
+                 payload_headers = COALESCE($8, payload_headers) \
+             WHERE id = $9",
+        )
+        .bind(status)
+        .bind(next_attempt_at)
+        .bind(result.log.response_status)
+        .bind(result.log.error.clone())
+        .bind(now)
+        .bind(rendered.map(|payload| payload.body.clone()))
+        .bind(rendered.map(|payload| payload.content_type.clone()))
+        .bind(rendered.map(|payload| payload.headers.clone()))
+        .bind(result.delivery_id.clone())
+        .execute(&mut *tx)
+        .await?;
+    }
+    let mut succeeded: Vec<&str> = Vec::new();
+    let mut failing: Vec<&str> = Vec::new();
+    for result in results {
+        let list = if result.outcome == AttemptOutcome::Succeeded {
+            &mut succeeded
+        } else {
+            &mut failing
+        };
+        if !list.contains(&result.webhook_id.as_str()) {
+            list.push(&result.webhook_id);
+        }
+    }
+    set_failing(&mut tx, &succeeded, None).await?;
+    set_failing(&mut tx, &failing, Some(now)).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Clears (`since` = None) or starts (keeping an earlier start) the run of
+/// failures of these webhooks.
+async fn set_failing(
+    tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+    webhook_ids: &[&str],
+    since: Option<i64>,
+) -> StoreResult<()> {
+    for chunk in webhook_ids.chunks(200) {
+        let first = if since.is_some() { 2 } else { 1 };
+        let placeholders: Vec<String> = (first..chunk.len() + first)
+            .map(|n| format!("${n}"))
+            .collect();
+        let sql = match since {
+            None => format!(
+                "UPDATE webhooks SET failing_since = NULL \
+                 WHERE failing_since IS NOT NULL AND id IN ({})",
+                placeholders.join(", ")
+            ),
+            Some(_) => format!(
+                "UPDATE webhooks SET failing_since = $1 \
+                 WHERE failing_since IS NULL AND id IN ({})",
+                placeholders.join(", ")
+            ),
+        };
+        let mut query = sqlx::query(&sql);
+        if let Some(since) = since {
+            query = query.bind(since);
+        }
+        for id in chunk {
+            query = query.bind(*id);
+        }
+        query.execute(&mut **tx).await?;
+    }
+    Ok(())
+}
+
+/// Deactivates webhooks whose every attempt has failed since before
+/// `cutoff`, recording why; returns their ids.
+pub async fn disable_long_failing(
+    db: &Database,
+    cutoff: i64,
+    reason: &str,
+) -> StoreResult<Vec<String>> {
+    let disabled: Vec<(String,)> = sqlx::query_as(
+        "UPDATE webhooks SET active = 0, disabled_reason = $1, updated_at = $2 \
+         WHERE active = 1 AND failing_since IS NOT NULL AND failing_since < $3 RETURNING id",
+    )
+    .bind(reason)
+    .bind(now_micros())
+    .bind(cutoff)
+    .fetch_all(db.writer())
+    .await?;
+    Ok(disabled.into_iter().map(|(id,)| id).collect())
+}
+
+/// A delivery as the admin sees it.
+#[derive(Debug, Clone, FromRow)]
+pub struct Delivery {
+    pub id: String,
+    pub webhook_id: String,
+    pub event_id: String,
+    pub event_type: String,
+    pub lead_id: String,
+    pub status: String,
+    pub attempt_count: i64,
+    pub next_attempt_at: Option<i64>,
+    pub payload_body: Option<String>,
+    pub payload_content_type: Option<String>,
+    pub last_response_status: Option<i64>,
+    pub last_error: Option<String>,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+const DELIVERY_COLUMNS: &str = "id, webhook_id, event_id, event_type, lead_id, status, \
+    attempt_count, next_attempt_at, payload_body, payload_content_type, last_response_status, \
+    last_error, created_at, updated_at";
+
+/// A page of a webhook's deliveries, newest first, optionally of one
+/// status; `before` is the last id of the previous page.
+pub async fn list_for_webhook(
+    db: &Database,
+    account_id: &str,
+    webhook_id: &str,
+    status: Option<&str>,
+    before: Option<&str>,
+    limit: i64,
+) -> StoreResult<Vec<Delivery>> {
+    let status_filter = if status.is_some() {
+        " AND status = $5"
+    } else {
+        ""
+    };
+    let before_filter = if before.is_some() { " AND id < $4" } else { "" };
+    let sql = format!(
+        "SELECT {DELIVERY_COLUMNS} FROM deliveries \
+         WHERE account_id = $1 AND webhook_id = $2{before_filter}{status_filter} \
+         ORDER BY id DESC LIMIT $3"
+    );
+    let deliveries = sqlx::query_as::<_, Delivery>(&sql)
+        .bind(account_id)
+        .bind(webhook_id)
+        .bind(limit)
+        .bind(before.unwrap_or(""))
+        .bind(status.unwrap_or(""))
+        .fetch_all(db.reader())
+        .await?;
+    Ok(deliveries)
+}
+
+pub async fn get(
+    db: &Database,
+    account_id: &str,
+    webhook_id: &str,
+    delivery_id: &str,
+) -> StoreResult<Delivery> {
+    sqlx::query_as::<_, Delivery>(&format!(
+        "SELECT {DELIVERY_COLUMNS} FROM deliveries \
+         WHERE account_id = $1 AND webhook_id = $2 AND id = $3"
+    ))
+    .bind(account_id)
+    .bind(webhook_id)
+    .bind(delivery_id)
+    .fetch_optional(db.reader())
+    .await?
+    .ok_or_else(|| StoreError::NotFound(format!("Delivery {delivery_id} not found")))
+}
+
+/// One logged attempt.
+#[derive(Debug, Clone, FromRow)]
+pub struct Attempt {
+    pub id: String,
+    pub attempted_at: i64,
+    pub triggered_by: String,
+    pub url: Option<String>,
+    pub method: Option<String>,
+    pub request_headers: Option<String>,
+    pub request_body: Option<String>,
+    pub response_status: Option<i64>,
+    pub response_headers: Option<String>,
+    pub response_body: Option<String>,
+    pub duration_us: i64,
+    pub error: Option<String>,
+}
+
+pub async fn attempts(db: &Database, delivery_id: &str) -> StoreResult<Vec<Attempt>> {
+    Ok(sqlx::query_as::<_, Attempt>(
+        "SELECT id, attempted_at, triggered_by, url, method, request_headers, request_body, \
+             response_status, response_headers, response_body, duration_us, error \
+         FROM delivery_attempts WHERE delivery_id = $1 ORDER BY attempted_at, id",
+    )
+    .bind(delivery_id)
+    .fetch_all(db.reader())
+    .await?)
+}
+
+/// Queues a delivery for one more attempt now, under the same message id,
+/// with a fresh retry schedule.
+pub async fn resend(
+    db: &Database,
+    account_id: &str,
+    webhook_id: &str,
+    delivery_id: &str,
+) -> StoreResult<Delivery> {
+    let now = now_micros();
+    let updated = sqlx::query(
+        "UPDATE deliveries SET status = 'pending', next_attempt_at = $1, claimed_until = NULL, \
+             attempt_count = 0, next_trigger = 'resend', updated_at = $1 \
+         WHERE account_id = $2 AND webhook_id = $3 AND id = $4",
+    )
+    .bind(now)
+    .bind(account_id)
+    .bind(webhook_id)
+    .bind(delivery_id)
+    .execute(db.writer())
+    .await?;
+    if updated.rows_affected() == 0 {
+        return Err(StoreError::NotFound(format!(
+            "Delivery {delivery_id} not found"
+        )));
+    }
+    db.wake_delivery_worker();
+    get(db, account_id, webhook_id, delivery_id).await
+}
+
+/// Deletes attempts older than `cutoff` and finished deliveries last
+/// touched before it; returns (deliveries, attempts) deleted.
+pub async fn purge_before(db: &Database, cutoff: i64) -> StoreResult<(u64, u64)> {
+    let mut tx = db.begin().await?;
+    let attempts = sqlx::query("DELETE FROM delivery_attempts WHERE attempted_at < $1")
+        .bind(cutoff)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+    let deliveries = sqlx::query(
+        "DELETE FROM deliveries WHERE next_attempt_at IS NULL AND updated_at < $1 \
+             AND NOT EXISTS (SELECT 1 FROM delivery_attempts a WHERE a.delivery_id = deliveries.id)",
+    )
+    .bind(cutoff)
+    .execute(&mut *tx)
+    .await?
+    .rows_affected();
+    tx.commit().await?;
+    Ok((deliveries, attempts))
+}

@@ -1,0 +1,420 @@
+//! Outbound webhooks (subscriptions): create, read, list, update, delete,
+//! activate/deactivate (by the admin or by Switchyard, with a reason),
+//! regenerate the signing secret, and the active subscriptions the outbox
+//! matches events against.
+
+use std::time::Duration;
+
+use serde_json::Value;
+use sqlx::{AnyConnection, FromRow};
+
+use super::{Database, StoreError, StoreResult};
+use crate::domain::ids::{IdKind, new_id};
+use crate::domain::time::now_micros;
+use crate::outbound::events::{Conditions, EventName, Subscription};
+use crate::outbound::settings::{PayloadFormat, WebhookAuth, WebhookMethod};
+use crate::outbound::signing;
+
+/// Everything an admin sets on a webhook, checked.
+#[derive(Debug, Clone, PartialEq)]
+pub struct WebhookSettings {
+    pub name: String,
+    pub url: String,
+    pub method: WebhookMethod,
+    pub events: Vec<EventName>,
+    pub conditions: Conditions,
+    pub auth: WebhookAuth,
+    pub send_secret_header: bool,
+    pub send_hmac_header: bool,
+    pub timeout: Duration,
+    /// Seconds before each retry.
+    pub retry_schedule: Vec<u64>,
+    pub payload_format: PayloadFormat,
+    pub payload_config: Value,
+    pub lightweight_logs: bool,
+    pub active: bool,
+}
+
+/// A stored webhook.
+#[derive(Debug, Clone)]
+pub struct Webhook {
+    pub id: String,
+    pub account_id: String,
+    pub settings: WebhookSettings,
+    pub signing_secret: String,
+    /// Why Switchyard deactivated it (410 Gone, failing for too long).
+    pub disabled_reason: Option<String>,
+    pub failing_since: Option<i64>,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+#[derive(Debug, FromRow)]
+struct WebhookRow {
+    id: String,
+    account_id: String,
+    name: String,
+    url: String,
+    method: String,
+    events: String,
+    conditions: String,
+    auth: String,
+    signing_secret: String,
+    send_secret_header: i64,
+    send_hmac_header: i64,
+    timeout_ms: i64,
+    retry_schedule: String,
+    payload_format: String,
+    payload_config: String,
+    lightweight_logs: i64,
+    active: i64,
+    disabled_reason: Option<String>,
+    failing_since: Option<i64>,
+    created_at: i64,
+    updated_at: i64,
+}
+
+const WEBHOOK_COLUMNS: &str = "id, account_id, name, url, method, events, conditions, auth, \
+    signing_secret, send_secret_header, send_hmac_header, timeout_ms, retry_schedule, \
+    payload_format, payload_config, lightweight_logs, active, disabled_reason, failing_since, \
+    created_at, updated_at";
+
+impl WebhookRow {
+    /// Rows are only written from checked settings, so a column that does
+    /// not parse means the row was edited by hand: it is reported, not
+    /// guessed at.
+    fn into_webhook(self) -> StoreResult<Webhook> {
+        let corrupt = |column: &str, detail: String| {
+            StoreError::Database(sqlx::Error::Decode(
+                format!("webhook {}: column {column} is not valid: {detail}", self.id).into(),
+            ))
+        };
+        let events: Vec<EventName> = serde_json::from_str(&self.events)
+            .map_err(|error| corrupt("events", error.to_string()))?;
+        let conditions: Conditions = serde_json::from_str(&self.conditions)
+            .map_err(|error| corrupt("conditions", error.to_string()))?;
+        let auth: WebhookAuth = serde_json::from_str(&self.auth)
+            .map_err(|error| corrupt("auth", error.to_string()))?;
+        let retry_schedule: Vec<u64> = serde_json::from_str(&self.retry_schedule)
+            .map_err(|error| corrupt("retry_schedule", error.to_string()))?;
+        let payload_config: Value = serde_json::from_str(&self.payload_config)
+            .map_err(|error| corrupt("payload_config", error.to_string()))?;
+        let method = WebhookMethod::parse(&self.method)
+            .ok_or_else(|| corrupt("method", self.method.clone()))?;
+        let payload_format = PayloadFormat::parse(&self.payload_format)
+            .map_err(|error| corrupt("payload_format", error.0))?;
+        Ok(Webhook {
+            settings: WebhookSettings {
+                name: self.name,
+                url: self.url,
+                method,
+                events,
+                conditions,
+                auth,
+                send_secret_header: self.send_secret_header != 0,
+                send_hmac_header: self.send_hmac_header != 0,
+                timeout: Duration::from_millis(u64::try_from(self.timeout_ms).unwrap_or(0)),
+                retry_schedule,
+                payload_format,
+                payload_config,
+                lightweight_logs: self.lightweight_logs != 0,
+                active: self.active != 0,
+            },
+            id: self.id,
+            account_id: self.account_id,
+            signing_secret: self.signing_secret,
+            disabled_reason: self.disabled_reason,
+            failing_since: self.failing_since,
+            created_at: self.created_at,
+            updated_at: self.updated_at,
+        })
+    }
+}
+
+/// The settings as column values, in the order of [`SETTINGS_COLUMNS`].
+fn bind_settings<'q>(
+    mut query: sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>>,
+    settings: &WebhookSettings,
+) -> sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>> {
+    let json = |value: serde_json::Result<String>| value.unwrap_or_else(|_| "null".into());
+    query = query
+        .bind(settings.name.clone())
+        .bind(settings.url.clone())
+        .bind(settings.method.as_str())
+        .bind(json(serde_json::to_string(&settings.events)))
+        .bind(json(serde_json::to_string(&settings.conditions)))
+        .bind(json(serde_json::to_string(&settings.auth)))
+        .bind(i64::from(settings.send_secret_header))
+        .bind(i64::from(settings.send_hmac_header))
+        .bind(i64::try_from(settings.timeout.as_millis()).unwrap_or(i64::MAX))
+        .bind(json(serde_json::to_string(&settings.retry_schedule)))
+        .bind(settings.payload_format.as_str().to_owned())
+        .bind(settings.payload_config.to_string())
+        .bind(i64::from(settings.lightweight_logs))
+        .bind(i64::from(settings.active));
+    query
+}
+
+const SETTINGS_COLUMNS: [&str; 14] = [
+    "name",
+    "url",
+    "method",
+    "events",
+    "conditions",
+    "auth",
+    "send_secret_header",
+    "send_hmac_header",
+    "timeout_ms",
+    "retry_schedule",
+    "payload_format",
+    "payload_config",
+    "lightweight_logs",
+    "active",
+];
+
+pub async fn create(
+    db: &Database,
+    account_id: &str,
+    settings: &WebhookSettings,
+) -> StoreResult<Webhook> {
+    let id = new_id(IdKind::Webhook);
+    let now = now_micros();
+    // $1 id, $2 account, $3 secret, $4 now, then the settings from $5.
+    let settings_params: Vec<String> = (5..5 + SETTINGS_COLUMNS.len())
+        .map(|n| format!("${n}"))
+        .collect();
+    let sql = format!(
+        "INSERT INTO webhooks (id, account_id, signing_secret, created_at, updated_at, {}) \
+         VALUES ($1, $2, $3, $4, $4, {})",
+        SETTINGS_COLUMNS.join(", "),
+        settings_params.join(", ")
+    );
+    let query = sqlx::query(&sql)
+        .bind(id.clone())
+        .bind(account_id.to_owned())
+        .bind(signing::generate_secret())
+        .bind(now);
+    bind_settings(query, settings).execute(db.writer()).await?;
+    get(db, account_id, &id).await
+}
+
+pub async fn list(db: &Database, account_id: &str) -> StoreResult<Vec<Webhook>> {
+    sqlx::query_as::<_, WebhookRow>(&format!(
+        "SELECT {WEBHOOK_COLUMNS} FROM webhooks WHERE account_id = $1 ORDER BY id"
+    ))
+    .bind(account_id)
+    .fetch_all(db.reader())
+    .await?
+    .into_iter()
+    .map(WebhookRow::into_webhook)
+    .collect()
+}
+
+pub async fn get(db: &Database, account_id: &str, webhook_id: &str) -> StoreResult<Webhook> {
+    sqlx::query_as::<_, WebhookRow>(&format!(
+        "SELECT {WEBHOOK_COLUMNS} FROM webhooks WHERE account_id = $1 AND id = $2"
+    ))
+    .bind(account_id)
+    .bind(webhook_id)
+    .fetch_optional(db.reader())
+    .await?
+    .ok_or_else(|| webhook_not_found(webhook_id))?
+    .into_webhook()
+}
+
+/// Webhooks by id, whatever their account (for the delivery worker).
+pub async fn get_many(db: &Database, webhook_ids: &[&str]) -> StoreResult<Vec<Webhook>> {
+    let mut webhooks = Vec::with_capacity(webhook_ids.len());
+    for chunk in webhook_ids.chunks(500) {
+        let placeholders: Vec<String> = (1..=chunk.len()).map(|n| format!("${n}")).collect();
+        let sql = format!(
+            "SELECT {WEBHOOK_COLUMNS} FROM webhooks WHERE id IN ({})",
+            placeholders.join(", ")
+        );
+        let mut query = sqlx::query_as::<_, WebhookRow>(&sql);
+        for id in chunk {
+            query = query.bind(*id);
+        }
+        for row in query.fetch_all(db.reader()).await? {
+            webhooks.push(row.into_webhook()?);
+        }
+    }
+    Ok(webhooks)
+}
+
+/// Replaces the settings. Re-activating clears the reason Switchyard
+/// deactivated it and its run of failures.
+pub async fn update(
+    db: &Database,
+    account_id: &str,
+    webhook_id: &str,
+    settings: &WebhookSettings,
+) -> StoreResult<Webhook> {
+    // $1 now, $2 account, $3 id, then the settings from $4.
+    let assignments: Vec<String> = SETTINGS_COLUMNS
+        .iter()
+        .enumerate()
+        .map(|(index, column)| format!("{column} = ${}", index + 4))
+        .collect();
+    let reactivation = if settings.active {
+        ", disabled_reason = NULL, failing_since = NULL"
+    } else {
+        ""
+    };
+    let sql = format!(
+        "UPDATE webhooks SET {}, updated_at = $1{reactivation} WHERE account_id = $2 AND id = $3",
+        assignments.join(", ")
+    );
+    let query = sqlx::query(&sql)
+        .bind(now_micros())
+        .bind(account_id.to_owned())
+        .bind(webhook_id.to_owned());
+    let updated = bind_settings(query, settings).execute(db.writer()).await?;
+    if updated.rows_affected() == 0 {
+        return Err(webhook_not_found(webhook_id));
+    }
+    get(db, account_id, webhook_id).await
+}
+
+/// Activates or deactivates at the admin's request.
+pub async fn set_active(
+    db: &Database,
+    account_id: &str,
+    webhook_id: &str,
+    active: bool,
+) -> StoreResult<Webhook> {
+    let sql = if active {
+        "UPDATE webhooks SET active = 1, disabled_reason = NULL, failing_since = NULL, \
+             updated_at = $1 WHERE account_id = $2 AND id = $3"
+    } else {
+        "UPDATE webhooks SET active = 0, updated_at = $1 WHERE account_id = $2 AND id = $3"
+    };
+    let updated = sqlx::query(sql)
+        .bind(now_micros())
+        .bind(account_id)
+        .bind(webhook_id)
+        .execute(db.writer())
+        .await?;
+    if updated.rows_affected() == 0 {
+        return Err(webhook_not_found(webhook_id));
+    }
+    get(db, account_id, webhook_id).await
+}
+
+pub async fn regenerate_secret(
+    db: &Database,
+    account_id: &str,
+    webhook_id: &str,
+) -> StoreResult<Webhook> {
+    let updated = sqlx::query(
+        "UPDATE webhooks SET signing_secret = $1, updated_at = $2 WHERE account_id = $3 AND id = $4",
+    )
+    .bind(signing::generate_secret())
+    .bind(now_micros())
+    .bind(account_id)
+    .bind(webhook_id)
+    .execute(db.writer())
+    .await?;
+    if updated.rows_affected() == 0 {
+        return Err(webhook_not_found(webhook_id));
+    }
+    get(db, account_id, webhook_id).await
+}
+
+/// Deletes a webhook with its deliveries and their logs.
+pub async fn delete(db: &Database, account_id: &str, webhook_id: &str) -> StoreResult<()> {
+    let mut tx = db.begin().await?;
+    // Attempts first: SQLite only cascades when foreign keys are enforced,
+    // so the delete is spelled out for both engines.
+    sqlx::query(
+        "DELETE FROM delivery_attempts WHERE delivery_id IN \
+             (SELECT id FROM deliveries WHERE account_id = $1 AND webhook_id = $2)",
+    )
+    .bind(account_id)
+    .bind(webhook_id)
+    .execute(&mut *tx)
+    .await?;
+    sqlx::query("DELETE FROM deliveries WHERE account_id = $1 AND webhook_id = $2")
+        .bind(account_id)
+        .bind(webhook_id)
+        .execute(&mut *tx)
+        .await?;
+    let deleted = sqlx::query("DELETE FROM webhooks WHERE account_id = $1 AND id = $2")
+        .bind(account_id)
+        .bind(webhook_id)
+        .execute(&mut *tx)
+        .await?;
+    if deleted.rows_affected() == 0 {
+        return Err(webhook_not_found(webhook_id));
+    }
+    tx.commit().await?;
+    Ok(())
+}
+
+/// The webhooks of an account that use an uploaded plugin as their
+/// payload format, as `"name" (id)`.
+pub async fn using_plugin(
+    conn: &mut AnyConnection,
+    account_id: &str,
+    plugin_id: &str,
+) -> StoreResult<Vec<String>> {
+    let users: Vec<(String, String)> = sqlx::query_as(
+        "SELECT id, name FROM webhooks WHERE account_id = $1 AND payload_format = $2 ORDER BY id",
+    )
+    .bind(account_id)
+    .bind(plugin_id)
+    .fetch_all(conn)
+    .await?;
+    Ok(users
+        .into_iter()
+        .map(|(id, name)| format!("\"{name}\" ({id})"))
+        .collect())
+}
+
+/// The active webhooks of an account, as the outbox matches them, read in
+/// the caller's transaction so a webhook created or deactivated
+/// concurrently is either wholly in or out.
+pub async fn active_subscriptions(
+    conn: &mut AnyConnection,
+    account_id: &str,
+) -> StoreResult<Vec<Subscription>> {
+    let rows: Vec<(String, String, String)> = sqlx::query_as(
+        "SELECT id, events, conditions FROM webhooks WHERE account_id = $1 AND active = 1",
+    )
+    .bind(account_id)
+    .fetch_all(conn)
+    .await?;
+    let mut subscriptions = Vec::with_capacity(rows.len());
+    for (webhook_id, events, conditions) in rows {
+        let (Ok(events), Ok(conditions)) = (
+            serde_json::from_str::<Vec<EventName>>(&events),
+            serde_json::from_str::<Conditions>(&conditions),
+        ) else {
+            tracing::error!(%webhook_id, "webhook has unreadable events or conditions; skipped");
+            continue;
+        };
+        subscriptions.push(Subscription {
+            webhook_id,
+            events,
+            conditions,
+        });
+    }
+    Ok(subscriptions)
+}
+
+/// Deactivates a webhook on Switchyard's own decision, recording why.
+pub async fn disable(db: &Database, webhook_id: &str, reason: &str) -> StoreResult<()> {
+    sqlx::query(
+        "UPDATE webhooks SET active = 0, disabled_reason = $1, updated_at = $2 WHERE id = $3",
+    )
+    .bind(reason)
+    .bind(now_micros())
+    .bind(webhook_id)
+    .execute(db.writer())
+    .await?;
+    Ok(())
+}
+
+pub fn webhook_not_found(webhook_id: &str) -> StoreError {
+    StoreError::NotFound(format!("Webhook {webhook_id} not found"))
+}
