@@ -149,6 +149,8 @@ impl TestApp {
         let database = TestDatabase::create(backend).await;
         let mut config = ServeConfig::for_database(database.url.clone());
         config.max_body_bytes = TEST_MAX_BODY_BYTES;
+        // Webhook receivers in tests listen on loopback.
+        config.outbound.outbound_allow_cidr = "127.0.0.0/8".into();
         configure(&mut config);
         let app = Application::build(&config)
             .await

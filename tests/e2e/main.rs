@@ -2,6 +2,7 @@
 //! against SQLite and PostgreSQL (see `helpers` for the harness).
 
 mod helpers;
+mod receiver;
 
 mod auth;
 mod cli;
@@ -12,3 +13,4 @@ mod leads;
 mod migrations;
 mod plugins;
 mod webhook_imports;
+mod webhooks;

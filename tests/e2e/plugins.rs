@@ -27,7 +27,7 @@ fn hostile(name: &str) -> Vec<u8> {
     wat::parse_str(source).expect("valid WAT")
 }
 
-async fn upload(app: &TestApp, query: &str, module: Vec<u8>) -> TestResponse {
+pub async fn upload(app: &TestApp, query: &str, module: Vec<u8>) -> TestResponse {
     let response = app
         .client
         .post(app.url(&format!("/api/v1/plugins?{query}")))
@@ -137,7 +137,18 @@ async fn builtins_are_listed_and_uploads_are_validated(app: TestApp) {
         .iter()
         .map(|plugin| plugin["name"].as_str().unwrap().to_owned())
         .collect();
-    assert_eq!(names, vec!["json-mapper", "pipedrive", "greedy"]);
+    assert_eq!(
+        names,
+        vec![
+            "json-mapper",
+            "event-only",
+            "small",
+            "full",
+            "template",
+            "pipedrive",
+            "greedy"
+        ]
+    );
 
     let other = app.new_account_key("other").await;
     let other_view = app
