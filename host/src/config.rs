@@ -99,12 +99,20 @@ pub struct OutboundConfig {
 
     /// A webhook whose delivery attempts have all failed for this many
     /// hours is deactivated (default: 5 days).
-    #[arg(long, env = "SWITCHYARD_WEBHOOK_DISABLE_AFTER_HOURS", default_value_t = 120)]
+    #[arg(
+        long,
+        env = "SWITCHYARD_WEBHOOK_DISABLE_AFTER_HOURS",
+        default_value_t = 120
+    )]
     pub webhook_disable_after_hours: u64,
 
     /// Delivery logs (attempts and finished deliveries) older than this
     /// many days are deleted.
-    #[arg(long, env = "SWITCHYARD_DELIVERY_LOG_RETENTION_DAYS", default_value_t = 30)]
+    #[arg(
+        long,
+        env = "SWITCHYARD_DELIVERY_LOG_RETENTION_DAYS",
+        default_value_t = 30
+    )]
     pub delivery_log_retention_days: u64,
 
     /// Run the delivery worker in this process (turn off for API-only

@@ -45,7 +45,11 @@ async fn loopback_receivers_are_refused_without_the_allow_list() {
         )
         .await;
     assert_eq!(refused.status, 422, "{}", refused.text);
-    assert!(refused.error().contains("destination refused"), "{}", refused.text);
+    assert!(
+        refused.error().contains("destination refused"),
+        "{}",
+        refused.text
+    );
     let by_name = app
         .post(
             "/api/v1/webhooks",
@@ -151,27 +155,78 @@ async fn webhooks_are_created_checked_updated_and_deleted(app: TestApp) {
         created["retry_schedule_seconds"],
         json!([5, 300, 1800, 7200, 18000, 36000, 36000])
     );
-    assert_eq!(created["auth"], json!({"type": "bearer", "token": "[redacted]"}));
+    assert_eq!(
+        created["auth"],
+        json!({"type": "bearer", "token": "[redacted]"})
+    );
     let secret = created["signing_secret"].as_str().unwrap();
     assert!(secret.starts_with("whsec_"), "{secret}");
 
     let refusals = [
-        (json!({"url": receiver.url("/"), "events": ["lead.created"]}), 422, "name is required"),
-        (json!({"name": "x", "url": "ftp://example.com", "events": ["lead.created"]}), 422, "url"),
-        (json!({"name": "x", "url": receiver.url("/"), "events": []}), 422, "at least one"),
-        (json!({"name": "x", "url": receiver.url("/"), "events": ["lead.exploded"]}), 422, "unknown event `lead.exploded`"),
-        (json!({"name": "x", "url": receiver.url("/"), "events": ["lead.created"], "timeout_seconds": 61}), 422, "timeout_seconds"),
-        (json!({"name": "x", "url": receiver.url("/"), "events": ["lead.created"], "method": "TRACE"}), 400, "method"),
-        (json!({"name": "x", "url": receiver.url("/"), "events": ["lead.created"], "conditions": {"funnel_stage_in": ["stage_nope"]}}), 422, "stage_nope"),
-        (json!({"name": "x", "url": receiver.url("/"), "events": ["lead.created"], "payload_format": "xml"}), 422, "payload_format"),
-        (json!({"name": "x", "url": receiver.url("/"), "events": ["lead.created"], "payload_format": "template", "payload_config": {"body": "{\"e\": \"{{lead.emial}}\"}"}}), 422, "lead.emial"),
-        (json!({"name": "x", "url": receiver.url("/"), "events": ["lead.created"], "auth": {"type": "headers", "headers": {"webhook-id": "x"}}}), 422, "set by Switchyard"),
-        (json!({"name": "x", "url": receiver.url("/"), "events": ["lead.created"], "colour": "red"}), 400, "colour"),
+        (
+            json!({"url": receiver.url("/"), "events": ["lead.created"]}),
+            422,
+            "name is required",
+        ),
+        (
+            json!({"name": "x", "url": "ftp://example.com", "events": ["lead.created"]}),
+            422,
+            "url",
+        ),
+        (
+            json!({"name": "x", "url": receiver.url("/"), "events": []}),
+            422,
+            "at least one",
+        ),
+        (
+            json!({"name": "x", "url": receiver.url("/"), "events": ["lead.exploded"]}),
+            422,
+            "unknown event `lead.exploded`",
+        ),
+        (
+            json!({"name": "x", "url": receiver.url("/"), "events": ["lead.created"], "timeout_seconds": 61}),
+            422,
+            "timeout_seconds",
+        ),
+        (
+            json!({"name": "x", "url": receiver.url("/"), "events": ["lead.created"], "method": "TRACE"}),
+            400,
+            "method",
+        ),
+        (
+            json!({"name": "x", "url": receiver.url("/"), "events": ["lead.created"], "conditions": {"funnel_stage_in": ["stage_nope"]}}),
+            422,
+            "stage_nope",
+        ),
+        (
+            json!({"name": "x", "url": receiver.url("/"), "events": ["lead.created"], "payload_format": "xml"}),
+            422,
+            "payload_format",
+        ),
+        (
+            json!({"name": "x", "url": receiver.url("/"), "events": ["lead.created"], "payload_format": "template", "payload_config": {"body": "{\"e\": \"{{lead.emial}}\"}"}}),
+            422,
+            "lead.emial",
+        ),
+        (
+            json!({"name": "x", "url": receiver.url("/"), "events": ["lead.created"], "auth": {"type": "headers", "headers": {"webhook-id": "x"}}}),
+            422,
+            "set by Switchyard",
+        ),
+        (
+            json!({"name": "x", "url": receiver.url("/"), "events": ["lead.created"], "colour": "red"}),
+            400,
+            "colour",
+        ),
     ];
     for (body, status, message) in refusals {
         let refused = app.post("/api/v1/webhooks", body.clone()).await;
         assert_eq!(refused.status, status, "{body}: {}", refused.text);
-        assert!(refused.error().contains(message), "{body}: {}", refused.text);
+        assert!(
+            refused.error().contains(message),
+            "{body}: {}",
+            refused.text
+        );
     }
 
     let renamed = app
@@ -186,10 +241,16 @@ async fn webhooks_are_created_checked_updated_and_deleted(app: TestApp) {
     assert_eq!(renamed.body["events"], json!(["lead.saved"]), "unchanged");
 
     let regenerated = app
-        .post(&format!("/api/v1/webhooks/{id}/regenerate-secret"), json!({}))
+        .post(
+            &format!("/api/v1/webhooks/{id}/regenerate-secret"),
+            json!({}),
+        )
         .await;
     assert_eq!(regenerated.status, 200);
-    assert_ne!(regenerated.body["signing_secret"], created["signing_secret"]);
+    assert_ne!(
+        regenerated.body["signing_secret"],
+        created["signing_secret"]
+    );
 
     let deactivated = app
         .post(&format!("/api/v1/webhooks/{id}/deactivate"), json!({}))
@@ -200,11 +261,19 @@ async fn webhooks_are_created_checked_updated_and_deleted(app: TestApp) {
 
     let other = app.new_account_key("other").await;
     let hidden = app
-        .send_as(Some(&other), Method::GET, &format!("/api/v1/webhooks/{id}"), None)
+        .send_as(
+            Some(&other),
+            Method::GET,
+            &format!("/api/v1/webhooks/{id}"),
+            None,
+        )
         .await;
     assert_eq!(hidden.status, 404, "another account cannot see it");
 
-    assert_eq!(app.delete(&format!("/api/v1/webhooks/{id}")).await.status, 204);
+    assert_eq!(
+        app.delete(&format!("/api/v1/webhooks/{id}")).await.status,
+        204
+    );
     let gone = app.get(&format!("/api/v1/webhooks/{id}")).await;
     assert_eq!(gone.status, 404);
     assert_eq!(gone.error(), format!("Webhook {id} not found"));
@@ -233,7 +302,10 @@ async fn lead_changes_are_delivered_signed_in_the_small_format(app: TestApp) {
         .await;
     let received = receiver.wait_for(2).await;
     let events: Vec<Value> = received.iter().map(|r| r.json()["event"].clone()).collect();
-    assert_eq!(events, vec![json!("lead.created"), json!("lead.stage_changed")]);
+    assert_eq!(
+        events,
+        vec![json!("lead.created"), json!("lead.stage_changed")]
+    );
 
     let created = &received[0];
     verify_signature(secret, created);
@@ -255,26 +327,41 @@ async fn lead_changes_are_delivered_signed_in_the_small_format(app: TestApp) {
     assert_eq!(created.text(), expected);
     assert!(body["actor"]["id"].as_str().unwrap().starts_with("key_"));
 
-    app.patch(&format!("/api/v1/leads/{lead}"), json!({"first_name": "Augusta"}))
-        .await;
+    app.patch(
+        &format!("/api/v1/leads/{lead}"),
+        json!({"first_name": "Augusta"}),
+    )
+    .await;
     let received = receiver.wait_for(3).await;
     let updated = received[2].json();
     assert_eq!(updated["event"], "lead.updated");
     assert_eq!(updated["data"]["first_name"], "Augusta");
     verify_signature(secret, &received[2]);
 
-    app.patch(&format!("/api/v1/leads/{lead}"), json!({"funnel_stage_id": stages[1]}))
-        .await;
+    app.patch(
+        &format!("/api/v1/leads/{lead}"),
+        json!({"funnel_stage_id": stages[1]}),
+    )
+    .await;
     let received = receiver.wait_for(4).await;
     let moved = received[3].json();
-    assert_eq!(moved["event"], "lead.stage_changed", "a stage-only change is not lead.updated");
+    assert_eq!(
+        moved["event"], "lead.stage_changed",
+        "a stage-only change is not lead.updated"
+    );
     assert_eq!(moved["data"]["funnel_stage"], "Won");
 
-    assert_eq!(app.delete(&format!("/api/v1/leads/{lead}")).await.status, 204);
+    assert_eq!(
+        app.delete(&format!("/api/v1/leads/{lead}")).await.status,
+        204
+    );
     let received = receiver.wait_for(5).await;
     let deleted = received[4].json();
     assert_eq!(deleted["event"], "lead.deleted");
-    assert_eq!(deleted["data"]["email"], "ada@example.com", "a snapshot of the deleted lead");
+    assert_eq!(
+        deleted["data"]["email"], "ada@example.com",
+        "a snapshot of the deleted lead"
+    );
 
     let ids: std::collections::BTreeSet<&str> =
         received.iter().map(|r| r.header("webhook-id")).collect();
@@ -286,7 +373,12 @@ async fn lead_changes_are_delivered_signed_in_the_small_format(app: TestApp) {
     assert_eq!(detail["attempts"][0]["response_status"], 200);
     assert_eq!(detail["attempts"][0]["response_body"], "ok");
     assert_eq!(detail["attempts"][0]["method"], "POST");
-    assert!(detail["attempts"][0]["request_body"].as_str().unwrap().starts_with("{\"id\""));
+    assert!(
+        detail["attempts"][0]["request_body"]
+            .as_str()
+            .unwrap()
+            .starts_with("{\"id\"")
+    );
 }
 
 async fn lead_saved_and_stage_conditions_pick_the_events(app: TestApp) {
@@ -323,10 +415,16 @@ async fn lead_saved_and_stage_conditions_pick_the_events(app: TestApp) {
         .await;
     app.patch(&format!("/api/v1/leads/{lead}"), json!({"company": "ACME"}))
         .await;
-    app.patch(&format!("/api/v1/leads/{lead}"), json!({"funnel_stage_id": stages[1]}))
-        .await;
-    app.patch(&format!("/api/v1/leads/{lead}"), json!({"funnel_stage_id": stages[2]}))
-        .await;
+    app.patch(
+        &format!("/api/v1/leads/{lead}"),
+        json!({"funnel_stage_id": stages[1]}),
+    )
+    .await;
+    app.patch(
+        &format!("/api/v1/leads/{lead}"),
+        json!({"funnel_stage_id": stages[2]}),
+    )
+    .await;
 
     let saved: Vec<Value> = saved_receiver
         .wait_for(2)
@@ -346,9 +444,13 @@ async fn lead_saved_and_stage_conditions_pick_the_events(app: TestApp) {
         .collect();
     assert_eq!(not_inquiry, vec![json!("Applied"), json!("Won")]);
 
-    saved_receiver.assert_no_more_than(2, Duration::from_millis(600)).await;
+    saved_receiver
+        .assert_no_more_than(2, Duration::from_millis(600))
+        .await;
     won_receiver.assert_no_more_than(1, Duration::ZERO).await;
-    not_inquiry_receiver.assert_no_more_than(2, Duration::ZERO).await;
+    not_inquiry_receiver
+        .assert_no_more_than(2, Duration::ZERO)
+        .await;
     inactive.assert_no_more_than(0, Duration::ZERO).await;
 }
 
@@ -402,7 +504,9 @@ async fn a_rolled_back_change_sends_nothing(app: TestApp) {
         .await;
     assert_eq!(duplicate.status, 409, "{}", duplicate.text);
     receiver.wait_for(1).await;
-    receiver.assert_no_more_than(1, Duration::from_millis(800)).await;
+    receiver
+        .assert_no_more_than(1, Duration::from_millis(800))
+        .await;
 }
 
 async fn failed_attempts_are_retried_then_succeed_with_the_same_id(app: TestApp) {
@@ -418,9 +522,17 @@ async fn failed_attempts_are_retried_then_succeed_with_the_same_id(app: TestApp)
     app.create_lead(json!({"email": "a@example.com"})).await;
     let received = receiver.wait_for(3).await;
     let ids: Vec<&str> = received.iter().map(|r| r.header("webhook-id")).collect();
-    assert!(ids.iter().all(|id| *id == ids[0]), "same message id: {ids:?}");
-    assert!(received.iter().all(|r| r.body == received[0].body), "same body");
-    let delivery = wait_for_status(&app, webhook_id, "succeeded", 1).await.remove(0);
+    assert!(
+        ids.iter().all(|id| *id == ids[0]),
+        "same message id: {ids:?}"
+    );
+    assert!(
+        received.iter().all(|r| r.body == received[0].body),
+        "same body"
+    );
+    let delivery = wait_for_status(&app, webhook_id, "succeeded", 1)
+        .await
+        .remove(0);
     let detail = delivery_detail(&app, webhook_id, &delivery).await;
     let statuses: Vec<Value> = detail["attempts"]
         .as_array()
@@ -444,8 +556,13 @@ async fn failed_attempts_are_retried_then_succeed_with_the_same_id(app: TestApp)
     let webhook_id = webhook["id"].as_str().unwrap();
     app.create_lead(json!({"email": "b@example.com"})).await;
     wait_for_status(&app, webhook_id, "failed", 1).await;
-    down.assert_no_more_than(3, Duration::from_millis(500)).await;
-    assert_eq!(down.received().len(), 3, "the first attempt and two retries");
+    down.assert_no_more_than(3, Duration::from_millis(500))
+        .await;
+    assert_eq!(
+        down.received().len(),
+        3,
+        "the first attempt and two retries"
+    );
     let view = app.get(&format!("/api/v1/webhooks/{webhook_id}")).await;
     assert!(view.body["failing_since"].is_string(), "{}", view.text);
 }
@@ -466,7 +583,10 @@ async fn retry_after_is_honoured(app: TestApp) {
         gap >= Duration::from_millis(900),
         "Retry-After: 1 waited only {gap:?}"
     );
-    assert!(gap < Duration::from_secs(10), "not the 1 h schedule: {gap:?}");
+    assert!(
+        gap < Duration::from_secs(10),
+        "not the 1 h schedule: {gap:?}"
+    );
 }
 
 async fn gone_deactivates_the_webhook(app: TestApp) {
@@ -491,14 +611,21 @@ async fn gone_deactivates_the_webhook(app: TestApp) {
     };
     assert_eq!(view.body["active"], false, "{}", view.text);
     assert!(
-        view.body["disabled_reason"].as_str().unwrap().contains("410 Gone"),
+        view.body["disabled_reason"]
+            .as_str()
+            .unwrap()
+            .contains("410 Gone"),
         "{}",
         view.text
     );
-    receiver.assert_no_more_than(1, Duration::from_millis(300)).await;
+    receiver
+        .assert_no_more_than(1, Duration::from_millis(300))
+        .await;
     // New events are not delivered to a deactivated webhook.
     app.create_lead(json!({"email": "b@example.com"})).await;
-    receiver.assert_no_more_than(1, Duration::from_millis(600)).await;
+    receiver
+        .assert_no_more_than(1, Duration::from_millis(600))
+        .await;
 }
 
 async fn a_slow_receiver_times_out_and_the_delivery_fails(app: TestApp) {
@@ -512,21 +639,29 @@ async fn a_slow_receiver_times_out_and_the_delivery_fails(app: TestApp) {
     .await;
     let webhook_id = webhook["id"].as_str().unwrap();
     app.create_lead(json!({"email": "a@example.com"})).await;
-    let delivery = wait_for_status(&app, webhook_id, "failed", 1).await.remove(0);
+    let delivery = wait_for_status(&app, webhook_id, "failed", 1)
+        .await
+        .remove(0);
     let detail = delivery_detail(&app, webhook_id, &delivery).await;
     let attempt = &detail["attempts"][0];
     assert!(
-        attempt["error"].as_str().unwrap().contains("no complete response within"),
+        attempt["error"]
+            .as_str()
+            .unwrap()
+            .contains("no complete response within"),
         "{detail}"
     );
-    assert!(attempt["duration_ms"].as_f64().unwrap() < 2_500.0, "{detail}");
+    assert!(
+        attempt["duration_ms"].as_f64().unwrap() < 2_500.0,
+        "{detail}"
+    );
     assert_eq!(attempt["response_status"], Value::Null);
 }
 
 async fn redirects_to_private_addresses_are_refused(app: TestApp) {
     let receiver = Receiver::start().await;
     receiver.script([
-        Reply::status(302).header("location", "http://169.254.169.254/latest/meta-data/"),
+        Reply::status(302).header("location", "http://169.254.169.254/latest/meta-data/")
     ]);
     let webhook = create_webhook(
         &app,
@@ -536,7 +671,9 @@ async fn redirects_to_private_addresses_are_refused(app: TestApp) {
     .await;
     let webhook_id = webhook["id"].as_str().unwrap();
     app.create_lead(json!({"email": "a@example.com"})).await;
-    let delivery = wait_for_status(&app, webhook_id, "failed", 1).await.remove(0);
+    let delivery = wait_for_status(&app, webhook_id, "failed", 1)
+        .await
+        .remove(0);
     let detail = delivery_detail(&app, webhook_id, &delivery).await;
     assert!(
         detail["last_error"]
@@ -545,7 +682,11 @@ async fn redirects_to_private_addresses_are_refused(app: TestApp) {
             .contains("destination refused"),
         "{detail}"
     );
-    assert_eq!(receiver.received().len(), 1, "no retry of a refused destination");
+    assert_eq!(
+        receiver.received().len(),
+        1,
+        "no retry of a refused destination"
+    );
 }
 
 async fn auth_modes_and_compatibility_headers_are_sent_and_redacted_in_logs(app: TestApp) {
@@ -579,7 +720,10 @@ async fn auth_modes_and_compatibility_headers_are_sent_and_redacted_in_logs(app:
             .clone()
     };
     let basic_request = by_path("/basic");
-    assert_eq!(basic_request.header("authorization"), "Basic YWRhOnMzY3JldA==");
+    assert_eq!(
+        basic_request.header("authorization"),
+        "Basic YWRhOnMzY3JldA=="
+    );
     let secret = basic["signing_secret"].as_str().unwrap();
     assert_eq!(basic_request.header("x-webhook-secret"), secret);
     // The HMAC of the body, keyed with the secret's bytes, computed here
@@ -603,12 +747,19 @@ async fn auth_modes_and_compatibility_headers_are_sent_and_redacted_in_logs(app:
     assert_eq!(by_path("/headers").header("x-api-key"), "k3y");
 
     let basic_id = basic["id"].as_str().unwrap();
-    let delivery = wait_for_status(&app, basic_id, "succeeded", 1).await.remove(0);
+    let delivery = wait_for_status(&app, basic_id, "succeeded", 1)
+        .await
+        .remove(0);
     let detail = delivery_detail(&app, basic_id, &delivery).await;
     let logged = &detail["attempts"][0]["request_headers"];
     assert_eq!(logged["authorization"], "[redacted]", "{logged}");
     assert_eq!(logged["x-webhook-secret"], "[redacted]", "{logged}");
-    assert!(logged["webhook-signature"].as_str().unwrap().starts_with("v1,"));
+    assert!(
+        logged["webhook-signature"]
+            .as_str()
+            .unwrap()
+            .starts_with("v1,")
+    );
     assert!(!detail.to_string().contains("s3cret"), "{detail}");
 }
 
@@ -647,11 +798,12 @@ async fn event_only_full_and_template_formats(app: TestApp) {
     let bare = at("/event-only");
     let body = bare.json();
     let expected = format!(
-        r#"{{"id":"{}","event":"lead.created","webhook_id":"{}","object_id":"{lead}","timestamp":"{}","actor":{}}}"#,
+        r#"{{"id":"{}","event":"lead.created","webhook_id":"{}","object_id":"{lead}","timestamp":"{}","actor":{{"type":"admin_api_key","id":"{}","name":{}}}}}"#,
         body["id"].as_str().unwrap(),
         event_only["id"].as_str().unwrap(),
         body["timestamp"].as_str().unwrap(),
-        body["actor"],
+        body["actor"]["id"].as_str().unwrap(),
+        body["actor"]["name"],
     );
     assert_eq!(bare.text(), expected);
 
@@ -666,7 +818,10 @@ async fn event_only_full_and_template_formats(app: TestApp) {
     assert_eq!(parsed["notes"], "line one\nline two\t\\end");
 
     let form = at("/form");
-    assert_eq!(form.header("content-type"), "application/x-www-form-urlencoded");
+    assert_eq!(
+        form.header("content-type"),
+        "application/x-www-form-urlencoded"
+    );
     assert_eq!(
         form.text(),
         format!(
@@ -689,8 +844,8 @@ async fn get_webhooks_carry_the_envelope_in_the_query_string(app: TestApp) {
     let request = &received[0];
     assert_eq!(request.method, "GET");
     assert!(request.body.is_empty());
-    let url = reqwest::Url::parse(&format!("http://x/?{}", request.query.as_deref().unwrap()))
-        .unwrap();
+    let url =
+        reqwest::Url::parse(&format!("http://x/?{}", request.query.as_deref().unwrap())).unwrap();
     let query: std::collections::BTreeMap<String, String> =
         url.query_pairs().into_owned().collect();
     assert_eq!(query["source"], "switchyard", "the URL's own query is kept");
@@ -726,28 +881,55 @@ async fn preview_and_test_send(app: TestApp) {
     let mut event = preview.body["event"].clone();
     event["lead"]["email"] = json!("given@example.com");
     let given = app
-        .post(&format!("/api/v1/webhooks/{id}/preview"), json!({"event": event}))
+        .post(
+            &format!("/api/v1/webhooks/{id}/preview"),
+            json!({"event": event}),
+        )
         .await;
     assert_eq!(given.status, 200, "{}", given.text);
-    assert!(given.body["body"].as_str().unwrap().contains("given@example.com"));
+    assert!(
+        given.body["body"]
+            .as_str()
+            .unwrap()
+            .contains("given@example.com")
+    );
     let broken = app
-        .post(&format!("/api/v1/webhooks/{id}/preview"), json!({"event": {"event": 1}}))
+        .post(
+            &format!("/api/v1/webhooks/{id}/preview"),
+            json!({"event": {"event": 1}}),
+        )
         .await;
     assert_eq!(broken.status, 422, "{}", broken.text);
-    assert!(broken.error().contains("payload builder builtin:small failed"), "{}", broken.text);
+    assert!(
+        broken
+            .error()
+            .contains("payload builder builtin:small failed"),
+        "{}",
+        broken.text
+    );
 
     receiver.script([Reply::status(418)]);
-    let test = app.post(&format!("/api/v1/webhooks/{id}/test"), json!({})).await;
+    let test = app
+        .post(&format!("/api/v1/webhooks/{id}/test"), json!({}))
+        .await;
     assert_eq!(test.status, 200, "{}", test.text);
     assert_eq!(test.body["success"], false);
     assert_eq!(test.body["status"], 418);
     assert_eq!(test.body["body_excerpt"], "status 418");
-    let test = app.post(&format!("/api/v1/webhooks/{id}/test"), json!({})).await;
+    let test = app
+        .post(&format!("/api/v1/webhooks/{id}/test"), json!({}))
+        .await;
     assert_eq!(test.body["success"], true, "{}", test.text);
     let received = receiver.wait_for(2).await;
     verify_signature(webhook["signing_secret"].as_str().unwrap(), &received[1]);
-    assert_eq!(received[1].header("webhook-id"), test.body["message_id"].as_str().unwrap());
-    assert!(deliveries(&app, id, "").await.is_empty(), "tests are not deliveries");
+    assert_eq!(
+        received[1].header("webhook-id"),
+        test.body["message_id"].as_str().unwrap()
+    );
+    assert!(
+        deliveries(&app, id, "").await.is_empty(),
+        "tests are not deliveries"
+    );
 }
 
 async fn resend_uses_the_same_id_and_is_refused_for_lightweight_logs(app: TestApp) {
@@ -761,7 +943,9 @@ async fn resend_uses_the_same_id_and_is_refused_for_lightweight_logs(app: TestAp
     .await;
     let webhook_id = webhook["id"].as_str().unwrap();
     app.create_lead(json!({"email": "a@example.com"})).await;
-    let delivery = wait_for_status(&app, webhook_id, "failed", 1).await.remove(0);
+    let delivery = wait_for_status(&app, webhook_id, "failed", 1)
+        .await
+        .remove(0);
     let resent = app
         .post(
             &format!("/api/v1/webhooks/{webhook_id}/deliveries/{delivery}/resend"),
@@ -770,7 +954,10 @@ async fn resend_uses_the_same_id_and_is_refused_for_lightweight_logs(app: TestAp
         .await;
     assert_eq!(resent.status, 202, "{}", resent.text);
     let received = receiver.wait_for(2).await;
-    assert_eq!(received[0].header("webhook-id"), received[1].header("webhook-id"));
+    assert_eq!(
+        received[0].header("webhook-id"),
+        received[1].header("webhook-id")
+    );
     assert_eq!(received[0].body, received[1].body);
     wait_for_status(&app, webhook_id, "succeeded", 1).await;
     let detail = delivery_detail(&app, webhook_id, &delivery).await;
@@ -803,7 +990,9 @@ async fn resend_uses_the_same_id_and_is_refused_for_lightweight_logs(app: TestAp
     .await;
     let light_id = light["id"].as_str().unwrap();
     app.create_lead(json!({"email": "b@example.com"})).await;
-    let delivery = wait_for_status(&app, light_id, "succeeded", 1).await.remove(0);
+    let delivery = wait_for_status(&app, light_id, "succeeded", 1)
+        .await
+        .remove(0);
     let detail = delivery_detail(&app, light_id, &delivery).await;
     let attempt = &detail["attempts"][0];
     assert_eq!(attempt["response_status"], 200);
@@ -818,7 +1007,11 @@ async fn resend_uses_the_same_id_and_is_refused_for_lightweight_logs(app: TestAp
         )
         .await;
     assert_eq!(refused.status, 409, "{}", refused.text);
-    assert!(refused.error().contains("lightweight logs"), "{}", refused.text);
+    assert!(
+        refused.error().contains("lightweight logs"),
+        "{}",
+        refused.text
+    );
 }
 
 async fn a_payload_plugin_out_of_fuel_fails_the_delivery_without_retries(app: TestApp) {
@@ -847,7 +1040,7 @@ async fn a_payload_plugin_out_of_fuel_fails_the_delivery_without_retries(app: Te
     // lead: the delivery fails with the plugin's error, with no retry.
     let enough = upload(
         &app,
-        "name=tight&kind=payload-builder&fuel=400000",
+        "name=tight&kind=payload-builder&fuel=200000",
         full.module.to_vec(),
     )
     .await;
@@ -860,12 +1053,17 @@ async fn a_payload_plugin_out_of_fuel_fails_the_delivery_without_retries(app: Te
     )
     .await;
     let webhook_id = webhook["id"].as_str().unwrap();
-    app.create_lead(json!({"email": "a@example.com", "notes": "x".repeat(60_000)}))
+    app.create_lead(json!({"email": "a@example.com", "notes": "x".repeat(9_000)}))
         .await;
-    let delivery = wait_for_status(&app, webhook_id, "failed", 1).await.remove(0);
+    let delivery = wait_for_status(&app, webhook_id, "failed", 1)
+        .await
+        .remove(0);
     let detail = delivery_detail(&app, webhook_id, &delivery).await;
     assert!(
-        detail["last_error"].as_str().unwrap().contains("out of fuel"),
+        detail["last_error"]
+            .as_str()
+            .unwrap()
+            .contains("out of fuel"),
         "{detail}"
     );
     assert_eq!(detail["attempt_count"], 1, "not retried: {detail}");
@@ -873,5 +1071,9 @@ async fn a_payload_plugin_out_of_fuel_fails_the_delivery_without_retries(app: Te
 
     let in_use = app.delete(&format!("/api/v1/plugins/{tight}")).await;
     assert_eq!(in_use.status, 409, "{}", in_use.text);
-    assert!(in_use.error().contains("payload format of webhook"), "{}", in_use.text);
+    assert!(
+        in_use.error().contains("payload format of webhook"),
+        "{}",
+        in_use.text
+    );
 }

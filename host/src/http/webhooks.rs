@@ -660,8 +660,12 @@ async fn list_deliveries(
         )));
     }
     if let Some(status) = &query.status
-        && ![deliveries::PENDING, deliveries::SUCCEEDED, deliveries::FAILED]
-            .contains(&status.as_str())
+        && ![
+            deliveries::PENDING,
+            deliveries::SUCCEEDED,
+            deliveries::FAILED,
+        ]
+        .contains(&status.as_str())
     {
         return Err(ApiError::BadRequest(
             "status must be pending, succeeded or failed".into(),
@@ -697,8 +701,7 @@ async fn get_delivery(
     Path((webhook_id, delivery_id)): Path<(String, String)>,
 ) -> ApiResult<Json<DeliveryDetail>> {
     let webhook = webhooks::get(&state.db, &auth.account_id, &webhook_id).await?;
-    let delivery =
-        deliveries::get(&state.db, &auth.account_id, &webhook_id, &delivery_id).await?;
+    let delivery = deliveries::get(&state.db, &auth.account_id, &webhook_id, &delivery_id).await?;
     let attempts = deliveries::attempts(&state.db, &delivery_id).await?;
     let lightweight = webhook.settings.lightweight_logs;
     Ok(Json(DeliveryDetail {

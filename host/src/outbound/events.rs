@@ -94,8 +94,7 @@ impl Conditions {
         let in_list = |list: &[String], stage: Option<&str>| {
             stage.is_some_and(|stage| list.iter().any(|id| id == stage))
         };
-        if !self.funnel_stage_in.is_empty() && !in_list(&self.funnel_stage_in, event.stage_after)
-        {
+        if !self.funnel_stage_in.is_empty() && !in_list(&self.funnel_stage_in, event.stage_after) {
             return false;
         }
         if in_list(&self.funnel_stage_not_in, event.stage_after) {
@@ -130,7 +129,9 @@ pub struct Subscription {
 
 impl Subscription {
     pub fn wants(&self, event: &OccurredEvent<'_>) -> bool {
-        self.events.iter().any(|listened| listened.covers(event.name))
+        self.events
+            .iter()
+            .any(|listened| listened.covers(event.name))
             && self.conditions.matches(event)
     }
 }
@@ -230,9 +231,12 @@ mod tests {
         assert!(parse_event_list(&[]).is_err());
         let error = parse_event_list(&["lead.exploded".into()]).unwrap_err();
         assert!(error.0.contains("unknown event `lead.exploded`"), "{error}");
-        let events =
-            parse_event_list(&["lead.saved".into(), "lead.saved".into(), "lead.deleted".into()])
-                .unwrap();
+        let events = parse_event_list(&[
+            "lead.saved".into(),
+            "lead.saved".into(),
+            "lead.deleted".into(),
+        ])
+        .unwrap();
         assert_eq!(events, vec![EventName::LeadSaved, EventName::LeadDeleted]);
     }
 }

@@ -97,7 +97,10 @@ impl EventData {
     pub fn parse(data: &str) -> Self {
         let mut value: Value = serde_json::from_str(data).unwrap_or(Value::Null);
         Self {
-            lead: value.get_mut("lead").map(Value::take).unwrap_or(Value::Null),
+            lead: value
+                .get_mut("lead")
+                .map(Value::take)
+                .unwrap_or(Value::Null),
             previous_funnel_stage_id: value
                 .get("previous_funnel_stage_id")
                 .and_then(Value::as_str)
@@ -202,7 +205,9 @@ pub fn payload_from_output(output: Value) -> Result<BuiltPayload, PluginError> {
                 if reqwest::header::HeaderName::from_bytes(lower.as_bytes()).is_err()
                     || reqwest::header::HeaderValue::from_str(&value).is_err()
                 {
-                    return Err(invalid(format!("header `{name}` is not a valid HTTP header")));
+                    return Err(invalid(format!(
+                        "header `{name}` is not a valid HTTP header"
+                    )));
                 }
                 headers.insert(lower, value);
             }

@@ -158,9 +158,10 @@ impl WebhookAuth {
         match self {
             WebhookAuth::None => Vec::new(),
             WebhookAuth::Basic { .. } | WebhookAuth::Bearer { .. } => vec!["authorization".into()],
-            WebhookAuth::Headers { headers } => {
-                headers.keys().map(|name| name.to_ascii_lowercase()).collect()
-            }
+            WebhookAuth::Headers { headers } => headers
+                .keys()
+                .map(|name| name.to_ascii_lowercase())
+                .collect(),
         }
     }
 }
@@ -206,7 +207,10 @@ pub fn check_retry_schedule(schedule: &[u64]) -> Result<(), InvalidInput> {
             "retry_schedule_seconds may list at most {MAX_RETRIES} retries"
         )));
     }
-    if schedule.iter().any(|&delay| delay > MAX_RETRY_DELAY_SECONDS) {
+    if schedule
+        .iter()
+        .any(|&delay| delay > MAX_RETRY_DELAY_SECONDS)
+    {
         return Err(InvalidInput(format!(
             "each delay in retry_schedule_seconds must be at most {MAX_RETRY_DELAY_SECONDS} seconds (7 days)"
         )));
@@ -276,7 +280,10 @@ impl PayloadFormat {
     /// Whether the payload builder gets the lead's funnel history: `full`
     /// shows it, and an uploaded plugin may use anything.
     pub fn needs_history(&self) -> bool {
-        matches!(self, PayloadFormat::Builtin("full") | PayloadFormat::Plugin(_))
+        matches!(
+            self,
+            PayloadFormat::Builtin("full") | PayloadFormat::Plugin(_)
+        )
     }
 }
 
@@ -316,7 +323,10 @@ mod tests {
             Some(Duration::from_secs(24 * 3600))
         );
         // Retry-After does not extend the number of attempts.
-        assert_eq!(retry_delay(&schedule, 2, Some(Duration::from_secs(1))), None);
+        assert_eq!(
+            retry_delay(&schedule, 2, Some(Duration::from_secs(1))),
+            None
+        );
     }
 
     #[test]
@@ -327,7 +337,10 @@ mod tests {
         };
         assert_eq!(
             basic.headers(),
-            vec![("authorization".to_owned(), "Basic YWRhOnMzY3JldA==".to_owned())]
+            vec![(
+                "authorization".to_owned(),
+                "Basic YWRhOnMzY3JldA==".to_owned()
+            )]
         );
         assert_eq!(
             basic.redacted(),
@@ -339,7 +352,10 @@ mod tests {
         let headers = WebhookAuth::Headers {
             headers: BTreeMap::from([("X-Api-Key".to_owned(), "k".to_owned())]),
         };
-        assert_eq!(headers.headers(), vec![("x-api-key".to_owned(), "k".to_owned())]);
+        assert_eq!(
+            headers.headers(),
+            vec![("x-api-key".to_owned(), "k".to_owned())]
+        );
         assert_eq!(headers.secret_header_names(), vec!["x-api-key".to_owned()]);
     }
 
@@ -348,20 +364,41 @@ mod tests {
         let reserved = WebhookAuth::Headers {
             headers: BTreeMap::from([("Webhook-Signature".to_owned(), "x".to_owned())]),
         };
-        assert!(reserved.validate().unwrap_err().0.contains("set by Switchyard"));
+        assert!(
+            reserved
+                .validate()
+                .unwrap_err()
+                .0
+                .contains("set by Switchyard")
+        );
         let bad_name = WebhookAuth::Headers {
             headers: BTreeMap::from([("bad header".to_owned(), "x".to_owned())]),
         };
-        assert!(bad_name.validate().unwrap_err().0.contains("not a valid HTTP header name"));
+        assert!(
+            bad_name
+                .validate()
+                .unwrap_err()
+                .0
+                .contains("not a valid HTTP header name")
+        );
         let newline = WebhookAuth::Bearer {
             token: "a\nb".into(),
         };
-        assert!(newline.validate().unwrap_err().0.contains("control characters"));
+        assert!(
+            newline
+                .validate()
+                .unwrap_err()
+                .0
+                .contains("control characters")
+        );
     }
 
     #[test]
     fn payload_formats() {
-        assert_eq!(PayloadFormat::parse("small").unwrap(), PayloadFormat::Builtin("small"));
+        assert_eq!(
+            PayloadFormat::parse("small").unwrap(),
+            PayloadFormat::Builtin("small")
+        );
         assert_eq!(
             PayloadFormat::parse("plg_01ABC").unwrap().plugin_id(),
             "plg_01ABC".to_owned()

@@ -21,8 +21,7 @@ use crate::domain::time::{now_micros, to_rfc3339};
 use crate::plugins::registry::{PluginRegistry, RegistryError};
 use crate::plugins::{PluginKind, abi};
 use crate::storage::deliveries::{
-    self, AttemptLog, AttemptOutcome, AttemptResult, ClaimedDelivery, RenderedPayload,
-    StoredEvent,
+    self, AttemptLog, AttemptOutcome, AttemptResult, ClaimedDelivery, RenderedPayload, StoredEvent,
 };
 use crate::storage::leads::{FunnelEventView, LeadStageView};
 use crate::storage::webhooks::{self, Webhook};
@@ -133,7 +132,12 @@ impl Deliverer {
         headers.push(("webhook-timestamp".into(), timestamp.to_string()));
         headers.push((
             "webhook-signature".into(),
-            signing::standard_signature(&webhook.signing_secret, &envelope.id, timestamp, signed_body),
+            signing::standard_signature(
+                &webhook.signing_secret,
+                &envelope.id,
+                timestamp,
+                signed_body,
+            ),
         ));
         if settings.send_secret_header {
             headers.push(("x-webhook-secret".into(), webhook.signing_secret.clone()));
@@ -274,7 +278,10 @@ impl WorkerHandle {
     pub async fn shutdown(self, grace: Duration) {
         let _ = self.stop.send(true);
         if tokio::time::timeout(grace, self.task).await.is_err() {
-            tracing::warn!(?grace, "delivery worker did not stop within the grace period");
+            tracing::warn!(
+                ?grace,
+                "delivery worker did not stop within the grace period"
+            );
         }
     }
 }
@@ -511,7 +518,8 @@ impl DeliveryWorker {
             Ok(_) => {}
             Err(error) => tracing::error!(%error, "cannot check for failing webhooks"),
         }
-        let retention = i64::try_from(self.config.log_retention.as_micros()).unwrap_or(i64::MAX / 2);
+        let retention =
+            i64::try_from(self.config.log_retention.as_micros()).unwrap_or(i64::MAX / 2);
         match deliveries::purge_before(db, now - retention).await {
             Ok((0, 0)) => {}
             Ok((deliveries, attempts)) => {
@@ -547,8 +555,10 @@ async fn record_loop(db: Database, mut results: mpsc::UnboundedReceiver<Recorded
                 Err(_) => break,
             }
         }
-        let attempts: Vec<AttemptResult> =
-            batch.iter().map(|recorded| recorded.result.clone()).collect();
+        let attempts: Vec<AttemptResult> = batch
+            .iter()
+            .map(|recorded| recorded.result.clone())
+            .collect();
         let mut tries = 0;
         loop {
             match deliveries::record_results(&db, &attempts).await {
@@ -568,7 +578,8 @@ async fn record_loop(db: Database, mut results: mpsc::UnboundedReceiver<Recorded
         }
         for recorded in &batch {
             if let Some(reason) = &recorded.disable {
-                if let Err(error) = webhooks::disable(&db, &recorded.result.webhook_id, reason).await
+                if let Err(error) =
+                    webhooks::disable(&db, &recorded.result.webhook_id, reason).await
                 {
                     tracing::error!(%error, webhook = %recorded.result.webhook_id, "cannot deactivate webhook");
                 } else {

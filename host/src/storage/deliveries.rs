@@ -69,10 +69,11 @@ pub async fn claim_due(
 
 /// When the next delivery falls due, if any is waiting.
 pub async fn next_due_at(db: &Database) -> StoreResult<Option<i64>> {
-    let next: Option<(Option<i64>,)> =
-        sqlx::query_as("SELECT MIN(next_attempt_at) FROM deliveries WHERE next_attempt_at IS NOT NULL")
-            .fetch_optional(db.reader())
-            .await?;
+    let next: Option<(Option<i64>,)> = sqlx::query_as(
+        "SELECT MIN(next_attempt_at) FROM deliveries WHERE next_attempt_at IS NOT NULL",
+    )
+    .fetch_optional(db.reader())
+    .await?;
     Ok(next.and_then(|(at,)| at))
 }
 

@@ -92,7 +92,10 @@ pub async fn record(
     let mut wanted: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
     for (event, targets) in events.iter().zip(&targets) {
         if !targets.is_empty() {
-            wanted.entry(event.account_id).or_default().push(event.lead_id);
+            wanted
+                .entry(event.account_id)
+                .or_default()
+                .push(event.lead_id);
         }
     }
     let mut snapshots: HashMap<String, LeadView> = HashMap::new();

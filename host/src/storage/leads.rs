@@ -8,13 +8,13 @@ use serde::Serialize;
 use sqlx::{Any, AnyConnection, FromRow, Transaction};
 use utoipa::ToSchema;
 
+use super::funnel_history::FunnelEvent;
 use super::funnel_history::{self, MoveOutcome};
 use super::funnel_stages;
 use super::lead_events::{self, LeadEvent};
 use super::{Database, StoreError, StoreResult, is_unique_violation};
 use crate::domain::InvalidInput;
 use crate::domain::actor::{Actor, ActorKind};
-use super::funnel_history::FunnelEvent;
 use crate::domain::email::EmailAddress;
 use crate::domain::ids::{IdKind, new_id};
 use crate::domain::lead::LeadFields;

@@ -86,15 +86,19 @@ impl WebhookRow {
     fn into_webhook(self) -> StoreResult<Webhook> {
         let corrupt = |column: &str, detail: String| {
             StoreError::Database(sqlx::Error::Decode(
-                format!("webhook {}: column {column} is not valid: {detail}", self.id).into(),
+                format!(
+                    "webhook {}: column {column} is not valid: {detail}",
+                    self.id
+                )
+                .into(),
             ))
         };
         let events: Vec<EventName> = serde_json::from_str(&self.events)
             .map_err(|error| corrupt("events", error.to_string()))?;
         let conditions: Conditions = serde_json::from_str(&self.conditions)
             .map_err(|error| corrupt("conditions", error.to_string()))?;
-        let auth: WebhookAuth = serde_json::from_str(&self.auth)
-            .map_err(|error| corrupt("auth", error.to_string()))?;
+        let auth: WebhookAuth =
+            serde_json::from_str(&self.auth).map_err(|error| corrupt("auth", error.to_string()))?;
         let retry_schedule: Vec<u64> = serde_json::from_str(&self.retry_schedule)
             .map_err(|error| corrupt("retry_schedule", error.to_string()))?;
         let payload_config: Value = serde_json::from_str(&self.payload_config)
