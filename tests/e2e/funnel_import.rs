@@ -445,7 +445,8 @@ async fn stage_changes_are_recorded_for_outbound_delivery(app: TestApp) {
     .await;
 
     let rows: Vec<(String, String, String, String)> = sqlx::query_as(
-        "SELECT event_type, actor_type, actor_id, data FROM lead_events WHERE lead_id = $1 ORDER BY id",
+        "SELECT event_type, actor_type, actor_id, data FROM lead_events \
+         WHERE lead_id = $1 AND event_type = 'lead.stage_changed' ORDER BY id",
     )
     .bind(&lead)
     .fetch_all(app.db.reader())
@@ -464,12 +465,12 @@ async fn stage_changes_are_recorded_for_outbound_delivery(app: TestApp) {
     let first: Value = serde_json::from_str(&rows[0].3).unwrap();
     assert_eq!(
         first,
-        json!({"from_funnel_stage_id": null, "to_funnel_stage_id": stages[3]})
+        json!({"previous_funnel_stage_id": null, "funnel_stage_id": stages[3]})
     );
     let second: Value = serde_json::from_str(&rows[1].3).unwrap();
     assert_eq!(
         second,
-        json!({"from_funnel_stage_id": stages[3], "to_funnel_stage_id": stages[0]})
+        json!({"previous_funnel_stage_id": stages[3], "funnel_stage_id": stages[0]})
     );
 }
 
@@ -506,11 +507,13 @@ async fn concurrent_updates_to_one_lead_leave_a_serial_history(app: TestApp) {
             .map(|s| s.to_string())
             .collect::<Vec<_>>()
     );
-    let (changes,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM lead_events WHERE lead_id = $1")
-        .bind(&lead)
-        .fetch_one(app.db.reader())
-        .await
-        .unwrap();
+    let (changes,): (i64,) = sqlx::query_as(
+        "SELECT COUNT(*) FROM lead_events WHERE lead_id = $1 AND event_type = 'lead.stage_changed'",
+    )
+    .bind(&lead)
+    .fetch_one(app.db.reader())
+    .await
+    .unwrap();
     assert_eq!(changes, updated, "one recorded change per `updated` answer");
     assert!(updated > 1);
     let _ = stages;
