@@ -1,0 +1,323 @@
+//! Outbound benchmark: end-to-end deliveries per second, from committed
+//! lead changes to a local receiver that answers 200 at once, through a
+//! real `switchyard serve` process, on SQLite and PostgreSQL. Every
+//! delivery is signed (Standard Webhooks) and uses the built-in `small`
+//! payload plugin. Beside it, in the same run, the receiver's own request
+//! rate measured with a keep-alive client: the ceiling of this machine.
+//!
+//! Lead changes are made with 100-record inbound batch updates (stage
+//! moves), as fast as the server takes them; the receiver records when each
+//! message arrives and reads the event's commit time from the payload, so
+//! latency is enqueue-to-receive.
+//!
+//! Settings (environment): `BENCH_EVENTS` (default 20000), `BENCH_SECONDS`
+//! (baseline measurement, default 5), `BENCH_CONCURRENCY` (baseline
+//! client connections, default 32), `BENCH_BACKENDS` (default
+//! `sqlite,postgres`), `BENCH_POSTGRES_URL`, `BENCH_SQLITE_SYNCHRONOUS`.
+
+mod common;
+
+use std::collections::HashSet;
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::{Duration, Instant};
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::HeaderMap;
+use chrono::{DateTime, Utc};
+use common::{ScratchDatabase, Server, env_or, measure};
+use serde_json::{Value, json};
+
+const LEADS: usize = 1_000;
+const STAGES: [&str; 2] = ["Inquiry", "Enrolled"];
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let events: usize = env_or("BENCH_EVENTS", 20_000);
+    let seconds: u64 = env_or("BENCH_SECONDS", 5);
+    let concurrency: usize = env_or("BENCH_CONCURRENCY", 32);
+    let backends = std::env::var("BENCH_BACKENDS").unwrap_or_else(|_| "sqlite,postgres".into());
+
+    let receiver = Receiver::start().await?;
+    println!("# Outbound benchmark: {events} signed `small` deliveries per backend\n");
+    let baseline = measure(concurrency, Duration::from_secs(seconds), {
+        let url = format!("{}/baseline", receiver.base);
+        let body = sample_body();
+        move |client: &reqwest::Client, _worker, _n| {
+            client
+                .post(&url)
+                .header("content-type", "application/json")
+                .body(body.clone())
+                .send()
+        }
+    })
+    .await;
+    println!("| backend | measurement | per second | p50 ms | p99 ms | ratio to baseline |");
+    println!("|---|---|---:|---:|---:|---:|");
+    baseline.print(
+        "-",
+        &format!("baseline: the receiver's own rate ({concurrency} keep-alive connections)"),
+        None,
+    );
+
+    for backend in backends.split(',').map(str::trim).filter(|b| !b.is_empty()) {
+        let database = ScratchDatabase::create(backend).await?;
+        let server =
+            Server::start(&database.url, &["--outbound-allow-cidr", "127.0.0.0/8"]).await?;
+        let fixture = Fixture::create(&server, &receiver.url("/hook")).await?;
+        receiver.reset();
+
+        let started = Instant::now();
+        produce(&server, &fixture, events).await?;
+        let produced = started.elapsed();
+        let received = receiver.wait_for(events, Duration::from_secs(300)).await;
+        let elapsed = receiver.last_arrival().unwrap_or(started) - started;
+        let rate = received as f64 / elapsed.as_secs_f64();
+        let (p50, p99, duplicates) = receiver.latencies();
+        println!(
+            "| {backend} | deliveries, enqueue to receive ({received} of {events}; changes committed in {:.1} s{}) | {rate:.0} | {:.1} | {:.1} | {:.2} |",
+            produced.as_secs_f64(),
+            if duplicates > 0 {
+                format!("; {duplicates} duplicates")
+            } else {
+                String::new()
+            },
+            p50.as_secs_f64() * 1e3,
+            p99.as_secs_f64() * 1e3,
+            rate / baseline.rate,
+        );
+        server.stop().await;
+    }
+    Ok(())
+}
+
+/// A payload about the size of a `small` one.
+fn sample_body() -> String {
+    json!({
+        "id": "msg_01JDQ4W0Y3R7K2M8N6P5T9V1XZ", "event": "lead.stage_changed",
+        "webhook_id": "wh_01JDQ4W0Y3R7K2M8N6P5T9V1XZ", "object_id": "lead_01JDQ4W0Y3R7K2M8N6P5T9V1XZ",
+        "timestamp": "2026-11-23T14:00:00.123456Z",
+        "actor": {"type": "webhook_import", "id": "imp_01JDQ4W0Y3R7K2M8N6P5T9V1XZ", "name": "bench"},
+        "data": {"lead_profile_uid": "lead_01JDQ4W0Y3R7K2M8N6P5T9V1XZ", "email": "lead1@example.com",
+                 "first_name": null, "last_name": null, "funnel_stage": "Enrolled",
+                 "funnel_stage_id": "stage_01JDQ4W0Y3R7K2M8N6P5T9V1XZ"}
+    })
+    .to_string()
+}
+
+/// Moves every lead back and forth between two stages with 100-record
+/// batches from 4 concurrent clients until `events` changes are committed.
+async fn produce(server: &Server, fixture: &Fixture, events: usize) -> anyhow::Result<()> {
+    let url = format!("{}/api/v1/webhook-import/batch-update", server.address);
+    let batches = events.div_ceil(100);
+    let per_round = LEADS / 100;
+    let mut producers = Vec::new();
+    for producer in 0..4 {
+        let url = url.clone();
+        let token = fixture.token.clone();
+        let leads = fixture.leads.clone();
+        producers.push(tokio::spawn(async move {
+            let client = reqwest::Client::new();
+            // Batch b moves leads [b % per_round * 100 ..+100] to the stage
+            // of its round, so each batch changes 100 leads.
+            let mut batch = producer;
+            while batch < batches {
+                let round = batch / per_round;
+                let first = (batch % per_round) * 100;
+                let stage = STAGES[(round + 1) % 2];
+                let records: Vec<Value> = leads[first..first + 100]
+                    .iter()
+                    .map(|lead| json!({"lead_profile_uid": lead, "funnel_stage": stage}))
+                    .collect();
+                let response = client
+                    .post(&url)
+                    .bearer_auth(&token)
+                    .json(&json!({ "records": records }))
+                    .send()
+                    .await?;
+                anyhow::ensure!(
+                    response.status().is_success(),
+                    "batch failed: {}",
+                    response.status()
+                );
+                batch += 4;
+            }
+            anyhow::Ok(())
+        }));
+    }
+    for producer in producers {
+        producer.await??;
+    }
+    Ok(())
+}
+
+/// A funnel, the leads (all at the first stage), an active import, and one
+/// webhook listening to stage changes.
+struct Fixture {
+    token: String,
+    leads: Arc<Vec<String>>,
+}
+
+impl Fixture {
+    async fn create(server: &Server, hook_url: &str) -> anyhow::Result<Self> {
+        let client = reqwest::Client::new();
+        let admin = |path: &str, body: Value| {
+            client
+                .post(format!("{}{path}", server.address))
+                .bearer_auth(&server.admin_key)
+                .json(&body)
+                .send()
+        };
+        let mut stage_ids = Vec::new();
+        for title in STAGES {
+            let stage: Value = admin("/api/v1/funnel-stages", json!({ "title": title }))
+                .await?
+                .error_for_status()?
+                .json()
+                .await?;
+            stage_ids.push(stage["id"].as_str().unwrap_or_default().to_owned());
+        }
+        let mut leads = Vec::with_capacity(LEADS);
+        for n in 0..LEADS {
+            let lead: Value = admin(
+                "/api/v1/leads",
+                json!({"email": format!("lead{n}@example.com"), "funnel_stage_id": stage_ids[0]}),
+            )
+            .await?
+            .error_for_status()?
+            .json()
+            .await?;
+            leads.push(
+                lead["lead_profile_uid"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_owned(),
+            );
+        }
+        let import: Value = admin("/api/v1/webhook-imports", json!({"name": "bench"}))
+            .await?
+            .json()
+            .await?;
+        let id = import["id"].as_str().unwrap_or_default().to_owned();
+        admin(&format!("/api/v1/webhook-imports/{id}/activate"), json!({}))
+            .await?
+            .error_for_status()?;
+        // Created after the leads, so only the measured changes are sent.
+        admin(
+            "/api/v1/webhooks",
+            json!({"name": "bench", "url": hook_url, "events": ["lead.stage_changed"], "payload_format": "small"}),
+        )
+        .await?
+        .error_for_status()?;
+        Ok(Self {
+            token: import["token"].as_str().unwrap_or_default().to_owned(),
+            leads: Arc::new(leads),
+        })
+    }
+}
+
+/// The receiver: answers 200 at once and notes, per webhook message, when
+/// it arrived and how long after its event was committed.
+#[derive(Clone)]
+struct Receiver {
+    base: String,
+    seen: Arc<Mutex<Seen>>,
+}
+
+#[derive(Default)]
+struct Seen {
+    ids: HashSet<String>,
+    duplicates: usize,
+    latencies: Vec<Duration>,
+    last_arrival: Option<Instant>,
+}
+
+impl Receiver {
+    async fn start() -> anyhow::Result<Self> {
+        let seen = Arc::new(Mutex::new(Seen::default()));
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+        let base = format!("http://{}", listener.local_addr()?);
+        let router = Router::new()
+            .route("/baseline", axum::routing::post(|| async { "ok" }))
+            .route("/hook", axum::routing::post(hook))
+            .with_state(Arc::clone(&seen));
+        tokio::spawn(async move {
+            let _ = axum::serve(listener, router).await;
+        });
+        Ok(Self { base, seen })
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Seen> {
+        self.seen.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn reset(&self) {
+        *self.lock() = Seen::default();
+    }
+
+    fn last_arrival(&self) -> Option<Instant> {
+        self.lock().last_arrival
+    }
+
+    /// Waits until `count` distinct messages have arrived, or the timeout;
+    /// returns how many did.
+    async fn wait_for(&self, count: usize, timeout: Duration) -> usize {
+        let deadline = Instant::now() + timeout;
+        loop {
+            let arrived = self.lock().ids.len();
+            if arrived >= count || Instant::now() > deadline {
+                return arrived;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    }
+
+    /// p50, p99 of enqueue-to-receive, and duplicate arrivals.
+    fn latencies(&self) -> (Duration, Duration, usize) {
+        let mut seen = self.lock();
+        seen.latencies.sort();
+        let at = |p: f64| {
+            seen.latencies
+                .get(
+                    ((seen.latencies.len() as f64 * p) as usize)
+                        .min(seen.latencies.len().saturating_sub(1)),
+                )
+                .copied()
+                .unwrap_or_default()
+        };
+        (at(0.5), at(0.99), seen.duplicates)
+    }
+}
+
+async fn hook(
+    State(seen): State<Arc<Mutex<Seen>>>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> &'static str {
+    let arrived = Instant::now();
+    let committed = serde_json::from_slice::<Value>(&body)
+        .ok()
+        .and_then(|payload| payload["timestamp"].as_str().map(str::to_owned))
+        .and_then(|timestamp| DateTime::parse_from_rfc3339(&timestamp).ok());
+    let latency = committed
+        .and_then(|at| (Utc::now() - at.with_timezone(&Utc)).to_std().ok())
+        .unwrap_or_default();
+    let id = headers
+        .get("webhook-id")
+        .and_then(|value| value.to_str().ok())
+        .unwrap_or_default()
+        .to_owned();
+    let mut seen = seen.lock().unwrap_or_else(PoisonError::into_inner);
+    if seen.ids.insert(id) {
+        seen.latencies.push(latency);
+    } else {
+        seen.duplicates += 1;
+    }
+    seen.last_arrival = Some(arrived);
+    "ok"
+}
