@@ -63,6 +63,7 @@ CREATE TABLE deliveries (
 CREATE INDEX deliveries_due ON deliveries (next_attempt_at) WHERE next_attempt_at IS NOT NULL;
 CREATE INDEX deliveries_webhook ON deliveries (webhook_id, id);
 CREATE INDEX deliveries_updated ON deliveries (updated_at);
+CREATE INDEX deliveries_event ON deliveries (event_id);
 
 CREATE TABLE delivery_attempts (
     id TEXT PRIMARY KEY,

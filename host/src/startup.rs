@@ -122,12 +122,21 @@ impl Application {
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> anyhow::Result<()> {
         let (stopping_tx, mut stopping_rx) = tokio::sync::watch::channel(false);
+        // The delivery worker stops claiming as soon as shutdown begins, and
+        // finishes what it has in flight while the HTTP server drains.
+        let grace = self.shutdown_grace;
+        let worker_stopped = self.worker.map(|worker| {
+            let mut stopping = stopping_rx.clone();
+            tokio::spawn(async move {
+                let _ = stopping.wait_for(|stopping| *stopping).await;
+                worker.shutdown(grace).await;
+            })
+        });
         let server = axum::serve(self.listener, self.router).with_graceful_shutdown(async move {
             shutdown.await;
             tracing::info!("shutdown requested: no new connections, finishing requests in flight");
             let _ = stopping_tx.send(true);
         });
-        let grace = self.shutdown_grace;
         let grace_elapsed = async move {
             let _ = stopping_rx.wait_for(|stopping| *stopping).await;
             tokio::time::sleep(grace).await;
@@ -136,8 +145,8 @@ impl Application {
             served = server.into_future() => served.context("the HTTP server failed")?,
             () = grace_elapsed => tracing::warn!(?grace, "shutdown grace period elapsed; exiting with requests still in flight"),
         }
-        if let Some(worker) = self.worker {
-            worker.shutdown(grace).await;
+        if let Some(worker) = worker_stopped {
+            let _ = worker.await;
         }
         self.db.close().await;
         tracing::info!("stopped");

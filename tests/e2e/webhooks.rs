@@ -30,6 +30,8 @@ crate::on_both_backends!(
     preview_and_test_send,
     resend_uses_the_same_id_and_is_refused_for_lightweight_logs,
     a_payload_plugin_out_of_fuel_fails_the_delivery_without_retries,
+    deliveries_wait_while_the_webhook_is_inactive,
+    redirects_to_another_host_are_refused,
 );
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -174,6 +176,11 @@ async fn webhooks_are_created_checked_updated_and_deleted(app: TestApp) {
             "url",
         ),
         (
+            json!({"name": "x", "url": receiver.base.replace("http://", "http://user:pw@"), "events": ["lead.created"]}),
+            422,
+            "credentials in the URL",
+        ),
+        (
             json!({"name": "x", "url": receiver.url("/"), "events": []}),
             422,
             "at least one",
@@ -300,7 +307,9 @@ async fn lead_changes_are_delivered_signed_in_the_small_format(app: TestApp) {
             "funnel_stage_id": stages[0],
         }))
         .await;
-    let received = receiver.wait_for(2).await;
+    let mut received = receiver.wait_for(2).await;
+    // Deliveries are sent concurrently: arrival order is not guaranteed.
+    received.sort_by_key(|r| r.json()["event"].as_str().unwrap().to_owned());
     let events: Vec<Value> = received.iter().map(|r| r.json()["event"].clone()).collect();
     assert_eq!(
         events,
@@ -403,6 +412,13 @@ async fn lead_saved_and_stage_conditions_pick_the_events(app: TestApp) {
                "conditions": {"funnel_stage_not_in": [stages[0]]}}),
     )
     .await;
+    let applied_receiver = Receiver::start().await;
+    create_webhook(
+        &app,
+        json!({"name": "applied", "url": applied_receiver.url("/"), "events": ["lead.saved", "lead.stage_changed"],
+               "conditions": {"funnel_stage_in": [stages[1]]}}),
+    )
+    .await;
     let inactive = Receiver::start().await;
     create_webhook(
         &app,
@@ -426,24 +442,38 @@ async fn lead_saved_and_stage_conditions_pick_the_events(app: TestApp) {
     )
     .await;
 
-    let saved: Vec<Value> = saved_receiver
+    // Arrival order is not guaranteed (deliveries go out concurrently).
+    let mut saved: Vec<String> = saved_receiver
         .wait_for(2)
         .await
         .iter()
-        .map(|r| r.json()["event"].clone())
+        .map(|r| r.json()["event"].as_str().unwrap().to_owned())
         .collect();
-    assert_eq!(saved, vec![json!("lead.created"), json!("lead.updated")]);
+    saved.sort();
+    assert_eq!(saved, vec!["lead.created", "lead.updated"]);
     let won = won_receiver.wait_for(1).await;
     assert_eq!(won[0].json()["data"]["funnel_stage"], "Won");
     // Created and updated happened at Inquiry: only the two moves pass.
-    let not_inquiry: Vec<Value> = not_inquiry_receiver
+    let mut not_inquiry: Vec<String> = not_inquiry_receiver
         .wait_for(2)
         .await
         .iter()
-        .map(|r| r.json()["data"]["funnel_stage"].clone())
+        .map(|r| {
+            r.json()["data"]["funnel_stage"]
+                .as_str()
+                .unwrap()
+                .to_owned()
+        })
         .collect();
-    assert_eq!(not_inquiry, vec![json!("Applied"), json!("Won")]);
+    not_inquiry.sort();
+    assert_eq!(not_inquiry, vec!["Applied", "Won"]);
 
+    let applied = applied_receiver.wait_for(1).await;
+    assert_eq!(applied[0].json()["event"], "lead.stage_changed");
+    assert_eq!(applied[0].json()["data"]["funnel_stage"], "Applied");
+    applied_receiver
+        .assert_no_more_than(1, Duration::ZERO)
+        .await;
     saved_receiver
         .assert_no_more_than(2, Duration::from_millis(600))
         .await;
@@ -489,6 +519,39 @@ async fn inbound_funnel_updates_are_delivered_with_the_import_as_actor(app: Test
         .collect();
     assert_eq!(titles, vec!["Inquiry", "Applied"]);
     assert_eq!(history[0]["backfilled"], true);
+
+    // Two moves of one lead in one request: each event shows its own stage.
+    let response = app
+        .inbound(
+            &token,
+            "/api/v1/webhook-import/batch-update",
+            json!({"records": [
+                {"lead_profile_uid": lead, "funnel_stage": "Inquiry"},
+                {"lead_profile_uid": lead, "funnel_stage": "Applied"},
+            ]}),
+        )
+        .await;
+    assert_eq!(response.status, 200, "{}", response.text);
+    let received = receiver.wait_for(3).await;
+    // Sent concurrently, so matched by the stage each one left.
+    let mut moves: Vec<(Value, Value)> = received[1..]
+        .iter()
+        .map(|r| {
+            let data = r.json()["data"].clone();
+            (
+                data["previous_funnel_stage"]["title"].clone(),
+                data["funnel_stage"]["title"].clone(),
+            )
+        })
+        .collect();
+    moves.sort_by_key(|(from, _)| from.to_string());
+    assert_eq!(
+        moves,
+        vec![
+            (json!("Applied"), json!("Inquiry")),
+            (json!("Inquiry"), json!("Applied")),
+        ]
+    );
 }
 
 async fn a_rolled_back_change_sends_nothing(app: TestApp) {
@@ -761,6 +824,29 @@ async fn auth_modes_and_compatibility_headers_are_sent_and_redacted_in_logs(app:
             .starts_with("v1,")
     );
     assert!(!detail.to_string().contains("s3cret"), "{detail}");
+
+    for (name, secret_header, secret) in [
+        ("bearer", "authorization", "t0ken"),
+        ("headers", "x-api-key", "k3y"),
+    ] {
+        let listed = app.get("/api/v1/webhooks").await;
+        let webhook = listed.body["data"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|webhook| webhook["name"] == name)
+            .unwrap()
+            .clone();
+        let id = webhook["id"].as_str().unwrap();
+        assert!(!webhook.to_string().contains(secret), "{webhook}");
+        let delivery = wait_for_status(&app, id, "succeeded", 1).await.remove(0);
+        let detail = delivery_detail(&app, id, &delivery).await;
+        assert_eq!(
+            detail["attempts"][0]["request_headers"][secret_header], "[redacted]",
+            "{detail}"
+        );
+        assert!(!detail.to_string().contains(secret), "{detail}");
+    }
 }
 
 async fn event_only_full_and_template_formats(app: TestApp) {
@@ -1076,4 +1162,75 @@ async fn a_payload_plugin_out_of_fuel_fails_the_delivery_without_retries(app: Te
         "{}",
         in_use.text
     );
+}
+
+async fn deliveries_wait_while_the_webhook_is_inactive(app: TestApp) {
+    let receiver = Receiver::start().await;
+    receiver.script([Reply::status(500)]);
+    let webhook = create_webhook(
+        &app,
+        json!({"name": "paused", "url": receiver.url("/"), "events": ["lead.created"],
+               "retry_schedule_seconds": [2]}),
+    )
+    .await;
+    let id = webhook["id"].as_str().unwrap();
+    app.create_lead(json!({"email": "a@example.com"})).await;
+    receiver.wait_for(1).await;
+    let deactivated = app
+        .post(&format!("/api/v1/webhooks/{id}/deactivate"), json!({}))
+        .await;
+    assert_eq!(deactivated.status, 200);
+    // The retry falls due while the webhook is inactive: it waits.
+    receiver
+        .assert_no_more_than(1, Duration::from_secs(3))
+        .await;
+    let waiting = deliveries(&app, id, "").await;
+    assert_eq!(waiting[0]["status"], "pending", "{waiting:?}");
+    assert_eq!(waiting[0]["next_attempt_at"], Value::Null, "{waiting:?}");
+    assert!(
+        waiting[0]["last_error"]
+            .as_str()
+            .unwrap()
+            .contains("inactive"),
+        "{waiting:?}"
+    );
+    let activated = app
+        .post(&format!("/api/v1/webhooks/{id}/activate"), json!({}))
+        .await;
+    assert_eq!(activated.status, 200);
+    let received = receiver.wait_for(2).await;
+    assert_eq!(
+        received[0].header("webhook-id"),
+        received[1].header("webhook-id")
+    );
+    wait_for_status(&app, id, "succeeded", 1).await;
+}
+
+async fn redirects_to_another_host_are_refused(app: TestApp) {
+    let elsewhere = Receiver::start().await;
+    let receiver = Receiver::start().await;
+    receiver.script([Reply::status(307).header("location", &elsewhere.url("/stolen"))]);
+    let webhook = create_webhook(
+        &app,
+        json!({"name": "redirect", "url": receiver.url("/"), "events": ["lead.created"],
+               "auth": {"type": "headers", "headers": {"X-Api-Key": "k3y"}},
+               "send_secret_header": true, "retry_schedule_seconds": [0]}),
+    )
+    .await;
+    let id = webhook["id"].as_str().unwrap();
+    app.create_lead(json!({"email": "a@example.com"})).await;
+    let delivery = wait_for_status(&app, id, "failed", 1).await.remove(0);
+    let detail = delivery_detail(&app, id, &delivery).await;
+    assert!(
+        detail["last_error"]
+            .as_str()
+            .unwrap()
+            .contains("another host"),
+        "{detail}"
+    );
+    assert!(
+        elsewhere.received().is_empty(),
+        "secrets never follow a redirect elsewhere"
+    );
+    assert_eq!(receiver.received().len(), 1, "not retried");
 }

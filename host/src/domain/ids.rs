@@ -55,6 +55,14 @@ pub fn new_id(kind: IdKind) -> String {
     format!("{}_{}", kind.prefix(), ulid)
 }
 
+/// The smallest id of `kind` made at or after `micros` (µs since the Unix
+/// epoch): ids sort by creation time, so `id < id_floor(kind, t)` selects
+/// what was made before `t` through the primary key alone.
+pub fn id_floor(kind: IdKind, micros: i64) -> String {
+    let millis = u64::try_from(micros / 1_000).unwrap_or(0);
+    format!("{}_{}", kind.prefix(), ulid::Ulid::from_parts(millis, 0))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -73,5 +81,18 @@ mod tests {
         let mut sorted = ids.clone();
         sorted.sort();
         assert_eq!(ids, sorted);
+    }
+
+    #[test]
+    fn id_floor_sorts_between_ids_made_before_and_after() {
+        let before = new_id(IdKind::LeadEvent);
+        std::thread::sleep(std::time::Duration::from_millis(3));
+        let now = crate::domain::time::now_micros();
+        let floor = id_floor(IdKind::LeadEvent, now);
+        std::thread::sleep(std::time::Duration::from_millis(2));
+        let after = new_id(IdKind::LeadEvent);
+        assert!(before < floor, "{before} < {floor}");
+        assert!(floor < after, "{floor} < {after}");
+        assert!(floor.starts_with("evt_"));
     }
 }

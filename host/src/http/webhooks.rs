@@ -218,11 +218,18 @@ async fn check_settings(
     auth: &AdminAuth,
     settings: &WebhookSettings,
 ) -> ApiResult<()> {
-    state
+    let url = state
         .deliverer
         .client
         .check_url(&settings.url)
         .map_err(|error| ApiError::Unprocessable(format!("url: {error}")))?;
+    if !url.username().is_empty() || url.password().is_some() {
+        return Err(ApiError::Unprocessable(
+            "url: credentials in the URL would be shown in every delivery log; \
+             use auth {\"type\": \"basic\", ...} instead"
+                .into(),
+        ));
+    }
     let stages = funnel_stages::list(&state.db, &auth.account_id).await?;
     for stage_id in settings.conditions.stage_ids() {
         if !stages.iter().any(|stage| stage.id == stage_id) {
@@ -374,7 +381,8 @@ async fn delete_webhook(
     Ok(StatusCode::NO_CONTENT)
 }
 
-/// Activates the webhook, clearing the reason Switchyard deactivated it.
+/// Activates the webhook, clearing the reason Switchyard deactivated it;
+/// deliveries held while it was inactive are sent.
 #[utoipa::path(post, path = "/api/v1/webhooks/{webhook_id}/activate", tag = "webhooks",
     params(("webhook_id" = String, Path)),
     responses((status = 200, body = WebhookView), (status = 404, body = ErrorBody)))]
@@ -388,7 +396,7 @@ async fn activate_webhook(
 }
 
 /// Deactivates the webhook: no deliveries are made for new events, and
-/// those waiting fail with the reason.
+/// those already waiting are held until it is activated again.
 #[utoipa::path(post, path = "/api/v1/webhooks/{webhook_id}/deactivate", tag = "webhooks",
     params(("webhook_id" = String, Path)),
     responses((status = 200, body = WebhookView), (status = 404, body = ErrorBody)))]

@@ -234,6 +234,11 @@ pub enum SendError {
         MAX_REDIRECTS
     )]
     TooManyRedirects,
+    /// The receiver redirected to another origin (scheme, host or port).
+    #[error(
+        "the receiver redirected to {0}, another host: webhooks only follow redirects within the same origin, since each request carries its signature and credentials; point the webhook at the final URL"
+    )]
+    RedirectRefused(String),
     /// Anything else (the connection dropped mid-response, a request header
     /// that is not valid HTTP, ...).
     #[error("{0}")]
@@ -261,6 +266,7 @@ impl SendError {
             SendError::Timeout(_) => "timeout",
             SendError::Connect(_) => "connect",
             SendError::TooManyRedirects => "too_many_redirects",
+            SendError::RedirectRefused(_) => "redirect_refused",
             SendError::Other(_) => "other",
         }
     }
@@ -330,9 +336,17 @@ impl WebhookClient {
                 }
                 // DNS names are judged by the resolver when connecting; IP
                 // literals never reach it, so they are judged here.
-                match check_target(&policy, attempt.url()) {
-                    Ok(()) => attempt.follow(),
-                    Err(error) => attempt.error(error),
+                if let Err(error) = check_target(&policy, attempt.url()) {
+                    return attempt.error(error);
+                }
+                // The request carries the signature, the auth and maybe the
+                // secret itself: it never follows a receiver elsewhere.
+                let target = attempt.url().clone();
+                match attempt.previous().first() {
+                    Some(original) if original.origin() != target.origin() => {
+                        attempt.error(SendError::RedirectRefused(target.to_string()))
+                    }
+                    _ => attempt.follow(),
                 }
             })
         };

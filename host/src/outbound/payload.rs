@@ -162,6 +162,21 @@ pub struct BuiltPayload {
     pub headers: BTreeMap<String, String>,
 }
 
+/// Headers a payload builder may not set either: credentials belong to the
+/// webhook's auth (and are redacted in logs), and hop-by-hop headers to the
+/// connection.
+const PLUGIN_FORBIDDEN_HEADERS: &[&str] = &[
+    "authorization",
+    "proxy-authorization",
+    "cookie",
+    "connection",
+    "keep-alive",
+    "transfer-encoding",
+    "te",
+    "trailer",
+    "upgrade",
+];
+
 /// Reads a payload builder's `ok` value. A JSON string body is sent as its
 /// text; any other JSON value is serialised.
 pub fn payload_from_output(output: Value) -> Result<BuiltPayload, PluginError> {
@@ -179,6 +194,11 @@ pub fn payload_from_output(output: Value) -> Result<BuiltPayload, PluginError> {
         }
         Some(other) => other.to_string(),
     };
+    if body.contains('\0') {
+        return Err(invalid(
+            "the body must not contain NUL (\\u0000) characters".into(),
+        ));
+    }
     let content_type = match fields.remove("content_type") {
         Some(Value::String(content_type)) if !content_type.trim().is_empty() => content_type,
         _ => return Err(invalid("the payload has no `content_type` string".into())),
@@ -197,7 +217,9 @@ pub fn payload_from_output(output: Value) -> Result<BuiltPayload, PluginError> {
                     return Err(invalid(format!("header `{name}` must be a string")));
                 };
                 let lower = name.to_ascii_lowercase();
-                if RESERVED_HEADERS.contains(&lower.as_str()) {
+                if RESERVED_HEADERS.contains(&lower.as_str())
+                    || PLUGIN_FORBIDDEN_HEADERS.contains(&lower.as_str())
+                {
                     return Err(invalid(format!(
                         "header `{name}` is set by Switchyard and cannot be set by a payload builder"
                     )));

@@ -25,7 +25,7 @@ use crate::storage::deliveries::{
 };
 use crate::storage::leads::{FunnelEventView, LeadStageView};
 use crate::storage::webhooks::{self, Webhook};
-use crate::storage::{Database, funnel_history};
+use crate::storage::{Database, StoreError, funnel_history};
 
 /// Settings of the delivery worker.
 #[derive(Debug, Clone)]
@@ -72,6 +72,9 @@ pub struct Deliverer {
 pub struct RenderError {
     pub plugin_id: String,
     pub message: String,
+    /// The plugin could not be loaded (a database error): worth retrying,
+    /// unlike a plugin that ran and failed, which fails the same way again.
+    pub transient: bool,
 }
 
 /// One attempt's request, response and log.
@@ -90,22 +93,27 @@ impl Deliverer {
     ) -> Result<BuiltPayload, RenderError> {
         let format = &webhook.settings.payload_format;
         let plugin_id = format.plugin_id();
-        let failed = |message: String| RenderError {
+        let failed = |message: String, transient: bool| RenderError {
             plugin_id: plugin_id.clone(),
             message,
+            transient,
         };
         let plugin = self
             .plugins
             .resolve(&webhook.account_id, &plugin_id, PluginKind::PayloadBuilder)
             .await
             .map_err(|error| match error {
-                RegistryError::Store(store) => failed(store.to_string()),
-                other => failed(other.to_string()),
+                RegistryError::Store(StoreError::Database(database)) => {
+                    failed(database.to_string(), true)
+                }
+                other => failed(other.to_string(), false),
             })?;
         let document = abi::payload_call(&webhook.settings.payload_config, event);
         let call = self.plugins.call(&plugin, document).await;
-        let output = call.outcome.map_err(|error| failed(error.to_string()))?;
-        payload_from_output(output).map_err(|error| failed(error.to_string()))
+        let output = call
+            .outcome
+            .map_err(|error| failed(error.to_string(), false))?;
+        payload_from_output(output).map_err(|error| failed(error.to_string(), false))
     }
 
     /// Signs and sends a payload to the webhook, returning what to log.
@@ -192,13 +200,13 @@ impl Deliverer {
                     .map(|(name, value)| (name.as_str(), value.as_str()))
                     .collect();
                 log.response_status = Some(i64::from(answer.status));
-                log.response_headers = Some(json!(headers).to_string());
-                log.response_body = Some(String::from_utf8_lossy(&answer.body).into_owned());
+                log.response_headers = Some(storable(&json!(headers).to_string()));
+                log.response_body = Some(storable(&String::from_utf8_lossy(&answer.body)));
                 if !(200..300).contains(&answer.status) {
                     log.error = Some(format!("the receiver answered {}", answer.status));
                 }
             }
-            Err(error) => log.error = Some(error.to_string()),
+            Err(error) => log.error = Some(storable(&error.to_string())),
         }
         Sent { log, response }
     }
@@ -212,7 +220,7 @@ impl Deliverer {
         webhook: &Webhook,
         event: &StoredEvent,
         stages: &HashMap<String, (String, Option<i64>)>,
-    ) -> (Envelope, Value) {
+    ) -> Result<(Envelope, Value), StoreError> {
         let envelope = Envelope::for_stored(&delivery.id, &webhook.id, event);
         let data = EventData::parse(&event.data);
         let previous = data.previous_funnel_stage_id.and_then(|id| {
@@ -223,26 +231,26 @@ impl Deliverer {
             })
         });
         let history = if webhook.settings.payload_format.needs_history() {
-            match funnel_history::list_as_of(
+            let events = funnel_history::list_as_of(
                 &self.db,
                 &delivery.account_id,
                 &event.lead_id,
                 event.occurred_at,
             )
-            .await
-            {
-                Ok(events) => Some(events.into_iter().map(FunnelEventView::from).collect()),
-                Err(error) => {
-                    tracing::warn!(%error, delivery = %delivery.id, "cannot read the funnel history for a payload");
-                    Some(Vec::new())
-                }
-            }
+            .await?;
+            Some(events.into_iter().map(FunnelEventView::from).collect())
         } else {
             None
         };
         let document = event_document(&envelope, data.lead, previous, history);
-        (envelope, document)
+        Ok((envelope, document))
     }
+}
+
+/// Text the database can store: PostgreSQL refuses NUL characters, and a
+/// receiver may answer with anything.
+fn storable(text: &str) -> String {
+    text.replace('\0', "\u{FFFD}")
 }
 
 /// `url` with `pairs` appended to its query string.
@@ -302,12 +310,18 @@ impl DeliveryWorker {
         let (results_tx, results_rx) = mpsc::unbounded_channel();
         let recorder = tokio::spawn(record_loop(worker.deliverer.db.clone(), results_rx));
         let slots = Arc::new(Semaphore::new(worker.config.concurrency.max(1)));
-        let mut last_maintenance = Instant::now() - Duration::from_secs(3_600);
-        while !*stopped.borrow() {
-            if last_maintenance.elapsed() > Duration::from_secs(60) {
-                last_maintenance = Instant::now();
-                worker.maintenance().await;
+        // Off the claim loop, so that purging never delays deliveries.
+        let maintenance = tokio::spawn({
+            let worker = Arc::clone(&worker);
+            async move {
+                let mut every = tokio::time::interval(Duration::from_secs(60));
+                loop {
+                    every.tick().await;
+                    worker.maintenance().await;
+                }
             }
+        });
+        while !*stopped.borrow() {
             let free = slots.available_permits();
             let claimed = if free == 0 {
                 Vec::new()
@@ -344,6 +358,7 @@ impl DeliveryWorker {
                 });
             }
         }
+        maintenance.abort();
         // Wait for the deliveries in flight, then for their results to be
         // written.
         let _ = slots
@@ -355,6 +370,7 @@ impl DeliveryWorker {
     }
 
     /// Claims up to `limit` due deliveries with what sending them needs.
+    /// If that cannot be read, the claims are given back at once.
     async fn claim(&self, limit: usize) -> anyhow::Result<Vec<(ClaimedDelivery, Arc<Context>)>> {
         let db = &self.deliverer.db;
         let now = now_micros();
@@ -364,6 +380,20 @@ impl DeliveryWorker {
         if claimed.is_empty() {
             return Ok(Vec::new());
         }
+        match self.contexts(&claimed).await {
+            Ok(contexts) => Ok(claimed.into_iter().zip(contexts).collect()),
+            Err(error) => {
+                if let Err(release) = deliveries::release(db, &claimed).await {
+                    tracing::error!(%release, "cannot release claimed deliveries; their leases will expire");
+                }
+                Err(error)
+            }
+        }
+    }
+
+    /// What each claimed delivery needs: its webhook, event and stages.
+    async fn contexts(&self, claimed: &[ClaimedDelivery]) -> anyhow::Result<Vec<Arc<Context>>> {
+        let db = &self.deliverer.db;
         let mut webhook_ids: Vec<&str> = claimed.iter().map(|d| d.webhook_id.as_str()).collect();
         webhook_ids.sort_unstable();
         webhook_ids.dedup();
@@ -385,14 +415,13 @@ impl DeliveryWorker {
             .map(|(id, webhook)| (id, Arc::new(webhook)))
             .collect();
         Ok(claimed
-            .into_iter()
+            .iter()
             .map(|delivery| {
-                let context = Arc::new(Context {
+                Arc::new(Context {
                     webhook: webhooks.get(&delivery.webhook_id).cloned(),
                     event: events.get(&delivery.event_id).cloned(),
                     stages: Arc::clone(&stages),
-                });
-                (delivery, context)
+                })
             })
             .collect())
     }
@@ -409,6 +438,11 @@ impl DeliveryWorker {
             log: AttemptLog::default(),
             outcome: AttemptOutcome::Failed,
             rendered: None,
+            claim: delivery.claimed_until,
+            forget_payload: context
+                .webhook
+                .as_ref()
+                .is_some_and(|webhook| webhook.settings.lightweight_logs),
         };
         let give_up = |mut result: AttemptResult, error: String| {
             result.log.error = Some(error);
@@ -421,17 +455,42 @@ impl DeliveryWorker {
             return give_up(result, "the webhook or the event no longer exists".into());
         };
         if !webhook.settings.active {
+            // Kept until the webhook is activated again.
+            result.outcome = AttemptOutcome::Parked;
             let reason = webhook
                 .disabled_reason
                 .as_deref()
                 .map_or_else(String::new, |reason| format!(": {reason}"));
-            return give_up(result, format!("not sent: the webhook is inactive{reason}"));
+            result.log.error = Some(format!(
+                "waiting: the webhook is inactive{reason}; activating it sends this delivery"
+            ));
+            return Recorded {
+                result,
+                disable: None,
+            };
         }
-        let (envelope, document) = self
+        let (envelope, document) = match self
             .deliverer
             .event_document(&delivery, webhook, event, &context.stages)
-            .await;
+            .await
+        {
+            Ok(document) => document,
+            Err(error) => {
+                return self.retry_later(
+                    result,
+                    &delivery,
+                    webhook,
+                    format!("cannot read the event's funnel history: {error}"),
+                );
+            }
+        };
         let payload = match &delivery.payload_body {
+            // A GET carries no body: nothing to render.
+            _ if webhook.settings.method == WebhookMethod::Get => BuiltPayload {
+                body: String::new(),
+                content_type: String::new(),
+                headers: BTreeMap::new(),
+            },
             Some(body) => BuiltPayload {
                 body: body.clone(),
                 content_type: delivery
@@ -452,6 +511,9 @@ impl DeliveryWorker {
                         headers: json!(payload.headers).to_string(),
                     });
                     payload
+                }
+                Err(error) if error.transient => {
+                    return self.retry_later(result, &delivery, webhook, error.to_string());
                 }
                 // A plugin that fails fails the same way next time: not
                 // retried like a network error.
@@ -476,18 +538,15 @@ impl DeliveryWorker {
             Ok(response) => Some(response.retry_after),
             // The URL itself is refused: retrying cannot help until the
             // admin changes it.
-            Err(SendError::InvalidUrl(_) | SendError::DestinationRefused { .. }) => None,
+            Err(
+                SendError::InvalidUrl(_)
+                | SendError::DestinationRefused { .. }
+                | SendError::RedirectRefused(_),
+            ) => None,
             Err(_) => Some(None),
         };
         if let Some(retry_after) = retry_after {
-            let retry = usize::try_from(delivery.attempt_count).unwrap_or(0) + 1;
-            result.outcome = match retry_delay(&webhook.settings.retry_schedule, retry, retry_after)
-            {
-                Some(delay) => AttemptOutcome::RetryAt(
-                    now_micros() + i64::try_from(delay.as_micros()).unwrap_or(i64::MAX / 2),
-                ),
-                None => AttemptOutcome::Failed,
-            };
+            result.outcome = next_attempt(&delivery, webhook, retry_after);
         }
         if webhook.settings.lightweight_logs {
             result.log = AttemptLog {
@@ -498,6 +557,24 @@ impl DeliveryWorker {
             };
         }
         Recorded { result, disable }
+    }
+
+    /// Records an attempt that could not be made for a passing reason
+    /// (the database), to be retried on the schedule.
+    fn retry_later(
+        &self,
+        mut result: AttemptResult,
+        delivery: &ClaimedDelivery,
+        webhook: &Webhook,
+        error: String,
+    ) -> Recorded {
+        tracing::warn!(delivery = %delivery.id, %error, "delivery attempt not made");
+        result.log.error = Some(error);
+        result.outcome = next_attempt(delivery, webhook, None);
+        Recorded {
+            result,
+            disable: None,
+        }
     }
 
     /// Deactivates webhooks failing for too long and purges old logs.
@@ -521,12 +598,25 @@ impl DeliveryWorker {
         let retention =
             i64::try_from(self.config.log_retention.as_micros()).unwrap_or(i64::MAX / 2);
         match deliveries::purge_before(db, now - retention).await {
-            Ok((0, 0)) => {}
-            Ok((deliveries, attempts)) => {
-                tracing::info!(deliveries, attempts, "purged old delivery logs");
-            }
+            Ok(0) => {}
+            Ok(rows) => tracing::info!(rows, "purged old delivery logs"),
             Err(error) => tracing::error!(%error, "cannot purge old delivery logs"),
         }
+    }
+}
+
+/// The retry after a failed attempt, or failed when the schedule is used up.
+fn next_attempt(
+    delivery: &ClaimedDelivery,
+    webhook: &Webhook,
+    retry_after: Option<Duration>,
+) -> AttemptOutcome {
+    let retry = usize::try_from(delivery.attempt_count).unwrap_or(0) + 1;
+    match retry_delay(&webhook.settings.retry_schedule, retry, retry_after) {
+        Some(delay) => AttemptOutcome::RetryAt(
+            now_micros() + i64::try_from(delay.as_micros()).unwrap_or(i64::MAX / 2),
+        ),
+        None => AttemptOutcome::Failed,
     }
 }
 

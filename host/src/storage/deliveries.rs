@@ -8,7 +8,7 @@ use std::collections::HashMap;
 use sqlx::FromRow;
 
 use super::{Backend, Database, StoreError, StoreResult};
-use crate::domain::ids::{IdKind, new_id};
+use crate::domain::ids::{IdKind, id_floor, new_id};
 use crate::domain::time::now_micros;
 
 /// Delivery states.
@@ -32,10 +32,14 @@ pub struct ClaimedDelivery {
     /// JSON object.
     pub payload_headers: Option<String>,
     pub created_at: i64,
+    /// The lease this claim holds; results are recorded only while the
+    /// delivery is still held by it.
+    pub claimed_until: i64,
 }
 
 const CLAIM_COLUMNS: &str = "id, account_id, webhook_id, event_id, event_type, lead_id, \
-    attempt_count, next_trigger, payload_body, payload_content_type, payload_headers, created_at";
+    attempt_count, next_trigger, payload_body, payload_content_type, payload_headers, created_at, \
+    claimed_until";
 
 /// Claims up to `limit` deliveries that are due and not held by a live
 /// lease, until `lease_until`. On PostgreSQL concurrent workers skip each
@@ -65,6 +69,24 @@ pub async fn claim_due(
         .fetch_all(db.writer())
         .await?;
     Ok(claimed)
+}
+
+/// Gives claimed deliveries back at once (when they could not be
+/// processed), instead of waiting for their lease to run out.
+pub async fn release(db: &Database, claimed: &[ClaimedDelivery]) -> StoreResult<()> {
+    for chunk in claimed.chunks(500) {
+        let placeholders: Vec<String> = (1..=chunk.len()).map(|n| format!("${n}")).collect();
+        let sql = format!(
+            "UPDATE deliveries SET claimed_until = NULL WHERE id IN ({})",
+            placeholders.join(", ")
+        );
+        let mut query = sqlx::query(&sql);
+        for delivery in chunk {
+            query = query.bind(delivery.id.clone());
+        }
+        query.execute(db.writer()).await?;
+    }
+    Ok(())
 }
 
 /// When the next delivery falls due, if any is waiting.
@@ -161,6 +183,9 @@ pub enum AttemptOutcome {
     RetryAt(i64),
     /// Give up.
     Failed,
+    /// Not attempted: the webhook is inactive. The delivery waits, due
+    /// again when the webhook is activated.
+    Parked,
 }
 
 /// A payload rendered for the first time, kept for retries and resends.
@@ -183,18 +208,67 @@ pub struct AttemptResult {
     pub log: AttemptLog,
     pub outcome: AttemptOutcome,
     pub rendered: Option<RenderedPayload>,
+    /// The claim the attempt was made under ([`ClaimedDelivery::claimed_until`]).
+    pub claim: i64,
+    /// Drop the stored payload once the delivery is finished (lightweight
+    /// logs keep no bodies).
+    pub forget_payload: bool,
+}
+
+impl AttemptResult {
+    /// The same result with only status, duration and error in its log:
+    /// what is still recorded when the full log cannot be.
+    fn minimal(&self) -> Self {
+        Self {
+            log: AttemptLog {
+                response_status: self.log.response_status,
+                duration_us: self.log.duration_us,
+                error: self.log.error.clone(),
+                ..AttemptLog::default()
+            },
+            rendered: None,
+            ..self.clone()
+        }
+    }
 }
 
 /// Records attempts (many per transaction) and moves their deliveries on:
-/// done, retry later, or failed. A webhook's run of failures starts at its
-/// first failed attempt and ends at its next success.
+/// done, retry later, failed, or parked. If the batch cannot be written,
+/// each result is written on its own (and, failing that, with a minimal
+/// log), so one bad result cannot hold back the others.
 pub async fn record_results(db: &Database, results: &[AttemptResult]) -> StoreResult<()> {
+    let Err(error) = record_batch(db, results).await else {
+        return Ok(());
+    };
+    if results.len() == 1 {
+        tracing::warn!(%error, delivery = %results[0].delivery_id, "cannot record the attempt log; recording a minimal one");
+        return record_batch(db, &[results[0].minimal()]).await;
+    }
+    tracing::warn!(%error, count = results.len(), "cannot record a batch of attempts; recording them one by one");
+    for result in results {
+        if let Err(error) = record_batch(db, std::slice::from_ref(result)).await {
+            tracing::warn!(%error, delivery = %result.delivery_id, "cannot record the attempt log; recording a minimal one");
+            if let Err(error) = record_batch(db, &[result.minimal()]).await {
+                // The delivery was deleted with its webhook, or the
+                // database is down: its lease runs out and it is retried.
+                tracing::error!(%error, delivery = %result.delivery_id, "cannot record the attempt");
+            }
+        }
+    }
+    Ok(())
+}
+
+async fn record_batch(db: &Database, results: &[AttemptResult]) -> StoreResult<()> {
     if results.is_empty() {
         return Ok(());
     }
     let now = now_micros();
     let mut tx = db.begin().await?;
-    for chunk in results.chunks(50) {
+    let attempted: Vec<&AttemptResult> = results
+        .iter()
+        .filter(|result| result.outcome != AttemptOutcome::Parked)
+        .collect();
+    for chunk in attempted.chunks(50) {
         const COLUMNS: usize = 14;
         let rows: Vec<String> = (0..chunk.len())
             .map(|row| {
@@ -232,45 +306,63 @@ pub async fn record_results(db: &Database, results: &[AttemptResult]) -> StoreRe
         query.execute(&mut *tx).await?;
     }
     for result in results {
-        let (status, next_attempt_at) = match result.outcome {
-            AttemptOutcome::Succeeded => (SUCCEEDED, None),
-            AttemptOutcome::RetryAt(at) => (PENDING, Some(at)),
-            AttemptOutcome::Failed => (FAILED, None),
+        let (status, next_attempt_at, counted) = match result.outcome {
+            AttemptOutcome::Succeeded => (SUCCEEDED, None, 1),
+            AttemptOutcome::RetryAt(at) => (PENDING, Some(at), 1),
+            AttemptOutcome::Failed => (FAILED, None, 1),
+            AttemptOutcome::Parked => (PENDING, None, 0),
         };
+        let finished = matches!(
+            result.outcome,
+            AttemptOutcome::Succeeded | AttemptOutcome::Failed
+        );
+        let forget = i64::from(finished && result.forget_payload);
         let rendered = result.rendered.as_ref();
+        // Only while this claim still holds the delivery: after a resend or
+        // an expired lease, another attempt owns it.
         sqlx::query(
             "UPDATE deliveries SET status = $1, next_attempt_at = $2, claimed_until = NULL, \
-                 attempt_count = attempt_count + 1, next_trigger = 'scheduled', \
-                 last_response_status = $3, last_error = $4, updated_at = $5, \
-                 payload_body = COALESCE($6, payload_body), \
-                 payload_content_type = COALESCE($7, payload_content_type), \
-                 payload_headers = COALESCE($8, payload_headers) \
-             WHERE id = $9",
+                 attempt_count = attempt_count + $3, next_trigger = 'scheduled', \
+                 last_response_status = $4, last_error = $5, updated_at = $6, \
+                 payload_body = CASE WHEN $7 = 1 THEN NULL ELSE COALESCE($8, payload_body) END, \
+                 payload_content_type = COALESCE($9, payload_content_type), \
+                 payload_headers = COALESCE($10, payload_headers) \
+             WHERE id = $11 AND claimed_until = $12",
         )
         .bind(status)
         .bind(next_attempt_at)
+        .bind(counted)
         .bind(result.log.response_status)
         .bind(result.log.error.clone())
         .bind(now)
+        .bind(forget)
         .bind(rendered.map(|payload| payload.body.clone()))
         .bind(rendered.map(|payload| payload.content_type.clone()))
         .bind(rendered.map(|payload| payload.headers.clone()))
         .bind(result.delivery_id.clone())
+        .bind(result.claim)
         .execute(&mut *tx)
         .await?;
     }
-    let mut succeeded: Vec<&str> = Vec::new();
-    let mut failing: Vec<&str> = Vec::new();
-    for result in results {
-        let list = if result.outcome == AttemptOutcome::Succeeded {
-            &mut succeeded
-        } else {
-            &mut failing
-        };
-        if !list.contains(&result.webhook_id.as_str()) {
-            list.push(&result.webhook_id);
+    // Each webhook's run of failures, by its latest attempt in the batch.
+    let mut latest: Vec<(&str, bool)> = Vec::new();
+    for result in &attempted {
+        let succeeded = result.outcome == AttemptOutcome::Succeeded;
+        match latest.iter_mut().find(|(id, _)| *id == result.webhook_id) {
+            Some(entry) => entry.1 = succeeded,
+            None => latest.push((&result.webhook_id, succeeded)),
         }
     }
+    let succeeded: Vec<&str> = latest
+        .iter()
+        .filter(|(_, ok)| *ok)
+        .map(|(id, _)| *id)
+        .collect();
+    let failing: Vec<&str> = latest
+        .iter()
+        .filter(|(_, ok)| !*ok)
+        .map(|(id, _)| *id)
+        .collect();
     set_failing(&mut tx, &succeeded, None).await?;
     set_failing(&mut tx, &failing, Some(now)).await?;
     tx.commit().await?;
@@ -434,7 +526,7 @@ pub async fn attempts(db: &Database, delivery_id: &str) -> StoreResult<Vec<Attem
 }
 
 /// Queues a delivery for one more attempt now, under the same message id,
-/// with a fresh retry schedule.
+/// with a fresh retry schedule. Refused while an attempt is in flight.
 pub async fn resend(
     db: &Database,
     account_id: &str,
@@ -443,9 +535,10 @@ pub async fn resend(
 ) -> StoreResult<Delivery> {
     let now = now_micros();
     let updated = sqlx::query(
-        "UPDATE deliveries SET status = 'pending', next_attempt_at = $1, claimed_until = NULL, \
+        "UPDATE deliveries SET status = 'pending', next_attempt_at = $1, \
              attempt_count = 0, next_trigger = 'resend', updated_at = $1 \
-         WHERE account_id = $2 AND webhook_id = $3 AND id = $4",
+         WHERE account_id = $2 AND webhook_id = $3 AND id = $4 \
+             AND (claimed_until IS NULL OR claimed_until < $1)",
     )
     .bind(now)
     .bind(account_id)
@@ -454,31 +547,73 @@ pub async fn resend(
     .execute(db.writer())
     .await?;
     if updated.rows_affected() == 0 {
-        return Err(StoreError::NotFound(format!(
-            "Delivery {delivery_id} not found"
+        // Either it does not exist, or an attempt holds it right now.
+        get(db, account_id, webhook_id, delivery_id).await?;
+        return Err(StoreError::Conflict(format!(
+            "Delivery {delivery_id} is being sent right now; resend it once this attempt is logged"
         )));
     }
     db.wake_delivery_worker();
     get(db, account_id, webhook_id, delivery_id).await
 }
 
-/// Deletes attempts older than `cutoff` and finished deliveries last
-/// touched before it; returns (deliveries, attempts) deleted.
-pub async fn purge_before(db: &Database, cutoff: i64) -> StoreResult<(u64, u64)> {
-    let mut tx = db.begin().await?;
-    let attempts = sqlx::query("DELETE FROM delivery_attempts WHERE attempted_at < $1")
-        .bind(cutoff)
-        .execute(&mut *tx)
-        .await?
-        .rows_affected();
-    let deliveries = sqlx::query(
-        "DELETE FROM deliveries WHERE next_attempt_at IS NULL AND updated_at < $1 \
-             AND NOT EXISTS (SELECT 1 FROM delivery_attempts a WHERE a.delivery_id = deliveries.id)",
+/// Makes a webhook's parked deliveries (waiting while it was inactive) due
+/// now.
+pub async fn unpark(db: &Database, webhook_id: &str) -> StoreResult<u64> {
+    let now = now_micros();
+    let unparked = sqlx::query(
+        "UPDATE deliveries SET next_attempt_at = $1, updated_at = $1 \
+         WHERE webhook_id = $2 AND status = 'pending' AND next_attempt_at IS NULL",
     )
-    .bind(cutoff)
-    .execute(&mut *tx)
+    .bind(now)
+    .bind(webhook_id)
+    .execute(db.writer())
     .await?
     .rows_affected();
-    tx.commit().await?;
-    Ok((deliveries, attempts))
+    if unparked > 0 {
+        db.wake_delivery_worker();
+    }
+    Ok(unparked)
+}
+
+/// Rows one purge statement deletes at most, so that purging never holds
+/// the writer (SQLite's only one) for long.
+const PURGE_BATCH: i64 = 1_000;
+
+/// Deletes, a bounded batch at a time, attempts older than `cutoff`,
+/// finished deliveries last touched before it that have no attempts left,
+/// and lead events no delivery refers to. Returns the rows deleted.
+pub async fn purge_before(db: &Database, cutoff: i64) -> StoreResult<u64> {
+    let statements = [
+        "DELETE FROM delivery_attempts WHERE id IN \
+             (SELECT id FROM delivery_attempts WHERE id < $3 LIMIT $2)",
+        "DELETE FROM deliveries WHERE id IN (SELECT d.id FROM deliveries d \
+             WHERE d.updated_at < $1 AND d.status <> 'pending' \
+             AND NOT EXISTS (SELECT 1 FROM delivery_attempts a WHERE a.delivery_id = d.id) \
+             LIMIT $2)",
+        "DELETE FROM lead_events WHERE id IN (SELECT e.id FROM lead_events e \
+             WHERE e.id < $4 \
+             AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.event_id = e.id) \
+             LIMIT $2)",
+    ];
+    let mut deleted = 0;
+    for sql in statements {
+        loop {
+            let rows = sqlx::query(sql)
+                .bind(cutoff)
+                .bind(PURGE_BATCH)
+                .bind(id_floor(IdKind::DeliveryAttempt, cutoff))
+                .bind(id_floor(IdKind::LeadEvent, cutoff))
+                .execute(db.writer())
+                .await?
+                .rows_affected();
+            deleted += rows;
+            if rows < PURGE_BATCH as u64 {
+                break;
+            }
+            // Let other writers in between batches.
+            tokio::task::yield_now().await;
+        }
+    }
+    Ok(deleted)
 }

@@ -302,7 +302,7 @@ async fn apply_uncommitted(
             )
         })
         .collect();
-    let enqueued = lead_events::record(tx, &events, now).await?;
+    let enqueued = lead_events::record(db, tx, &events, now).await?;
     Ok((all_results, enqueued))
 }
 

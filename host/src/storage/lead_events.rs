@@ -13,8 +13,8 @@ use std::collections::{BTreeMap, HashMap};
 use serde_json::json;
 use sqlx::AnyConnection;
 
-use super::leads::{self, LeadView};
-use super::{StoreResult, webhooks};
+use super::leads::{self, LeadStageView, LeadView};
+use super::{Database, StoreResult, webhooks};
 use crate::domain::actor::Actor;
 use crate::domain::ids::{IdKind, new_id};
 use crate::outbound::events::{EventName, OccurredEvent, Subscription};
@@ -57,6 +57,7 @@ pub fn stage_changed<'a>(
 /// can wake the delivery worker once it has committed. The leads must
 /// still exist (record a deletion before deleting the row).
 pub async fn record(
+    db: &Database,
     conn: &mut AnyConnection,
     events: &[LeadEvent<'_>],
     now: i64,
@@ -67,7 +68,7 @@ pub async fn record(
     let mut subscriptions: BTreeMap<&str, Vec<Subscription>> = BTreeMap::new();
     for event in events {
         if !subscriptions.contains_key(event.account_id) {
-            let active = webhooks::active_subscriptions(conn, event.account_id).await?;
+            let active = webhooks::active_subscriptions(db, conn, event.account_id).await?;
             subscriptions.insert(event.account_id, active);
         }
     }
@@ -99,14 +100,42 @@ pub async fn record(
         }
     }
     let mut snapshots: HashMap<String, LeadView> = HashMap::new();
-    for (account_id, lead_ids) in wanted {
+    let mut repeated: Vec<&str> = Vec::new();
+    for (account_id, mut lead_ids) in wanted {
+        lead_ids.sort_unstable();
+        let before = lead_ids.len();
+        lead_ids.dedup();
+        if lead_ids.len() < before {
+            repeated.push(account_id);
+        }
         for lead in leads::fetch_many(conn, account_id, &lead_ids).await? {
             snapshots.insert(lead.id.clone(), LeadView::from(lead));
         }
     }
+    // The snapshot is the lead after the last change; an earlier event of
+    // the same lead in this transaction shows the stage it moved to.
+    let stages = if repeated.is_empty() {
+        HashMap::new()
+    } else {
+        let ids: Vec<&str> = events
+            .iter()
+            .filter_map(|event| event.stage_after)
+            .collect();
+        stage_views(conn, &ids).await?
+    };
+    let event_snapshots: Vec<Option<LeadView>> = events
+        .iter()
+        .map(|event| {
+            let mut snapshot = snapshots.get(event.lead_id)?.clone();
+            if !stages.is_empty() {
+                snapshot.funnel_stage = event.stage_after.and_then(|id| stages.get(id).cloned());
+            }
+            Some(snapshot)
+        })
+        .collect();
 
     let event_ids: Vec<String> = events.iter().map(|_| new_id(IdKind::LeadEvent)).collect();
-    insert_events(conn, events, &event_ids, &snapshots, now).await?;
+    insert_events(conn, events, &event_ids, &event_snapshots, now).await?;
     let mut deliveries = Vec::new();
     for ((event, targets), event_id) in events.iter().zip(&targets).zip(&event_ids) {
         for webhook_id in targets {
@@ -121,11 +150,12 @@ async fn insert_events(
     conn: &mut AnyConnection,
     events: &[LeadEvent<'_>],
     event_ids: &[String],
-    snapshots: &HashMap<String, LeadView>,
+    snapshots: &[Option<LeadView>],
     now: i64,
 ) -> StoreResult<()> {
     const COLUMNS: usize = 8;
-    let rows: Vec<(&LeadEvent, &String)> = events.iter().zip(event_ids).collect();
+    let rows: Vec<((&LeadEvent, &String), &Option<LeadView>)> =
+        events.iter().zip(event_ids).zip(snapshots).collect();
     for chunk in rows.chunks(100) {
         let sql = format!(
             "INSERT INTO lead_events (id, account_id, lead_id, event_type, actor_type, actor_id, \
@@ -133,12 +163,12 @@ async fn insert_events(
             values_rows(chunk.len(), COLUMNS)
         );
         let mut query = sqlx::query(&sql).bind(now);
-        for (event, event_id) in chunk {
+        for ((event, event_id), snapshot) in chunk {
             let mut data = json!({
                 "previous_funnel_stage_id": event.previous_stage,
                 "funnel_stage_id": event.stage_after,
             });
-            if let Some(snapshot) = snapshots.get(event.lead_id) {
+            if let Some(snapshot) = snapshot {
                 data["lead"] = json!(snapshot);
             }
             query = query
@@ -181,6 +211,36 @@ async fn insert_deliveries(
         query.execute(&mut *conn).await?;
     }
     Ok(())
+}
+
+/// Stages by id as a lead shows them, read in the transaction.
+async fn stage_views(
+    conn: &mut AnyConnection,
+    stage_ids: &[&str],
+) -> StoreResult<HashMap<String, LeadStageView>> {
+    let mut stages = HashMap::new();
+    for chunk in stage_ids.chunks(500) {
+        let placeholders: Vec<String> = (1..=chunk.len()).map(|n| format!("${n}")).collect();
+        let sql = format!(
+            "SELECT id, title, position FROM funnel_stages WHERE id IN ({})",
+            placeholders.join(", ")
+        );
+        let mut query = sqlx::query_as::<_, (String, String, Option<i64>)>(&sql);
+        for id in chunk {
+            query = query.bind(*id);
+        }
+        for (id, title, position) in query.fetch_all(&mut *conn).await? {
+            stages.insert(
+                id.clone(),
+                LeadStageView {
+                    id,
+                    title,
+                    position,
+                },
+            );
+        }
+    }
+    Ok(stages)
 }
 
 /// `($2, ..., $k, $1), (...)`: `rows` groups of `columns` parameters

@@ -63,7 +63,7 @@ impl Lead {
 }
 
 /// The stage a lead is at.
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct LeadStageView {
     pub id: String,
     pub title: String,
@@ -72,7 +72,7 @@ pub struct LeadStageView {
 }
 
 /// A lead.
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct LeadView {
     /// Assigned by Switchyard; the id CRMs send in funnel updates.
     pub lead_profile_uid: String,
@@ -234,7 +234,7 @@ pub async fn create(
             actor,
         ));
     }
-    let enqueued = lead_events::record(&mut tx, &events, now).await?;
+    let enqueued = lead_events::record(db, &mut tx, &events, now).await?;
     let lead = fetch(&mut tx, account_id, &id).await?;
     tx.commit().await?;
     wake_if(db, enqueued);
@@ -374,7 +374,7 @@ pub async fn update(
             actor,
         ));
     }
-    let enqueued = lead_events::record(&mut tx, &events, now).await?;
+    let enqueued = lead_events::record(db, &mut tx, &events, now).await?;
     let lead = fetch(&mut tx, account_id, lead_id).await?;
     tx.commit().await?;
     wake_if(db, enqueued);
@@ -411,7 +411,7 @@ pub async fn delete(
         previous_stage: None,
         stage_after: lead.funnel_stage_id.as_deref(),
     };
-    let enqueued = lead_events::record(&mut tx, &[deleted], now_micros()).await?;
+    let enqueued = lead_events::record(db, &mut tx, &[deleted], now_micros()).await?;
     sqlx::query("DELETE FROM funnel_events WHERE account_id = $1 AND lead_id = $2")
         .bind(account_id)
         .bind(lead_id)

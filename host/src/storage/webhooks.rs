@@ -8,7 +8,7 @@ use std::time::Duration;
 use serde_json::Value;
 use sqlx::{AnyConnection, FromRow};
 
-use super::{Database, StoreError, StoreResult};
+use super::{Database, StoreError, StoreResult, deliveries};
 use crate::domain::ids::{IdKind, new_id};
 use crate::domain::time::now_micros;
 use crate::outbound::events::{Conditions, EventName, Subscription};
@@ -260,8 +260,11 @@ pub async fn update(
         .enumerate()
         .map(|(index, column)| format!("{column} = ${}", index + 4))
         .collect();
+    // Only a webhook that was inactive starts afresh: editing an active
+    // one keeps its run of failures.
     let reactivation = if settings.active {
-        ", disabled_reason = NULL, failing_since = NULL"
+        ", disabled_reason = CASE WHEN active = 0 THEN NULL ELSE disabled_reason END, \
+         failing_since = CASE WHEN active = 0 THEN NULL ELSE failing_since END"
     } else {
         ""
     };
@@ -276,6 +279,9 @@ pub async fn update(
     let updated = bind_settings(query, settings).execute(db.writer()).await?;
     if updated.rows_affected() == 0 {
         return Err(webhook_not_found(webhook_id));
+    }
+    if settings.active {
+        deliveries::unpark(db, webhook_id).await?;
     }
     get(db, account_id, webhook_id).await
 }
@@ -301,6 +307,10 @@ pub async fn set_active(
         .await?;
     if updated.rows_affected() == 0 {
         return Err(webhook_not_found(webhook_id));
+    }
+    if active {
+        // Deliveries that waited while it was inactive go out now.
+        deliveries::unpark(db, webhook_id).await?;
     }
     get(db, account_id, webhook_id).await
 }
@@ -379,12 +389,16 @@ pub async fn using_plugin(
 /// the caller's transaction so a webhook created or deactivated
 /// concurrently is either wholly in or out.
 pub async fn active_subscriptions(
+    db: &Database,
     conn: &mut AnyConnection,
     account_id: &str,
 ) -> StoreResult<Vec<Subscription>> {
-    let rows: Vec<(String, String, String)> = sqlx::query_as(
-        "SELECT id, events, conditions FROM webhooks WHERE account_id = $1 AND active = 1",
-    )
+    // A shared lock: a webhook cannot be deleted between this read and the
+    // insert of its deliveries.
+    let rows: Vec<(String, String, String)> = sqlx::query_as(&format!(
+        "SELECT id, events, conditions FROM webhooks WHERE account_id = $1 AND active = 1{}",
+        db.for_share()
+    ))
     .bind(account_id)
     .fetch_all(conn)
     .await?;
