@@ -10,6 +10,10 @@
 //! message arrives and reads the event's commit time from the payload, so
 //! latency is enqueue-to-receive.
 //!
+//! A second measurement paces the changes at `BENCH_PACED_RATE` per second
+//! (default 1000, below what the server sustains) for `BENCH_SECONDS`, so
+//! its latency is that of a delivery that does not wait behind a backlog.
+//!
 //! Settings (environment): `BENCH_EVENTS` (default 20000), `BENCH_SECONDS`
 //! (baseline measurement, default 5), `BENCH_CONCURRENCY` (baseline
 //! client connections, default 32), `BENCH_BACKENDS` (default
@@ -38,6 +42,7 @@ async fn main() -> anyhow::Result<()> {
     let seconds: u64 = env_or("BENCH_SECONDS", 5);
     let concurrency: usize = env_or("BENCH_CONCURRENCY", 32);
     let backends = std::env::var("BENCH_BACKENDS").unwrap_or_else(|_| "sqlite,postgres".into());
+    let paced_rate: usize = env_or("BENCH_PACED_RATE", 1_000);
 
     let receiver = Receiver::start().await?;
     println!("# Outbound benchmark: {events} signed `small` deliveries per backend\n");
@@ -65,11 +70,13 @@ async fn main() -> anyhow::Result<()> {
         let database = ScratchDatabase::create(backend).await?;
         let server =
             Server::start(&database.url, &["--outbound-allow-cidr", "127.0.0.0/8"]).await?;
-        let fixture = Fixture::create(&server, &receiver.url("/hook")).await?;
+        let fixture = Arc::new(Fixture::create(&server, &receiver.url("/hook")).await?);
         receiver.reset();
 
+        let rounds = events.div_ceil(LEADS);
+        let events = rounds * LEADS;
         let started = Instant::now();
-        produce(&server, &fixture, events).await?;
+        produce(&server, &fixture, rounds).await?;
         let produced = started.elapsed();
         let received = receiver.wait_for(events, Duration::from_secs(300)).await;
         let elapsed = receiver.last_arrival().unwrap_or(started) - started;
@@ -86,6 +93,29 @@ async fn main() -> anyhow::Result<()> {
             p50.as_secs_f64() * 1e3,
             p99.as_secs_f64() * 1e3,
             rate / baseline.rate,
+        );
+
+        receiver.reset();
+        let paced_rounds = (paced_rate * usize::try_from(seconds).unwrap_or(5)).div_ceil(LEADS);
+        let paced_events = paced_rounds * LEADS;
+        let started = Instant::now();
+        produce_paced(&server, &fixture, rounds, paced_rounds, paced_rate).await?;
+        let received = receiver
+            .wait_for(paced_events, Duration::from_secs(120))
+            .await;
+        let elapsed = receiver.last_arrival().unwrap_or(started) - started;
+        let (p50, p99, duplicates) = receiver.latencies();
+        println!(
+            "| {backend} | deliveries paced at {paced_rate}/s ({received} of {paced_events}{}) | {:.0} | {:.1} | {:.1} | {:.2} |",
+            if duplicates > 0 {
+                format!("; {duplicates} duplicates")
+            } else {
+                String::new()
+            },
+            received as f64 / elapsed.as_secs_f64(),
+            p50.as_secs_f64() * 1e3,
+            p99.as_secs_f64() * 1e3,
+            received as f64 / elapsed.as_secs_f64() / baseline.rate,
         );
         server.stop().await;
     }
@@ -106,42 +136,45 @@ fn sample_body() -> String {
     .to_string()
 }
 
-/// Moves every lead back and forth between two stages with 100-record
-/// batches from 4 concurrent clients until `events` changes are committed.
-async fn produce(server: &Server, fixture: &Fixture, events: usize) -> anyhow::Result<()> {
+/// Groups of 100 leads, each moved by one batch request.
+const GROUPS: usize = LEADS / 100;
+
+/// The batch request that moves `group` in `round`: every round moves each
+/// group to the other stage, so every record is a change.
+fn batch_body(fixture: &Fixture, group: usize, round: usize) -> Value {
+    let stage = STAGES[(round + 1) % 2];
+    let records: Vec<Value> = fixture.leads[group * 100..group * 100 + 100]
+        .iter()
+        .map(|lead| json!({"lead_profile_uid": lead, "funnel_stage": stage}))
+        .collect();
+    json!({ "records": records })
+}
+
+/// Commits `rounds` moves of every lead as fast as the server takes them,
+/// from 4 concurrent clients, each owning some groups (so the moves of one
+/// lead stay in order).
+async fn produce(server: &Server, fixture: &Arc<Fixture>, rounds: usize) -> anyhow::Result<()> {
     let url = format!("{}/api/v1/webhook-import/batch-update", server.address);
-    let batches = events.div_ceil(100);
-    let per_round = LEADS / 100;
     let mut producers = Vec::new();
     for producer in 0..4 {
         let url = url.clone();
-        let token = fixture.token.clone();
-        let leads = fixture.leads.clone();
+        let fixture = Arc::clone(fixture);
         producers.push(tokio::spawn(async move {
             let client = reqwest::Client::new();
-            // Batch b moves leads [b % per_round * 100 ..+100] to the stage
-            // of its round, so each batch changes 100 leads.
-            let mut batch = producer;
-            while batch < batches {
-                let round = batch / per_round;
-                let first = (batch % per_round) * 100;
-                let stage = STAGES[(round + 1) % 2];
-                let records: Vec<Value> = leads[first..first + 100]
-                    .iter()
-                    .map(|lead| json!({"lead_profile_uid": lead, "funnel_stage": stage}))
-                    .collect();
-                let response = client
-                    .post(&url)
-                    .bearer_auth(&token)
-                    .json(&json!({ "records": records }))
-                    .send()
-                    .await?;
-                anyhow::ensure!(
-                    response.status().is_success(),
-                    "batch failed: {}",
-                    response.status()
-                );
-                batch += 4;
+            for round in 0..rounds {
+                for group in (producer..GROUPS).step_by(4) {
+                    let response = client
+                        .post(&url)
+                        .bearer_auth(&fixture.token)
+                        .json(&batch_body(&fixture, group, round))
+                        .send()
+                        .await?;
+                    anyhow::ensure!(
+                        response.status().is_success(),
+                        "batch failed: {}",
+                        response.status()
+                    );
+                }
             }
             anyhow::Ok(())
         }));
@@ -152,11 +185,42 @@ async fn produce(server: &Server, fixture: &Fixture, events: usize) -> anyhow::R
     Ok(())
 }
 
+/// Commits `rounds` more moves of every lead (after `first_round` rounds),
+/// one batch every `100 / rate` seconds.
+async fn produce_paced(
+    server: &Server,
+    fixture: &Fixture,
+    first_round: usize,
+    rounds: usize,
+    rate: usize,
+) -> anyhow::Result<()> {
+    let url = format!("{}/api/v1/webhook-import/batch-update", server.address);
+    let client = reqwest::Client::new();
+    let mut ticker = tokio::time::interval(Duration::from_secs_f64(100.0 / rate.max(1) as f64));
+    for round in first_round..first_round + rounds {
+        for group in 0..GROUPS {
+            ticker.tick().await;
+            let response = client
+                .post(&url)
+                .bearer_auth(&fixture.token)
+                .json(&batch_body(fixture, group, round))
+                .send()
+                .await?;
+            anyhow::ensure!(
+                response.status().is_success(),
+                "batch failed: {}",
+                response.status()
+            );
+        }
+    }
+    Ok(())
+}
+
 /// A funnel, the leads (all at the first stage), an active import, and one
 /// webhook listening to stage changes.
 struct Fixture {
     token: String,
-    leads: Arc<Vec<String>>,
+    leads: Vec<String>,
 }
 
 impl Fixture {
@@ -212,7 +276,7 @@ impl Fixture {
         .error_for_status()?;
         Ok(Self {
             token: import["token"].as_str().unwrap_or_default().to_owned(),
-            leads: Arc::new(leads),
+            leads,
         })
     }
 }
