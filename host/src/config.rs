@@ -115,6 +115,16 @@ pub struct OutboundConfig {
     )]
     pub delivery_log_retention_days: u64,
 
+    /// How often the delivery worker deactivates failing webhooks and
+    /// purges old logs, in milliseconds.
+    #[arg(
+        long,
+        env = "SWITCHYARD_DELIVERY_MAINTENANCE_INTERVAL_MS",
+        default_value_t = 60_000,
+        hide = true
+    )]
+    pub delivery_maintenance_interval_ms: u64,
+
     /// Run the delivery worker in this process (turn off for API-only
     /// processes).
     #[arg(long, env = "SWITCHYARD_DELIVERY_WORKER", default_value_t = true, action = clap::ArgAction::Set)]
@@ -128,6 +138,7 @@ impl Default for OutboundConfig {
             delivery_concurrency: 256,
             webhook_disable_after_hours: 120,
             delivery_log_retention_days: 30,
+            delivery_maintenance_interval_ms: 60_000,
             delivery_worker: true,
         }
     }

@@ -74,6 +74,52 @@ async fn loopback_receivers_are_refused_without_the_allow_list() {
     assert_eq!(detail["attempt_count"], 1, "not retried: {detail}");
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn webhooks_failing_for_the_whole_period_are_deactivated_and_old_logs_purged() {
+    for backend in [Backend::Sqlite, Backend::Postgres] {
+        let app = TestApp::spawn_with(backend, |config| {
+            config.outbound.webhook_disable_after_hours = 0;
+            config.outbound.delivery_log_retention_days = 0;
+            config.outbound.delivery_maintenance_interval_ms = 100;
+        })
+        .await;
+        let receiver = Receiver::start().await;
+        receiver.script((0..5).map(|_| Reply::status(500)));
+        let webhook = create_webhook(
+            &app,
+            json!({"name": "failing", "url": receiver.url("/"), "events": ["lead.created"],
+                   "retry_schedule_seconds": []}),
+        )
+        .await;
+        let id = webhook["id"].as_str().unwrap();
+        app.create_lead(json!({"email": "a@example.com"})).await;
+        receiver.wait_for(1).await;
+        let deadline = Instant::now() + Duration::from_secs(10);
+        let view = loop {
+            let view = app.get(&format!("/api/v1/webhooks/{id}")).await;
+            if view.body["active"] == false || Instant::now() > deadline {
+                break view;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        };
+        assert_eq!(view.body["active"], false, "{backend:?}: {}", view.text);
+        assert!(
+            view.body["disabled_reason"]
+                .as_str()
+                .unwrap()
+                .contains("every delivery attempt failed"),
+            "{}",
+            view.text
+        );
+        // With no retention, the finished delivery and its log go too.
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while !deliveries(&app, id, "").await.is_empty() {
+            assert!(Instant::now() < deadline, "{backend:?}: logs not purged");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+}
+
 async fn create_webhook(app: &TestApp, body: Value) -> Value {
     let created = app.post("/api/v1/webhooks", body).await;
     assert_eq!(created.status, 201, "create webhook: {}", created.text);

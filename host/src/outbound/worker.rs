@@ -44,6 +44,8 @@ pub struct WorkerConfig {
     pub disable_failing_after: Duration,
     /// Delivery logs older than this are deleted.
     pub log_retention: Duration,
+    /// How often failing webhooks are checked and old logs purged.
+    pub maintenance_interval: Duration,
 }
 
 impl Default for WorkerConfig {
@@ -54,6 +56,7 @@ impl Default for WorkerConfig {
             poll_interval: Duration::from_millis(500),
             disable_failing_after: Duration::from_secs(5 * 24 * 3_600),
             log_retention: Duration::from_secs(30 * 24 * 3_600),
+            maintenance_interval: Duration::from_secs(60),
         }
     }
 }
@@ -314,7 +317,7 @@ impl DeliveryWorker {
         let maintenance = tokio::spawn({
             let worker = Arc::clone(&worker);
             async move {
-                let mut every = tokio::time::interval(Duration::from_secs(60));
+                let mut every = tokio::time::interval(worker.config.maintenance_interval);
                 loop {
                     every.tick().await;
                     worker.maintenance().await;
