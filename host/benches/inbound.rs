@@ -15,7 +15,7 @@ mod common;
 use std::sync::Arc;
 use std::time::Duration;
 
-use common::{ScratchDatabase, Server, env_or, measure};
+use common::{ScratchDatabase, Server, create_active_import, env_or, measure};
 use serde_json::{Value, json};
 
 const FUNNEL: [&str; 4] = [
@@ -138,28 +138,8 @@ impl Fixture {
                 .await?
                 .error_for_status()?;
         }
-        let import: Value = admin("/api/v1/webhook-imports", json!({"name": "bench"}))
-            .await?
-            .json()
-            .await?;
-        let id = import["id"].as_str().unwrap_or_default().to_owned();
-        admin(&format!("/api/v1/webhook-imports/{id}/activate"), json!({}))
-            .await?
-            .error_for_status()?;
-        let mapped: Value = admin(
-            "/api/v1/webhook-imports",
-            json!({"name": "bench transform"}),
-        )
-        .await?
-        .json()
-        .await?;
-        let mapped_id = mapped["id"].as_str().unwrap_or_default().to_owned();
-        admin(
-            &format!("/api/v1/webhook-imports/{mapped_id}/activate"),
-            json!({}),
-        )
-        .await?
-        .error_for_status()?;
+        let (_, token) = create_active_import(server, "bench").await?;
+        let (mapped_id, transform_token) = create_active_import(server, "bench transform").await?;
         client
             .put(format!("{}/api/v1/webhook-imports/{mapped_id}/transform", server.address))
             .bearer_auth(&server.admin_key)
@@ -184,8 +164,8 @@ impl Fixture {
             );
         }
         Ok(Self {
-            token: import["token"].as_str().unwrap_or_default().to_owned(),
-            transform_token: mapped["token"].as_str().unwrap_or_default().to_owned(),
+            token,
+            transform_token,
             leads,
         })
     }

@@ -30,7 +30,7 @@ use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::HeaderMap;
 use chrono::{DateTime, Utc};
-use common::{ScratchDatabase, Server, env_or, measure};
+use common::{ScratchDatabase, Server, create_active_import, env_or, measure};
 use serde_json::{Value, json};
 
 const LEADS: usize = 1_000;
@@ -150,6 +150,27 @@ fn batch_body(fixture: &Fixture, group: usize, round: usize) -> Value {
     json!({ "records": records })
 }
 
+async fn send_batch(
+    client: &reqwest::Client,
+    url: &str,
+    fixture: &Fixture,
+    group: usize,
+    round: usize,
+) -> anyhow::Result<()> {
+    let response = client
+        .post(url)
+        .bearer_auth(&fixture.token)
+        .json(&batch_body(fixture, group, round))
+        .send()
+        .await?;
+    anyhow::ensure!(
+        response.status().is_success(),
+        "batch failed: {}",
+        response.status()
+    );
+    Ok(())
+}
+
 /// Commits `rounds` moves of every lead as fast as the server takes them,
 /// from 4 concurrent clients, each owning some groups (so the moves of one
 /// lead stay in order).
@@ -163,17 +184,7 @@ async fn produce(server: &Server, fixture: &Arc<Fixture>, rounds: usize) -> anyh
             let client = reqwest::Client::new();
             for round in 0..rounds {
                 for group in (producer..GROUPS).step_by(4) {
-                    let response = client
-                        .post(&url)
-                        .bearer_auth(&fixture.token)
-                        .json(&batch_body(&fixture, group, round))
-                        .send()
-                        .await?;
-                    anyhow::ensure!(
-                        response.status().is_success(),
-                        "batch failed: {}",
-                        response.status()
-                    );
+                    send_batch(&client, &url, &fixture, group, round).await?;
                 }
             }
             anyhow::Ok(())
@@ -200,17 +211,7 @@ async fn produce_paced(
     for round in first_round..first_round + rounds {
         for group in 0..GROUPS {
             ticker.tick().await;
-            let response = client
-                .post(&url)
-                .bearer_auth(&fixture.token)
-                .json(&batch_body(fixture, group, round))
-                .send()
-                .await?;
-            anyhow::ensure!(
-                response.status().is_success(),
-                "batch failed: {}",
-                response.status()
-            );
+            send_batch(&client, &url, fixture, group, round).await?;
         }
     }
     Ok(())
@@ -259,14 +260,7 @@ impl Fixture {
                     .to_owned(),
             );
         }
-        let import: Value = admin("/api/v1/webhook-imports", json!({"name": "bench"}))
-            .await?
-            .json()
-            .await?;
-        let id = import["id"].as_str().unwrap_or_default().to_owned();
-        admin(&format!("/api/v1/webhook-imports/{id}/activate"), json!({}))
-            .await?
-            .error_for_status()?;
+        let (_, token) = create_active_import(server, "bench").await?;
         // Created after the leads, so only the measured changes are sent.
         admin(
             "/api/v1/webhooks",
@@ -274,10 +268,7 @@ impl Fixture {
         )
         .await?
         .error_for_status()?;
-        Ok(Self {
-            token: import["token"].as_str().unwrap_or_default().to_owned(),
-            leads,
-        })
+        Ok(Self { token, leads })
     }
 }
 

@@ -94,29 +94,29 @@ async fn webhooks_failing_for_the_whole_period_are_deactivated_and_old_logs_purg
         let id = webhook["id"].as_str().unwrap();
         app.create_lead(json!({"email": "a@example.com"})).await;
         receiver.wait_for(1).await;
-        let deadline = Instant::now() + Duration::from_secs(10);
-        let view = loop {
-            let view = app.get(&format!("/api/v1/webhooks/{id}")).await;
-            if view.body["active"] == false || Instant::now() > deadline {
-                break view;
-            }
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        };
-        assert_eq!(view.body["active"], false, "{backend:?}: {}", view.text);
-        assert!(
-            view.body["disabled_reason"]
-                .as_str()
-                .unwrap()
-                .contains("every delivery attempt failed"),
-            "{}",
-            view.text
-        );
+        wait_until_deactivated(&app, id, "every delivery attempt failed").await;
         // With no retention, the finished delivery and its log go too.
         let deadline = Instant::now() + Duration::from_secs(10);
         while !deliveries(&app, id, "").await.is_empty() {
             assert!(Instant::now() < deadline, "{backend:?}: logs not purged");
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
+    }
+}
+
+/// Waits (at most 10 s) until Switchyard has deactivated the webhook, and
+/// checks the reason it gives.
+async fn wait_until_deactivated(app: &TestApp, webhook: &str, reason: &str) {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let view = app.get(&format!("/api/v1/webhooks/{webhook}")).await;
+        if view.body["active"] == false {
+            let given = view.body["disabled_reason"].as_str().unwrap_or_default();
+            assert!(given.contains(reason), "{}", view.text);
+            return;
+        }
+        assert!(Instant::now() < deadline, "still active: {}", view.text);
+        tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }
 
@@ -710,23 +710,7 @@ async fn gone_deactivates_the_webhook(app: TestApp) {
     let webhook_id = webhook["id"].as_str().unwrap();
     app.create_lead(json!({"email": "a@example.com"})).await;
     wait_for_status(&app, webhook_id, "failed", 1).await;
-    let deadline = Instant::now() + Duration::from_secs(10);
-    let view = loop {
-        let view = app.get(&format!("/api/v1/webhooks/{webhook_id}")).await;
-        if view.body["active"] == false || Instant::now() > deadline {
-            break view;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    };
-    assert_eq!(view.body["active"], false, "{}", view.text);
-    assert!(
-        view.body["disabled_reason"]
-            .as_str()
-            .unwrap()
-            .contains("410 Gone"),
-        "{}",
-        view.text
-    );
+    wait_until_deactivated(&app, webhook_id, "410 Gone").await;
     receiver
         .assert_no_more_than(1, Duration::from_millis(300))
         .await;

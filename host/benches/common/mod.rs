@@ -218,3 +218,30 @@ impl Server {
         let _ = self.child.wait().await;
     }
 }
+
+/// Creates an active webhook import through the admin API; returns its id
+/// and token.
+pub async fn create_active_import(server: &Server, name: &str) -> anyhow::Result<(String, String)> {
+    let client = reqwest::Client::new();
+    let import: serde_json::Value = client
+        .post(format!("{}/api/v1/webhook-imports", server.address))
+        .bearer_auth(&server.admin_key)
+        .json(&serde_json::json!({ "name": name }))
+        .send()
+        .await?
+        .error_for_status()?
+        .json()
+        .await?;
+    let id = import["id"].as_str().unwrap_or_default().to_owned();
+    client
+        .post(format!(
+            "{}/api/v1/webhook-imports/{id}/activate",
+            server.address
+        ))
+        .bearer_auth(&server.admin_key)
+        .send()
+        .await?
+        .error_for_status()?;
+    let token = import["token"].as_str().unwrap_or_default().to_owned();
+    Ok((id, token))
+}

@@ -25,7 +25,7 @@ use crate::storage::deliveries::{
 };
 use crate::storage::leads::{FunnelEventView, LeadStageView};
 use crate::storage::webhooks::{self, Webhook};
-use crate::storage::{Database, StoreError, funnel_history};
+use crate::storage::{Database, StoreError, funnel_history, funnel_stages};
 
 /// Settings of the delivery worker.
 #[derive(Debug, Clone)]
@@ -222,17 +222,13 @@ impl Deliverer {
         delivery: &ClaimedDelivery,
         webhook: &Webhook,
         event: &StoredEvent,
-        stages: &HashMap<String, (String, Option<i64>)>,
+        stages: &HashMap<String, LeadStageView>,
     ) -> Result<(Envelope, Value), StoreError> {
         let envelope = Envelope::for_stored(&delivery.id, &webhook.id, event);
         let data = EventData::parse(&event.data);
-        let previous = data.previous_funnel_stage_id.and_then(|id| {
-            stages.get(&id).map(|(title, position)| LeadStageView {
-                id,
-                title: title.clone(),
-                position: *position,
-            })
-        });
+        let previous = data
+            .previous_funnel_stage_id
+            .and_then(|id| stages.get(&id).cloned());
         let history = if webhook.settings.payload_format.needs_history() {
             let events = funnel_history::list_as_of(
                 &self.db,
@@ -412,7 +408,9 @@ impl DeliveryWorker {
             .filter_map(|event| EventData::parse(&event.data).previous_funnel_stage_id)
             .collect();
         let stage_refs: Vec<&str> = stage_ids.iter().map(String::as_str).collect();
-        let stages = Arc::new(deliveries::stages_by_id(db, &stage_refs).await?);
+        let mut conn = db.reader().acquire().await?;
+        let stages = Arc::new(funnel_stages::views_by_id(&mut conn, &stage_refs).await?);
+        drop(conn);
         let webhooks: HashMap<String, Arc<Webhook>> = webhooks
             .into_iter()
             .map(|(id, webhook)| (id, Arc::new(webhook)))
@@ -627,7 +625,7 @@ fn next_attempt(
 struct Context {
     webhook: Option<Arc<Webhook>>,
     event: Option<StoredEvent>,
-    stages: Arc<HashMap<String, (String, Option<i64>)>>,
+    stages: Arc<HashMap<String, LeadStageView>>,
 }
 
 /// An attempt to record, and a webhook to deactivate because of it.

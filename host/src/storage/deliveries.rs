@@ -136,29 +136,6 @@ pub async fn events_by_id(
     Ok(events)
 }
 
-/// A stage by id, deleted or not: (title, position).
-pub async fn stages_by_id(
-    db: &Database,
-    stage_ids: &[&str],
-) -> StoreResult<HashMap<String, (String, Option<i64>)>> {
-    let mut stages = HashMap::with_capacity(stage_ids.len());
-    for chunk in stage_ids.chunks(500) {
-        let placeholders: Vec<String> = (1..=chunk.len()).map(|n| format!("${n}")).collect();
-        let sql = format!(
-            "SELECT id, title, position FROM funnel_stages WHERE id IN ({})",
-            placeholders.join(", ")
-        );
-        let mut query = sqlx::query_as::<_, (String, String, Option<i64>)>(&sql);
-        for id in chunk {
-            query = query.bind(*id);
-        }
-        for (id, title, position) in query.fetch_all(db.reader()).await? {
-            stages.insert(id, (title, position));
-        }
-    }
-    Ok(stages)
-}
-
 /// What one attempt sent and got back, as the log keeps it.
 #[derive(Debug, Clone, Default)]
 pub struct AttemptLog {

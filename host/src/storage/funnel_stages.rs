@@ -5,6 +5,9 @@
 
 use sqlx::{Any, AnyConnection, FromRow, Transaction};
 
+use std::collections::HashMap;
+
+use super::leads::LeadStageView;
 use super::{Backend, Database, StoreError, StoreResult, is_unique_violation};
 use crate::domain::InvalidInput;
 use crate::domain::funnel::StagePosition;
@@ -306,4 +309,35 @@ fn title_conflict(error: sqlx::Error, title: &StageTitle) -> StoreError {
     } else {
         error.into()
     }
+}
+
+/// Stages by id (deleted ones too, since events keep pointing at them), as
+/// a lead shows them.
+pub async fn views_by_id(
+    conn: &mut AnyConnection,
+    stage_ids: &[&str],
+) -> StoreResult<HashMap<String, LeadStageView>> {
+    let mut stages = HashMap::new();
+    for chunk in stage_ids.chunks(500) {
+        let placeholders: Vec<String> = (1..=chunk.len()).map(|n| format!("${n}")).collect();
+        let sql = format!(
+            "SELECT id, title, position FROM funnel_stages WHERE id IN ({})",
+            placeholders.join(", ")
+        );
+        let mut query = sqlx::query_as::<_, (String, String, Option<i64>)>(&sql);
+        for id in chunk {
+            query = query.bind(*id);
+        }
+        for (id, title, position) in query.fetch_all(&mut *conn).await? {
+            stages.insert(
+                id.clone(),
+                LeadStageView {
+                    id,
+                    title,
+                    position,
+                },
+            );
+        }
+    }
+    Ok(stages)
 }

@@ -13,8 +13,8 @@ use std::collections::{BTreeMap, HashMap};
 use serde_json::json;
 use sqlx::AnyConnection;
 
-use super::leads::{self, LeadStageView, LeadView};
-use super::{Database, StoreResult, webhooks};
+use super::leads::{self, LeadView};
+use super::{Database, StoreResult, funnel_stages, webhooks};
 use crate::domain::actor::Actor;
 use crate::domain::ids::{IdKind, new_id};
 use crate::outbound::events::{EventName, OccurredEvent, Subscription};
@@ -121,7 +121,7 @@ pub async fn record(
             .iter()
             .filter_map(|event| event.stage_after)
             .collect();
-        stage_views(conn, &ids).await?
+        funnel_stages::views_by_id(conn, &ids).await?
     };
     let event_snapshots: Vec<Option<LeadView>> = events
         .iter()
@@ -211,36 +211,6 @@ async fn insert_deliveries(
         query.execute(&mut *conn).await?;
     }
     Ok(())
-}
-
-/// Stages by id as a lead shows them, read in the transaction.
-async fn stage_views(
-    conn: &mut AnyConnection,
-    stage_ids: &[&str],
-) -> StoreResult<HashMap<String, LeadStageView>> {
-    let mut stages = HashMap::new();
-    for chunk in stage_ids.chunks(500) {
-        let placeholders: Vec<String> = (1..=chunk.len()).map(|n| format!("${n}")).collect();
-        let sql = format!(
-            "SELECT id, title, position FROM funnel_stages WHERE id IN ({})",
-            placeholders.join(", ")
-        );
-        let mut query = sqlx::query_as::<_, (String, String, Option<i64>)>(&sql);
-        for id in chunk {
-            query = query.bind(*id);
-        }
-        for (id, title, position) in query.fetch_all(&mut *conn).await? {
-            stages.insert(
-                id.clone(),
-                LeadStageView {
-                    id,
-                    title,
-                    position,
-                },
-            );
-        }
-    }
-    Ok(stages)
 }
 
 /// `($2, ..., $k, $1), (...)`: `rows` groups of `columns` parameters
