@@ -125,6 +125,18 @@ pub struct OutboundConfig {
     )]
     pub delivery_maintenance_interval_ms: u64,
 
+    /// How long a delivery worker's claim on a delivery lasts, in seconds:
+    /// after a crash, another process (or this one, restarted) sends what
+    /// the dead one held once this has passed. Longer than the longest
+    /// webhook timeout (60 s).
+    #[arg(
+        long,
+        env = "SWITCHYARD_DELIVERY_LEASE_SECONDS",
+        default_value_t = 120,
+        hide = true
+    )]
+    pub delivery_lease_seconds: u64,
+
     /// Run the delivery worker in this process (turn off for API-only
     /// processes).
     #[arg(long, env = "SWITCHYARD_DELIVERY_WORKER", default_value_t = true, action = clap::ArgAction::Set)]
@@ -139,6 +151,7 @@ impl Default for OutboundConfig {
             webhook_disable_after_hours: 120,
             delivery_log_retention_days: 30,
             delivery_maintenance_interval_ms: 60_000,
+            delivery_lease_seconds: 120,
             delivery_worker: true,
         }
     }

@@ -81,6 +81,7 @@ impl Application {
                     log_retention: Duration::from_secs(
                         outbound.delivery_log_retention_days * 24 * 3_600,
                     ),
+                    lease: Duration::from_secs(outbound.delivery_lease_seconds.max(1)),
                     maintenance_interval: Duration::from_millis(
                         outbound.delivery_maintenance_interval_ms.max(10),
                     ),

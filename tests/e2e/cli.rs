@@ -10,7 +10,7 @@ use tokio::process::{Child, Command};
 
 use crate::helpers::{Backend, TestDatabase};
 
-fn switchyard(database_url: &str) -> Command {
+pub fn switchyard(database_url: &str) -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_switchyard"));
     command
         .env("DATABASE_URL", database_url)
@@ -22,13 +22,13 @@ fn switchyard(database_url: &str) -> Command {
 }
 
 /// A running `switchyard serve`, with what it printed before listening.
-struct ServeProcess {
-    child: Child,
-    address: String,
-    printed: Vec<String>,
+pub struct ServeProcess {
+    pub child: Child,
+    pub address: String,
+    pub printed: Vec<String>,
 }
 
-async fn start_serve(database_url: &str, extra_args: &[&str]) -> ServeProcess {
+pub async fn start_serve(database_url: &str, extra_args: &[&str]) -> ServeProcess {
     let mut child = switchyard(database_url)
         .args(["serve", "--listen", "127.0.0.1:0"])
         .args(extra_args)
@@ -57,7 +57,7 @@ async fn start_serve(database_url: &str, extra_args: &[&str]) -> ServeProcess {
     }
 }
 
-fn printed_key(printed: &[String]) -> Option<String> {
+pub fn printed_key(printed: &[String]) -> Option<String> {
     printed
         .iter()
         .map(|line| line.trim())
@@ -77,7 +77,7 @@ async fn stage_list_status(address: &str, key: &str) -> u16 {
 }
 
 /// Sends SIGTERM and returns whether the process exited successfully in time.
-async fn terminate(mut process: ServeProcess) -> bool {
+pub async fn terminate(mut process: ServeProcess) -> bool {
     let pid = process.child.id().expect("pid").to_string();
     let sent = std::process::Command::new("kill")
         .args(["-TERM", &pid])

@@ -6,6 +6,7 @@ mod receiver;
 
 mod auth;
 mod cli;
+mod delivery_engine;
 mod funnel_history;
 mod funnel_import;
 mod funnel_stages;
