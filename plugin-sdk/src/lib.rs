@@ -18,6 +18,21 @@
 //! export_transform!(transform);
 //! ```
 //!
+//! A payload builder receives the event typed: [`LeadEvent`] (module
+//! [`event`]) is the document ABI.md describes, with the lead, its stages
+//! and its funnel history.
+//!
+//! ```
+//! use switchyard_plugin_sdk::{Error, LeadEvent, Payload, export_payload_builder, serde_json::json};
+//!
+//! fn build(_config: serde::de::IgnoredAny, event: LeadEvent) -> Result<Payload, Error> {
+//!     let stage = event.lead.funnel_stage.map(|stage| stage.title);
+//!     Payload::json(&json!({"email": event.lead.email, "event": event.event, "stage": stage}))
+//! }
+//!
+//! export_payload_builder!(build);
+//! ```
+//!
 //! The SDK hides the ABI (see `ABI.md` beside this crate): it exports
 //! `alloc`, reads the input JSON the host wrote, deserialises it straight
 //! into your types, and writes `{"ok": ...}` or `{"err": "..."}` back.
@@ -25,13 +40,18 @@
 //! Fuel: every Wasm instruction costs fuel, and parsing JSON is most of a
 //! typical plugin's work. Deserialise into structs that name only the fields
 //! you need (serde skips the rest cheaply) rather than into a generic
-//! `serde_json::Value`, which allocates every field of the body.
+//! `serde_json::Value`, which allocates every field of the body. For a
+//! payload builder, [`LeadEvent`] reads the whole event and [`Envelope`]
+//! only its first six fields.
+
+pub mod event;
 
 use std::collections::BTreeMap;
 
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
+pub use event::{Envelope, LeadEvent};
 pub use serde;
 pub use serde_json;
 
@@ -109,6 +129,20 @@ pub struct Payload {
     pub headers: BTreeMap<String, String>,
 }
 
+impl Payload {
+    /// `body` as JSON, sent as it is serialised here: a struct's fields in
+    /// their declared order. The text goes to the host as a JSON string,
+    /// which it sends byte for byte; as a JSON object it would be
+    /// re-serialised with its keys sorted.
+    pub fn json(body: &impl Serialize) -> Result<Self, Error> {
+        Ok(Payload {
+            body: serde_json::to_string(body)?.into(),
+            content_type: "application/json".into(),
+            headers: BTreeMap::new(),
+        })
+    }
+}
+
 /// Writes a line to the host's log for this call (shown by dry runs and the
 /// CLI). A no-op outside WebAssembly.
 pub fn log(message: &str) {
@@ -143,7 +177,8 @@ macro_rules! export_transform {
 }
 
 /// Exports (on wasm32 only) `alloc` and `build_payload` for a function
-/// `fn(Config, Event) -> Result<Payload, Error>`.
+/// `fn(Config, Event) -> Result<Payload, Error>`, where `Event` is usually
+/// [`LeadEvent`], or [`Envelope`] when the envelope is all it needs.
 #[macro_export]
 macro_rules! export_payload_builder {
     ($function:path) => {

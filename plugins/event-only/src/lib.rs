@@ -8,47 +8,19 @@
 //!  "actor": {"type": "admin_api_key", "id": "key_...", "name": "default"}}
 //! ```
 //!
-//! It takes no config. The event's `lead` and the other fields it does not
+//! It takes no config. Its input is the SDK's [`Envelope`] rather than the
+//! whole `LeadEvent`: the event's `lead` and the other fields it does not
 //! name are skipped by serde without being built, which keeps the call's
 //! fuel small.
 
 use serde::de::IgnoredAny;
-use serde::{Deserialize, Serialize};
-use switchyard_plugin_sdk::{Error, Payload, export_payload_builder};
-
-/// The envelope of the event, read from the host's input and written back
-/// unchanged; the field order here is the order in the body.
-#[derive(Debug, Deserialize, Serialize)]
-pub struct Envelope {
-    pub id: String,
-    pub event: String,
-    pub webhook_id: String,
-    pub object_id: String,
-    pub timestamp: String,
-    pub actor: Actor,
-}
-
-/// Who made the change: an admin API key or a webhook import.
-#[derive(Debug, Deserialize, Serialize)]
-pub struct Actor {
-    #[serde(rename = "type")]
-    pub kind: String,
-    pub id: Option<String>,
-    pub name: Option<String>,
-}
+use switchyard_plugin_sdk::{Envelope, Error, Payload, export_payload_builder};
 
 /// The config is ignored: the host passes `null`, and anything else costs
-/// nothing to skip.
+/// nothing to skip. The envelope is written back as it was read, in the
+/// documented order.
 pub fn build_payload(_config: IgnoredAny, envelope: Envelope) -> Result<Payload, Error> {
-    // Serialised to text here, and sent as a JSON string that the host
-    // passes on byte for byte: a `serde_json::Value` object would sort the
-    // keys and lose the documented order.
-    let body = serde_json::to_string(&envelope)?;
-    Ok(Payload {
-        body: body.into(),
-        content_type: "application/json".into(),
-        headers: Default::default(),
-    })
+    Payload::json(&envelope)
 }
 
 export_payload_builder!(build_payload);
@@ -56,6 +28,7 @@ export_payload_builder!(build_payload);
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde::Deserialize;
 
     /// A full event as the host sends it, with a field the plugin does not
     /// know, to show that unknown fields are skipped.

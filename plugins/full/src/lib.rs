@@ -17,87 +17,20 @@
 //! ```
 //!
 //! It takes no config. `funnel_history` is `[]` when the host sent none.
-//! Everything is read into typed structures (the history can be long, and a
-//! generic JSON tree would cost more fuel and memory).
+//! The event is read into the SDK's typed `LeadEvent` (the history can be
+//! long, and a generic JSON tree would cost more fuel and memory), whose
+//! lead, stages and history entries serialise in the order above.
 
+use serde::Serialize;
 use serde::de::IgnoredAny;
-use serde::{Deserialize, Serialize};
-use switchyard_plugin_sdk::{Error, Payload, export_payload_builder};
-
-/// The host's event. Fields it may add later are skipped.
-#[derive(Debug, Deserialize)]
-pub struct Event {
-    pub id: String,
-    pub event: String,
-    pub webhook_id: String,
-    pub object_id: String,
-    pub timestamp: String,
-    pub actor: Actor,
-    pub lead: Lead,
-    pub previous_funnel_stage: Option<Stage>,
-    /// Absent unless the host was asked for it; `null` is taken as absent.
-    pub funnel_history: Option<Vec<HistoryEntry>>,
-}
-
-/// Who made a change: an admin API key or a webhook import.
-#[derive(Debug, Deserialize, Serialize)]
-pub struct Actor {
-    #[serde(rename = "type")]
-    pub kind: String,
-    pub id: Option<String>,
-    pub name: Option<String>,
-}
-
-/// The lead, written back with its fields in this order.
-#[derive(Debug, Deserialize, Serialize)]
-pub struct Lead {
-    pub lead_profile_uid: String,
-    pub email: Option<String>,
-    pub company: Option<String>,
-    pub first_name: Option<String>,
-    pub last_name: Option<String>,
-    pub phone: Option<String>,
-    pub website: Option<String>,
-    pub position: Option<String>,
-    pub twitter: Option<String>,
-    pub linkedin: Option<String>,
-    pub notes: Option<String>,
-    #[serde(default)]
-    pub score: i64,
-    pub funnel_stage: Option<Stage>,
-    pub created_at: String,
-    pub updated_at: String,
-}
-
-#[derive(Debug, Deserialize, Serialize)]
-pub struct Stage {
-    pub id: String,
-    pub title: String,
-    pub position: Option<i64>,
-}
-
-/// One move of the lead through the funnel.
-#[derive(Debug, Deserialize, Serialize)]
-pub struct HistoryEntry {
-    pub id: String,
-    /// `null` if the stage no longer exists.
-    pub funnel_stage: Option<Stage>,
-    pub occurred_at: String,
-    pub source: Option<Actor>,
-    #[serde(default)]
-    pub backfilled: bool,
-    pub archived_at: Option<String>,
-}
+use switchyard_plugin_sdk::event::{HistoryEntry, Lead, Stage};
+use switchyard_plugin_sdk::{Envelope, Error, LeadEvent, Payload, export_payload_builder};
 
 /// The body; the field order here is the order on the wire.
 #[derive(Serialize)]
 struct Body<'a> {
-    id: &'a str,
-    event: &'a str,
-    webhook_id: &'a str,
-    object_id: &'a str,
-    timestamp: &'a str,
-    actor: &'a Actor,
+    #[serde(flatten)]
+    envelope: Envelope,
     data: Data<'a>,
 }
 
@@ -111,27 +44,14 @@ struct Data<'a> {
 
 /// The config is ignored: the host passes `null`, and anything else costs
 /// nothing to skip.
-pub fn build_payload(_config: IgnoredAny, event: Event) -> Result<Payload, Error> {
-    let body = Body {
-        id: &event.id,
-        event: &event.event,
-        webhook_id: &event.webhook_id,
-        object_id: &event.object_id,
-        timestamp: &event.timestamp,
-        actor: &event.actor,
+pub fn build_payload(_config: IgnoredAny, event: LeadEvent) -> Result<Payload, Error> {
+    Payload::json(&Body {
+        envelope: Envelope::from(&event),
         data: Data {
             lead: &event.lead,
             previous_funnel_stage: event.previous_funnel_stage.as_ref(),
             funnel_history: event.funnel_history.as_deref().unwrap_or_default(),
         },
-    };
-    // Serialised to text here, and sent as a JSON string that the host
-    // passes on byte for byte: a `serde_json::Value` object would sort the
-    // keys and lose the documented order.
-    Ok(Payload {
-        body: serde_json::to_string(&body)?.into(),
-        content_type: "application/json".into(),
-        headers: Default::default(),
     })
 }
 

@@ -9,59 +9,17 @@
 //! ```
 //!
 //! `funnel_stage` is the stage's title and `funnel_stage_id` its id, both
-//! `null` when the lead is in no stage. It takes no config. Only the fields
-//! above are read from the event; serde skips the rest without building it.
+//! `null` when the lead is in no stage. It takes no config.
 
+use serde::Serialize;
 use serde::de::IgnoredAny;
-use serde::{Deserialize, Serialize};
-use switchyard_plugin_sdk::{Error, Payload, export_payload_builder};
-
-/// The parts of the host's event this builder reads.
-#[derive(Debug, Deserialize)]
-pub struct Event {
-    pub id: String,
-    pub event: String,
-    pub webhook_id: String,
-    pub object_id: String,
-    pub timestamp: String,
-    pub actor: Actor,
-    pub lead: Lead,
-}
-
-/// Who made the change: an admin API key or a webhook import.
-#[derive(Debug, Deserialize, Serialize)]
-pub struct Actor {
-    #[serde(rename = "type")]
-    pub kind: String,
-    pub id: Option<String>,
-    pub name: Option<String>,
-}
-
-#[derive(Debug, Deserialize)]
-pub struct Lead {
-    pub lead_profile_uid: String,
-    pub email: Option<String>,
-    pub first_name: Option<String>,
-    pub last_name: Option<String>,
-    pub funnel_stage: Option<Stage>,
-}
-
-/// A funnel stage; its `position` is not part of this format.
-#[derive(Debug, Deserialize)]
-pub struct Stage {
-    pub id: String,
-    pub title: String,
-}
+use switchyard_plugin_sdk::{Envelope, Error, LeadEvent, Payload, export_payload_builder};
 
 /// The body; the field order here is the order on the wire.
 #[derive(Serialize)]
 struct Body<'a> {
-    id: &'a str,
-    event: &'a str,
-    webhook_id: &'a str,
-    object_id: &'a str,
-    timestamp: &'a str,
-    actor: &'a Actor,
+    #[serde(flatten)]
+    envelope: Envelope,
     data: Data<'a>,
 }
 
@@ -77,16 +35,11 @@ struct Data<'a> {
 
 /// The config is ignored: the host passes `null`, and anything else costs
 /// nothing to skip.
-pub fn build_payload(_config: IgnoredAny, event: Event) -> Result<Payload, Error> {
+pub fn build_payload(_config: IgnoredAny, event: LeadEvent) -> Result<Payload, Error> {
     let lead = &event.lead;
     let stage = lead.funnel_stage.as_ref();
-    let body = Body {
-        id: &event.id,
-        event: &event.event,
-        webhook_id: &event.webhook_id,
-        object_id: &event.object_id,
-        timestamp: &event.timestamp,
-        actor: &event.actor,
+    Payload::json(&Body {
+        envelope: Envelope::from(&event),
         data: Data {
             lead_profile_uid: &lead.lead_profile_uid,
             email: lead.email.as_deref(),
@@ -95,14 +48,6 @@ pub fn build_payload(_config: IgnoredAny, event: Event) -> Result<Payload, Error
             funnel_stage: stage.map(|stage| stage.title.as_str()),
             funnel_stage_id: stage.map(|stage| stage.id.as_str()),
         },
-    };
-    // Serialised to text here, and sent as a JSON string that the host
-    // passes on byte for byte: a `serde_json::Value` object would sort the
-    // keys and lose the documented order.
-    Ok(Payload {
-        body: serde_json::to_string(&body)?.into(),
-        content_type: "application/json".into(),
-        headers: Default::default(),
     })
 }
 

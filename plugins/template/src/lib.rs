@@ -24,7 +24,8 @@ use std::borrow::Cow;
 use serde::Deserialize;
 use serde::de::IgnoredAny;
 use serde_json::Value;
-use switchyard_plugin_sdk::{Error, Payload, export_payload_builder};
+use switchyard_plugin_sdk::event::{Lead, Stage};
+use switchyard_plugin_sdk::{Error, LeadEvent, Payload, export_payload_builder};
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -42,54 +43,6 @@ pub enum Format {
     #[default]
     Json,
     Form,
-}
-
-/// The parts of the host's event that merge tags can name; the rest (such
-/// as a funnel history) is skipped without being built.
-#[derive(Debug, Deserialize)]
-pub struct Event {
-    pub id: String,
-    pub event: String,
-    pub webhook_id: String,
-    pub object_id: String,
-    pub timestamp: String,
-    pub actor: Actor,
-    pub lead: Lead,
-    pub previous_funnel_stage: Option<Stage>,
-}
-
-#[derive(Debug, Deserialize)]
-pub struct Actor {
-    #[serde(rename = "type")]
-    pub kind: String,
-    pub id: Option<String>,
-    pub name: Option<String>,
-}
-
-#[derive(Debug, Deserialize)]
-pub struct Lead {
-    pub lead_profile_uid: String,
-    pub email: Option<String>,
-    pub company: Option<String>,
-    pub first_name: Option<String>,
-    pub last_name: Option<String>,
-    pub phone: Option<String>,
-    pub website: Option<String>,
-    pub position: Option<String>,
-    pub twitter: Option<String>,
-    pub linkedin: Option<String>,
-    pub notes: Option<String>,
-    #[serde(default)]
-    pub score: i64,
-    pub funnel_stage: Option<Stage>,
-    pub created_at: String,
-    pub updated_at: String,
-}
-
-#[derive(Debug, Deserialize)]
-pub struct Stage {
-    pub id: String,
-    pub title: String,
 }
 
 /// Every merge tag, in the order the error for an unknown tag lists them.
@@ -126,7 +79,7 @@ pub const TAGS: &[&str] = &[
 /// The config arrives as a JSON value rather than as [`Config`] so that a
 /// missing or wrong one is reported in this plugin's words (the SDK would
 /// call it unreadable input); it is a few fields, so the tree is cheap.
-pub fn build_payload(config: Value, event: Event) -> Result<Payload, Error> {
+pub fn build_payload(config: Value, event: LeadEvent) -> Result<Payload, Error> {
     let config = read_config(config)?;
     let body = render(&config, &event)?;
     let content_type = match config.format {
@@ -164,7 +117,7 @@ fn read_config(config: Value) -> Result<Config, Error> {
 }
 
 /// The template with every merge tag replaced by its encoded value.
-fn render(config: &Config, event: &Event) -> Result<String, Error> {
+fn render(config: &Config, event: &LeadEvent) -> Result<String, Error> {
     let mut out = String::with_capacity(config.body.len() + config.body.len() / 2);
     let mut rest = config.body.as_str();
     while let Some(open) = rest.find("{{") {
@@ -190,7 +143,7 @@ fn render(config: &Config, event: &Event) -> Result<String, Error> {
 }
 
 /// The text of a merge tag (`null` as ""), or `None` for an unknown tag.
-pub fn tag_value<'a>(tag: &str, event: &'a Event, stage_as_id: bool) -> Option<Cow<'a, str>> {
+pub fn tag_value<'a>(tag: &str, event: &'a LeadEvent, stage_as_id: bool) -> Option<Cow<'a, str>> {
     let lead = &event.lead;
     let text = |value: &'a Option<String>| Cow::Borrowed(value.as_deref().unwrap_or(""));
     Some(match tag {
@@ -216,8 +169,8 @@ pub fn tag_value<'a>(tag: &str, event: &'a Event, stage_as_id: bool) -> Option<C
         "lead.previous_funnel_stage" => {
             Cow::Borrowed(stage(&event.previous_funnel_stage, stage_as_id))
         }
-        "lead.created_at" => Cow::Borrowed(lead.created_at.as_str()),
-        "lead.updated_at" => Cow::Borrowed(lead.updated_at.as_str()),
+        "lead.created_at" => text(&lead.created_at),
+        "lead.updated_at" => text(&lead.updated_at),
         "event.id" => Cow::Borrowed(event.id.as_str()),
         "event.name" => Cow::Borrowed(event.event.as_str()),
         "event.webhook_id" => Cow::Borrowed(event.webhook_id.as_str()),
@@ -350,12 +303,12 @@ mod tests {
         "added_later": 1
     }"#;
 
-    fn event() -> Event {
+    fn event() -> LeadEvent {
         serde_json::from_str(EVENT).unwrap()
     }
 
     /// The event with some lead fields replaced.
-    fn event_with(lead: Value) -> Event {
+    fn event_with(lead: Value) -> LeadEvent {
         let mut document: Value = serde_json::from_str(EVENT).unwrap();
         for (field, value) in lead.as_object().unwrap() {
             document["lead"][field] = value.clone();
@@ -508,7 +461,7 @@ mod tests {
         ] {
             document["lead"][field] = Value::Null;
         }
-        let event: Event = serde_json::from_value(document).unwrap();
+        let event: LeadEvent = serde_json::from_value(document).unwrap();
         let template = "{{lead.email}}|{{lead.company}}|{{lead.full_name}}|{{lead.funnel_stage}}|\
                         {{lead.funnel_stage_id}}|{{lead.previous_funnel_stage}}|{{event.actor.name}}|{{lead.score}}";
         let payload = build_payload(json!({"body": template, "format": "form"}), event).unwrap();
