@@ -24,6 +24,10 @@ CREATE TABLE webhooks (
     payload_format TEXT NOT NULL,
     payload_config TEXT NOT NULL,
     lightweight_logs BIGINT NOT NULL DEFAULT 0,
+    -- none | same_event | same_event_type | any_event
+    batch_mode TEXT NOT NULL DEFAULT 'none',
+    batch_wait_ms BIGINT NOT NULL DEFAULT 10000,
+    batch_max_items BIGINT NOT NULL DEFAULT 100,
     active BIGINT NOT NULL DEFAULT 1,
     -- Why the webhook was deactivated by Switchyard (410 Gone, failing too long).
     disabled_reason TEXT,
@@ -35,7 +39,9 @@ CREATE TABLE webhooks (
 CREATE INDEX webhooks_account ON webhooks (account_id, id);
 CREATE INDEX webhooks_payload_plugin ON webhooks (payload_format);
 
--- status: pending (waiting for an attempt), succeeded, failed (gave up).
+-- status: pending (waiting for an attempt), succeeded, failed (gave up),
+-- batched (carried by the batch delivery batch_id, whose outcome it takes).
+-- A batch is itself a delivery, with event_type 'batch' and no event.
 -- next_attempt_at is set while pending; claimed_until is the lease of the
 -- worker sending it. The rendered payload is kept so every retry and resend
 -- sends the same bytes under the same id.
@@ -43,10 +49,13 @@ CREATE TABLE deliveries (
     id TEXT PRIMARY KEY,
     account_id TEXT NOT NULL REFERENCES accounts (id) ON DELETE CASCADE,
     webhook_id TEXT NOT NULL REFERENCES webhooks (id) ON DELETE CASCADE,
-    event_id TEXT NOT NULL,
+    event_id TEXT,
     event_type TEXT NOT NULL,
-    lead_id TEXT NOT NULL,
+    lead_id TEXT,
     status TEXT NOT NULL,
+    -- Deliveries of a batching webhook with the same key go out together.
+    batch_key TEXT,
+    batch_id TEXT,
     attempt_count BIGINT NOT NULL DEFAULT 0,
     next_attempt_at BIGINT,
     claimed_until BIGINT,
@@ -64,6 +73,9 @@ CREATE INDEX deliveries_due ON deliveries (next_attempt_at) WHERE next_attempt_a
 CREATE INDEX deliveries_webhook ON deliveries (webhook_id, id);
 CREATE INDEX deliveries_updated ON deliveries (updated_at);
 CREATE INDEX deliveries_event ON deliveries (event_id);
+CREATE INDEX deliveries_batch ON deliveries (batch_id) WHERE batch_id IS NOT NULL;
+CREATE INDEX deliveries_batching ON deliveries (webhook_id, batch_key, id)
+    WHERE batch_key IS NOT NULL AND status = 'pending';
 
 CREATE TABLE delivery_attempts (
     id TEXT PRIMARY KEY,

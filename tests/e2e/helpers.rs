@@ -147,6 +147,14 @@ impl TestApp {
     /// Starts the server with a configuration adjusted by `configure`.
     pub async fn spawn_with(backend: Backend, configure: impl FnOnce(&mut ServeConfig)) -> Self {
         let database = TestDatabase::create(backend).await;
+        // Server errors show in a failing test's output (RUST_LOG overrides).
+        let _ = tracing_subscriber::fmt()
+            .with_env_filter(
+                tracing_subscriber::EnvFilter::try_from_default_env()
+                    .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("error")),
+            )
+            .with_test_writer()
+            .try_init();
         let mut config = ServeConfig::for_database(database.url.clone());
         config.max_body_bytes = TEST_MAX_BODY_BYTES;
         // Webhook receivers in tests listen on loopback.

@@ -4,6 +4,7 @@
 //! attempts, resend one.
 
 use std::collections::BTreeMap;
+use std::time::Duration;
 
 use axum::Json;
 use axum::extract::{Path, State};
@@ -23,8 +24,8 @@ use crate::domain::time::{now_micros, to_rfc3339};
 use crate::outbound::events::{Conditions, EventName, parse_event_list};
 use crate::outbound::payload::{Envelope, sample_event};
 use crate::outbound::settings::{
-    DEFAULT_FORMAT, DEFAULT_RETRY_SCHEDULE, DEFAULT_TIMEOUT, PayloadFormat, WebhookAuth,
-    WebhookMethod, check_retry_schedule, parse_timeout,
+    BatchMode, Batching, DEFAULT_FORMAT, DEFAULT_RETRY_SCHEDULE, DEFAULT_TIMEOUT, PayloadFormat,
+    WebhookAuth, WebhookMethod, check_retry_schedule, parse_timeout,
 };
 use crate::storage::deliveries::{self, Attempt, Delivery};
 use crate::storage::leads::LeadStageView;
@@ -55,6 +56,10 @@ pub struct WebhookView {
     pub payload_format: String,
     pub payload_config: Value,
     pub lightweight_logs: bool,
+    /// none, same_event, same_event_type or any_event.
+    pub batch_mode: BatchMode,
+    pub batch_wait_seconds: u64,
+    pub max_items_per_batch: u32,
     pub active: bool,
     /// Why Switchyard deactivated the webhook, if it did.
     pub disabled_reason: Option<String>,
@@ -83,6 +88,9 @@ impl From<Webhook> for WebhookView {
             payload_format: settings.payload_format.as_str().to_owned(),
             payload_config: settings.payload_config,
             lightweight_logs: settings.lightweight_logs,
+            batch_mode: settings.batching.mode,
+            batch_wait_seconds: settings.batching.wait.as_secs(),
+            max_items_per_batch: settings.batching.max_items,
             active: settings.active,
             disabled_reason: webhook.disabled_reason,
             failing_since: webhook.failing_since.map(to_rfc3339),
@@ -130,6 +138,14 @@ pub struct WebhookInput {
     /// Keep only status, duration and error of each attempt; such
     /// deliveries cannot be resent.
     pub lightweight_logs: Option<bool>,
+    /// Send events together, as one JSON array: none (default), same_event,
+    /// same_event_type or any_event. Needs POST and a JSON format other
+    /// than full.
+    pub batch_mode: Option<BatchMode>,
+    /// How long a batch waits for more events, 1 to 900 seconds (default 10).
+    pub batch_wait_seconds: Option<u64>,
+    /// A batch goes out at once when it holds this many, 1 to 1000 (default 100).
+    pub max_items_per_batch: Option<u32>,
     pub active: Option<bool>,
 }
 
@@ -183,6 +199,17 @@ impl WebhookInput {
         if let Some(flag) = self.lightweight_logs {
             base.lightweight_logs = flag;
         }
+        if let Some(mode) = self.batch_mode {
+            base.batching.mode = mode;
+        }
+        if let Some(seconds) = self.batch_wait_seconds {
+            base.batching.wait = Duration::from_secs(seconds);
+        }
+        if let Some(items) = self.max_items_per_batch {
+            base.batching.max_items = items;
+        }
+        base.batching
+            .check(base.method, &base.payload_format, &base.payload_config)?;
         if let Some(flag) = self.active {
             base.active = flag;
         }
@@ -205,6 +232,7 @@ fn default_settings() -> WebhookSettings {
         payload_format: PayloadFormat::Builtin(DEFAULT_FORMAT),
         payload_config: Value::Null,
         lightweight_logs: false,
+        batching: Batching::default(),
         active: true,
     }
 }
@@ -513,7 +541,10 @@ async fn test_webhook(
         .render(&webhook, &event)
         .await
         .map_err(|error| ApiError::Unprocessable(error.to_string()))?;
-    let sent = state.deliverer.send(&webhook, &envelope, &payload).await;
+    let sent = state
+        .deliverer
+        .send(&webhook, &envelope.id, &envelope.query_pairs(), &payload)
+        .await;
     let duration_ms = sent.log.duration_us as f64 / 1_000.0;
     Ok(Json(match sent.response {
         Ok(response) => {
@@ -547,11 +578,15 @@ pub struct DeliveryView {
     /// The message id: the `webhook-id` header of every attempt.
     pub id: String,
     pub webhook_id: String,
+    /// The event name, or `batch` for a batch of messages.
     pub event: String,
-    pub event_id: String,
-    pub lead_profile_uid: String,
-    /// pending, succeeded or failed.
+    /// Null for a batch.
+    pub event_id: Option<String>,
+    pub lead_profile_uid: Option<String>,
+    /// pending, succeeded, failed, or batched (sent in the batch
+    /// `batch_id`, whose outcome it takes).
     pub status: String,
+    pub batch_id: Option<String>,
     pub attempt_count: i64,
     pub next_attempt_at: Option<String>,
     pub last_response_status: Option<i64>,
@@ -569,6 +604,7 @@ impl From<Delivery> for DeliveryView {
             event_id: delivery.event_id,
             lead_profile_uid: delivery.lead_id,
             status: delivery.status,
+            batch_id: delivery.batch_id,
             attempt_count: delivery.attempt_count,
             next_attempt_at: delivery.next_attempt_at.map(to_rfc3339),
             last_response_status: delivery.last_response_status,
@@ -645,6 +681,8 @@ pub struct DeliveryDetail {
     /// The rendered payload (null until the first attempt, and for
     /// lightweight-log webhooks).
     pub payload_body: Option<String>,
+    /// For a batch: the messages it carries.
+    pub messages: Vec<String>,
     pub attempts: Vec<AttemptView>,
 }
 
@@ -711,6 +749,15 @@ async fn get_delivery(
     let webhook = webhooks::get(&state.db, &auth.account_id, &webhook_id).await?;
     let delivery = deliveries::get(&state.db, &auth.account_id, &webhook_id, &delivery_id).await?;
     let attempts = deliveries::attempts(&state.db, &delivery_id).await?;
+    let messages = if delivery.event_type == deliveries::BATCH_EVENT {
+        deliveries::batch_members(&state.db, &delivery_id)
+            .await?
+            .into_iter()
+            .map(|member| member.id)
+            .collect()
+    } else {
+        Vec::new()
+    };
     let lightweight = webhook.settings.lightweight_logs;
     Ok(Json(DeliveryDetail {
         payload_content_type: delivery.payload_content_type.clone(),
@@ -720,6 +767,7 @@ async fn get_delivery(
             delivery.payload_body.clone()
         },
         delivery: delivery.into(),
+        messages,
         attempts: attempts.into_iter().map(AttemptView::from).collect(),
     }))
 }

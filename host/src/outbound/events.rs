@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::domain::InvalidInput;
+use crate::outbound::settings::Batching;
 
 /// The events a lead change produces, and the names a webhook listens to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
@@ -125,6 +126,8 @@ pub struct Subscription {
     pub webhook_id: String,
     pub events: Vec<EventName>,
     pub conditions: Conditions,
+    /// How its deliveries are grouped into batches.
+    pub batching: Batching,
 }
 
 impl Subscription {
@@ -215,6 +218,7 @@ mod tests {
     fn subscription_needs_event_and_conditions() {
         let subscription = Subscription {
             webhook_id: "wh".into(),
+            batching: Batching::default(),
             events: vec![EventName::LeadSaved],
             conditions: Conditions {
                 funnel_stage_in: vec!["a".into()],

@@ -235,6 +235,123 @@ pub fn retry_delay(
     Some(Duration::from_secs_f64(scheduled as f64 * jitter))
 }
 
+/// Which events a webhook sends together in one request.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum BatchMode {
+    /// Every event in its own request.
+    #[default]
+    None,
+    /// Occurrences of the same event name (`lead.created` with `lead.created`).
+    SameEvent,
+    /// Events about the same kind of object (every `lead.*`).
+    SameEventType,
+    /// Any events.
+    AnyEvent,
+}
+
+impl BatchMode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            BatchMode::None => "none",
+            BatchMode::SameEvent => "same_event",
+            BatchMode::SameEventType => "same_event_type",
+            BatchMode::AnyEvent => "any_event",
+        }
+    }
+
+    pub fn parse(stored: &str) -> Option<Self> {
+        [
+            Self::None,
+            Self::SameEvent,
+            Self::SameEventType,
+            Self::AnyEvent,
+        ]
+        .into_iter()
+        .find(|mode| mode.as_str() == stored)
+    }
+
+    /// The group an event joins: events with the same key go out together.
+    /// `None` when the webhook does not batch.
+    pub fn key(self, event_name: &str) -> Option<String> {
+        match self {
+            BatchMode::None => None,
+            BatchMode::SameEvent => Some(event_name.to_owned()),
+            BatchMode::SameEventType => Some(
+                event_name
+                    .split_once('.')
+                    .map_or(event_name, |(object, _)| object)
+                    .to_owned(),
+            ),
+            BatchMode::AnyEvent => Some("*".to_owned()),
+        }
+    }
+}
+
+/// How a webhook batches: a batch goes out when it holds `max_items` or
+/// when its first event has waited `wait`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Batching {
+    pub mode: BatchMode,
+    pub wait: Duration,
+    pub max_items: u32,
+}
+
+impl Default for Batching {
+    fn default() -> Self {
+        Self {
+            mode: BatchMode::None,
+            wait: Duration::from_secs(10),
+            max_items: 100,
+        }
+    }
+}
+
+pub const MAX_BATCH_WAIT_SECONDS: u64 = 15 * 60;
+pub const MAX_BATCH_ITEMS: u32 = 1_000;
+
+impl Batching {
+    pub fn check(
+        self,
+        method: WebhookMethod,
+        format: &PayloadFormat,
+        config: &serde_json::Value,
+    ) -> Result<(), InvalidInput> {
+        if !(1..=MAX_BATCH_WAIT_SECONDS).contains(&self.wait.as_secs()) {
+            return Err(InvalidInput(format!(
+                "batch_wait_seconds must be between 1 and {MAX_BATCH_WAIT_SECONDS}"
+            )));
+        }
+        if !(1..=MAX_BATCH_ITEMS).contains(&self.max_items) {
+            return Err(InvalidInput(format!(
+                "max_items_per_batch must be between 1 and {MAX_BATCH_ITEMS}"
+            )));
+        }
+        if self.mode == BatchMode::None {
+            return Ok(());
+        }
+        if method != WebhookMethod::Post {
+            return Err(InvalidInput(format!(
+                "batching needs method POST (a batch is a JSON array in the body); this webhook uses {}",
+                method.as_str()
+            )));
+        }
+        if *format == PayloadFormat::Builtin("full") {
+            return Err(InvalidInput(
+                "batching is not available with the full payload format: each payload carries the lead's whole funnel history, too much to send many at once; use small or event-only".into(),
+            ));
+        }
+        if *format == PayloadFormat::Builtin("template")
+            && config.get("format").and_then(serde_json::Value::as_str) == Some("form")
+        {
+            return Err(InvalidInput(
+                "batching needs JSON payloads (a batch is a JSON array); this template sends a form".into(),
+            ));
+        }
+        Ok(())
+    }
+}
+
 /// Where a webhook's payload comes from.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum PayloadFormat {
@@ -390,6 +507,66 @@ mod tests {
                 .unwrap_err()
                 .0
                 .contains("control characters")
+        );
+    }
+
+    #[test]
+    fn batch_keys_group_events() {
+        assert_eq!(BatchMode::None.key("lead.created"), None);
+        assert_eq!(
+            BatchMode::SameEvent.key("lead.created").as_deref(),
+            Some("lead.created")
+        );
+        assert_eq!(
+            BatchMode::SameEventType.key("lead.deleted").as_deref(),
+            Some("lead")
+        );
+        assert_eq!(
+            BatchMode::AnyEvent.key("lead.deleted").as_deref(),
+            Some("*")
+        );
+    }
+
+    #[test]
+    fn batching_is_refused_where_it_cannot_work() {
+        let batching = Batching {
+            mode: BatchMode::AnyEvent,
+            ..Batching::default()
+        };
+        let small = PayloadFormat::Builtin("small");
+        let null = serde_json::Value::Null;
+        assert!(batching.check(WebhookMethod::Post, &small, &null).is_ok());
+        let full = batching
+            .check(WebhookMethod::Post, &PayloadFormat::Builtin("full"), &null)
+            .unwrap_err();
+        assert!(full.0.contains("full payload format"), "{full}");
+        let put = batching
+            .check(WebhookMethod::Put, &small, &null)
+            .unwrap_err();
+        assert!(put.0.contains("method POST"), "{put}");
+        let form = batching
+            .check(
+                WebhookMethod::Post,
+                &PayloadFormat::Builtin("template"),
+                &serde_json::json!({"format": "form"}),
+            )
+            .unwrap_err();
+        assert!(form.0.contains("form"), "{form}");
+        let too_long = Batching {
+            wait: Duration::from_secs(901),
+            ..batching
+        };
+        assert!(too_long.check(WebhookMethod::Post, &small, &null).is_err());
+        let too_many = Batching {
+            max_items: 1_001,
+            ..batching
+        };
+        assert!(too_many.check(WebhookMethod::Post, &small, &null).is_err());
+        // Not batching: anything goes.
+        let none = Batching::default();
+        assert!(
+            none.check(WebhookMethod::Get, &PayloadFormat::Builtin("full"), &null)
+                .is_ok()
         );
     }
 

@@ -119,16 +119,19 @@ impl Deliverer {
         payload_from_output(output).map_err(|error| failed(error.to_string(), false))
     }
 
-    /// Signs and sends a payload to the webhook, returning what to log.
+    /// Signs and sends a payload to the webhook under `message_id`,
+    /// returning what to log. A `GET` carries `query` (the envelope) instead
+    /// of a body.
     pub async fn send(
         &self,
         webhook: &Webhook,
-        envelope: &Envelope,
+        message_id: &str,
+        query: &[(&'static str, String)],
         payload: &BuiltPayload,
     ) -> Sent {
         let settings = &webhook.settings;
         let (url, body) = match settings.method {
-            WebhookMethod::Get => (with_query(&settings.url, &envelope.query_pairs()), None),
+            WebhookMethod::Get => (with_query(&settings.url, query), None),
             _ => (settings.url.clone(), Some(payload.body.as_bytes().to_vec())),
         };
         let signed_body: &[u8] = body.as_deref().unwrap_or_default();
@@ -139,13 +142,13 @@ impl Deliverer {
         }
         headers.extend(payload.headers.iter().map(|(k, v)| (k.clone(), v.clone())));
         headers.extend(settings.auth.headers());
-        headers.push(("webhook-id".into(), envelope.id.clone()));
+        headers.push(("webhook-id".into(), message_id.to_owned()));
         headers.push(("webhook-timestamp".into(), timestamp.to_string()));
         headers.push((
             "webhook-signature".into(),
             signing::standard_signature(
                 &webhook.signing_secret,
-                &envelope.id,
+                message_id,
                 timestamp,
                 signed_body,
             ),
@@ -344,7 +347,39 @@ impl DeliveryWorker {
                 }
                 continue;
             }
+            // Deliveries of batching webhooks go out in batches: one task
+            // per webhook and key.
+            let mut groups: Vec<(Vec<ClaimedDelivery>, Arc<Context>)> = Vec::new();
+            let mut singles = Vec::new();
             for (delivery, context) in claimed {
+                match &delivery.batch_key {
+                    Some(key) if !delivery.is_batch() => {
+                        let existing = groups.iter_mut().find(|(group, _)| {
+                            group[0].webhook_id == delivery.webhook_id
+                                && group[0].batch_key.as_deref() == Some(key)
+                        });
+                        match existing {
+                            Some((group, _)) => group.push(delivery),
+                            None => groups.push((vec![delivery], context)),
+                        }
+                    }
+                    _ => singles.push((delivery, context)),
+                }
+            }
+            for (group, context) in groups {
+                let Ok(permit) = slots.clone().acquire_owned().await else {
+                    break;
+                };
+                let worker = Arc::clone(&worker);
+                let results = results_tx.clone();
+                tokio::spawn(async move {
+                    for result in worker.process_group(group, context).await {
+                        let _ = results.send(result);
+                    }
+                    drop(permit);
+                });
+            }
+            for (delivery, context) in singles {
                 let Ok(permit) = slots.clone().acquire_owned().await else {
                     break;
                 };
@@ -401,7 +436,10 @@ impl DeliveryWorker {
             .into_iter()
             .map(|webhook| (webhook.id.clone(), webhook))
             .collect();
-        let event_ids: Vec<&str> = claimed.iter().map(|d| d.event_id.as_str()).collect();
+        let event_ids: Vec<&str> = claimed
+            .iter()
+            .filter_map(|d| d.event_id.as_deref())
+            .collect();
         let events = deliveries::events_by_id(db, &event_ids).await?;
         let stage_ids: Vec<String> = events
             .values()
@@ -420,108 +458,305 @@ impl DeliveryWorker {
             .map(|delivery| {
                 Arc::new(Context {
                     webhook: webhooks.get(&delivery.webhook_id).cloned(),
-                    event: events.get(&delivery.event_id).cloned(),
+                    event: delivery
+                        .event_id
+                        .as_ref()
+                        .and_then(|id| events.get(id))
+                        .cloned(),
                     stages: Arc::clone(&stages),
                 })
             })
             .collect())
     }
 
-    /// One attempt at one delivery.
-    async fn process(&self, delivery: ClaimedDelivery, context: Arc<Context>) -> Recorded {
-        let attempted_at = now_micros();
-        let mut result = AttemptResult {
+    /// A fresh result for an attempt at `delivery`.
+    fn new_result(&self, delivery: &ClaimedDelivery, webhook: Option<&Webhook>) -> AttemptResult {
+        AttemptResult {
             delivery_id: delivery.id.clone(),
             account_id: delivery.account_id.clone(),
             webhook_id: delivery.webhook_id.clone(),
-            attempted_at,
+            attempted_at: now_micros(),
             triggered_by: delivery.next_trigger.clone(),
             log: AttemptLog::default(),
             outcome: AttemptOutcome::Failed,
             rendered: None,
             claim: delivery.claimed_until,
-            forget_payload: context
-                .webhook
-                .as_ref()
-                .is_some_and(|webhook| webhook.settings.lightweight_logs),
-        };
-        let give_up = |mut result: AttemptResult, error: String| {
-            result.log.error = Some(error);
-            Recorded {
-                result,
-                disable: None,
-            }
-        };
-        let (Some(webhook), Some(event)) = (&context.webhook, &context.event) else {
-            return give_up(result, "the webhook or the event no longer exists".into());
+            forget_payload: webhook.is_some_and(|webhook| webhook.settings.lightweight_logs),
+            is_batch: delivery.is_batch(),
+        }
+    }
+
+    /// One attempt at one delivery (a single message or a batch).
+    async fn process(&self, delivery: ClaimedDelivery, context: Arc<Context>) -> Recorded {
+        let result = self.new_result(&delivery, context.webhook.as_deref());
+        let Some(webhook) = &context.webhook else {
+            return give_up(result, "the webhook no longer exists".into());
         };
         if !webhook.settings.active {
-            // Kept until the webhook is activated again.
-            result.outcome = AttemptOutcome::Parked;
-            let reason = webhook
-                .disabled_reason
-                .as_deref()
-                .map_or_else(String::new, |reason| format!(": {reason}"));
-            result.log.error = Some(format!(
-                "waiting: the webhook is inactive{reason}; activating it sends this delivery"
-            ));
-            return Recorded {
-                result,
-                disable: None,
-            };
+            return parked(result, webhook);
         }
+        if delivery.is_batch() {
+            return self.process_batch(result, &delivery, webhook, None).await;
+        }
+        let Some(event) = &context.event else {
+            return give_up(result, "the event no longer exists".into());
+        };
+        self.process_single(result, &delivery, webhook, event, &context.stages)
+            .await
+    }
+
+    async fn process_single(
+        &self,
+        mut result: AttemptResult,
+        delivery: &ClaimedDelivery,
+        webhook: &Webhook,
+        event: &StoredEvent,
+        stages: &HashMap<String, LeadStageView>,
+    ) -> Recorded {
         let (envelope, document) = match self
             .deliverer
-            .event_document(&delivery, webhook, event, &context.stages)
+            .event_document(delivery, webhook, event, stages)
             .await
         {
             Ok(document) => document,
             Err(error) => {
                 return self.retry_later(
                     result,
-                    &delivery,
+                    delivery,
                     webhook,
                     format!("cannot read the event's funnel history: {error}"),
                 );
             }
         };
-        let payload = match &delivery.payload_body {
+        let payload = match stored_payload(delivery) {
             // A GET carries no body: nothing to render.
             _ if webhook.settings.method == WebhookMethod::Get => BuiltPayload {
                 body: String::new(),
                 content_type: String::new(),
                 headers: BTreeMap::new(),
             },
-            Some(body) => BuiltPayload {
-                body: body.clone(),
-                content_type: delivery
-                    .payload_content_type
-                    .clone()
-                    .unwrap_or_else(|| "application/json".into()),
-                headers: delivery
-                    .payload_headers
-                    .as_deref()
-                    .and_then(|headers| serde_json::from_str(headers).ok())
-                    .unwrap_or_default(),
-            },
+            Some(payload) => payload,
             None => match self.deliverer.render(webhook, &document).await {
                 Ok(payload) => {
-                    result.rendered = Some(RenderedPayload {
-                        body: payload.body.clone(),
-                        content_type: payload.content_type.clone(),
-                        headers: json!(payload.headers).to_string(),
-                    });
+                    result.rendered = Some(rendered(&payload));
                     payload
                 }
                 Err(error) if error.transient => {
-                    return self.retry_later(result, &delivery, webhook, error.to_string());
+                    return self.retry_later(result, delivery, webhook, error.to_string());
                 }
                 // A plugin that fails fails the same way next time: not
                 // retried like a network error.
                 Err(error) => return give_up(result, error.to_string()),
             },
         };
-        let sent = self.deliverer.send(webhook, &envelope, &payload).await;
+        let query = envelope.query_pairs();
+        self.send_and_decide(result, delivery, webhook, &envelope.id, &query, &payload)
+            .await
+    }
+
+    /// Claimed deliveries of one batching webhook and key: made into
+    /// batches of at most `max_items` (with other deliveries waiting under
+    /// the key) and sent, one batch after the other.
+    async fn process_group(
+        &self,
+        group: Vec<ClaimedDelivery>,
+        context: Arc<Context>,
+    ) -> Vec<Recorded> {
+        let Some(webhook) = &context.webhook else {
+            return group
+                .iter()
+                .map(|delivery| {
+                    give_up(
+                        self.new_result(delivery, None),
+                        "the webhook no longer exists".into(),
+                    )
+                })
+                .collect();
+        };
+        if !webhook.settings.active {
+            return group
+                .iter()
+                .map(|delivery| parked(self.new_result(delivery, Some(webhook)), webhook))
+                .collect();
+        }
+        let db = &self.deliverer.db;
+        let mut recorded = Vec::new();
+        let mut remaining: Vec<&ClaimedDelivery> = group.iter().collect();
+        while let Some(first) = remaining.first().copied() {
+            let formed = deliveries::form_batch(
+                db,
+                first,
+                webhook.settings.batching.max_items,
+                first.claimed_until,
+                now_micros(),
+            )
+            .await;
+            let (batch, members) = match formed {
+                Ok(formed) => formed,
+                Err(error) => {
+                    tracing::error!(%error, webhook = %webhook.id, "cannot form a batch; its deliveries wait for their leases");
+                    break;
+                }
+            };
+            remaining.retain(|delivery| {
+                delivery.id != first.id && !members.iter().any(|member| member.id == delivery.id)
+            });
+            if members.is_empty() {
+                continue;
+            }
+            let result = self.new_result(&batch, Some(webhook));
+            recorded.push(
+                self.process_batch(result, &batch, webhook, Some(members))
+                    .await,
+            );
+        }
+        recorded
+    }
+
+    /// Sends a batch: its stored body, or the members' payloads (rendered
+    /// now unless stored) as one JSON array, signed once under the batch's
+    /// own message id.
+    async fn process_batch(
+        &self,
+        mut result: AttemptResult,
+        batch: &ClaimedDelivery,
+        webhook: &Webhook,
+        members: Option<Vec<ClaimedDelivery>>,
+    ) -> Recorded {
+        let payload = match stored_payload(batch) {
+            Some(payload) => payload,
+            None => {
+                let members = match members {
+                    Some(members) => members,
+                    None => match deliveries::batch_members(&self.deliverer.db, &batch.id).await {
+                        Ok(members) => members,
+                        Err(error) => {
+                            return self.retry_later(
+                                result,
+                                batch,
+                                webhook,
+                                format!("cannot read the batch's messages: {error}"),
+                            );
+                        }
+                    },
+                };
+                match self.render_batch(webhook, &members).await {
+                    Ok(payload) => {
+                        result.rendered = Some(rendered(&payload));
+                        payload
+                    }
+                    Err(BatchFailure::Transient(error)) => {
+                        return self.retry_later(result, batch, webhook, error);
+                    }
+                    Err(BatchFailure::Permanent(error)) => return give_up(result, error),
+                }
+            }
+        };
+        self.send_and_decide(result, batch, webhook, &batch.id, &[], &payload)
+            .await
+    }
+
+    /// The members' payloads as one JSON array; each member keeps its own
+    /// rendered payload, so that it can be resent alone.
+    async fn render_batch(
+        &self,
+        webhook: &Webhook,
+        members: &[ClaimedDelivery],
+    ) -> Result<BuiltPayload, BatchFailure> {
+        let db = &self.deliverer.db;
+        let transient = |error: StoreError| BatchFailure::Transient(error.to_string());
+        let event_ids: Vec<&str> = members
+            .iter()
+            .filter(|member| member.payload_body.is_none())
+            .filter_map(|member| member.event_id.as_deref())
+            .collect();
+        let events = deliveries::events_by_id(db, &event_ids)
+            .await
+            .map_err(transient)?;
+        let stage_ids: Vec<String> = events
+            .values()
+            .filter_map(|event| EventData::parse(&event.data).previous_funnel_stage_id)
+            .collect();
+        let stage_refs: Vec<&str> = stage_ids.iter().map(String::as_str).collect();
+        let mut conn = db
+            .reader()
+            .acquire()
+            .await
+            .map_err(|error| transient(error.into()))?;
+        let stages = funnel_stages::views_by_id(&mut conn, &stage_refs)
+            .await
+            .map_err(transient)?;
+        drop(conn);
+        let mut bodies = Vec::with_capacity(members.len());
+        let mut newly_rendered = Vec::new();
+        for member in members {
+            let payload = match stored_payload(member) {
+                Some(payload) => payload,
+                None => {
+                    let event = member
+                        .event_id
+                        .as_ref()
+                        .and_then(|id| events.get(id))
+                        .ok_or_else(|| {
+                            BatchFailure::Permanent(format!(
+                                "the event of message {} no longer exists",
+                                member.id
+                            ))
+                        })?;
+                    let (_, document) = self
+                        .deliverer
+                        .event_document(member, webhook, event, &stages)
+                        .await
+                        .map_err(transient)?;
+                    let payload =
+                        self.deliverer
+                            .render(webhook, &document)
+                            .await
+                            .map_err(|error| {
+                                let message = format!("message {}: {error}", member.id);
+                                if error.transient {
+                                    BatchFailure::Transient(message)
+                                } else {
+                                    BatchFailure::Permanent(message)
+                                }
+                            })?;
+                    newly_rendered.push((member.id.clone(), rendered(&payload)));
+                    payload
+                }
+            };
+            if !abi::is_json(&payload.content_type) {
+                return Err(BatchFailure::Permanent(format!(
+                    "a batch is a JSON array, but the payload of message {} is {}",
+                    member.id, payload.content_type
+                )));
+            }
+            bodies.push(payload.body);
+        }
+        deliveries::save_payloads(db, &newly_rendered)
+            .await
+            .map_err(transient)?;
+        Ok(BuiltPayload {
+            body: format!("[{}]", bodies.join(",")),
+            content_type: "application/json".into(),
+            headers: BTreeMap::new(),
+        })
+    }
+
+    /// Sends, then decides: done, retry (on the schedule or the receiver's
+    /// `Retry-After`), or give up; `410 Gone` also deactivates the webhook.
+    async fn send_and_decide(
+        &self,
+        mut result: AttemptResult,
+        delivery: &ClaimedDelivery,
+        webhook: &Webhook,
+        message_id: &str,
+        query: &[(&'static str, String)],
+        payload: &BuiltPayload,
+    ) -> Recorded {
+        let sent = self
+            .deliverer
+            .send(webhook, message_id, query, payload)
+            .await;
         result.log = sent.log;
         let mut disable = None;
         let retry_after = match &sent.response {
@@ -532,7 +767,7 @@ impl DeliveryWorker {
             Ok(response) if response.status == 410 => {
                 disable = Some(format!(
                     "the receiver answered 410 Gone at {}",
-                    to_rfc3339(attempted_at)
+                    to_rfc3339(result.attempted_at)
                 ));
                 None
             }
@@ -547,7 +782,7 @@ impl DeliveryWorker {
             Err(_) => Some(None),
         };
         if let Some(retry_after) = retry_after {
-            result.outcome = next_attempt(&delivery, webhook, retry_after);
+            result.outcome = next_attempt(delivery, webhook, retry_after);
         }
         if webhook.settings.lightweight_logs {
             result.log = AttemptLog {
@@ -603,6 +838,65 @@ impl DeliveryWorker {
             Ok(rows) => tracing::info!(rows, "purged old delivery logs"),
             Err(error) => tracing::error!(%error, "cannot purge old delivery logs"),
         }
+    }
+}
+
+/// Why a batch could not be built.
+enum BatchFailure {
+    /// The database: retried on the schedule.
+    Transient(String),
+    /// A payload plugin failed, or a payload is not JSON: fails the batch.
+    Permanent(String),
+}
+
+/// Records a delivery as failed with `error`, without sending.
+fn give_up(mut result: AttemptResult, error: String) -> Recorded {
+    result.outcome = AttemptOutcome::Failed;
+    result.log.error = Some(error);
+    Recorded {
+        result,
+        disable: None,
+    }
+}
+
+/// Keeps a delivery of an inactive webhook until it is activated again.
+fn parked(mut result: AttemptResult, webhook: &Webhook) -> Recorded {
+    result.outcome = AttemptOutcome::Parked;
+    let reason = webhook
+        .disabled_reason
+        .as_deref()
+        .map_or_else(String::new, |reason| format!(": {reason}"));
+    result.log.error = Some(format!(
+        "waiting: the webhook is inactive{reason}; activating it sends this delivery"
+    ));
+    Recorded {
+        result,
+        disable: None,
+    }
+}
+
+/// The payload rendered at an earlier attempt, if any.
+fn stored_payload(delivery: &ClaimedDelivery) -> Option<BuiltPayload> {
+    let body = delivery.payload_body.clone()?;
+    Some(BuiltPayload {
+        body,
+        content_type: delivery
+            .payload_content_type
+            .clone()
+            .unwrap_or_else(|| "application/json".into()),
+        headers: delivery
+            .payload_headers
+            .as_deref()
+            .and_then(|headers| serde_json::from_str(headers).ok())
+            .unwrap_or_default(),
+    })
+}
+
+fn rendered(payload: &BuiltPayload) -> RenderedPayload {
+    RenderedPayload {
+        body: payload.body.clone(),
+        content_type: payload.content_type.clone(),
+        headers: json!(payload.headers).to_string(),
     }
 }
 

@@ -15,6 +15,10 @@ use crate::domain::time::now_micros;
 pub const PENDING: &str = "pending";
 pub const SUCCEEDED: &str = "succeeded";
 pub const FAILED: &str = "failed";
+/// Carried by a batch (a delivery of its own), whose outcome it takes.
+pub const BATCHED: &str = "batched";
+/// The event type of a batch delivery.
+pub const BATCH_EVENT: &str = "batch";
 
 /// A delivery a worker has claimed.
 #[derive(Debug, Clone, FromRow)]
@@ -22,24 +26,134 @@ pub struct ClaimedDelivery {
     pub id: String,
     pub account_id: String,
     pub webhook_id: String,
-    pub event_id: String,
+    /// `None` for a batch.
+    pub event_id: Option<String>,
     pub event_type: String,
-    pub lead_id: String,
+    pub lead_id: Option<String>,
     pub attempt_count: i64,
     pub next_trigger: String,
+    /// Set for deliveries of a batching webhook, until they join a batch.
+    pub batch_key: Option<String>,
     pub payload_body: Option<String>,
     pub payload_content_type: Option<String>,
     /// JSON object.
     pub payload_headers: Option<String>,
     pub created_at: i64,
     /// The lease this claim holds; results are recorded only while the
-    /// delivery is still held by it.
+    /// delivery is still held by it (0 when read unclaimed).
     pub claimed_until: i64,
 }
 
 const CLAIM_COLUMNS: &str = "id, account_id, webhook_id, event_id, event_type, lead_id, \
-    attempt_count, next_trigger, payload_body, payload_content_type, payload_headers, created_at, \
-    claimed_until";
+    attempt_count, next_trigger, batch_key, payload_body, payload_content_type, payload_headers, \
+    created_at, COALESCE(claimed_until, 0) AS claimed_until";
+
+impl ClaimedDelivery {
+    pub fn is_batch(&self) -> bool {
+        self.event_type == BATCH_EVENT
+    }
+}
+
+/// Makes a batch of `first` (a claimed delivery of a batching webhook) and
+/// up to `max_items - 1` more deliveries waiting under its key, oldest
+/// first, whether due or not: a new batch delivery, claimed until
+/// `lease_until`, carrying them. Returns the batch and its members.
+pub async fn form_batch(
+    db: &Database,
+    first: &ClaimedDelivery,
+    max_items: u32,
+    lease_until: i64,
+    now: i64,
+) -> StoreResult<(ClaimedDelivery, Vec<ClaimedDelivery>)> {
+    let skip_locked = match db.backend() {
+        Backend::Postgres => " FOR UPDATE SKIP LOCKED",
+        Backend::Sqlite => "",
+    };
+    let mut tx = db.begin().await?;
+    // Members: free ones, or ones this same claim holds.
+    let members = sqlx::query_as::<_, ClaimedDelivery>(&format!(
+        "SELECT {CLAIM_COLUMNS} FROM deliveries \
+         WHERE webhook_id = $1 AND batch_key = $2 AND status = 'pending' \
+             AND next_attempt_at IS NOT NULL \
+             AND (claimed_until IS NULL OR claimed_until < $3 OR claimed_until = $4) \
+         ORDER BY id LIMIT $5{skip_locked}"
+    ))
+    .bind(&first.webhook_id)
+    .bind(first.batch_key.as_deref().unwrap_or_default())
+    .bind(now)
+    .bind(first.claimed_until)
+    .bind(i64::from(max_items.max(1)))
+    .fetch_all(&mut *tx)
+    .await?;
+    let batch_id = new_id(IdKind::Delivery);
+    sqlx::query(
+        "INSERT INTO deliveries (id, account_id, webhook_id, event_type, status, \
+             next_attempt_at, claimed_until, created_at, updated_at) \
+         VALUES ($1, $2, $3, $4, 'pending', $5, $6, $5, $5)",
+    )
+    .bind(&batch_id)
+    .bind(&first.account_id)
+    .bind(&first.webhook_id)
+    .bind(BATCH_EVENT)
+    .bind(now)
+    .bind(lease_until)
+    .execute(&mut *tx)
+    .await?;
+    for chunk in members.chunks(500) {
+        let placeholders: Vec<String> = (3..chunk.len() + 3).map(|n| format!("${n}")).collect();
+        let sql = format!(
+            "UPDATE deliveries SET status = 'batched', batch_id = $1, next_attempt_at = NULL, \
+                 claimed_until = NULL, updated_at = $2 WHERE id IN ({})",
+            placeholders.join(", ")
+        );
+        let mut query = sqlx::query(&sql).bind(&batch_id).bind(now);
+        for member in chunk {
+            query = query.bind(member.id.clone());
+        }
+        query.execute(&mut *tx).await?;
+    }
+    let batch = sqlx::query_as::<_, ClaimedDelivery>(&format!(
+        "SELECT {CLAIM_COLUMNS} FROM deliveries WHERE id = $1"
+    ))
+    .bind(&batch_id)
+    .fetch_one(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    Ok((batch, members))
+}
+
+/// The deliveries a batch carries, oldest first.
+pub async fn batch_members(db: &Database, batch_id: &str) -> StoreResult<Vec<ClaimedDelivery>> {
+    Ok(sqlx::query_as::<_, ClaimedDelivery>(&format!(
+        "SELECT {CLAIM_COLUMNS} FROM deliveries WHERE batch_id = $1 ORDER BY id"
+    ))
+    .bind(batch_id)
+    .fetch_all(db.reader())
+    .await?)
+}
+
+/// Keeps each member's own rendered payload, so that one can be resent
+/// alone.
+pub async fn save_payloads(
+    db: &Database,
+    payloads: &[(String, RenderedPayload)],
+) -> StoreResult<()> {
+    let mut tx = db.begin().await?;
+    for (id, payload) in payloads {
+        sqlx::query(
+            "UPDATE deliveries SET payload_body = $1, payload_content_type = $2, payload_headers = $3 \
+             WHERE id = $4",
+        )
+        .bind(&payload.body)
+        .bind(&payload.content_type)
+        .bind(&payload.headers)
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
+    }
+    tx.commit().await?;
+    Ok(())
+}
 
 /// Claims up to `limit` deliveries that are due and not held by a live
 /// lease, until `lease_until`. On PostgreSQL concurrent workers skip each
@@ -190,6 +304,8 @@ pub struct AttemptResult {
     /// Drop the stored payload once the delivery is finished (lightweight
     /// logs keep no bodies).
     pub forget_payload: bool,
+    /// The delivery is a batch: its members take its final status.
+    pub is_batch: bool,
 }
 
 impl AttemptResult {
@@ -295,6 +411,15 @@ async fn record_batch(db: &Database, results: &[AttemptResult]) -> StoreResult<(
         );
         let forget = i64::from(finished && result.forget_payload);
         let rendered = result.rendered.as_ref();
+        if finished && result.is_batch {
+            // The messages a batch carried share its outcome.
+            sqlx::query("UPDATE deliveries SET status = $1, updated_at = $2 WHERE batch_id = $3")
+                .bind(status)
+                .bind(now)
+                .bind(result.delivery_id.clone())
+                .execute(&mut *tx)
+                .await?;
+        }
         // Only while this claim still holds the delivery: after a resend or
         // an expired lease, another attempt owns it.
         sqlx::query(
@@ -406,10 +531,11 @@ pub async fn disable_long_failing(
 pub struct Delivery {
     pub id: String,
     pub webhook_id: String,
-    pub event_id: String,
+    pub event_id: Option<String>,
     pub event_type: String,
-    pub lead_id: String,
+    pub lead_id: Option<String>,
     pub status: String,
+    pub batch_id: Option<String>,
     pub attempt_count: i64,
     pub next_attempt_at: Option<i64>,
     pub payload_body: Option<String>,
@@ -420,7 +546,7 @@ pub struct Delivery {
     pub updated_at: i64,
 }
 
-const DELIVERY_COLUMNS: &str = "id, webhook_id, event_id, event_type, lead_id, status, \
+const DELIVERY_COLUMNS: &str = "id, webhook_id, event_id, event_type, lead_id, status, batch_id, \
     attempt_count, next_attempt_at, payload_body, payload_content_type, last_response_status, \
     last_error, created_at, updated_at";
 
@@ -513,7 +639,8 @@ pub async fn resend(
     let now = now_micros();
     let updated = sqlx::query(
         "UPDATE deliveries SET status = 'pending', next_attempt_at = $1, \
-             attempt_count = 0, next_trigger = 'resend', updated_at = $1 \
+             attempt_count = 0, next_trigger = 'resend', updated_at = $1, \
+             batch_key = NULL, batch_id = NULL \
          WHERE account_id = $2 AND webhook_id = $3 AND id = $4 \
              AND (claimed_until IS NULL OR claimed_until < $1)",
     )

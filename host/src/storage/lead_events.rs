@@ -73,7 +73,7 @@ pub async fn record(
         }
     }
     // The webhooks each event goes to.
-    let targets: Vec<Vec<&str>> = events
+    let targets: Vec<Vec<&Subscription>> = events
         .iter()
         .map(|event| {
             let occurred = OccurredEvent {
@@ -83,7 +83,6 @@ pub async fn record(
             subscriptions[event.account_id]
                 .iter()
                 .filter(|subscription| subscription.wants(&occurred))
-                .map(|subscription| subscription.webhook_id.as_str())
                 .collect()
         })
         .collect();
@@ -138,11 +137,12 @@ pub async fn record(
     insert_events(conn, events, &event_ids, &event_snapshots, now).await?;
     let mut deliveries = Vec::new();
     for ((event, targets), event_id) in events.iter().zip(&targets).zip(&event_ids) {
-        for webhook_id in targets {
-            deliveries.push((event, *webhook_id, event_id.as_str()));
+        for subscription in targets {
+            deliveries.push((event, *subscription, event_id.as_str()));
         }
     }
     insert_deliveries(conn, &deliveries, now).await?;
+    release_full_batches(conn, &deliveries, now).await?;
     Ok(deliveries.len())
 }
 
@@ -186,29 +186,82 @@ async fn insert_events(
     Ok(())
 }
 
+/// One delivery row per (event, webhook). A batching webhook's delivery
+/// falls due when its batch's wait is over (or sooner, once the batch is
+/// full: [`release_full_batches`]).
 async fn insert_deliveries(
     conn: &mut AnyConnection,
-    deliveries: &[(&LeadEvent<'_>, &str, &str)],
+    deliveries: &[(&LeadEvent<'_>, &Subscription, &str)],
     now: i64,
 ) -> StoreResult<()> {
-    const COLUMNS: usize = 6;
+    const COLUMNS: usize = 8;
     for chunk in deliveries.chunks(100) {
         let sql = format!(
             "INSERT INTO deliveries (id, account_id, webhook_id, event_id, event_type, lead_id, \
-                 status, next_attempt_at, created_at, updated_at) VALUES {}",
-            values_rows(chunk.len(), COLUMNS).replace(", $1)", ", 'pending', $1, $1, $1)")
+                 next_attempt_at, batch_key, status, created_at, updated_at) VALUES {}",
+            values_rows(chunk.len(), COLUMNS).replace(", $1)", ", 'pending', $1, $1)")
         );
         let mut query = sqlx::query(&sql).bind(now);
-        for (event, webhook_id, event_id) in chunk {
+        for (event, subscription, event_id) in chunk {
+            let batch_key = subscription.batching.mode.key(event.name.as_str());
+            let due = if batch_key.is_some() {
+                now + i64::try_from(subscription.batching.wait.as_micros()).unwrap_or(0)
+            } else {
+                now
+            };
             query = query
                 .bind(new_id(IdKind::Delivery))
                 .bind(event.account_id)
-                .bind(*webhook_id)
+                .bind(subscription.webhook_id.as_str())
                 .bind(*event_id)
                 .bind(event.name.as_str())
-                .bind(event.lead_id);
+                .bind(event.lead_id)
+                .bind(due)
+                .bind(batch_key);
         }
         query.execute(&mut *conn).await?;
+    }
+    Ok(())
+}
+
+/// A batch goes out as soon as it is full: when a batching webhook now has
+/// at least `max_items` deliveries waiting under one key, they fall due now.
+async fn release_full_batches(
+    conn: &mut AnyConnection,
+    deliveries: &[(&LeadEvent<'_>, &Subscription, &str)],
+    now: i64,
+) -> StoreResult<()> {
+    let mut groups: Vec<(&Subscription, String)> = Vec::new();
+    for (event, subscription, _) in deliveries {
+        if let Some(key) = subscription.batching.mode.key(event.name.as_str())
+            && !groups.iter().any(|(known, known_key)| {
+                known.webhook_id == subscription.webhook_id && *known_key == key
+            })
+        {
+            groups.push((subscription, key));
+        }
+    }
+    for (subscription, key) in groups {
+        let (waiting,): (i64,) = sqlx::query_as(
+            "SELECT COUNT(*) FROM deliveries \
+             WHERE webhook_id = $1 AND batch_key = $2 AND status = 'pending' AND next_attempt_at > $3",
+        )
+        .bind(subscription.webhook_id.as_str())
+        .bind(&key)
+        .bind(now)
+        .fetch_one(&mut *conn)
+        .await?;
+        if waiting >= i64::from(subscription.batching.max_items) {
+            sqlx::query(
+                "UPDATE deliveries SET next_attempt_at = $3 \
+                 WHERE webhook_id = $1 AND batch_key = $2 AND status = 'pending' AND next_attempt_at > $3",
+            )
+            .bind(subscription.webhook_id.as_str())
+            .bind(&key)
+            .bind(now)
+            .execute(&mut *conn)
+            .await?;
+        }
     }
     Ok(())
 }

@@ -12,7 +12,7 @@ use super::{Database, StoreError, StoreResult, deliveries};
 use crate::domain::ids::{IdKind, new_id};
 use crate::domain::time::now_micros;
 use crate::outbound::events::{Conditions, EventName, Subscription};
-use crate::outbound::settings::{PayloadFormat, WebhookAuth, WebhookMethod};
+use crate::outbound::settings::{BatchMode, Batching, PayloadFormat, WebhookAuth, WebhookMethod};
 use crate::outbound::signing;
 
 /// Everything an admin sets on a webhook, checked.
@@ -32,6 +32,7 @@ pub struct WebhookSettings {
     pub payload_format: PayloadFormat,
     pub payload_config: Value,
     pub lightweight_logs: bool,
+    pub batching: Batching,
     pub active: bool,
 }
 
@@ -67,6 +68,9 @@ struct WebhookRow {
     payload_format: String,
     payload_config: String,
     lightweight_logs: i64,
+    batch_mode: String,
+    batch_wait_ms: i64,
+    batch_max_items: i64,
     active: i64,
     disabled_reason: Option<String>,
     failing_since: Option<i64>,
@@ -76,8 +80,8 @@ struct WebhookRow {
 
 const WEBHOOK_COLUMNS: &str = "id, account_id, name, url, method, events, conditions, auth, \
     signing_secret, send_secret_header, send_hmac_header, timeout_ms, retry_schedule, \
-    payload_format, payload_config, lightweight_logs, active, disabled_reason, failing_since, \
-    created_at, updated_at";
+    payload_format, payload_config, lightweight_logs, batch_mode, batch_wait_ms, batch_max_items, \
+    active, disabled_reason, failing_since, created_at, updated_at";
 
 impl WebhookRow {
     /// Rows are only written from checked settings, so a column that does
@@ -107,6 +111,9 @@ impl WebhookRow {
             .ok_or_else(|| corrupt("method", self.method.clone()))?;
         let payload_format = PayloadFormat::parse(&self.payload_format)
             .map_err(|error| corrupt("payload_format", error.0))?;
+        let batching =
+            batching_from_columns(&self.batch_mode, self.batch_wait_ms, self.batch_max_items)
+                .ok_or_else(|| corrupt("batch_mode", self.batch_mode.clone()))?;
         Ok(Webhook {
             settings: WebhookSettings {
                 name: self.name,
@@ -122,6 +129,7 @@ impl WebhookRow {
                 payload_format,
                 payload_config,
                 lightweight_logs: self.lightweight_logs != 0,
+                batching,
                 active: self.active != 0,
             },
             id: self.id,
@@ -155,11 +163,14 @@ fn bind_settings<'q>(
         .bind(settings.payload_format.as_str().to_owned())
         .bind(settings.payload_config.to_string())
         .bind(i64::from(settings.lightweight_logs))
+        .bind(settings.batching.mode.as_str())
+        .bind(i64::try_from(settings.batching.wait.as_millis()).unwrap_or(i64::MAX))
+        .bind(i64::from(settings.batching.max_items))
         .bind(i64::from(settings.active));
     query
 }
 
-const SETTINGS_COLUMNS: [&str; 14] = [
+const SETTINGS_COLUMNS: [&str; 17] = [
     "name",
     "url",
     "method",
@@ -173,6 +184,9 @@ const SETTINGS_COLUMNS: [&str; 14] = [
     "payload_format",
     "payload_config",
     "lightweight_logs",
+    "batch_mode",
+    "batch_wait_ms",
+    "batch_max_items",
     "active",
 ];
 
@@ -395,18 +409,20 @@ pub async fn active_subscriptions(
 ) -> StoreResult<Vec<Subscription>> {
     // A shared lock: a webhook cannot be deleted between this read and the
     // insert of its deliveries.
-    let rows: Vec<(String, String, String)> = sqlx::query_as(&format!(
-        "SELECT id, events, conditions FROM webhooks WHERE account_id = $1 AND active = 1{}",
+    let rows: Vec<(String, String, String, String, i64, i64)> = sqlx::query_as(&format!(
+        "SELECT id, events, conditions, batch_mode, batch_wait_ms, batch_max_items \
+         FROM webhooks WHERE account_id = $1 AND active = 1{}",
         db.for_share()
     ))
     .bind(account_id)
     .fetch_all(conn)
     .await?;
     let mut subscriptions = Vec::with_capacity(rows.len());
-    for (webhook_id, events, conditions) in rows {
-        let (Ok(events), Ok(conditions)) = (
+    for (webhook_id, events, conditions, batch_mode, wait_ms, max_items) in rows {
+        let (Ok(events), Ok(conditions), Some(batching)) = (
             serde_json::from_str::<Vec<EventName>>(&events),
             serde_json::from_str::<Conditions>(&conditions),
+            batching_from_columns(&batch_mode, wait_ms, max_items),
         ) else {
             tracing::error!(%webhook_id, "webhook has unreadable events or conditions; skipped");
             continue;
@@ -415,6 +431,7 @@ pub async fn active_subscriptions(
             webhook_id,
             events,
             conditions,
+            batching,
         });
     }
     Ok(subscriptions)
@@ -431,6 +448,14 @@ pub async fn disable(db: &Database, webhook_id: &str, reason: &str) -> StoreResu
     .execute(db.writer())
     .await?;
     Ok(())
+}
+
+fn batching_from_columns(mode: &str, wait_ms: i64, max_items: i64) -> Option<Batching> {
+    Some(Batching {
+        mode: BatchMode::parse(mode)?,
+        wait: Duration::from_millis(u64::try_from(wait_ms).ok()?),
+        max_items: u32::try_from(max_items).ok()?,
+    })
 }
 
 pub fn webhook_not_found(webhook_id: &str) -> StoreError {
