@@ -137,10 +137,30 @@ pub struct OutboundConfig {
     )]
     pub delivery_lease_seconds: u64,
 
-    /// Run the delivery worker in this process (turn off for API-only
-    /// processes).
-    #[arg(long, env = "SWITCHYARD_DELIVERY_WORKER", default_value_t = true, action = clap::ArgAction::Set)]
-    pub delivery_worker: bool,
+    /// What this process does: `all` (the HTTP API and the delivery
+    /// worker), `api` (no deliveries sent from here) or `worker` (sends
+    /// deliveries; HTTP serves only /healthz and /readyz). Several processes
+    /// on one PostgreSQL can take different roles.
+    #[arg(long, env = "SWITCHYARD_ROLE", value_enum, default_value_t = Role::All)]
+    pub role: Role,
+}
+
+/// See [`OutboundConfig::role`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Role {
+    All,
+    Api,
+    Worker,
+}
+
+impl Role {
+    pub fn serves_api(self) -> bool {
+        self != Role::Worker
+    }
+
+    pub fn sends_deliveries(self) -> bool {
+        self != Role::Api
+    }
 }
 
 impl Default for OutboundConfig {
@@ -152,7 +172,7 @@ impl Default for OutboundConfig {
             delivery_log_retention_days: 30,
             delivery_maintenance_interval_ms: 60_000,
             delivery_lease_seconds: 120,
-            delivery_worker: true,
+            role: Role::All,
         }
     }
 }

@@ -69,7 +69,7 @@ impl Application {
             plugins: plugins.clone(),
             client,
         };
-        let worker = config.outbound.delivery_worker.then(|| {
+        let worker = config.outbound.role.sends_deliveries().then(|| {
             let outbound = &config.outbound;
             DeliveryWorker::new(
                 deliverer.clone(),
@@ -98,7 +98,11 @@ impl Application {
             funnel_writer: FunnelWriter::start(db.clone()),
             directory_cache: Default::default(),
         };
-        let router = http::router(state, config.max_body_bytes);
+        let router = if config.outbound.role.serves_api() {
+            http::router(state, config.max_body_bytes)
+        } else {
+            http::health_only_router(state)
+        };
         Ok(Self {
             listener,
             router,

@@ -307,3 +307,100 @@ async fn a_process_killed_at_random_moments_loses_nothing(backend: Backend) {
             .unwrap();
     assert_eq!(succeeded as usize, ids.len(), "every delivery succeeded");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn api_and_worker_roles_split_the_work() {
+    sqlx::any::install_default_drivers();
+    let database = TestDatabase::create(Backend::Postgres).await;
+    let receiver = Receiver::start().await;
+    let mut args = SERVE_ARGS.to_vec();
+    args.extend(["--role", "api"]);
+    let api = start_serve(&database.url, &args).await;
+    let admin = Admin {
+        client: reqwest::Client::new(),
+        address: api.address.clone(),
+        key: printed_key(&api.printed).expect("the first start prints a key"),
+    };
+    let (leads, token) = admin.set_up(1, &receiver.url("/hook")).await;
+    let moved = admin
+        .client
+        .post(format!("{}/api/v1/webhook-import/update", api.address))
+        .bearer_auth(&token)
+        .json(&json!({"lead_profile_uid": leads[0], "funnel_stage": "Enrolled"}))
+        .send()
+        .await
+        .unwrap();
+    assert!(moved.status().is_success());
+    receiver
+        .assert_no_more_than(0, Duration::from_millis(1_500))
+        .await;
+
+    let mut args = SERVE_ARGS.to_vec();
+    args.extend(["--role", "worker"]);
+    let worker = start_serve(&database.url, &args).await;
+    receiver.wait_for(1).await;
+    let health = reqwest::get(format!("{}/healthz", worker.address))
+        .await
+        .unwrap();
+    assert_eq!(health.status(), 200);
+    let refused = admin
+        .client
+        .get(format!("{}/api/v1/leads", worker.address))
+        .bearer_auth(&admin.key)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), 404);
+    let body: Value = refused.json().await.unwrap();
+    assert!(
+        body["error"].as_str().unwrap().contains("--role worker"),
+        "{body}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigterm_finishes_the_deliveries_in_flight_and_exits() {
+    sqlx::any::install_default_drivers();
+    let database = TestDatabase::create(Backend::Sqlite).await;
+    let receiver = Receiver::start().await;
+    receiver.script([crate::receiver::Reply::status(200).after(Duration::from_millis(1_500))]);
+    let server = start(&database).await;
+    let admin = Admin {
+        client: reqwest::Client::new(),
+        address: server.address.clone(),
+        key: printed_key(&server.printed).expect("the first start prints a key"),
+    };
+    admin.set_up(0, &receiver.url("/hook")).await;
+    admin
+        .post(
+            "/api/v1/webhooks",
+            json!({"name": "created", "url": receiver.url("/slow"), "events": ["lead.created"]}),
+        )
+        .await;
+    admin
+        .post("/api/v1/leads", json!({"email": "a@example.com"}))
+        .await;
+    receiver.wait_for(1).await;
+    // The receiver is still answering: the delivery is in flight.
+    let started = Instant::now();
+    assert!(
+        crate::cli::terminate(server).await,
+        "exits with success after SIGTERM"
+    );
+    assert!(started.elapsed() < Duration::from_secs(10));
+    let pool = sqlx::any::AnyPoolOptions::new()
+        .max_connections(1)
+        .connect(&database.url)
+        .await
+        .unwrap();
+    let rows: Vec<(String, Option<i64>)> =
+        sqlx::query_as("SELECT status, claimed_until FROM deliveries")
+            .fetch_all(&pool)
+            .await
+            .unwrap();
+    assert_eq!(
+        rows,
+        vec![("succeeded".to_owned(), None)],
+        "the delivery in flight was finished and recorded before exiting"
+    );
+}

@@ -111,6 +111,24 @@ pub fn router(state: AppState, max_body_bytes: usize) -> Router {
     .with_state(state)
 }
 
+/// The router of a worker-only process: the health probes, and a clear
+/// 404 for everything else.
+pub fn health_only_router(state: AppState) -> Router {
+    let (api, _) = OpenApiRouter::<AppState>::new()
+        .merge(health::router())
+        .split_for_parts();
+    api.fallback(worker_only)
+        .layer(TraceLayer::new_for_http())
+        .with_state(state)
+}
+
+async fn worker_only(method: Method, uri: Uri) -> ApiError {
+    ApiError::NotFound(format!(
+        "No endpoint {method} {}: this process runs with --role worker and serves only /healthz and /readyz",
+        uri.path()
+    ))
+}
+
 /// The OpenAPI document, for tools that want it without a server.
 pub fn openapi_document() -> utoipa::openapi::OpenApi {
     let (_, openapi) = OpenApiRouter::<AppState>::with_openapi(ApiDoc::openapi())
