@@ -14,6 +14,11 @@
 //! (default 1000, below what the server sustains) for `BENCH_SECONDS`, so
 //! its latency is that of a delivery that does not wait behind a backlog.
 //!
+//! Then, unless `BENCH_SCALE` says otherwise (default
+//! `processes,batching`): the same burst on PostgreSQL with one, two and
+//! three processes (the extra ones `--role worker`), and on SQLite with the
+//! webhook batching (`any_event`, 100 per request, counted per message).
+//!
 //! Settings (environment): `BENCH_EVENTS` (default 20000), `BENCH_SECONDS`
 //! (baseline measurement, default 5), `BENCH_CONCURRENCY` (baseline
 //! client connections, default 32), `BENCH_BACKENDS` (default
@@ -70,30 +75,10 @@ async fn main() -> anyhow::Result<()> {
         let database = ScratchDatabase::create(backend).await?;
         let server =
             Server::start(&database.url, &["--outbound-allow-cidr", "127.0.0.0/8"]).await?;
-        let fixture = Arc::new(Fixture::create(&server, &receiver.url("/hook")).await?);
-        receiver.reset();
-
+        let fixture = Arc::new(Fixture::create(&server, &receiver.url("/hook"), false).await?);
         let rounds = events.div_ceil(LEADS);
-        let events = rounds * LEADS;
-        let started = Instant::now();
-        produce(&server, &fixture, rounds).await?;
-        let produced = started.elapsed();
-        let received = receiver.wait_for(events, Duration::from_secs(300)).await;
-        let elapsed = receiver.last_arrival().unwrap_or(started) - started;
-        let rate = received as f64 / elapsed.as_secs_f64();
-        let (p50, p99, duplicates) = receiver.latencies();
-        println!(
-            "| {backend} | deliveries, enqueue to receive ({received} of {events}; changes committed in {:.1} s{}) | {rate:.0} | {:.1} | {:.1} | {:.2} |",
-            produced.as_secs_f64(),
-            if duplicates > 0 {
-                format!("; {duplicates} duplicates")
-            } else {
-                String::new()
-            },
-            p50.as_secs_f64() * 1e3,
-            p99.as_secs_f64() * 1e3,
-            rate / baseline.rate,
-        );
+        let burst = burst(&server, &fixture, &receiver, 0, rounds).await?;
+        burst.print(backend, "deliveries, enqueue to receive", &baseline);
 
         receiver.reset();
         let paced_rounds = (paced_rate * usize::try_from(seconds).unwrap_or(5)).div_ceil(LEADS);
@@ -103,23 +88,133 @@ async fn main() -> anyhow::Result<()> {
         let received = receiver
             .wait_for(paced_events, Duration::from_secs(120))
             .await;
-        let elapsed = receiver.last_arrival().unwrap_or(started) - started;
-        let (p50, p99, duplicates) = receiver.latencies();
-        println!(
-            "| {backend} | deliveries paced at {paced_rate}/s ({received} of {paced_events}{}) | {:.0} | {:.1} | {:.1} | {:.2} |",
-            if duplicates > 0 {
-                format!("; {duplicates} duplicates")
-            } else {
-                String::new()
-            },
-            received as f64 / elapsed.as_secs_f64(),
-            p50.as_secs_f64() * 1e3,
-            p99.as_secs_f64() * 1e3,
-            received as f64 / elapsed.as_secs_f64() / baseline.rate,
+        let paced = Burst::measured(&receiver, started, received, paced_events, None);
+        paced.print(
+            backend,
+            &format!("deliveries paced at {paced_rate}/s"),
+            &baseline,
+        );
+        server.stop().await;
+    }
+
+    // Scale-out: extra `--role worker` processes on one PostgreSQL, and
+    // batching, each beside one plain process in the same run.
+    let scale = std::env::var("BENCH_SCALE").unwrap_or_else(|_| "processes,batching".into());
+    if scale.contains("processes") {
+        for processes in 1..=3 {
+            let database = ScratchDatabase::create("postgres").await?;
+            let server =
+                Server::start(&database.url, &["--outbound-allow-cidr", "127.0.0.0/8"]).await?;
+            let fixture = Arc::new(Fixture::create(&server, &receiver.url("/hook"), false).await?);
+            let mut workers = Vec::new();
+            for _ in 1..processes {
+                let args = ["--outbound-allow-cidr", "127.0.0.0/8", "--role", "worker"];
+                workers.push(Server::start(&database.url, &args).await?);
+            }
+            let burst = burst(&server, &fixture, &receiver, 0, events.div_ceil(LEADS)).await?;
+            burst.print(
+                "postgres",
+                &format!("deliveries with {processes} process(es)"),
+                &baseline,
+            );
+            for worker in workers {
+                worker.stop().await;
+            }
+            server.stop().await;
+        }
+    }
+    if scale.contains("batching") {
+        let database = ScratchDatabase::create("sqlite").await?;
+        let server =
+            Server::start(&database.url, &["--outbound-allow-cidr", "127.0.0.0/8"]).await?;
+        let fixture = Arc::new(Fixture::create(&server, &receiver.url("/hook"), true).await?);
+        let burst = burst(&server, &fixture, &receiver, 0, events.div_ceil(LEADS)).await?;
+        burst.print(
+            "sqlite",
+            "messages batched (any_event, 100 per request)",
+            &baseline,
         );
         server.stop().await;
     }
     Ok(())
+}
+
+/// What one burst measured.
+struct Burst {
+    received: usize,
+    expected: usize,
+    rate: f64,
+    p50: Duration,
+    p99: Duration,
+    duplicates: usize,
+    /// How long committing the changes took.
+    produced: Option<Duration>,
+}
+
+impl Burst {
+    fn measured(
+        receiver: &Receiver,
+        started: Instant,
+        received: usize,
+        expected: usize,
+        produced: Option<Duration>,
+    ) -> Self {
+        let elapsed = receiver.last_arrival().unwrap_or(started) - started;
+        let (p50, p99, duplicates) = receiver.latencies();
+        Self {
+            received,
+            expected,
+            rate: received as f64 / elapsed.as_secs_f64(),
+            p50,
+            p99,
+            duplicates,
+            produced,
+        }
+    }
+
+    fn print(&self, backend: &str, name: &str, baseline: &common::Stats) {
+        let produced = self.produced.map_or_else(String::new, |produced| {
+            format!("; changes committed in {:.1} s", produced.as_secs_f64())
+        });
+        let duplicates = if self.duplicates > 0 {
+            format!("; {} duplicates", self.duplicates)
+        } else {
+            String::new()
+        };
+        println!(
+            "| {backend} | {name} ({} of {}{produced}{duplicates}) | {:.0} | {:.1} | {:.1} | {:.2} |",
+            self.received,
+            self.expected,
+            self.rate,
+            self.p50.as_secs_f64() * 1e3,
+            self.p99.as_secs_f64() * 1e3,
+            self.rate / baseline.rate,
+        );
+    }
+}
+
+/// Commits `rounds` moves of every lead as fast as possible and measures
+/// their delivery.
+async fn burst(
+    server: &Server,
+    fixture: &Arc<Fixture>,
+    receiver: &Receiver,
+    first_round: usize,
+    rounds: usize,
+) -> anyhow::Result<Burst> {
+    receiver.reset();
+    let events = rounds * LEADS;
+    let started = Instant::now();
+    produce(server, fixture, first_round, rounds).await?;
+    let produced = started.elapsed();
+    let received = receiver.wait_for(events, Duration::from_secs(300)).await;
+    Ok(Burst::measured(
+        receiver,
+        started,
+        received,
+        events,
+        Some(produced),
+    ))
 }
 
 /// A payload about the size of a `small` one.
@@ -174,7 +269,12 @@ async fn send_batch(
 /// Commits `rounds` moves of every lead as fast as the server takes them,
 /// from 4 concurrent clients, each owning some groups (so the moves of one
 /// lead stay in order).
-async fn produce(server: &Server, fixture: &Arc<Fixture>, rounds: usize) -> anyhow::Result<()> {
+async fn produce(
+    server: &Server,
+    fixture: &Arc<Fixture>,
+    first_round: usize,
+    rounds: usize,
+) -> anyhow::Result<()> {
     let url = format!("{}/api/v1/webhook-import/batch-update", server.address);
     let mut producers = Vec::new();
     for producer in 0..4 {
@@ -182,7 +282,7 @@ async fn produce(server: &Server, fixture: &Arc<Fixture>, rounds: usize) -> anyh
         let fixture = Arc::clone(fixture);
         producers.push(tokio::spawn(async move {
             let client = reqwest::Client::new();
-            for round in 0..rounds {
+            for round in first_round..first_round + rounds {
                 for group in (producer..GROUPS).step_by(4) {
                     send_batch(&client, &url, &fixture, group, round).await?;
                 }
@@ -225,7 +325,7 @@ struct Fixture {
 }
 
 impl Fixture {
-    async fn create(server: &Server, hook_url: &str) -> anyhow::Result<Self> {
+    async fn create(server: &Server, hook_url: &str, batching: bool) -> anyhow::Result<Self> {
         let client = reqwest::Client::new();
         let admin = |path: &str, body: Value| {
             client
@@ -264,7 +364,12 @@ impl Fixture {
         // Created after the leads, so only the measured changes are sent.
         admin(
             "/api/v1/webhooks",
-            json!({"name": "bench", "url": hook_url, "events": ["lead.stage_changed"], "payload_format": "small"}),
+            if batching {
+                json!({"name": "bench", "url": hook_url, "events": ["lead.stage_changed"], "payload_format": "small",
+                       "batch_mode": "any_event", "max_items_per_batch": 100, "batch_wait_seconds": 1})
+            } else {
+                json!({"name": "bench", "url": hook_url, "events": ["lead.stage_changed"], "payload_format": "small"})
+            },
         )
         .await?
         .error_for_status()?;
@@ -355,23 +460,39 @@ async fn hook(
     body: Bytes,
 ) -> &'static str {
     let arrived = Instant::now();
-    let committed = serde_json::from_slice::<Value>(&body)
-        .ok()
-        .and_then(|payload| payload["timestamp"].as_str().map(str::to_owned))
-        .and_then(|timestamp| DateTime::parse_from_rfc3339(&timestamp).ok());
-    let latency = committed
-        .and_then(|at| (Utc::now() - at.with_timezone(&Utc)).to_std().ok())
-        .unwrap_or_default();
-    let id = headers
-        .get("webhook-id")
-        .and_then(|value| value.to_str().ok())
-        .unwrap_or_default()
-        .to_owned();
+    let latency_of = |payload: &Value| {
+        payload["timestamp"]
+            .as_str()
+            .and_then(|timestamp| DateTime::parse_from_rfc3339(timestamp).ok())
+            .and_then(|at| (Utc::now() - at.with_timezone(&Utc)).to_std().ok())
+            .unwrap_or_default()
+    };
+    // A batch is an array of payloads, each with its own message id.
+    let messages: Vec<(String, Duration)> = match serde_json::from_slice::<Value>(&body) {
+        Ok(Value::Array(items)) => items
+            .iter()
+            .map(|item| {
+                let id = item["id"].as_str().unwrap_or_default().to_owned();
+                (id, latency_of(item))
+            })
+            .collect(),
+        Ok(payload) => {
+            let id = headers
+                .get("webhook-id")
+                .and_then(|value| value.to_str().ok())
+                .unwrap_or_default()
+                .to_owned();
+            vec![(id, latency_of(&payload))]
+        }
+        Err(_) => Vec::new(),
+    };
     let mut seen = seen.lock().unwrap_or_else(PoisonError::into_inner);
-    if seen.ids.insert(id) {
-        seen.latencies.push(latency);
-    } else {
-        seen.duplicates += 1;
+    for (id, latency) in messages {
+        if seen.ids.insert(id) {
+            seen.latencies.push(latency);
+        } else {
+            seen.duplicates += 1;
+        }
     }
     seen.last_arrival = Some(arrived);
     "ok"
