@@ -1,28 +1,28 @@
-//! Outbound benchmark: end-to-end deliveries per second, from committed
-//! lead changes to a local receiver that answers 200 at once, through a
-//! real `switchyard serve` process, on SQLite and PostgreSQL. Every
-//! delivery is signed (Standard Webhooks) and uses the built-in `small`
-//! payload plugin. Beside it, in the same run, the receiver's own request
-//! rate measured with a keep-alive client: the ceiling of this machine.
+//! Outbound benchmark: deliveries per second from committed lead changes
+//! to a local receiver that answers 200 at once, through real `switchyard`
+//! processes, on SQLite and PostgreSQL. Every delivery is signed (Standard
+//! Webhooks) and uses the built-in `small` payload plugin. Beside it, in the
+//! same run, the receiver's own request rate measured with a keep-alive
+//! client: the ceiling of this machine.
 //!
-//! Lead changes are made with 100-record inbound batch updates (stage
-//! moves), as fast as the server takes them; the receiver records when each
-//! message arrives and reads the event's commit time from the payload, so
-//! latency is enqueue-to-receive.
+//! An API-only process (`--role api`) commits `BENCH_EVENTS` stage moves
+//! (default 20000) with 100-record inbound batches while nothing sends;
+//! then a `--role worker` process starts and drains that queue, measured
+//! from the first arrival to the last. With the worker running, changes are
+//! then paced at `BENCH_PACED_RATE` per second (default 1000, in bursts of
+//! 100) for `BENCH_SECONDS`, and the receiver measures enqueue-to-receive
+//! latency from each payload's event `timestamp`.
 //!
-//! A second measurement paces the changes at `BENCH_PACED_RATE` per second
-//! (default 1000, below what the server sustains) for `BENCH_SECONDS`, so
-//! its latency is that of a delivery that does not wait behind a backlog.
+//! Then, unless `BENCH_SCALE` says otherwise (default `processes,batching`):
+//! the same queue drained by one, two and three worker processes on one
+//! PostgreSQL, and with the webhook batching (`any_event`, 100 per request,
+//! counted per message) on both engines.
 //!
-//! Then, unless `BENCH_SCALE` says otherwise (default
-//! `processes,batching`): the same burst on PostgreSQL with one, two and
-//! three processes (the extra ones `--role worker`), and on SQLite with the
-//! webhook batching (`any_event`, 100 per request, counted per message).
-//!
-//! Settings (environment): `BENCH_EVENTS` (default 20000), `BENCH_SECONDS`
-//! (baseline measurement, default 5), `BENCH_CONCURRENCY` (baseline
-//! client connections, default 32), `BENCH_BACKENDS` (default
-//! `sqlite,postgres`), `BENCH_POSTGRES_URL`, `BENCH_SQLITE_SYNCHRONOUS`.
+//! Settings (environment): `BENCH_EVENTS`, `BENCH_SECONDS` (also the
+//! baseline's duration, default 5), `BENCH_CONCURRENCY` (baseline client
+//! connections, default 32), `BENCH_BACKENDS` (default `sqlite,postgres`),
+//! `BENCH_PACED_RATE`, `BENCH_SCALE`, `BENCH_POSTGRES_URL`,
+//! `BENCH_SQLITE_SYNCHRONOUS`.
 
 mod common;
 
@@ -71,118 +71,143 @@ async fn main() -> anyhow::Result<()> {
         None,
     );
 
+    let rounds = events.div_ceil(LEADS);
     for backend in backends.split(',').map(str::trim).filter(|b| !b.is_empty()) {
-        let database = ScratchDatabase::create(backend).await?;
-        let server =
-            Server::start(&database.url, &["--outbound-allow-cidr", "127.0.0.0/8"]).await?;
-        let fixture = Arc::new(Fixture::create(&server, &receiver.url("/hook"), false).await?);
-        let rounds = events.div_ceil(LEADS);
-        let burst = burst(&server, &fixture, &receiver, 0, rounds).await?;
-        burst.print(backend, "deliveries, enqueue to receive", &baseline);
+        let (api, fixture, database) = queue_up(backend, &receiver, false, rounds).await?;
+        let (drained, workers) = drain(&database, 1, &receiver, rounds * LEADS).await?;
+        drained.print(
+            backend,
+            "deliveries, queue drained by one worker process",
+            &baseline,
+        );
 
         receiver.reset();
         let paced_rounds = (paced_rate * usize::try_from(seconds).unwrap_or(5)).div_ceil(LEADS);
         let paced_events = paced_rounds * LEADS;
-        let started = Instant::now();
-        produce_paced(&server, &fixture, rounds, paced_rounds, paced_rate).await?;
-        let received = receiver
+        produce_paced(&api, &fixture, rounds, paced_rounds, paced_rate).await?;
+        receiver
             .wait_for(paced_events, Duration::from_secs(120))
             .await;
-        let paced = Burst::measured(&receiver, started, received, paced_events, None);
+        let paced = Burst::measured(&receiver, paced_events);
         paced.print(
             backend,
-            &format!("deliveries paced at {paced_rate}/s"),
+            &format!("deliveries paced at {paced_rate}/s, enqueue to receive"),
             &baseline,
         );
-        server.stop().await;
+        stop_all(api, workers).await;
     }
 
-    // Scale-out: extra `--role worker` processes on one PostgreSQL, and
-    // batching, each beside one plain process in the same run.
+    // Scale-out: one to three worker processes on one PostgreSQL draining
+    // the same queue; and batching, against one worker without it.
     let scale = std::env::var("BENCH_SCALE").unwrap_or_else(|_| "processes,batching".into());
     if scale.contains("processes") {
         for processes in 1..=3 {
-            let database = ScratchDatabase::create("postgres").await?;
-            let server =
-                Server::start(&database.url, &["--outbound-allow-cidr", "127.0.0.0/8"]).await?;
-            let fixture = Arc::new(Fixture::create(&server, &receiver.url("/hook"), false).await?);
-            let mut workers = Vec::new();
-            for _ in 1..processes {
-                let args = ["--outbound-allow-cidr", "127.0.0.0/8", "--role", "worker"];
-                workers.push(Server::start(&database.url, &args).await?);
-            }
-            let burst = burst(&server, &fixture, &receiver, 0, events.div_ceil(LEADS)).await?;
-            burst.print(
+            let (api, _, database) = queue_up("postgres", &receiver, false, rounds).await?;
+            let (drained, workers) = drain(&database, processes, &receiver, rounds * LEADS).await?;
+            drained.print(
                 "postgres",
-                &format!("deliveries with {processes} process(es)"),
+                &format!("deliveries, queue drained by {processes} worker process(es)"),
                 &baseline,
             );
-            for worker in workers {
-                worker.stop().await;
-            }
-            server.stop().await;
+            stop_all(api, workers).await;
         }
     }
     if scale.contains("batching") {
-        let database = ScratchDatabase::create("sqlite").await?;
-        let server =
-            Server::start(&database.url, &["--outbound-allow-cidr", "127.0.0.0/8"]).await?;
-        let fixture = Arc::new(Fixture::create(&server, &receiver.url("/hook"), true).await?);
-        let burst = burst(&server, &fixture, &receiver, 0, events.div_ceil(LEADS)).await?;
-        burst.print(
-            "sqlite",
-            "messages batched (any_event, 100 per request)",
-            &baseline,
-        );
-        server.stop().await;
+        for backend in ["sqlite", "postgres"] {
+            let (api, _, database) = queue_up(backend, &receiver, true, rounds).await?;
+            let (drained, workers) = drain(&database, 1, &receiver, rounds * LEADS).await?;
+            drained.print(
+                backend,
+                "messages batched (any_event, 100 per request), queue drained by one worker",
+                &baseline,
+            );
+            stop_all(api, workers).await;
+        }
     }
     Ok(())
 }
 
-/// What one burst measured.
+/// An API-only server on a scratch database with the fixture, and
+/// `rounds` moves of every lead committed: a queue of deliveries no one
+/// sends yet.
+async fn queue_up(
+    backend: &str,
+    receiver: &Receiver,
+    batching: bool,
+    rounds: usize,
+) -> anyhow::Result<(Server, Arc<Fixture>, ScratchDatabase)> {
+    let database = ScratchDatabase::create(backend).await?;
+    let api = Server::start(&database.url, &["--role", "api"]).await?;
+    let fixture = Arc::new(Fixture::create(&api, &receiver.url("/hook"), batching).await?);
+    receiver.reset();
+    produce(&api, &fixture, 0, rounds).await?;
+    Ok((api, fixture, database))
+}
+
+/// Starts `workers` worker processes and measures how fast they deliver
+/// the `expected` queued messages (first arrival to last). Returns the
+/// workers, still running.
+async fn drain(
+    database: &ScratchDatabase,
+    workers: usize,
+    receiver: &Receiver,
+    expected: usize,
+) -> anyhow::Result<(Burst, Vec<Server>)> {
+    let mut started = Vec::new();
+    for _ in 0..workers {
+        let args = ["--outbound-allow-cidr", "127.0.0.0/8", "--role", "worker"];
+        started.push(Server::start(&database.url, &args).await?);
+    }
+    receiver.wait_for(expected, Duration::from_secs(300)).await;
+    Ok((Burst::measured(receiver, expected), started))
+}
+
+async fn stop_all(api: Server, workers: Vec<Server>) {
+    for worker in workers {
+        worker.stop().await;
+    }
+    api.stop().await;
+}
+
+/// What one measurement saw at the receiver.
 struct Burst {
     received: usize,
     expected: usize,
+    /// Messages per second from the first arrival to the last.
     rate: f64,
     p50: Duration,
     p99: Duration,
     duplicates: usize,
-    /// How long committing the changes took.
-    produced: Option<Duration>,
 }
 
 impl Burst {
-    fn measured(
-        receiver: &Receiver,
-        started: Instant,
-        received: usize,
-        expected: usize,
-        produced: Option<Duration>,
-    ) -> Self {
-        let elapsed = receiver.last_arrival().unwrap_or(started) - started;
+    fn measured(receiver: &Receiver, expected: usize) -> Self {
+        let seen = receiver.lock();
+        let received = seen.ids.len();
+        let span = match (seen.first_arrival, seen.last_arrival) {
+            (Some(first), Some(last)) => last - first,
+            _ => Duration::ZERO,
+        };
+        drop(seen);
         let (p50, p99, duplicates) = receiver.latencies();
         Self {
             received,
             expected,
-            rate: received as f64 / elapsed.as_secs_f64(),
+            rate: received.saturating_sub(1) as f64 / span.as_secs_f64().max(1e-9),
             p50,
             p99,
             duplicates,
-            produced,
         }
     }
 
     fn print(&self, backend: &str, name: &str, baseline: &common::Stats) {
-        let produced = self.produced.map_or_else(String::new, |produced| {
-            format!("; changes committed in {:.1} s", produced.as_secs_f64())
-        });
         let duplicates = if self.duplicates > 0 {
             format!("; {} duplicates", self.duplicates)
         } else {
             String::new()
         };
         println!(
-            "| {backend} | {name} ({} of {}{produced}{duplicates}) | {:.0} | {:.1} | {:.1} | {:.2} |",
+            "| {backend} | {name} ({} of {}{duplicates}) | {:.0} | {:.1} | {:.1} | {:.2} |",
             self.received,
             self.expected,
             self.rate,
@@ -191,30 +216,6 @@ impl Burst {
             self.rate / baseline.rate,
         );
     }
-}
-
-/// Commits `rounds` moves of every lead as fast as possible and measures
-/// their delivery.
-async fn burst(
-    server: &Server,
-    fixture: &Arc<Fixture>,
-    receiver: &Receiver,
-    first_round: usize,
-    rounds: usize,
-) -> anyhow::Result<Burst> {
-    receiver.reset();
-    let events = rounds * LEADS;
-    let started = Instant::now();
-    produce(server, fixture, first_round, rounds).await?;
-    let produced = started.elapsed();
-    let received = receiver.wait_for(events, Duration::from_secs(300)).await;
-    Ok(Burst::measured(
-        receiver,
-        started,
-        received,
-        events,
-        Some(produced),
-    ))
 }
 
 /// A payload about the size of a `small` one.
@@ -390,6 +391,7 @@ struct Seen {
     ids: HashSet<String>,
     duplicates: usize,
     latencies: Vec<Duration>,
+    first_arrival: Option<Instant>,
     last_arrival: Option<Instant>,
 }
 
@@ -418,10 +420,6 @@ impl Receiver {
 
     fn reset(&self) {
         *self.lock() = Seen::default();
-    }
-
-    fn last_arrival(&self) -> Option<Instant> {
-        self.lock().last_arrival
     }
 
     /// Waits until `count` distinct messages have arrived, or the timeout;
@@ -494,6 +492,7 @@ async fn hook(
             seen.duplicates += 1;
         }
     }
+    seen.first_arrival.get_or_insert(arrived);
     seen.last_arrival = Some(arrived);
     "ok"
 }
