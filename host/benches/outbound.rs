@@ -8,9 +8,9 @@
 //! An API-only process (`--role api`) commits `BENCH_EVENTS` stage moves
 //! (default 20000) with 100-record inbound batches while nothing sends;
 //! then a `--role worker` process starts and drains that queue, measured
-//! from the first arrival to the last. With the worker running, changes are
-//! then paced at `BENCH_PACED_RATE` per second (default 1000, in bursts of
-//! 100) for `BENCH_SECONDS`, and the receiver measures enqueue-to-receive
+//! from the first arrival to the last. Then one process doing both takes
+//! changes paced at `BENCH_PACED_RATE` per second (default 1000, in bursts
+//! of 100) for `BENCH_SECONDS`, and the receiver measures enqueue-to-receive
 //! latency from each payload's event `timestamp`.
 //!
 //! Then, unless `BENCH_SCALE` says otherwise (default `processes,batching`):
@@ -81,20 +81,25 @@ async fn main() -> anyhow::Result<()> {
             &baseline,
         );
 
+        // Latency with one process doing both, as most installations run:
+        // its commits wake its worker at once.
+        stop_all(api, workers).await;
+        let server =
+            Server::start(&database.url, &["--outbound-allow-cidr", "127.0.0.0/8"]).await?;
         receiver.reset();
         let paced_rounds = (paced_rate * usize::try_from(seconds).unwrap_or(5)).div_ceil(LEADS);
         let paced_events = paced_rounds * LEADS;
-        produce_paced(&api, &fixture, rounds, paced_rounds, paced_rate).await?;
+        produce_paced(&server, &fixture, rounds, paced_rounds, paced_rate).await?;
         receiver
             .wait_for(paced_events, Duration::from_secs(120))
             .await;
         let paced = Burst::measured(&receiver, paced_events);
         paced.print(
             backend,
-            &format!("deliveries paced at {paced_rate}/s, enqueue to receive"),
+            &format!("deliveries paced at {paced_rate}/s, enqueue to receive, one process"),
             &baseline,
         );
-        stop_all(api, workers).await;
+        server.stop().await;
     }
 
     // Scale-out: one to three worker processes on one PostgreSQL draining
@@ -137,7 +142,11 @@ async fn queue_up(
     rounds: usize,
 ) -> anyhow::Result<(Server, Arc<Fixture>, ScratchDatabase)> {
     let database = ScratchDatabase::create(backend).await?;
-    let api = Server::start(&database.url, &["--role", "api"]).await?;
+    let api = Server::start(
+        &database.url,
+        &["--outbound-allow-cidr", "127.0.0.0/8", "--role", "api"],
+    )
+    .await?;
     let fixture = Arc::new(Fixture::create(&api, &receiver.url("/hook"), batching).await?);
     receiver.reset();
     produce(&api, &fixture, 0, rounds).await?;

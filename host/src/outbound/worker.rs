@@ -53,7 +53,9 @@ impl Default for WorkerConfig {
         Self {
             concurrency: 256,
             lease: Duration::from_secs(120),
-            poll_interval: Duration::from_millis(500),
+            // What a worker-only process waits at most to see deliveries
+            // enqueued by other processes (its own commits wake it at once).
+            poll_interval: Duration::from_millis(200),
             disable_failing_after: Duration::from_secs(5 * 24 * 3_600),
             log_retention: Duration::from_secs(30 * 24 * 3_600),
             maintenance_interval: Duration::from_secs(60),

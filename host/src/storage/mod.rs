@@ -160,9 +160,15 @@ impl Database {
         self.deliveries_enqueued.notified().await;
     }
 
-    /// Starts a transaction that may write.
+    /// Starts a transaction that may write. On SQLite it takes the write
+    /// lock at once (`BEGIN IMMEDIATE`): a transaction that read first and
+    /// wrote later would fail with `SQLITE_BUSY` at once, without waiting,
+    /// when another process (sharing the file) wrote in between.
     pub async fn begin(&self) -> Result<Transaction<'static, Any>, sqlx::Error> {
-        self.writer.begin().await
+        match self.backend {
+            Backend::Sqlite => self.writer.begin_with("BEGIN IMMEDIATE").await,
+            Backend::Postgres => self.writer.begin().await,
+        }
     }
 
     /// The clause that locks the rows a `SELECT` reads until the transaction
