@@ -1,3 +1,7 @@
+-- Bumped by every change to an account's webhooks, so that processes can
+-- cache the account's subscriptions and know when to read them again.
+ALTER TABLE accounts ADD COLUMN webhooks_version BIGINT NOT NULL DEFAULT 0;
+
 -- Outbound webhooks: subscriptions, their deliveries (one message to one
 -- webhook, written in the same transaction as the lead change that caused
 -- it) and every attempt to send one.

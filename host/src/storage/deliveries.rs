@@ -514,16 +514,28 @@ pub async fn disable_long_failing(
     cutoff: i64,
     reason: &str,
 ) -> StoreResult<Vec<String>> {
-    let disabled: Vec<(String,)> = sqlx::query_as(
+    let mut tx = db.begin().await?;
+    let disabled: Vec<(String, String)> = sqlx::query_as(
         "UPDATE webhooks SET active = 0, disabled_reason = $1, updated_at = $2 \
-         WHERE active = 1 AND failing_since IS NOT NULL AND failing_since < $3 RETURNING id",
+         WHERE active = 1 AND failing_since IS NOT NULL AND failing_since < $3 \
+         RETURNING id, account_id",
     )
     .bind(reason)
     .bind(now_micros())
     .bind(cutoff)
-    .fetch_all(db.writer())
+    .fetch_all(&mut *tx)
     .await?;
-    Ok(disabled.into_iter().map(|(id,)| id).collect())
+    let mut accounts: Vec<&str> = disabled
+        .iter()
+        .map(|(_, account)| account.as_str())
+        .collect();
+    accounts.sort_unstable();
+    accounts.dedup();
+    for account_id in accounts {
+        super::webhooks::bump_version(&mut tx, account_id).await?;
+    }
+    tx.commit().await?;
+    Ok(disabled.into_iter().map(|(id, _)| id).collect())
 }
 
 /// A delivery as the admin sees it.

@@ -229,27 +229,63 @@ pub async fn positions(
     db: &Database,
     conn: &mut AnyConnection,
     account_id: &str,
-) -> StoreResult<Vec<StagePosition>> {
-    // SQLite needs no lock: its single writer already excludes stage edits.
+) -> StoreResult<AccountFunnel> {
     if db.backend() == Backend::Postgres {
-        sqlx::query(&format!(
-            "SELECT id FROM accounts WHERE id = $1{}",
+        // The shared lock keeps stage and webhook edits out until commit.
+        let (webhooks_version,): (i64,) = sqlx::query_as(&format!(
+            "SELECT webhooks_version FROM accounts WHERE id = $1{}",
             db.for_share()
         ))
         .bind(account_id)
-        .execute(&mut *conn)
+        .fetch_one(&mut *conn)
         .await?;
+        let rows: Vec<(String, i64)> = sqlx::query_as(
+            "SELECT id, position FROM funnel_stages WHERE account_id = $1 AND deleted_at IS NULL",
+        )
+        .bind(account_id)
+        .fetch_all(&mut *conn)
+        .await?;
+        return Ok(AccountFunnel {
+            stages: rows
+                .into_iter()
+                .map(|(id, position)| StagePosition { id, position })
+                .collect(),
+            webhooks_version,
+        });
     }
-    let rows: Vec<(String, i64)> = sqlx::query_as(
-        "SELECT id, position FROM funnel_stages WHERE account_id = $1 AND deleted_at IS NULL",
+    // SQLite needs no lock (its single writer already excludes stage
+    // edits); one statement reads both, since each costs a hand-off to
+    // sqlx's SQLite thread.
+    let rows: Vec<(i64, Option<String>, Option<i64>)> = sqlx::query_as(
+        "SELECT a.webhooks_version, s.id, s.position FROM accounts a \
+         LEFT JOIN funnel_stages s ON s.account_id = a.id AND s.deleted_at IS NULL \
+         WHERE a.id = $1",
     )
     .bind(account_id)
     .fetch_all(&mut *conn)
     .await?;
-    Ok(rows
-        .into_iter()
-        .map(|(id, position)| StagePosition { id, position })
-        .collect())
+    let webhooks_version = rows.first().map_or(0, |row| row.0);
+    Ok(AccountFunnel {
+        stages: rows
+            .into_iter()
+            .filter_map(|(_, id, position)| {
+                Some(StagePosition {
+                    id: id?,
+                    position: position?,
+                })
+            })
+            .collect(),
+        webhooks_version,
+    })
+}
+
+/// An account's live stages and its webhooks' version, read together in
+/// a write transaction.
+#[derive(Debug, Clone)]
+pub struct AccountFunnel {
+    pub stages: Vec<StagePosition>,
+    /// See [`super::webhooks::SubscriptionCache`].
+    pub webhooks_version: i64,
 }
 
 /// Locks the account's funnel against concurrent edits, marks it changed,

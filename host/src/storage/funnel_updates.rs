@@ -227,14 +227,16 @@ async fn apply_uncommitted(
     }
     let mut current_stages: HashMap<(&str, &str), Option<String>> = HashMap::new();
     let mut funnels = HashMap::new();
+    let mut webhooks_versions = BTreeMap::new();
     for (account_id, lead_ids) in &leads_by_account {
         for (lead_id, stage) in lock_leads(db, tx, account_id, lead_ids).await? {
             if let Some(lead_id) = lead_ids.get(lead_id.as_str()) {
                 current_stages.insert((account_id, lead_id), stage);
             }
         }
-        let stages = funnel_stages::positions(db, tx, account_id).await?;
-        funnels.insert(*account_id, stages);
+        let funnel = funnel_stages::positions(db, tx, account_id).await?;
+        webhooks_versions.insert(*account_id, funnel.webhooks_version);
+        funnels.insert(*account_id, funnel.stages);
     }
 
     let now = now_micros();
@@ -302,7 +304,7 @@ async fn apply_uncommitted(
             )
         })
         .collect();
-    let enqueued = lead_events::record(db, tx, &events, now).await?;
+    let enqueued = lead_events::record(db, tx, &events, now, &webhooks_versions).await?;
     Ok((all_results, enqueued))
 }
 

@@ -9,6 +9,7 @@
 //! event (and a deleted lead can still be described).
 
 use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
 
 use serde_json::json;
 use sqlx::AnyConnection;
@@ -56,19 +57,24 @@ pub fn stage_changed<'a>(
 /// transaction; returns how many deliveries were enqueued, so the caller
 /// can wake the delivery worker once it has committed. The leads must
 /// still exist (record a deletion before deleting the row).
+/// `webhooks_versions` holds the accounts' webhooks versions where the
+/// caller has already read them in this transaction
+/// ([`funnel_stages::positions`]), sparing a query.
 pub async fn record(
     db: &Database,
     conn: &mut AnyConnection,
     events: &[LeadEvent<'_>],
     now: i64,
+    webhooks_versions: &BTreeMap<&str, i64>,
 ) -> StoreResult<usize> {
     if events.is_empty() {
         return Ok(0);
     }
-    let mut subscriptions: BTreeMap<&str, Vec<Subscription>> = BTreeMap::new();
+    let mut subscriptions: BTreeMap<&str, Arc<Vec<Subscription>>> = BTreeMap::new();
     for event in events {
         if !subscriptions.contains_key(event.account_id) {
-            let active = webhooks::active_subscriptions(db, conn, event.account_id).await?;
+            let known = webhooks_versions.get(event.account_id).copied();
+            let active = webhooks::active_subscriptions(db, conn, event.account_id, known).await?;
             subscriptions.insert(event.account_id, active);
         }
     }

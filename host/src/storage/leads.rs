@@ -208,7 +208,9 @@ pub async fn create(
     }
     let mut stage_after = None;
     if let Some(stage_id) = stage_id {
-        let stages = funnel_stages::positions(db, &mut tx, account_id).await?;
+        let stages = funnel_stages::positions(db, &mut tx, account_id)
+            .await?
+            .stages;
         let outcome = funnel_history::move_lead(
             &mut tx, &stages, account_id, &id, None, stage_id, actor, now,
         )
@@ -234,7 +236,7 @@ pub async fn create(
             actor,
         ));
     }
-    let enqueued = lead_events::record(db, &mut tx, &events, now).await?;
+    let enqueued = lead_events::record(db, &mut tx, &events, now, &Default::default()).await?;
     let lead = fetch(&mut tx, account_id, &id).await?;
     tx.commit().await?;
     wake_if(db, enqueued);
@@ -328,7 +330,9 @@ pub async fn update(
     let outcome = match stage_change {
         None => None,
         Some(StageChange::MoveTo(target)) => Some({
-            let stages = funnel_stages::positions(db, &mut tx, account_id).await?;
+            let stages = funnel_stages::positions(db, &mut tx, account_id)
+                .await?
+                .stages;
             funnel_history::move_lead(
                 &mut tx,
                 &stages,
@@ -374,7 +378,7 @@ pub async fn update(
             actor,
         ));
     }
-    let enqueued = lead_events::record(db, &mut tx, &events, now).await?;
+    let enqueued = lead_events::record(db, &mut tx, &events, now, &Default::default()).await?;
     let lead = fetch(&mut tx, account_id, lead_id).await?;
     tx.commit().await?;
     wake_if(db, enqueued);
@@ -411,7 +415,8 @@ pub async fn delete(
         previous_stage: None,
         stage_after: lead.funnel_stage_id.as_deref(),
     };
-    let enqueued = lead_events::record(db, &mut tx, &[deleted], now_micros()).await?;
+    let enqueued =
+        lead_events::record(db, &mut tx, &[deleted], now_micros(), &Default::default()).await?;
     sqlx::query("DELETE FROM funnel_events WHERE account_id = $1 AND lead_id = $2")
         .bind(account_id)
         .bind(lead_id)

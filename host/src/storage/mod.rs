@@ -77,6 +77,8 @@ pub struct Database {
     /// Woken after a commit that enqueued deliveries, so this process's
     /// delivery worker sends them at once instead of at its next poll.
     deliveries_enqueued: Arc<Notify>,
+    /// Each account's active webhooks, checked against their version.
+    subscriptions: Arc<webhooks::SubscriptionCache>,
 }
 
 impl Database {
@@ -96,6 +98,7 @@ impl Database {
                 writer: pool,
                 backend: Backend::Postgres,
                 deliveries_enqueued: Arc::default(),
+                subscriptions: Arc::default(),
             });
         }
         if !url.starts_with("sqlite:") {
@@ -126,6 +129,7 @@ impl Database {
             writer,
             backend: Backend::Sqlite,
             deliveries_enqueued: Arc::default(),
+            subscriptions: Arc::default(),
         })
     }
 
@@ -148,6 +152,11 @@ impl Database {
     /// writer connection).
     pub fn writer(&self) -> &AnyPool {
         &self.writer
+    }
+
+    /// The cache of active webhooks per account.
+    pub fn subscriptions(&self) -> &webhooks::SubscriptionCache {
+        &self.subscriptions
     }
 
     /// Tells the delivery worker that committed deliveries are waiting.

@@ -3,6 +3,8 @@
 //! regenerate the signing secret, and the active subscriptions the outbox
 //! matches events against.
 
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use serde_json::Value;
@@ -212,7 +214,10 @@ pub async fn create(
         .bind(account_id.to_owned())
         .bind(signing::generate_secret())
         .bind(now);
-    bind_settings(query, settings).execute(db.writer()).await?;
+    let mut tx = db.begin().await?;
+    bind_settings(query, settings).execute(&mut *tx).await?;
+    bump_version(&mut tx, account_id).await?;
+    tx.commit().await?;
     get(db, account_id, &id).await
 }
 
@@ -290,10 +295,13 @@ pub async fn update(
         .bind(now_micros())
         .bind(account_id.to_owned())
         .bind(webhook_id.to_owned());
-    let updated = bind_settings(query, settings).execute(db.writer()).await?;
+    let mut tx = db.begin().await?;
+    let updated = bind_settings(query, settings).execute(&mut *tx).await?;
     if updated.rows_affected() == 0 {
         return Err(webhook_not_found(webhook_id));
     }
+    bump_version(&mut tx, account_id).await?;
+    tx.commit().await?;
     if settings.active {
         deliveries::unpark(db, webhook_id).await?;
     }
@@ -313,15 +321,18 @@ pub async fn set_active(
     } else {
         "UPDATE webhooks SET active = 0, updated_at = $1 WHERE account_id = $2 AND id = $3"
     };
+    let mut tx = db.begin().await?;
     let updated = sqlx::query(sql)
         .bind(now_micros())
         .bind(account_id)
         .bind(webhook_id)
-        .execute(db.writer())
+        .execute(&mut *tx)
         .await?;
     if updated.rows_affected() == 0 {
         return Err(webhook_not_found(webhook_id));
     }
+    bump_version(&mut tx, account_id).await?;
+    tx.commit().await?;
     if active {
         // Deliveries that waited while it was inactive go out now.
         deliveries::unpark(db, webhook_id).await?;
@@ -375,6 +386,7 @@ pub async fn delete(db: &Database, account_id: &str, webhook_id: &str) -> StoreR
     if deleted.rows_affected() == 0 {
         return Err(webhook_not_found(webhook_id));
     }
+    bump_version(&mut tx, account_id).await?;
     tx.commit().await?;
     Ok(())
 }
@@ -399,21 +411,66 @@ pub async fn using_plugin(
         .collect())
 }
 
-/// The active webhooks of an account, as the outbox matches them, read in
-/// the caller's transaction so a webhook created or deactivated
-/// concurrently is either wholly in or out.
+/// The active webhooks of each account, as the outbox matches them, kept
+/// per account with the `accounts.webhooks_version` they were read at.
+/// Every change to a webhook bumps that version in the same transaction,
+/// and a write transaction reads the version (share-locked on PostgreSQL,
+/// so webhook changes wait for it) before using the cache: a webhook
+/// created, changed or deactivated by any process is seen at once.
+#[derive(Debug, Default)]
+pub struct SubscriptionCache {
+    accounts: Mutex<HashMap<String, Versioned>>,
+}
+
+/// Subscriptions as read at a webhooks version.
+type Versioned = (i64, Arc<Vec<Subscription>>);
+
+impl SubscriptionCache {
+    fn get(&self, account_id: &str, version: i64) -> Option<Arc<Vec<Subscription>>> {
+        let accounts = self.accounts.lock().unwrap_or_else(PoisonError::into_inner);
+        match accounts.get(account_id) {
+            Some((cached, subscriptions)) if *cached == version => Some(Arc::clone(subscriptions)),
+            _ => None,
+        }
+    }
+
+    fn put(&self, account_id: &str, version: i64, subscriptions: Arc<Vec<Subscription>>) {
+        self.accounts
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .insert(account_id.to_owned(), (version, subscriptions));
+    }
+}
+
+/// The active webhooks of an account, in the caller's transaction.
+/// `known_version` is the account's webhooks version if the caller has
+/// read it in this transaction already.
 pub async fn active_subscriptions(
     db: &Database,
     conn: &mut AnyConnection,
     account_id: &str,
-) -> StoreResult<Vec<Subscription>> {
-    // A shared lock: a webhook cannot be deleted between this read and the
-    // insert of its deliveries.
-    let rows: Vec<(String, String, String, String, i64, i64)> = sqlx::query_as(&format!(
+    known_version: Option<i64>,
+) -> StoreResult<Arc<Vec<Subscription>>> {
+    let version = match known_version {
+        Some(version) => version,
+        None => {
+            let (version,): (i64,) = sqlx::query_as(&format!(
+                "SELECT webhooks_version FROM accounts WHERE id = $1{}",
+                db.for_share()
+            ))
+            .bind(account_id)
+            .fetch_one(&mut *conn)
+            .await?;
+            version
+        }
+    };
+    if let Some(cached) = db.subscriptions().get(account_id, version) {
+        return Ok(cached);
+    }
+    let rows: Vec<(String, String, String, String, i64, i64)> = sqlx::query_as(
         "SELECT id, events, conditions, batch_mode, batch_wait_ms, batch_max_items \
-         FROM webhooks WHERE account_id = $1 AND active = 1{}",
-        db.for_share()
-    ))
+         FROM webhooks WHERE account_id = $1 AND active = 1",
+    )
     .bind(account_id)
     .fetch_all(conn)
     .await?;
@@ -434,19 +491,37 @@ pub async fn active_subscriptions(
             batching,
         });
     }
+    let subscriptions = Arc::new(subscriptions);
+    db.subscriptions()
+        .put(account_id, version, Arc::clone(&subscriptions));
     Ok(subscriptions)
+}
+
+/// Marks the account's webhooks as changed (see [`SubscriptionCache`]).
+pub(super) async fn bump_version(conn: &mut AnyConnection, account_id: &str) -> StoreResult<()> {
+    sqlx::query("UPDATE accounts SET webhooks_version = webhooks_version + 1 WHERE id = $1")
+        .bind(account_id)
+        .execute(conn)
+        .await?;
+    Ok(())
 }
 
 /// Deactivates a webhook on Switchyard's own decision, recording why.
 pub async fn disable(db: &Database, webhook_id: &str, reason: &str) -> StoreResult<()> {
-    sqlx::query(
-        "UPDATE webhooks SET active = 0, disabled_reason = $1, updated_at = $2 WHERE id = $3",
+    let mut tx = db.begin().await?;
+    let account: Option<(String,)> = sqlx::query_as(
+        "UPDATE webhooks SET active = 0, disabled_reason = $1, updated_at = $2 WHERE id = $3 \
+         RETURNING account_id",
     )
     .bind(reason)
     .bind(now_micros())
     .bind(webhook_id)
-    .execute(db.writer())
+    .fetch_optional(&mut *tx)
     .await?;
+    if let Some((account_id,)) = account {
+        bump_version(&mut tx, &account_id).await?;
+    }
+    tx.commit().await?;
     Ok(())
 }
 
