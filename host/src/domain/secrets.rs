@@ -37,10 +37,12 @@ pub fn digest(plain: &str) -> String {
 
 /// Lowercase hex SHA-256 of any bytes.
 pub fn sha256_hex(bytes: &[u8]) -> String {
-    Sha256::digest(bytes)
-        .iter()
-        .map(|byte| format!("{byte:02x}"))
-        .collect()
+    to_hex(&Sha256::digest(bytes))
+}
+
+/// Lowercase hex of bytes.
+pub fn to_hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|byte| format!("{byte:02x}")).collect()
 }
 
 #[cfg(test)]

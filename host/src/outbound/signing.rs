@@ -10,6 +10,8 @@ use hmac::{Hmac, Mac};
 use rand::RngCore;
 use sha2::Sha256;
 
+use crate::domain::secrets::to_hex;
+
 /// Prefix of signing secrets, as the Standard Webhooks libraries expect.
 pub const SECRET_PREFIX: &str = "whsec_";
 /// Random bytes in a new secret (the spec allows 24 to 64).
@@ -60,10 +62,7 @@ pub fn standard_signature(secret: &str, message_id: &str, timestamp: i64, body: 
 /// Lowercase hex HMAC-SHA256 of the body alone, keyed like the standard
 /// signature (the secret's bytes after `whsec_`).
 pub fn body_hmac_hex(secret: &str, body: &[u8]) -> String {
-    hmac(secret, &[body])
-        .iter()
-        .map(|byte| format!("{byte:02x}"))
-        .collect()
+    to_hex(&hmac(secret, &[body]))
 }
 
 #[cfg(test)]
