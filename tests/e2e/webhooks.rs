@@ -34,6 +34,7 @@ crate::on_both_backends!(
     redirects_to_another_host_are_refused,
     batches_go_out_when_full_or_when_their_wait_is_over,
     a_failed_batch_is_retried_whole_and_batching_is_refused_where_it_cannot_work,
+    messages_waiting_for_a_batch_go_alone_when_batching_is_turned_off,
 );
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -1407,4 +1408,82 @@ async fn a_failed_batch_is_retried_whole_and_batching_is_refused_where_it_cannot
             refused.text
         );
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn batches_slower_than_the_lease_are_each_sent_once() {
+    for backend in [Backend::Sqlite, Backend::Postgres] {
+        let app = TestApp::spawn_with(backend, |config| {
+            config.outbound.delivery_lease_seconds = 2;
+        })
+        .await;
+        let receiver = Receiver::start().await;
+        receiver.script((0..3).map(|_| Reply::status(200).after(Duration::from_millis(1_500))));
+        let webhook = create_webhook(
+            &app,
+            json!({"name": "slow batches", "url": receiver.url("/"), "events": ["lead.created"],
+                   "batch_mode": "any_event", "batch_wait_seconds": 1, "max_items_per_batch": 2}),
+        )
+        .await;
+        let id = webhook["id"].as_str().unwrap();
+        for n in 0..6 {
+            app.create_lead(json!({"email": format!("lead{n}@example.com")}))
+                .await;
+        }
+        wait_for_status(&app, id, "succeeded", 9).await;
+        receiver
+            .assert_no_more_than(3, Duration::from_millis(2_500))
+            .await;
+        let received = receiver.received();
+        let mut items: Vec<String> = Vec::new();
+        for request in &received {
+            let batch = request.json();
+            let batch = batch.as_array().unwrap();
+            assert!(!batch.is_empty(), "{backend:?}: an empty batch was sent");
+            items.extend(
+                batch
+                    .iter()
+                    .map(|item| item["id"].as_str().unwrap().to_owned()),
+            );
+        }
+        let count = items.len();
+        items.sort();
+        items.dedup();
+        assert_eq!(
+            (items.len(), count),
+            (6, 6),
+            "{backend:?}: each message once"
+        );
+    }
+}
+
+async fn messages_waiting_for_a_batch_go_alone_when_batching_is_turned_off(app: TestApp) {
+    let receiver = Receiver::start().await;
+    let webhook = create_webhook(
+        &app,
+        json!({"name": "batched", "url": receiver.url("/"), "events": ["lead.created"],
+               "batch_mode": "any_event", "batch_wait_seconds": 600, "max_items_per_batch": 100}),
+    )
+    .await;
+    let id = webhook["id"].as_str().unwrap();
+    app.create_lead(json!({"email": "a@example.com"})).await;
+    app.create_lead(json!({"email": "b@example.com"})).await;
+    receiver
+        .assert_no_more_than(0, Duration::from_millis(500))
+        .await;
+    let changed = app
+        .patch(
+            &format!("/api/v1/webhooks/{id}"),
+            json!({"batch_mode": "none", "method": "PUT"}),
+        )
+        .await;
+    assert_eq!(changed.status, 200, "{}", changed.text);
+    let received = receiver.wait_for(2).await;
+    for request in &received {
+        assert_eq!(request.method, "PUT");
+        let body = request.json();
+        assert!(body.is_object(), "sent alone, not in an array: {body}");
+        assert_eq!(request.header("webhook-id"), body["id"].as_str().unwrap());
+    }
+    wait_for_status(&app, id, "succeeded", 2).await;
 }

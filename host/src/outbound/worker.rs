@@ -15,7 +15,7 @@ use tokio::sync::{Semaphore, mpsc, watch};
 
 use super::client::{OutboundRequest, OutboundResponse, SendError, WebhookClient};
 use super::payload::{BuiltPayload, Envelope, EventData, event_document, payload_from_output};
-use super::settings::{REDACTED, WebhookMethod, retry_delay};
+use super::settings::{BatchMode, REDACTED, WebhookMethod, retry_delay};
 use super::signing;
 use crate::domain::time::{now_micros, to_rfc3339};
 use crate::plugins::registry::{PluginRegistry, RegistryError};
@@ -275,38 +275,90 @@ fn with_query(url: &str, pairs: &[(&str, String)]) -> String {
 pub struct DeliveryWorker {
     deliverer: Deliverer,
     config: WorkerConfig,
+    leases: Leases,
+}
+
+/// The leases this worker holds, so that a shutdown that cannot wait for
+/// every delivery in flight gives them back instead of leaving them
+/// claimed until they expire.
+#[derive(Debug, Clone, Default)]
+struct Leases(Arc<std::sync::Mutex<std::collections::BTreeSet<i64>>>);
+
+impl Leases {
+    fn hold(&self, lease_until: i64) {
+        let mut leases = self
+            .0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let now = now_micros();
+        leases.retain(|lease| *lease > now);
+        leases.insert(lease_until);
+    }
+
+    fn live(&self) -> Vec<i64> {
+        let now = now_micros();
+        let leases = self
+            .0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        leases
+            .iter()
+            .copied()
+            .filter(|lease| *lease > now)
+            .collect()
+    }
 }
 
 /// A running worker: stop it with [`WorkerHandle::shutdown`].
 pub struct WorkerHandle {
     stop: watch::Sender<bool>,
     task: tokio::task::JoinHandle<()>,
+    db: Database,
+    leases: Leases,
 }
 
 impl WorkerHandle {
     /// Stops claiming, lets deliveries in flight finish (at most `grace`),
-    /// and records their attempts. Deliveries still unfinished keep their
-    /// lease and are sent again once it expires.
+    /// and records their attempts. Deliveries still unfinished then are
+    /// given back (their claims released) to be sent again, by this
+    /// process after a restart or by another one at once.
     pub async fn shutdown(self, grace: Duration) {
         let _ = self.stop.send(true);
-        if tokio::time::timeout(grace, self.task).await.is_err() {
-            tracing::warn!(
-                ?grace,
-                "delivery worker did not stop within the grace period"
-            );
+        if tokio::time::timeout(grace, self.task).await.is_ok() {
+            return;
+        }
+        let leases = self.leases.live();
+        tracing::warn!(
+            ?grace,
+            held = leases.len(),
+            "delivery worker did not finish within the grace period; releasing its claims"
+        );
+        if let Err(error) = deliveries::release_leases(&self.db, &leases).await {
+            tracing::error!(%error, "cannot release claims; they expire with their lease");
         }
     }
 }
 
 impl DeliveryWorker {
     pub fn new(deliverer: Deliverer, config: WorkerConfig) -> Self {
-        Self { deliverer, config }
+        Self {
+            deliverer,
+            config,
+            leases: Leases::default(),
+        }
     }
 
     pub fn start(self) -> WorkerHandle {
         let (stop, stopped) = watch::channel(false);
+        let db = self.deliverer.db.clone();
+        let leases = self.leases.clone();
         let task = tokio::spawn(self.run(stopped));
-        WorkerHandle { stop, task }
+        WorkerHandle {
+            stop,
+            task,
+            db,
+            leases,
+        }
     }
 
     async fn run(self, mut stopped: watch::Receiver<bool>) {
@@ -354,8 +406,12 @@ impl DeliveryWorker {
             let mut groups: Vec<(Vec<ClaimedDelivery>, Arc<Context>)> = Vec::new();
             let mut singles = Vec::new();
             for (delivery, context) in claimed {
+                let batching = context
+                    .webhook
+                    .as_ref()
+                    .is_some_and(|webhook| webhook.settings.batching.mode != BatchMode::None);
                 match &delivery.batch_key {
-                    Some(key) if !delivery.is_batch() => {
+                    Some(key) if batching && !delivery.is_batch() => {
                         let existing = groups.iter_mut().find(|(group, _)| {
                             group[0].webhook_id == delivery.webhook_id
                                 && group[0].batch_key.as_deref() == Some(key)
@@ -374,10 +430,11 @@ impl DeliveryWorker {
                 };
                 let worker = Arc::clone(&worker);
                 let results = results_tx.clone();
+                let stopped = stopped.clone();
                 tokio::spawn(async move {
-                    for result in worker.process_group(group, context).await {
-                        let _ = results.send(result);
-                    }
+                    worker
+                        .process_group(group, context, &results, &stopped)
+                        .await;
                     drop(permit);
                 });
             }
@@ -411,6 +468,7 @@ impl DeliveryWorker {
         let db = &self.deliverer.db;
         let now = now_micros();
         let lease_until = now + i64::try_from(self.config.lease.as_micros()).unwrap_or(i64::MAX);
+        self.leases.hold(lease_until);
         let limit = i64::try_from(limit.min(500)).unwrap_or(500);
         let claimed = deliveries::claim_due(db, now, lease_until, limit).await?;
         if claimed.is_empty() {
@@ -558,43 +616,55 @@ impl DeliveryWorker {
 
     /// Claimed deliveries of one batching webhook and key: made into
     /// batches of at most `max_items` (with other deliveries waiting under
-    /// the key) and sent, one batch after the other.
+    /// the key) and sent one after the other, each batch under a lease of
+    /// its own and recorded as soon as it is done. Stops forming batches
+    /// once the worker is stopping; what is left keeps its claim's lease.
     async fn process_group(
         &self,
         group: Vec<ClaimedDelivery>,
         context: Arc<Context>,
-    ) -> Vec<Recorded> {
+        results: &mpsc::UnboundedSender<Recorded>,
+        stopped: &watch::Receiver<bool>,
+    ) {
         let Some(webhook) = &context.webhook else {
-            return group
-                .iter()
-                .map(|delivery| {
-                    give_up(
-                        self.new_result(delivery, None),
-                        "the webhook no longer exists".into(),
-                    )
-                })
-                .collect();
+            for delivery in &group {
+                let result = self.new_result(delivery, None);
+                let _ = results.send(give_up(result, "the webhook no longer exists".into()));
+            }
+            return;
         };
         if !webhook.settings.active {
-            return group
-                .iter()
-                .map(|delivery| parked(self.new_result(delivery, Some(webhook)), webhook))
-                .collect();
+            for delivery in &group {
+                let result = self.new_result(delivery, Some(webhook));
+                let _ = results.send(parked(result, webhook));
+            }
+            return;
         }
         let db = &self.deliverer.db;
-        let mut recorded = Vec::new();
         let mut remaining: Vec<&ClaimedDelivery> = group.iter().collect();
         while let Some(first) = remaining.first().copied() {
+            if *stopped.borrow() {
+                break;
+            }
+            let now = now_micros();
+            let lease_until =
+                now + i64::try_from(self.config.lease.as_micros()).unwrap_or(i64::MAX / 2);
+            self.leases.hold(lease_until);
             let formed = deliveries::form_batch(
                 db,
                 first,
                 webhook.settings.batching.max_items,
-                first.claimed_until,
-                now_micros(),
+                lease_until,
+                now,
             )
             .await;
             let (batch, members) = match formed {
-                Ok(formed) => formed,
+                Ok(Some(formed)) => formed,
+                // `first` went into another batch meanwhile.
+                Ok(None) => {
+                    remaining.remove(0);
+                    continue;
+                }
                 Err(error) => {
                     tracing::error!(%error, webhook = %webhook.id, "cannot form a batch; its deliveries wait for their leases");
                     break;
@@ -603,16 +673,12 @@ impl DeliveryWorker {
             remaining.retain(|delivery| {
                 delivery.id != first.id && !members.iter().any(|member| member.id == delivery.id)
             });
-            if members.is_empty() {
-                continue;
-            }
             let result = self.new_result(&batch, Some(webhook));
-            recorded.push(
-                self.process_batch(result, &batch, webhook, Some(members))
-                    .await,
-            );
+            let recorded = self
+                .process_batch(result, &batch, webhook, Some(members))
+                .await;
+            let _ = results.send(recorded);
         }
-        recorded
     }
 
     /// Sends a batch: its stored body, or the members' payloads (rendered

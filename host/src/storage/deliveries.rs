@@ -5,7 +5,7 @@
 
 use std::collections::HashMap;
 
-use sqlx::FromRow;
+use sqlx::{AnyConnection, FromRow};
 
 use super::{Backend, Database, StoreError, StoreResult};
 use crate::domain::ids::{IdKind, id_floor, new_id};
@@ -57,14 +57,15 @@ impl ClaimedDelivery {
 /// Makes a batch of `first` (a claimed delivery of a batching webhook) and
 /// up to `max_items - 1` more deliveries waiting under its key, oldest
 /// first, whether due or not: a new batch delivery, claimed until
-/// `lease_until`, carrying them. Returns the batch and its members.
+/// `lease_until`, carrying them. Returns the batch and its members, or
+/// `None` when `first` was batched meanwhile and nothing else waits.
 pub async fn form_batch(
     db: &Database,
     first: &ClaimedDelivery,
     max_items: u32,
     lease_until: i64,
     now: i64,
-) -> StoreResult<(ClaimedDelivery, Vec<ClaimedDelivery>)> {
+) -> StoreResult<Option<(ClaimedDelivery, Vec<ClaimedDelivery>)>> {
     let skip_locked = match db.backend() {
         Backend::Postgres => " FOR UPDATE SKIP LOCKED",
         Backend::Sqlite => "",
@@ -76,15 +77,19 @@ pub async fn form_batch(
          WHERE webhook_id = $1 AND batch_key = $2 AND status = 'pending' \
              AND next_attempt_at IS NOT NULL \
              AND (claimed_until IS NULL OR claimed_until < $3 OR claimed_until = $4) \
-         ORDER BY id LIMIT $5{skip_locked}"
+         ORDER BY CASE WHEN id = $6 THEN 0 ELSE 1 END, id LIMIT $5{skip_locked}"
     ))
     .bind(&first.webhook_id)
     .bind(first.batch_key.as_deref().unwrap_or_default())
     .bind(now)
     .bind(first.claimed_until)
     .bind(i64::from(max_items.max(1)))
+    .bind(&first.id)
     .fetch_all(&mut *tx)
     .await?;
+    if members.is_empty() {
+        return Ok(None);
+    }
     let batch_id = new_id(IdKind::Delivery);
     sqlx::query(
         "INSERT INTO deliveries (id, account_id, webhook_id, event_type, status, \
@@ -119,7 +124,7 @@ pub async fn form_batch(
     .fetch_one(&mut *tx)
     .await?;
     tx.commit().await?;
-    Ok((batch, members))
+    Ok(Some((batch, members)))
 }
 
 /// The deliveries a batch carries, oldest first.
@@ -138,6 +143,9 @@ pub async fn save_payloads(
     db: &Database,
     payloads: &[(String, RenderedPayload)],
 ) -> StoreResult<()> {
+    if payloads.is_empty() {
+        return Ok(());
+    }
     let mut tx = db.begin().await?;
     for (id, payload) in payloads {
         sqlx::query(
@@ -197,6 +205,24 @@ pub async fn release(db: &Database, claimed: &[ClaimedDelivery]) -> StoreResult<
         let mut query = sqlx::query(&sql);
         for delivery in chunk {
             query = query.bind(delivery.id.clone());
+        }
+        query.execute(db.writer()).await?;
+    }
+    Ok(())
+}
+
+/// Releases every delivery held under these leases (a worker shutting
+/// down with deliveries still in flight).
+pub async fn release_leases(db: &Database, leases: &[i64]) -> StoreResult<()> {
+    for chunk in leases.chunks(500) {
+        let placeholders: Vec<String> = (1..=chunk.len()).map(|n| format!("${n}")).collect();
+        let sql = format!(
+            "UPDATE deliveries SET claimed_until = NULL WHERE claimed_until IN ({})",
+            placeholders.join(", ")
+        );
+        let mut query = sqlx::query(&sql);
+        for lease in chunk {
+            query = query.bind(*lease);
         }
         query.execute(db.writer()).await?;
     }
@@ -411,18 +437,9 @@ async fn record_batch(db: &Database, results: &[AttemptResult]) -> StoreResult<(
         );
         let forget = i64::from(finished && result.forget_payload);
         let rendered = result.rendered.as_ref();
-        if finished && result.is_batch {
-            // The messages a batch carried share its outcome.
-            sqlx::query("UPDATE deliveries SET status = $1, updated_at = $2 WHERE batch_id = $3")
-                .bind(status)
-                .bind(now)
-                .bind(result.delivery_id.clone())
-                .execute(&mut *tx)
-                .await?;
-        }
         // Only while this claim still holds the delivery: after a resend or
         // an expired lease, another attempt owns it.
-        sqlx::query(
+        let recorded = sqlx::query(
             "UPDATE deliveries SET status = $1, next_attempt_at = $2, claimed_until = NULL, \
                  attempt_count = attempt_count + $3, next_trigger = 'scheduled', \
                  last_response_status = $4, last_error = $5, updated_at = $6, \
@@ -445,6 +462,21 @@ async fn record_batch(db: &Database, results: &[AttemptResult]) -> StoreResult<(
         .bind(result.claim)
         .execute(&mut *tx)
         .await?;
+        if finished && result.is_batch && recorded.rows_affected() == 1 {
+            // The messages a batch carried share its outcome (and, with
+            // lightweight logs, lose their bodies with it).
+            sqlx::query(
+                "UPDATE deliveries SET status = $1, updated_at = $2, \
+                     payload_body = CASE WHEN $3 = 1 THEN NULL ELSE payload_body END \
+                 WHERE batch_id = $4",
+            )
+            .bind(status)
+            .bind(now)
+            .bind(forget)
+            .bind(result.delivery_id.clone())
+            .execute(&mut *tx)
+            .await?;
+        }
     }
     // Each webhook's run of failures, by its latest attempt in the batch.
     let mut latest: Vec<(&str, bool)> = Vec::new();
@@ -514,28 +546,69 @@ pub async fn disable_long_failing(
     cutoff: i64,
     reason: &str,
 ) -> StoreResult<Vec<String>> {
-    let mut tx = db.begin().await?;
-    let disabled: Vec<(String, String)> = sqlx::query_as(
-        "UPDATE webhooks SET active = 0, disabled_reason = $1, updated_at = $2 \
-         WHERE active = 1 AND failing_since IS NOT NULL AND failing_since < $3 \
-         RETURNING id, account_id",
+    let candidates: Vec<(String, String)> = sqlx::query_as(
+        "SELECT id, account_id FROM webhooks \
+         WHERE active = 1 AND failing_since IS NOT NULL AND failing_since < $1",
     )
-    .bind(reason)
-    .bind(now_micros())
     .bind(cutoff)
-    .fetch_all(&mut *tx)
+    .fetch_all(db.reader())
     .await?;
-    let mut accounts: Vec<&str> = disabled
-        .iter()
-        .map(|(_, account)| account.as_str())
-        .collect();
-    accounts.sort_unstable();
-    accounts.dedup();
-    for account_id in accounts {
-        super::webhooks::bump_version(&mut tx, account_id).await?;
+    let mut disabled = Vec::new();
+    for (webhook_id, account_id) in candidates {
+        let mut tx = db.begin().await?;
+        // The account first, as every writer of webhooks takes them.
+        super::webhooks::bump_version(&mut tx, &account_id).await?;
+        let updated = sqlx::query(
+            "UPDATE webhooks SET active = 0, disabled_reason = $1, updated_at = $2 \
+             WHERE id = $3 AND active = 1 AND failing_since IS NOT NULL AND failing_since < $4",
+        )
+        .bind(reason)
+        .bind(now_micros())
+        .bind(&webhook_id)
+        .bind(cutoff)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        if updated.rows_affected() == 1 {
+            disabled.push(webhook_id);
+        }
     }
-    tx.commit().await?;
-    Ok(disabled.into_iter().map(|(id, _)| id).collect())
+    Ok(disabled)
+}
+
+/// After a webhook's batching settings changed: its messages waiting for a
+/// batch, and those of batches not yet sent, are sent on their own instead
+/// (a receiver that no longer expects arrays would not understand them).
+pub async fn unbatch(conn: &mut AnyConnection, webhook_id: &str, now: i64) -> StoreResult<()> {
+    sqlx::query(
+        "UPDATE deliveries SET status = 'pending', batch_id = NULL, batch_key = NULL, \
+             next_attempt_at = $1, updated_at = $1 \
+         WHERE batch_id IN (SELECT id FROM deliveries \
+             WHERE webhook_id = $2 AND event_type = 'batch' AND status = 'pending')",
+    )
+    .bind(now)
+    .bind(webhook_id)
+    .execute(&mut *conn)
+    .await?;
+    sqlx::query(
+        "UPDATE deliveries SET status = 'failed', next_attempt_at = NULL, updated_at = $1, \
+             last_error = 'not sent: the batching settings changed, so its messages are sent on their own' \
+         WHERE webhook_id = $2 AND event_type = 'batch' AND status = 'pending'",
+    )
+    .bind(now)
+    .bind(webhook_id)
+    .execute(&mut *conn)
+    .await?;
+    sqlx::query(
+        "UPDATE deliveries SET batch_key = NULL, updated_at = $1, \
+             next_attempt_at = CASE WHEN next_attempt_at IS NULL THEN NULL ELSE $1 END \
+         WHERE webhook_id = $2 AND status = 'pending' AND batch_key IS NOT NULL",
+    )
+    .bind(now)
+    .bind(webhook_id)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
 }
 
 /// A delivery as the admin sees it.
@@ -704,7 +777,7 @@ pub async fn purge_before(db: &Database, cutoff: i64) -> StoreResult<u64> {
         "DELETE FROM delivery_attempts WHERE id IN \
              (SELECT id FROM delivery_attempts WHERE id < $3 LIMIT $2)",
         "DELETE FROM deliveries WHERE id IN (SELECT d.id FROM deliveries d \
-             WHERE d.updated_at < $1 AND d.status <> 'pending' \
+             WHERE d.updated_at < $1 AND d.status NOT IN ('pending', 'batched') \
              AND NOT EXISTS (SELECT 1 FROM delivery_attempts a WHERE a.delivery_id = d.id) \
              LIMIT $2)",
         "DELETE FROM lead_events WHERE id IN (SELECT e.id FROM lead_events e \

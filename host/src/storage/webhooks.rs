@@ -215,8 +215,8 @@ pub async fn create(
         .bind(signing::generate_secret())
         .bind(now);
     let mut tx = db.begin().await?;
-    bind_settings(query, settings).execute(&mut *tx).await?;
     bump_version(&mut tx, account_id).await?;
+    bind_settings(query, settings).execute(&mut *tx).await?;
     tx.commit().await?;
     get(db, account_id, &id).await
 }
@@ -296,11 +296,24 @@ pub async fn update(
         .bind(account_id.to_owned())
         .bind(webhook_id.to_owned());
     let mut tx = db.begin().await?;
-    let updated = bind_settings(query, settings).execute(&mut *tx).await?;
-    if updated.rows_affected() == 0 {
-        return Err(webhook_not_found(webhook_id));
-    }
     bump_version(&mut tx, account_id).await?;
+    let before: Option<(String, String, String)> = sqlx::query_as(
+        "SELECT batch_mode, method, payload_format FROM webhooks WHERE account_id = $1 AND id = $2",
+    )
+    .bind(account_id)
+    .bind(webhook_id)
+    .fetch_optional(&mut *tx)
+    .await?;
+    let Some((mode, method, format)) = before else {
+        return Err(webhook_not_found(webhook_id));
+    };
+    bind_settings(query, settings).execute(&mut *tx).await?;
+    let batching_changed = mode != settings.batching.mode.as_str()
+        || method != settings.method.as_str()
+        || format != settings.payload_format.as_str();
+    if batching_changed {
+        deliveries::unbatch(&mut tx, webhook_id, now_micros()).await?;
+    }
     tx.commit().await?;
     if settings.active {
         deliveries::unpark(db, webhook_id).await?;
@@ -322,6 +335,7 @@ pub async fn set_active(
         "UPDATE webhooks SET active = 0, updated_at = $1 WHERE account_id = $2 AND id = $3"
     };
     let mut tx = db.begin().await?;
+    bump_version(&mut tx, account_id).await?;
     let updated = sqlx::query(sql)
         .bind(now_micros())
         .bind(account_id)
@@ -331,7 +345,6 @@ pub async fn set_active(
     if updated.rows_affected() == 0 {
         return Err(webhook_not_found(webhook_id));
     }
-    bump_version(&mut tx, account_id).await?;
     tx.commit().await?;
     if active {
         // Deliveries that waited while it was inactive go out now.
@@ -363,6 +376,9 @@ pub async fn regenerate_secret(
 /// Deletes a webhook with its deliveries and their logs.
 pub async fn delete(db: &Database, account_id: &str, webhook_id: &str) -> StoreResult<()> {
     let mut tx = db.begin().await?;
+    // The account first, as every writer of webhooks and of deliveries
+    // takes them, so that none can deadlock with another.
+    bump_version(&mut tx, account_id).await?;
     // Attempts first: SQLite only cascades when foreign keys are enforced,
     // so the delete is spelled out for both engines.
     sqlx::query(
@@ -386,7 +402,6 @@ pub async fn delete(db: &Database, account_id: &str, webhook_id: &str) -> StoreR
     if deleted.rows_affected() == 0 {
         return Err(webhook_not_found(webhook_id));
     }
-    bump_version(&mut tx, account_id).await?;
     tx.commit().await?;
     Ok(())
 }
@@ -509,18 +524,22 @@ pub(super) async fn bump_version(conn: &mut AnyConnection, account_id: &str) -> 
 /// Deactivates a webhook on Switchyard's own decision, recording why.
 pub async fn disable(db: &Database, webhook_id: &str, reason: &str) -> StoreResult<()> {
     let mut tx = db.begin().await?;
-    let account: Option<(String,)> = sqlx::query_as(
-        "UPDATE webhooks SET active = 0, disabled_reason = $1, updated_at = $2 WHERE id = $3 \
-         RETURNING account_id",
+    // The account first (see `delete`).
+    sqlx::query(
+        "UPDATE accounts SET webhooks_version = webhooks_version + 1 \
+         WHERE id = (SELECT account_id FROM webhooks WHERE id = $1)",
+    )
+    .bind(webhook_id)
+    .execute(&mut *tx)
+    .await?;
+    sqlx::query(
+        "UPDATE webhooks SET active = 0, disabled_reason = $1, updated_at = $2 WHERE id = $3",
     )
     .bind(reason)
     .bind(now_micros())
     .bind(webhook_id)
-    .fetch_optional(&mut *tx)
+    .execute(&mut *tx)
     .await?;
-    if let Some((account_id,)) = account {
-        bump_version(&mut tx, &account_id).await?;
-    }
     tx.commit().await?;
     Ok(())
 }
