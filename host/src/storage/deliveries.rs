@@ -71,22 +71,37 @@ pub async fn form_batch(
         Backend::Sqlite => "",
     };
     let mut tx = db.begin().await?;
-    // Members: free ones, or ones this same claim holds.
-    let members = sqlx::query_as::<_, ClaimedDelivery>(&format!(
-        "SELECT {CLAIM_COLUMNS} FROM deliveries \
-         WHERE webhook_id = $1 AND batch_key = $2 AND status = 'pending' \
-             AND next_attempt_at IS NOT NULL \
-             AND (claimed_until IS NULL OR claimed_until < $3 OR claimed_until = $4) \
-         ORDER BY CASE WHEN id = $6 THEN 0 ELSE 1 END, id LIMIT $5{skip_locked}"
+    // Members: free ones, or ones this same claim holds; `first` itself,
+    // then the oldest others (read in index order: a key may have a long
+    // queue behind it).
+    let eligible = "webhook_id = $1 AND batch_key = $2 AND status = 'pending' \
+         AND next_attempt_at IS NOT NULL \
+         AND (claimed_until IS NULL OR claimed_until < $3 OR claimed_until = $4)";
+    let mut members = sqlx::query_as::<_, ClaimedDelivery>(&format!(
+        "SELECT {CLAIM_COLUMNS} FROM deliveries WHERE {eligible} AND id = $5{skip_locked}"
     ))
     .bind(&first.webhook_id)
     .bind(first.batch_key.as_deref().unwrap_or_default())
     .bind(now)
     .bind(first.claimed_until)
-    .bind(i64::from(max_items.max(1)))
     .bind(&first.id)
     .fetch_all(&mut *tx)
     .await?;
+    let others = i64::from(max_items.max(1)) - i64::try_from(members.len()).unwrap_or(0);
+    members.extend(
+        sqlx::query_as::<_, ClaimedDelivery>(&format!(
+            "SELECT {CLAIM_COLUMNS} FROM deliveries WHERE {eligible} AND id <> $5 \
+             ORDER BY id LIMIT $6{skip_locked}"
+        ))
+        .bind(&first.webhook_id)
+        .bind(first.batch_key.as_deref().unwrap_or_default())
+        .bind(now)
+        .bind(first.claimed_until)
+        .bind(&first.id)
+        .bind(others)
+        .fetch_all(&mut *tx)
+        .await?,
+    );
     if members.is_empty() {
         return Ok(None);
     }
