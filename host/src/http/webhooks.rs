@@ -655,19 +655,20 @@ pub struct AttemptView {
 impl From<Attempt> for AttemptView {
     fn from(attempt: Attempt) -> Self {
         let json = |text: Option<String>| text.and_then(|text| serde_json::from_str(&text).ok());
+        let log = attempt.log;
         Self {
             id: attempt.id,
             attempted_at: to_rfc3339(attempt.attempted_at),
             triggered_by: attempt.triggered_by,
-            url: attempt.url,
-            method: attempt.method,
-            request_headers: json(attempt.request_headers),
-            request_body: attempt.request_body,
-            response_status: attempt.response_status,
-            response_headers: json(attempt.response_headers),
-            response_body: attempt.response_body,
-            duration_ms: attempt.duration_us as f64 / 1_000.0,
-            error: attempt.error,
+            url: log.url,
+            method: log.method,
+            request_headers: json(log.request_headers),
+            request_body: log.request_body,
+            response_status: log.response_status,
+            response_headers: json(log.response_headers),
+            response_body: log.response_body,
+            duration_ms: log.duration_us as f64 / 1_000.0,
+            error: log.error,
         }
     }
 }

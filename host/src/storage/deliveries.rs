@@ -292,7 +292,7 @@ pub async fn events_by_id(
 }
 
 /// What one attempt sent and got back, as the log keeps it.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, FromRow)]
 pub struct AttemptLog {
     pub url: Option<String>,
     pub method: Option<String>,
@@ -706,15 +706,8 @@ pub struct Attempt {
     pub id: String,
     pub attempted_at: i64,
     pub triggered_by: String,
-    pub url: Option<String>,
-    pub method: Option<String>,
-    pub request_headers: Option<String>,
-    pub request_body: Option<String>,
-    pub response_status: Option<i64>,
-    pub response_headers: Option<String>,
-    pub response_body: Option<String>,
-    pub duration_us: i64,
-    pub error: Option<String>,
+    #[sqlx(flatten)]
+    pub log: AttemptLog,
 }
 
 pub async fn attempts(db: &Database, delivery_id: &str) -> StoreResult<Vec<Attempt>> {
