@@ -94,6 +94,17 @@ pub struct EventData {
 }
 
 impl EventData {
+    /// Only the stage the lead left, without building the lead snapshot.
+    pub fn previous_stage_id(data: &str) -> Option<String> {
+        #[derive(serde::Deserialize)]
+        struct StageIds {
+            previous_funnel_stage_id: Option<String>,
+        }
+        serde_json::from_str::<StageIds>(data)
+            .ok()?
+            .previous_funnel_stage_id
+    }
+
     pub fn parse(data: &str) -> Self {
         let mut value: Value = serde_json::from_str(data).unwrap_or(Value::Null);
         Self {
@@ -119,7 +130,7 @@ pub fn sample_event(
     now: i64,
 ) -> (Envelope, Value) {
     let stage = stages.first();
-    let previous = stages.get(1);
+    let previous = stages.get(1).cloned();
     let envelope = Envelope {
         id: message_id.to_owned(),
         event: "lead.stage_changed".into(),
@@ -144,11 +155,6 @@ pub fn sample_event(
         "funnel_stage": stage,
         "created_at": to_rfc3339(now),
         "updated_at": to_rfc3339(now),
-    });
-    let previous = previous.map(|stage| LeadStageView {
-        id: stage.id.clone(),
-        title: stage.title.clone(),
-        position: stage.position,
     });
     let document = event_document(&envelope, lead, previous, Some(Vec::new()));
     (envelope, document)

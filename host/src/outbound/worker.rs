@@ -501,14 +501,7 @@ impl DeliveryWorker {
             .filter_map(|d| d.event_id.as_deref())
             .collect();
         let events = deliveries::events_by_id(db, &event_ids).await?;
-        let stage_ids: Vec<String> = events
-            .values()
-            .filter_map(|event| EventData::parse(&event.data).previous_funnel_stage_id)
-            .collect();
-        let stage_refs: Vec<&str> = stage_ids.iter().map(String::as_str).collect();
-        let mut conn = db.reader().acquire().await?;
-        let stages = Arc::new(funnel_stages::views_by_id(&mut conn, &stage_refs).await?);
-        drop(conn);
+        let stages = Arc::new(previous_stages(db, events.values()).await?);
         let webhooks: HashMap<String, Arc<Webhook>> = webhooks
             .into_iter()
             .map(|(id, webhook)| (id, Arc::new(webhook)))
@@ -741,20 +734,9 @@ impl DeliveryWorker {
         let events = deliveries::events_by_id(db, &event_ids)
             .await
             .map_err(transient)?;
-        let stage_ids: Vec<String> = events
-            .values()
-            .filter_map(|event| EventData::parse(&event.data).previous_funnel_stage_id)
-            .collect();
-        let stage_refs: Vec<&str> = stage_ids.iter().map(String::as_str).collect();
-        let mut conn = db
-            .reader()
-            .acquire()
-            .await
-            .map_err(|error| transient(error.into()))?;
-        let stages = funnel_stages::views_by_id(&mut conn, &stage_refs)
+        let stages = previous_stages(db, events.values())
             .await
             .map_err(transient)?;
-        drop(conn);
         let mut bodies = Vec::with_capacity(members.len());
         let mut newly_rendered = Vec::new();
         for member in members {
@@ -907,6 +889,22 @@ impl DeliveryWorker {
             Err(error) => tracing::error!(%error, "cannot purge old delivery logs"),
         }
     }
+}
+
+/// The stages the events' leads left, by id (for `previous_funnel_stage`).
+async fn previous_stages(
+    db: &Database,
+    events: impl Iterator<Item = &StoredEvent>,
+) -> Result<HashMap<String, LeadStageView>, StoreError> {
+    let stage_ids: Vec<String> = events
+        .filter_map(|event| EventData::previous_stage_id(&event.data))
+        .collect();
+    if stage_ids.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let stage_refs: Vec<&str> = stage_ids.iter().map(String::as_str).collect();
+    let mut conn = db.reader().acquire().await?;
+    funnel_stages::views_by_id(&mut conn, &stage_refs).await
 }
 
 /// Why a batch could not be built.

@@ -7,7 +7,7 @@ use std::collections::HashMap;
 
 use sqlx::{AnyConnection, FromRow};
 
-use super::{Backend, Database, StoreError, StoreResult};
+use super::{Backend, Database, StoreError, StoreResult, params};
 use crate::domain::ids::{IdKind, id_floor, new_id};
 use crate::domain::time::now_micros;
 
@@ -120,11 +120,10 @@ pub async fn form_batch(
     .execute(&mut *tx)
     .await?;
     for chunk in members.chunks(500) {
-        let placeholders: Vec<String> = (3..chunk.len() + 3).map(|n| format!("${n}")).collect();
         let sql = format!(
             "UPDATE deliveries SET status = 'batched', batch_id = $1, next_attempt_at = NULL, \
                  claimed_until = NULL, updated_at = $2 WHERE id IN ({})",
-            placeholders.join(", ")
+            params(3, chunk.len())
         );
         let mut query = sqlx::query(&sql).bind(&batch_id).bind(now);
         for member in chunk {
@@ -212,10 +211,9 @@ pub async fn claim_due(
 /// processed), instead of waiting for their lease to run out.
 pub async fn release(db: &Database, claimed: &[ClaimedDelivery]) -> StoreResult<()> {
     for chunk in claimed.chunks(500) {
-        let placeholders: Vec<String> = (1..=chunk.len()).map(|n| format!("${n}")).collect();
         let sql = format!(
             "UPDATE deliveries SET claimed_until = NULL WHERE id IN ({})",
-            placeholders.join(", ")
+            params(1, chunk.len())
         );
         let mut query = sqlx::query(&sql);
         for delivery in chunk {
@@ -230,10 +228,9 @@ pub async fn release(db: &Database, claimed: &[ClaimedDelivery]) -> StoreResult<
 /// down with deliveries still in flight).
 pub async fn release_leases(db: &Database, leases: &[i64]) -> StoreResult<()> {
     for chunk in leases.chunks(500) {
-        let placeholders: Vec<String> = (1..=chunk.len()).map(|n| format!("${n}")).collect();
         let sql = format!(
             "UPDATE deliveries SET claimed_until = NULL WHERE claimed_until IN ({})",
-            placeholders.join(", ")
+            params(1, chunk.len())
         );
         let mut query = sqlx::query(&sql);
         for lease in chunk {
@@ -242,16 +239,6 @@ pub async fn release_leases(db: &Database, leases: &[i64]) -> StoreResult<()> {
         query.execute(db.writer()).await?;
     }
     Ok(())
-}
-
-/// When the next delivery falls due, if any is waiting.
-pub async fn next_due_at(db: &Database) -> StoreResult<Option<i64>> {
-    let next: Option<(Option<i64>,)> = sqlx::query_as(
-        "SELECT MIN(next_attempt_at) FROM deliveries WHERE next_attempt_at IS NOT NULL",
-    )
-    .fetch_optional(db.reader())
-    .await?;
-    Ok(next.and_then(|(at,)| at))
 }
 
 /// A lead event as the outbox stored it.
@@ -274,11 +261,10 @@ pub async fn events_by_id(
 ) -> StoreResult<HashMap<String, StoredEvent>> {
     let mut events = HashMap::with_capacity(event_ids.len());
     for chunk in event_ids.chunks(500) {
-        let placeholders: Vec<String> = (1..=chunk.len()).map(|n| format!("${n}")).collect();
         let sql = format!(
             "SELECT id, event_type, lead_id, actor_type, actor_id, actor_name, data, occurred_at \
              FROM lead_events WHERE id IN ({})",
-            placeholders.join(", ")
+            params(1, chunk.len())
         );
         let mut query = sqlx::query_as::<_, StoredEvent>(&sql);
         for id in chunk {
@@ -405,12 +391,7 @@ async fn record_batch(db: &Database, results: &[AttemptResult]) -> StoreResult<(
     for chunk in attempted.chunks(50) {
         const COLUMNS: usize = 14;
         let rows: Vec<String> = (0..chunk.len())
-            .map(|row| {
-                let first = 1 + row * COLUMNS;
-                let params: Vec<String> =
-                    (first..first + COLUMNS).map(|n| format!("${n}")).collect();
-                format!("({})", params.join(", "))
-            })
+            .map(|row| format!("({})", params(1 + row * COLUMNS, COLUMNS)))
             .collect();
         let sql = format!(
             "INSERT INTO delivery_attempts (id, delivery_id, account_id, attempted_at, \
@@ -527,19 +508,16 @@ async fn set_failing(
 ) -> StoreResult<()> {
     for chunk in webhook_ids.chunks(200) {
         let first = if since.is_some() { 2 } else { 1 };
-        let placeholders: Vec<String> = (first..chunk.len() + first)
-            .map(|n| format!("${n}"))
-            .collect();
         let sql = match since {
             None => format!(
                 "UPDATE webhooks SET failing_since = NULL \
                  WHERE failing_since IS NOT NULL AND id IN ({})",
-                placeholders.join(", ")
+                params(first, chunk.len())
             ),
             Some(_) => format!(
                 "UPDATE webhooks SET failing_since = $1 \
                  WHERE failing_since IS NULL AND id IN ({})",
-                placeholders.join(", ")
+                params(first, chunk.len())
             ),
         };
         let mut query = sqlx::query(&sql);

@@ -8,7 +8,7 @@ use sqlx::{Any, AnyConnection, FromRow, Transaction};
 use std::collections::HashMap;
 
 use super::leads::LeadStageView;
-use super::{Backend, Database, StoreError, StoreResult, is_unique_violation};
+use super::{Backend, Database, StoreError, StoreResult, is_unique_violation, params};
 use crate::domain::InvalidInput;
 use crate::domain::funnel::StagePosition;
 use crate::domain::ids::{IdKind, new_id};
@@ -355,10 +355,9 @@ pub async fn views_by_id(
 ) -> StoreResult<HashMap<String, LeadStageView>> {
     let mut stages = HashMap::new();
     for chunk in stage_ids.chunks(500) {
-        let placeholders: Vec<String> = (1..=chunk.len()).map(|n| format!("${n}")).collect();
         let sql = format!(
             "SELECT id, title, position FROM funnel_stages WHERE id IN ({})",
-            placeholders.join(", ")
+            params(1, chunk.len())
         );
         let mut query = sqlx::query_as::<_, (String, String, Option<i64>)>(&sql);
         for id in chunk {

@@ -22,7 +22,7 @@ use tokio::sync::{Mutex, mpsc, oneshot};
 
 use super::funnel_history::{self, MoveOutcome};
 use super::lead_events::{self, LeadEvent};
-use super::{Backend, Database, StoreError, StoreResult, funnel_stages};
+use super::{Backend, Database, StoreError, StoreResult, funnel_stages, params};
 use crate::domain::actor::Actor;
 use crate::domain::time::now_micros;
 
@@ -319,10 +319,9 @@ async fn lock_leads(
     let ids: Vec<&str> = lead_ids.iter().copied().collect();
     let mut rows = Vec::with_capacity(ids.len());
     for chunk in ids.chunks(500) {
-        let placeholders: Vec<String> = (0..chunk.len()).map(|i| format!("${}", i + 2)).collect();
         let sql = format!(
             "SELECT id, funnel_stage_id FROM leads WHERE account_id = $1 AND id IN ({}) ORDER BY id{}",
-            placeholders.join(", "),
+            params(2, chunk.len()),
             db.for_update()
         );
         let mut query = sqlx::query_as::<_, (String, Option<String>)>(&sql).bind(account_id);

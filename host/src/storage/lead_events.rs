@@ -15,7 +15,7 @@ use serde_json::json;
 use sqlx::AnyConnection;
 
 use super::leads::{self, LeadView};
-use super::{Database, StoreResult, funnel_stages, webhooks};
+use super::{Database, StoreResult, funnel_stages, params, webhooks};
 use crate::domain::actor::Actor;
 use crate::domain::ids::{IdKind, new_id};
 use crate::outbound::events::{EventName, OccurredEvent, Subscription};
@@ -276,11 +276,7 @@ async fn release_full_batches(
 /// followed by the shared `$1` (the time).
 fn values_rows(rows: usize, columns: usize) -> String {
     (0..rows)
-        .map(|row| {
-            let first = 2 + row * columns;
-            let params: Vec<String> = (first..first + columns).map(|n| format!("${n}")).collect();
-            format!("({}, $1)", params.join(", "))
-        })
+        .map(|row| format!("({}, $1)", params(2 + row * columns, columns)))
         .collect::<Vec<_>>()
         .join(", ")
 }

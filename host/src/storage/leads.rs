@@ -12,7 +12,7 @@ use super::funnel_history::FunnelEvent;
 use super::funnel_history::{self, MoveOutcome};
 use super::funnel_stages;
 use super::lead_events::{self, LeadEvent};
-use super::{Database, StoreError, StoreResult, is_unique_violation};
+use super::{Database, StoreError, StoreResult, is_unique_violation, params};
 use crate::domain::InvalidInput;
 use crate::domain::actor::{Actor, ActorKind};
 use crate::domain::email::EmailAddress;
@@ -456,10 +456,9 @@ pub async fn fetch_many(
 ) -> StoreResult<Vec<Lead>> {
     let mut leads = Vec::with_capacity(lead_ids.len());
     for chunk in lead_ids.chunks(500) {
-        let placeholders: Vec<String> = (2..chunk.len() + 2).map(|n| format!("${n}")).collect();
         let sql = format!(
             "{LEAD_SELECT} WHERE l.account_id = $1 AND l.id IN ({})",
-            placeholders.join(", ")
+            params(2, chunk.len())
         );
         let mut query = sqlx::query_as::<_, Lead>(&sql).bind(account_id);
         for id in chunk {

@@ -63,6 +63,15 @@ pub fn is_nul_in_text(error: &sqlx::Error) -> bool {
     matches!(error, sqlx::Error::Database(db) if matches!(db.code().as_deref(), Some("22021") | Some("22P05")))
 }
 
+/// `$first, $first+1, ...`: `count` numbered parameters, for IN lists and
+/// the rows of multi-row statements.
+pub fn params(first: usize, count: usize) -> String {
+    (first..first + count)
+        .map(|n| format!("${n}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 /// True when `error` is a unique-constraint violation, on either engine.
 pub fn is_unique_violation(error: &sqlx::Error) -> bool {
     matches!(error, sqlx::Error::Database(db) if db.is_unique_violation())

@@ -10,7 +10,7 @@ use std::time::Duration;
 use serde_json::Value;
 use sqlx::{AnyConnection, FromRow};
 
-use super::{Database, StoreError, StoreResult, deliveries};
+use super::{Database, StoreError, StoreResult, deliveries, params};
 use crate::domain::ids::{IdKind, new_id};
 use crate::domain::time::now_micros;
 use crate::outbound::events::{Conditions, EventName, Subscription};
@@ -200,14 +200,11 @@ pub async fn create(
     let id = new_id(IdKind::Webhook);
     let now = now_micros();
     // $1 id, $2 account, $3 secret, $4 now, then the settings from $5.
-    let settings_params: Vec<String> = (5..5 + SETTINGS_COLUMNS.len())
-        .map(|n| format!("${n}"))
-        .collect();
     let sql = format!(
         "INSERT INTO webhooks (id, account_id, signing_secret, created_at, updated_at, {}) \
          VALUES ($1, $2, $3, $4, $4, {})",
         SETTINGS_COLUMNS.join(", "),
-        settings_params.join(", ")
+        params(5, SETTINGS_COLUMNS.len())
     );
     let query = sqlx::query(&sql)
         .bind(id.clone())
@@ -249,10 +246,9 @@ pub async fn get(db: &Database, account_id: &str, webhook_id: &str) -> StoreResu
 pub async fn get_many(db: &Database, webhook_ids: &[&str]) -> StoreResult<Vec<Webhook>> {
     let mut webhooks = Vec::with_capacity(webhook_ids.len());
     for chunk in webhook_ids.chunks(500) {
-        let placeholders: Vec<String> = (1..=chunk.len()).map(|n| format!("${n}")).collect();
         let sql = format!(
             "SELECT {WEBHOOK_COLUMNS} FROM webhooks WHERE id IN ({})",
-            placeholders.join(", ")
+            params(1, chunk.len())
         );
         let mut query = sqlx::query_as::<_, WebhookRow>(&sql);
         for id in chunk {
