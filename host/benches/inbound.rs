@@ -8,14 +8,16 @@
 //! `BENCH_CONCURRENCY` (default 32), `BENCH_BACKENDS` (default
 //! `sqlite,postgres`), `BENCH_POSTGRES_URL` (default
 //! `postgres://postgres@127.0.0.1:5432/test`, used to create a scratch
-//! database), `BENCH_SQLITE_SYNCHRONOUS` (`full`, the default, or `normal`).
+//! database), `BENCH_SQLITE_SYNCHRONOUS` (`full`, the default, or `normal`),
+//! `BENCH_ROUNDS` (rounds of plain and transformed single updates, which
+//! alternate; default 3).
 
 mod common;
 
 use std::sync::Arc;
 use std::time::Duration;
 
-use common::{ScratchDatabase, Server, create_active_import, env_or, measure};
+use common::{ScratchDatabase, Server, Stats, create_active_import, env_or, measure};
 use serde_json::{Value, json};
 
 const FUNNEL: [&str; 4] = [
@@ -30,6 +32,7 @@ const LEADS: usize = 2_000;
 async fn main() -> anyhow::Result<()> {
     let seconds: u64 = env_or("BENCH_SECONDS", 5);
     let concurrency: usize = env_or("BENCH_CONCURRENCY", 32);
+    let rounds: usize = env_or("BENCH_ROUNDS", 3).max(1);
     let backends = std::env::var("BENCH_BACKENDS").unwrap_or_else(|_| "sqlite,postgres".into());
     let duration = Duration::from_secs(seconds);
     println!("# Inbound benchmark: {concurrency} connections, {seconds} s per measurement\n");
@@ -47,12 +50,15 @@ async fn main() -> anyhow::Result<()> {
         .await;
         baseline.print(backend, "baseline GET /healthz (no database)", None);
 
+        // Plain and transformed updates alternate for `rounds` rounds, so
+        // that the machine's drift during the run weighs on both alike; the
+        // transform's cost is the median of the rounds' ratios.
         let single_url = format!("{}/api/v1/webhook-import/update", server.address);
         let fixture = Arc::new(fixture);
-        let single = measure(concurrency, duration, {
+        let plain_update = {
             let fixture = Arc::clone(&fixture);
             let single_url = single_url.clone();
-            move |client: &reqwest::Client, worker, n| {
+            move |client: &reqwest::Client, worker: usize, n: usize| {
                 let lead = &fixture.leads[(worker * 7919 + n * 31) % fixture.leads.len()];
                 let stage = FUNNEL[(worker + n) % FUNNEL.len()];
                 client
@@ -61,14 +67,11 @@ async fn main() -> anyhow::Result<()> {
                     .json(&json!({"lead_profile_uid": lead, "funnel_stage": stage}))
                     .send()
             }
-        })
-        .await;
-        single.print(backend, "single update (durable)", Some(&baseline));
-
-        let transformed = measure(concurrency, duration, {
+        };
+        let transformed_update = {
             let fixture = Arc::clone(&fixture);
             let url = single_url.clone();
-            move |client: &reqwest::Client, worker, n| {
+            move |client: &reqwest::Client, worker: usize, n: usize| {
                 let lead = &fixture.leads[(worker * 7919 + n * 31) % fixture.leads.len()];
                 let stage = FUNNEL[(worker + n) % FUNNEL.len()];
                 client
@@ -77,16 +80,32 @@ async fn main() -> anyhow::Result<()> {
                     .json(&json!({"objectId": lead, "propertyValue": stage, "portalId": 62515}))
                     .send()
             }
-        })
-        .await;
+        };
+        let mut plain_rounds = Vec::with_capacity(rounds);
+        let mut transformed_rounds = Vec::with_capacity(rounds);
+        for _ in 0..rounds {
+            plain_rounds.push(measure(concurrency, duration, plain_update.clone()).await);
+            transformed_rounds.push(measure(concurrency, duration, transformed_update.clone()).await);
+        }
+        let single = Stats::median_of(&plain_rounds);
+        let transformed = Stats::median_of(&transformed_rounds);
+        single.print(backend, "single update (durable)", Some(&baseline));
         transformed.print(
             backend,
             "single update through the json-mapper transform",
             Some(&baseline),
         );
+        let mut ratios: Vec<f64> = plain_rounds
+            .iter()
+            .zip(&transformed_rounds)
+            .map(|(plain, transformed)| transformed.rate / plain.rate)
+            .collect();
+        let each: Vec<String> = ratios.iter().map(|ratio| format!("{ratio:.2}")).collect();
+        ratios.sort_by(f64::total_cmp);
         println!(
-            "| {backend} | transform cost: throughput with it / without it | {:.2} | | | |",
-            transformed.rate / single.rate
+            "| {backend} | transform cost: throughput with it / without it, median of {rounds} alternating rounds ({}) | {:.2} | | | |",
+            each.join(", "),
+            ratios[ratios.len() / 2]
         );
 
         let batch_url = format!("{}/api/v1/webhook-import/batch-update", server.address);

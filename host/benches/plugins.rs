@@ -14,7 +14,7 @@ use switchyard::plugins::PluginKind;
 use switchyard::plugins::builtin::builtin;
 use switchyard::plugins::limits::PluginLimits;
 use switchyard::plugins::runtime::PluginRuntime;
-use switchyard_plugin_sdk::{FunnelUpdate, InboundRequest};
+use switchyard_plugin_sdk::FunnelUpdate;
 
 fn main() {
     let calls: usize = std::env::var("BENCH_CALLS")
@@ -31,7 +31,7 @@ fn main() {
         #[derive(serde::Deserialize)]
         struct Call {
             config: json_mapper::Config,
-            input: InboundRequest<Value>,
+            input: json_mapper::MappedRequest,
         }
         let call: Call = serde_json::from_slice(&document).expect("valid input");
         let updates: Vec<FunnelUpdate> =
@@ -59,6 +59,17 @@ fn main() {
         assert!(call.outcome.is_ok());
     });
 
+    // The document the inbound benchmark's transformed requests produce:
+    // one small event and the headers a client sends.
+    let single = single_event_document();
+    let single_fuel = executor
+        .block_on(runtime.call(&plugin, &single, &PluginLimits::DEFAULT))
+        .fuel_used;
+    let single_event = measure(calls, || {
+        let call = executor.block_on(runtime.call(&plugin, &single, &PluginLimits::DEFAULT));
+        assert!(call.outcome.is_ok());
+    });
+
     let trivial =
         wat::parse_str(include_str!("../../plugins/hostile/call_counter.wat")).expect("valid WAT");
     let trivial = runtime
@@ -73,9 +84,13 @@ fn main() {
     println!("|---|---:|---:|---:|");
     native.print("native Rust mapping (baseline)");
     sandboxed.print("sandboxed call, fresh instance each");
+    single_event.print(&format!(
+        "sandboxed call on one small event ({} byte document, as in the inbound benchmark)",
+        single.len()
+    ));
     floor.print("sandbox floor: a module that does nothing, same input");
     println!(
-        "\nSandbox overhead: {:.1}x the native time per call (p50); fuel used per call: {}.",
+        "\nSandbox overhead: {:.1}x the native time per call (p50); fuel used per call: {} (one small event: {single_fuel}).",
         sandboxed.p50.as_secs_f64() / native.p50.as_secs_f64(),
         sample.fuel_used
     );
@@ -106,6 +121,23 @@ fn input_document() -> Vec<u8> {
     })
     .to_string()
     .into_bytes()
+}
+
+/// The document of one transformed request of the inbound benchmark.
+fn single_event_document() -> Vec<u8> {
+    let headers = std::collections::BTreeMap::from([
+        ("accept".to_owned(), "*/*".to_owned()),
+        ("content-length".to_owned(), "91".to_owned()),
+        ("content-type".to_owned(), "application/json".to_owned()),
+        ("host".to_owned(), "127.0.0.1:40000".to_owned()),
+    ]);
+    switchyard::plugins::abi::inbound_call(
+        &json!({"uid_pointer": "/objectId", "stage_pointer": "/propertyValue"}),
+        &headers,
+        "application/json",
+        br#"{"objectId":"01JD000000000000000000000A","portalId":62515,"propertyValue":"Enrolled"}"#,
+    )
+    .expect("valid JSON body")
 }
 
 struct Stats {

@@ -27,6 +27,19 @@ pub struct Stats {
 }
 
 impl Stats {
+    /// The measurement of median rate among several of the same thing.
+    pub fn median_of(rounds: &[Stats]) -> Stats {
+        let mut order: Vec<&Stats> = rounds.iter().collect();
+        order.sort_by(|a, b| a.rate.total_cmp(&b.rate));
+        let median = order[order.len() / 2];
+        Stats {
+            rate: median.rate,
+            p50: median.p50,
+            p99: median.p99,
+            errors: rounds.iter().map(|round| round.errors).sum(),
+        }
+    }
+
     pub fn print(&self, backend: &str, name: &str, baseline: Option<&Stats>) {
         let ratio = baseline.map_or("".into(), |b| format!("{:.2}", self.rate / b.rate));
         let errors = if self.errors > 0 {

@@ -18,7 +18,7 @@ use std::time::{Duration, Instant};
 use serde::Deserialize;
 use serde_json::Value;
 use wasmtime::{
-    Caller, Config, Engine, ExternType, InstanceAllocationStrategy, InstancePre, Linker, Module,
+    Caller, Config, Enabled, Engine, ExternType, InstanceAllocationStrategy, InstancePre, Linker, Module,
     PoolConcurrencyLimitError, PoolingAllocationConfig, ResourceLimiter, Store, Trap,
     UpdateDeadline, ValType,
 };
@@ -37,7 +37,7 @@ const EPOCH_TICK: Duration = Duration::from_millis(5);
 /// Sandbox slots: calls running at the same moment.
 const POOL_SLOTS: u32 = 256;
 /// Memory kept mapped between calls in a pool slot (see `new`).
-const KEEP_RESIDENT_BYTES: usize = 256 * 1024;
+const KEEP_RESIDENT_BYTES: usize = 1024 * 1024;
 /// Log lines and bytes kept per call.
 const MAX_LOG_LINES: usize = 100;
 const MAX_LOG_LINE_BYTES: usize = 4 * 1024;
@@ -148,7 +148,8 @@ impl PluginRuntime {
             // reused instead of handing them back to the kernel: a typical
             // call touches most of them, and each would be a page fault.
             .linear_memory_keep_resident(KEEP_RESIDENT_BYTES)
-            .table_keep_resident(KEEP_RESIDENT_BYTES);
+            .table_keep_resident(KEEP_RESIDENT_BYTES)
+            .pagemap_scan(Enabled::Auto);
         let mut config = Config::new();
         config
             .consume_fuel(true)

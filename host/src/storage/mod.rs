@@ -229,6 +229,10 @@ async fn sqlite_pool(
     AnyPoolOptions::new()
         .max_connections(max_connections)
         .acquire_timeout(Duration::from_secs(30))
+        // An SQLite connection lives in this process and cannot be dropped
+        // by a server, so the ping sqlx sends before handing one out would
+        // only cost a round trip to the connection's thread per acquire.
+        .test_before_acquire(false)
         .after_connect(move |connection, _| {
             let pragmas = pragmas.clone();
             Box::pin(async move {
