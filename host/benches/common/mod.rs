@@ -180,6 +180,8 @@ impl Drop for ScratchDatabase {
 /// `switchyard serve` as a child process.
 pub struct Server {
     child: Child,
+    /// Where the server keeps compiled plugins; removed with it.
+    _artifacts: tempfile::TempDir,
     pub address: String,
     /// Empty for a server that was not the first on its database.
     pub admin_key: String,
@@ -190,6 +192,7 @@ impl Server {
     pub async fn start(database_url: &str, extra_args: &[&str]) -> anyhow::Result<Self> {
         let synchronous =
             std::env::var("BENCH_SQLITE_SYNCHRONOUS").unwrap_or_else(|_| "full".into());
+        let artifacts = tempfile::tempdir()?;
         let mut child = Command::new(env!("CARGO_BIN_EXE_switchyard"))
             .args([
                 "serve",
@@ -200,6 +203,7 @@ impl Server {
             ])
             .args(extra_args)
             .env("DATABASE_URL", database_url)
+            .env("SWITCHYARD_PLUGIN_ARTIFACT_DIR", artifacts.path())
             .env("RUST_LOG", "warn")
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
@@ -216,6 +220,7 @@ impl Server {
                 let admin_key = admin_key.unwrap_or_default();
                 return Ok(Self {
                     child,
+                    _artifacts: artifacts,
                     address: address.to_owned(),
                     admin_key,
                 });
