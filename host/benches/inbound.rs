@@ -85,7 +85,8 @@ async fn main() -> anyhow::Result<()> {
         let mut transformed_rounds = Vec::with_capacity(rounds);
         for _ in 0..rounds {
             plain_rounds.push(measure(concurrency, duration, plain_update.clone()).await);
-            transformed_rounds.push(measure(concurrency, duration, transformed_update.clone()).await);
+            transformed_rounds
+                .push(measure(concurrency, duration, transformed_update.clone()).await);
         }
         let single = Stats::median_of(&plain_rounds);
         let transformed = Stats::median_of(&transformed_rounds);

@@ -18,8 +18,8 @@ use std::time::{Duration, Instant};
 use serde::Deserialize;
 use serde_json::Value;
 use wasmtime::{
-    Caller, Config, Enabled, Engine, ExternType, InstanceAllocationStrategy, InstancePre, Linker, Module,
-    PoolConcurrencyLimitError, PoolingAllocationConfig, ResourceLimiter, Store, Trap,
+    Caller, Config, Enabled, Engine, ExternType, InstanceAllocationStrategy, InstancePre, Linker,
+    Module, PoolConcurrencyLimitError, PoolingAllocationConfig, ResourceLimiter, Store, Trap,
     UpdateDeadline, ValType,
 };
 
