@@ -36,7 +36,9 @@ pub const MAX_MODULE_BYTES: usize = 8 * 1024 * 1024;
 const EPOCH_TICK: Duration = Duration::from_millis(5);
 /// Sandbox slots: calls running at the same moment.
 const POOL_SLOTS: u32 = 256;
-/// Memory kept mapped between calls in a pool slot (see `new`).
+/// Memory kept mapped between calls in a pool slot (see `new`): the 1 MiB
+/// initial memory of plugins built from `plugins/`. At most this much per
+/// slot in use stays resident (256 MiB if every slot were ever used at once).
 const KEEP_RESIDENT_BYTES: usize = 1024 * 1024;
 /// Log lines and bytes kept per call.
 const MAX_LOG_LINES: usize = 100;
@@ -144,9 +146,12 @@ impl PluginRuntime {
             .max_tables_per_module(1)
             .max_memory_size(max_memory)
             .total_stacks(POOL_SLOTS)
-            // Zero the first pages of a memory with memset when a slot is
-            // reused instead of handing them back to the kernel: a typical
-            // call touches most of them, and each would be a page fault.
+            // When a slot is reused, reset the pages of its memory with
+            // memset/memcpy instead of handing them back to the kernel
+            // (`madvise`): each would be a page fault on the next call. With
+            // PAGEMAP_SCAN (Linux 6.7+) only the pages the call dirtied are
+            // reset, a few of a small call's 16; without it, the whole kept
+            // region is. Measured in BENCHMARKS.md ("Plugin calls").
             .linear_memory_keep_resident(KEEP_RESIDENT_BYTES)
             .table_keep_resident(KEEP_RESIDENT_BYTES)
             .pagemap_scan(Enabled::Auto);
