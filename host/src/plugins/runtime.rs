@@ -36,10 +36,15 @@ pub const MAX_MODULE_BYTES: usize = 8 * 1024 * 1024;
 const EPOCH_TICK: Duration = Duration::from_millis(5);
 /// Sandbox slots: calls running at the same moment.
 const POOL_SLOTS: u32 = 256;
-/// Memory kept mapped between calls in a pool slot (see `new`): the 1 MiB
-/// initial memory of plugins built from `plugins/`. At most this much per
-/// slot in use stays resident (256 MiB if every slot were ever used at once).
+/// Memory kept mapped between calls in a pool slot (see `new`) when only
+/// the pages a call dirtied are reset: the 1 MiB initial memory of plugins
+/// built from `plugins/`. At most this much per slot in use stays resident
+/// (256 MiB if every slot were ever used at once).
 const KEEP_RESIDENT_BYTES: usize = 1024 * 1024;
+/// The same where every kept page is reset after every call (no
+/// PAGEMAP_SCAN): what a typical call touches, measured before dirty-page
+/// reset existed.
+const KEEP_RESIDENT_BYTES_WITHOUT_PAGEMAP: usize = 256 * 1024;
 /// Log lines and bytes kept per call.
 const MAX_LOG_LINES: usize = 100;
 const MAX_LOG_LINE_BYTES: usize = 4 * 1024;
@@ -138,6 +143,11 @@ impl PluginRuntime {
     /// does not compile every plugin again.
     pub fn new(artifact_dir: Option<PathBuf>) -> Result<Self, PluginError> {
         let max_memory = PluginLimits::ACCOUNT_MAXIMUM.memory_bytes as usize;
+        let keep_resident = if pagemap_scan_likely() {
+            KEEP_RESIDENT_BYTES
+        } else {
+            KEEP_RESIDENT_BYTES_WITHOUT_PAGEMAP
+        };
         let mut pool = PoolingAllocationConfig::default();
         pool.total_core_instances(POOL_SLOTS)
             .total_memories(POOL_SLOTS)
@@ -152,8 +162,8 @@ impl PluginRuntime {
             // PAGEMAP_SCAN (Linux 6.7+) only the pages the call dirtied are
             // reset, a few of a small call's 16; without it, the whole kept
             // region is. Measured in BENCHMARKS.md ("Plugin calls").
-            .linear_memory_keep_resident(KEEP_RESIDENT_BYTES)
-            .table_keep_resident(KEEP_RESIDENT_BYTES)
+            .linear_memory_keep_resident(keep_resident)
+            .table_keep_resident(keep_resident)
             .pagemap_scan(Enabled::Auto);
         let mut config = Config::new();
         config
@@ -371,6 +381,28 @@ impl PluginRuntime {
     }
 }
 
+/// Whether wasmtime will find the PAGEMAP_SCAN ioctl (Linux 6.7 and later,
+/// with `/proc` mounted). wasmtime probes for itself and falls back to
+/// resetting every kept page; this only picks how many pages to keep.
+fn pagemap_scan_likely() -> bool {
+    cfg!(target_os = "linux")
+        && std::fs::File::open("/proc/self/pagemap").is_ok()
+        && std::fs::read_to_string("/proc/sys/kernel/osrelease")
+            .is_ok_and(|release| kernel_has_pagemap_scan(&release))
+}
+
+/// Whether a kernel release string (`6.18.44-fc`) is 6.7 or later.
+fn kernel_has_pagemap_scan(release: &str) -> bool {
+    let mut numbers = release
+        .trim()
+        .split(|c: char| !c.is_ascii_digit())
+        .map(|part| part.parse::<u32>().ok());
+    match (numbers.next().flatten(), numbers.next().flatten()) {
+        (Some(major), Some(minor)) => (major, minor) >= (6, 7),
+        _ => false,
+    }
+}
+
 async fn run(
     store: &mut Store<CallState>,
     plugin: &CompiledPlugin,
@@ -548,4 +580,20 @@ fn check_exports(module: &Module, kind: PluginKind) -> Result<(), PluginError> {
         )));
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::kernel_has_pagemap_scan;
+
+    #[test]
+    fn pagemap_scan_is_expected_from_linux_6_7() {
+        assert!(kernel_has_pagemap_scan("6.18.44-fc-v669\n"));
+        assert!(kernel_has_pagemap_scan("6.7.0"));
+        assert!(kernel_has_pagemap_scan("7.0.1-arch1"));
+        assert!(!kernel_has_pagemap_scan("6.6.30-generic"));
+        assert!(!kernel_has_pagemap_scan("5.15.0-91-generic"));
+        assert!(!kernel_has_pagemap_scan("not a release"));
+        assert!(!kernel_has_pagemap_scan(""));
+    }
 }
