@@ -10,6 +10,7 @@ mod delivery_engine;
 mod funnel_history;
 mod funnel_import;
 mod funnel_stages;
+mod kept_connections;
 mod leads;
 mod migrations;
 mod plugins;

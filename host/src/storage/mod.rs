@@ -13,6 +13,7 @@ pub mod deliveries;
 pub mod funnel_history;
 pub mod funnel_stages;
 pub mod funnel_updates;
+pub mod kept_connections;
 pub mod lead_events;
 pub mod leads;
 pub mod plugins;
@@ -29,6 +30,11 @@ use sqlx::{Any, AnyPool, Executor, Transaction};
 
 use crate::config::{DatabaseConfig, SqliteSynchronous};
 use crate::domain::InvalidInput;
+use kept_connections::KeptConnections;
+
+/// Connections kept out of the pool for hot reads: enough for the two
+/// tokio worker threads of a small machine and a few waiting.
+const KEPT_CONNECTIONS: usize = 4;
 
 /// Every migration, embedded in the binary. Written in the SQL both engines
 /// share: `TEXT` ids, `BIGINT` numbers, times and flags.
@@ -88,6 +94,9 @@ pub struct Database {
     deliveries_enqueued: Arc<Notify>,
     /// Each account's active webhooks, checked against their version.
     subscriptions: Arc<webhooks::SubscriptionCache>,
+    /// Reader connections lent out without sqlx's ping on release, for the
+    /// read every inbound request makes.
+    kept: Arc<kept_connections::KeptConnections>,
 }
 
 impl Database {
@@ -103,6 +112,7 @@ impl Database {
                 .connect(url)
                 .await?;
             return Ok(Self {
+                kept: Arc::new(KeptConnections::new(pool.clone(), KEPT_CONNECTIONS)),
                 reader: pool.clone(),
                 writer: pool,
                 backend: Backend::Postgres,
@@ -134,6 +144,7 @@ impl Database {
         drop(writer.acquire().await?);
         let reader = sqlite_pool(&url, config.db_max_connections.max(1), pragmas).await?;
         Ok(Self {
+            kept: Arc::new(KeptConnections::new(reader.clone(), KEPT_CONNECTIONS)),
             reader,
             writer,
             backend: Backend::Sqlite,
@@ -155,6 +166,12 @@ impl Database {
     /// The pool for reads that need no transaction.
     pub fn reader(&self) -> &AnyPool {
         &self.reader
+    }
+
+    /// Connections for a read that every request of a hot path makes (see
+    /// [`kept_connections`]).
+    pub fn kept(&self) -> &KeptConnections {
+        &self.kept
     }
 
     /// The pool for single statements that write (on SQLite, the one

@@ -377,15 +377,24 @@ pub async fn authenticate(
     cache: &DirectoryCache,
     token: &str,
 ) -> StoreResult<Option<(ImportCaller, Arc<StageDirectory>)>> {
-    let row: Option<ImportRow> = sqlx::query_as(
-        "SELECT i.id, i.account_id, i.name, i.active, i.version, a.funnel_version, \
-                i.transform_plugin_id, i.transform_config \
-         FROM webhook_imports i JOIN accounts a ON a.id = i.account_id \
-         WHERE i.token_digest = $1",
-    )
-    .bind(secrets::digest(token))
-    .fetch_optional(db.reader())
-    .await?;
+    let digest = secrets::digest(token);
+    let row: Option<ImportRow> = db
+        .kept()
+        .read(|connection| {
+            let digest = digest.clone();
+            Box::pin(async move {
+                sqlx::query_as(
+                    "SELECT i.id, i.account_id, i.name, i.active, i.version, a.funnel_version, \
+                            i.transform_plugin_id, i.transform_config \
+                     FROM webhook_imports i JOIN accounts a ON a.id = i.account_id \
+                     WHERE i.token_digest = $1",
+                )
+                .bind(digest)
+                .fetch_optional(connection)
+                .await
+            })
+        })
+        .await?;
     let Some((id, account_id, name, active, import_version, funnel_version, plugin_id, config)) =
         row
     else {
