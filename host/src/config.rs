@@ -137,6 +137,18 @@ pub struct OutboundConfig {
     )]
     pub delivery_lease_seconds: u64,
 
+    /// How often the delivery worker looks for due deliveries when nothing
+    /// wakes it (retries falling due; on SQLite, deliveries enqueued by
+    /// other processes), in milliseconds. On PostgreSQL, other processes'
+    /// commits wake it at once (`LISTEN`/`NOTIFY`).
+    #[arg(
+        long,
+        env = "SWITCHYARD_DELIVERY_POLL_INTERVAL_MS",
+        default_value_t = 200,
+        hide = true
+    )]
+    pub delivery_poll_interval_ms: u64,
+
     /// What this process does: `all` (the HTTP API and the delivery
     /// worker), `api` (no deliveries sent from here) or `worker` (sends
     /// deliveries; HTTP serves only /healthz and /readyz). Several processes
@@ -172,6 +184,7 @@ impl Default for OutboundConfig {
             delivery_log_retention_days: 30,
             delivery_maintenance_interval_ms: 60_000,
             delivery_lease_seconds: 120,
+            delivery_poll_interval_ms: 200,
             role: Role::All,
         }
     }

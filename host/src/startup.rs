@@ -85,6 +85,9 @@ impl Application {
                     maintenance_interval: Duration::from_millis(
                         outbound.delivery_maintenance_interval_ms.max(10),
                     ),
+                    poll_interval: Duration::from_millis(
+                        outbound.delivery_poll_interval_ms.max(10),
+                    ),
                     ..WorkerConfig::default()
                 },
             )

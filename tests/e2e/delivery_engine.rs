@@ -367,6 +367,48 @@ async fn api_and_worker_roles_split_the_work() {
     );
 }
 
+/// A worker-only process that would poll only once a minute still sends a
+/// delivery another process committed at once: PostgreSQL `NOTIFY`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_worker_process_hears_of_other_processes_commits_at_once() {
+    sqlx::any::install_default_drivers();
+    let database = TestDatabase::create(Backend::Postgres).await;
+    let receiver = Receiver::start().await;
+    let mut args = SERVE_ARGS.to_vec();
+    args.extend(["--role", "api"]);
+    let api = start_serve(&database.url, &args).await;
+    let admin = Admin {
+        client: reqwest::Client::new(),
+        address: api.address.clone(),
+        key: printed_key(&api.printed).expect("the first start prints a key"),
+    };
+    let (leads, token) = admin.set_up(2, &receiver.url("/hook")).await;
+    let mut args = SERVE_ARGS.to_vec();
+    args.extend(["--role", "worker", "--delivery-poll-interval-ms", "60000"]);
+    let _worker = start_serve(&database.url, &args).await;
+    // Give the worker its first (empty) look and time to listen.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+
+    for (n, lead) in leads.iter().enumerate() {
+        let committed = Instant::now();
+        let moved = admin
+            .client
+            .post(format!("{}/api/v1/webhook-import/update", api.address))
+            .bearer_auth(&token)
+            .json(&json!({"lead_profile_uid": lead, "funnel_stage": "Enrolled"}))
+            .send()
+            .await
+            .unwrap();
+        assert!(moved.status().is_success());
+        let arrived = tokio::time::timeout(Duration::from_secs(10), receiver.wait_for(n + 1)).await;
+        assert!(
+            arrived.is_ok(),
+            "delivery {n} did not arrive within 10 s of its commit (the worker polls once a minute)"
+        );
+        assert!(committed.elapsed() < Duration::from_secs(10));
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sigterm_finishes_the_deliveries_in_flight_and_exits() {
     sqlx::any::install_default_drivers();

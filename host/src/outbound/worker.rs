@@ -36,8 +36,10 @@ pub struct WorkerConfig {
     /// has it sent by another (or by itself after a restart) once this has
     /// passed. Longer than the longest timeout (60 s).
     pub lease: Duration,
-    /// How often to look for due deliveries when nothing wakes the worker
-    /// (retries falling due, deliveries enqueued by other processes).
+    /// How often to look for due deliveries when nothing wakes the worker:
+    /// retries falling due, and on SQLite deliveries enqueued by other
+    /// processes (on PostgreSQL their commits wake it, see
+    /// `storage::delivery_signal`).
     pub poll_interval: Duration,
     /// A webhook whose attempts have all failed for this long is
     /// deactivated.
@@ -53,8 +55,9 @@ impl Default for WorkerConfig {
         Self {
             concurrency: 256,
             lease: Duration::from_secs(120),
-            // What a worker-only process waits at most to see deliveries
-            // enqueued by other processes (its own commits wake it at once).
+            // What a worker-only process on SQLite waits at most to see
+            // deliveries enqueued by other processes (its own commits, and on
+            // PostgreSQL everyone's, wake it at once).
             poll_interval: Duration::from_millis(200),
             disable_failing_after: Duration::from_secs(5 * 24 * 3_600),
             log_retention: Duration::from_secs(30 * 24 * 3_600),
@@ -377,6 +380,11 @@ impl DeliveryWorker {
                 }
             }
         });
+        // Other processes' commits wake this worker at once (PostgreSQL).
+        let listener = tokio::spawn({
+            let db = worker.deliverer.db.clone();
+            async move { db.listen_for_deliveries().await }
+        });
         while !*stopped.borrow() {
             let free = slots.available_permits();
             let claimed = if free == 0 {
@@ -452,6 +460,7 @@ impl DeliveryWorker {
             }
         }
         maintenance.abort();
+        listener.abort();
         // Wait for the deliveries in flight, then for their results to be
         // written.
         let _ = slots

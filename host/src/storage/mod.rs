@@ -10,6 +10,7 @@
 
 pub mod accounts;
 pub mod deliveries;
+pub mod delivery_signal;
 pub mod funnel_history;
 pub mod funnel_stages;
 pub mod funnel_updates;
@@ -23,13 +24,12 @@ pub mod webhooks;
 use std::sync::Arc;
 use std::time::Duration;
 
-use tokio::sync::Notify;
-
 use sqlx::any::{AnyPoolOptions, install_default_drivers};
 use sqlx::{Any, AnyPool, Executor, Transaction};
 
 use crate::config::{DatabaseConfig, SqliteSynchronous};
 use crate::domain::InvalidInput;
+use delivery_signal::DeliverySignal;
 use kept_connections::KeptConnections;
 
 /// Connections kept out of the pool for hot reads: enough for the two
@@ -89,9 +89,9 @@ pub struct Database {
     reader: AnyPool,
     writer: AnyPool,
     backend: Backend,
-    /// Woken after a commit that enqueued deliveries, so this process's
-    /// delivery worker sends them at once instead of at its next poll.
-    deliveries_enqueued: Arc<Notify>,
+    /// Raised after a commit that enqueued deliveries, so that delivery
+    /// workers send them at once instead of at their next poll.
+    delivery_signal: Arc<DeliverySignal>,
     /// Each account's active webhooks, checked against their version.
     subscriptions: Arc<webhooks::SubscriptionCache>,
     /// Reader connections lent out without sqlx's ping on release, for the
@@ -113,10 +113,10 @@ impl Database {
                 .await?;
             return Ok(Self {
                 kept: Arc::new(KeptConnections::new(pool.clone(), KEPT_CONNECTIONS)),
+                delivery_signal: Arc::new(DeliverySignal::postgres(url, pool.clone())),
                 reader: pool.clone(),
                 writer: pool,
                 backend: Backend::Postgres,
-                deliveries_enqueued: Arc::default(),
                 subscriptions: Arc::default(),
             });
         }
@@ -148,7 +148,7 @@ impl Database {
             reader,
             writer,
             backend: Backend::Sqlite,
-            deliveries_enqueued: Arc::default(),
+            delivery_signal: Arc::default(),
             subscriptions: Arc::default(),
         })
     }
@@ -185,14 +185,24 @@ impl Database {
         &self.subscriptions
     }
 
-    /// Tells the delivery worker that committed deliveries are waiting.
+    /// Tells delivery workers that committed deliveries are waiting: this
+    /// process's, and on PostgreSQL every process's (see
+    /// [`delivery_signal`]).
     pub fn wake_delivery_worker(&self) {
-        self.deliveries_enqueued.notify_one();
+        self.delivery_signal.committed();
     }
 
-    /// Waits for [`Database::wake_delivery_worker`].
+    /// Waits for [`Database::wake_delivery_worker`] (in this process, or in
+    /// any while [`Database::listen_for_deliveries`] runs).
     pub async fn deliveries_enqueued(&self) {
-        self.deliveries_enqueued.notified().await;
+        self.delivery_signal.wait().await;
+    }
+
+    /// Relays other processes' commits to [`Database::deliveries_enqueued`]
+    /// for as long as the future runs (PostgreSQL; returns at once on
+    /// SQLite).
+    pub async fn listen_for_deliveries(&self) {
+        self.delivery_signal.listen().await;
     }
 
     /// Starts a transaction that may write. On SQLite it takes the write
