@@ -88,7 +88,6 @@ impl Application {
                     poll_interval: Duration::from_millis(
                         outbound.delivery_poll_interval_ms.max(10),
                     ),
-                    ..WorkerConfig::default()
                 },
             )
             .start()
