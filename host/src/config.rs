@@ -15,8 +15,9 @@ pub struct DatabaseConfig {
     #[arg(long, env = "DATABASE_URL", default_value = "sqlite://switchyard.db")]
     pub database_url: String,
 
-    /// Most connections the server keeps open to PostgreSQL (SQLite uses one
-    /// writer and this many readers).
+    /// Most connections the server keeps open to PostgreSQL, plus one that
+    /// listens for committed deliveries in a process that sends them (SQLite
+    /// uses one writer and this many readers, plus a few for token lookups).
     #[arg(long, env = "SWITCHYARD_DB_MAX_CONNECTIONS", default_value_t = 16)]
     pub db_max_connections: u32,
 

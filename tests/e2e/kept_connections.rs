@@ -52,6 +52,62 @@ async fn a_read_abandoned_halfway_leaves_the_connection_usable(backend: Backend)
         42,
         "{backend:?}: the next read got its own answer"
     );
+    assert_eq!(
+        kept.opened(),
+        1,
+        "{backend:?}: the same connection answered, without reconnecting"
+    );
+}
+
+async fn a_read_finding_every_kept_connection_busy_uses_the_pool(backend: Backend) {
+    let (_database, db) = database(backend).await;
+    let kept = std::sync::Arc::new(KeptConnections::new(db.reader().clone(), 1));
+    let slow = tokio::spawn({
+        let kept = std::sync::Arc::clone(&kept);
+        async move { kept.read(number(SLOW_COUNT)).await }
+    });
+    tokio::time::sleep(Duration::from_millis(20)).await;
+    let started = std::time::Instant::now();
+    let fast = kept.read(number("SELECT CAST(7 AS BIGINT)")).await;
+    assert_eq!(fast.unwrap(), 7);
+    assert!(
+        !slow.is_finished(),
+        "{backend:?}: the slow read ended first; the test proves nothing"
+    );
+    assert!(
+        started.elapsed() < Duration::from_millis(200),
+        "{backend:?}"
+    );
+    assert_eq!(slow.await.unwrap().unwrap(), 3_000_000);
+}
+
+async fn closing_the_database_closes_the_kept_connections(backend: Backend) {
+    let (database, db) = database(backend).await;
+    assert_eq!(
+        db.kept()
+            .read(number("SELECT CAST(1 AS BIGINT)"))
+            .await
+            .unwrap(),
+        1
+    );
+    db.close().await;
+    let after = db.kept().read(number("SELECT CAST(1 AS BIGINT)")).await;
+    assert!(
+        matches!(after, Err(sqlx::Error::PoolClosed)),
+        "{backend:?}: {after:?}"
+    );
+    if backend == Backend::Postgres {
+        let config = ServeConfig::for_database(database.url.clone()).database;
+        let observer = Database::connect(&config).await.expect("connect");
+        let (others,): (i64,) = sqlx::query_as(
+            "SELECT COUNT(*) FROM pg_stat_activity \
+             WHERE datname = current_database() AND pid <> pg_backend_pid()",
+        )
+        .fetch_one(observer.writer())
+        .await
+        .unwrap();
+        assert_eq!(others, 0, "connections left open after close");
+    }
 }
 
 async fn concurrent_reads_each_get_their_own_answer(backend: Backend) {
@@ -105,6 +161,16 @@ mod sqlite {
     use super::*;
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_read_finding_every_kept_connection_busy_uses_the_pool() {
+        super::a_read_finding_every_kept_connection_busy_uses_the_pool(Backend::Sqlite).await;
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn closing_the_database_closes_the_kept_connections() {
+        super::closing_the_database_closes_the_kept_connections(Backend::Sqlite).await;
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn a_read_abandoned_halfway_leaves_the_connection_usable() {
         super::a_read_abandoned_halfway_leaves_the_connection_usable(Backend::Sqlite).await;
     }
@@ -117,6 +183,16 @@ mod sqlite {
 
 mod postgres {
     use super::*;
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_read_finding_every_kept_connection_busy_uses_the_pool() {
+        super::a_read_finding_every_kept_connection_busy_uses_the_pool(Backend::Postgres).await;
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn closing_the_database_closes_the_kept_connections() {
+        super::closing_the_database_closes_the_kept_connections(Backend::Postgres).await;
+    }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn a_read_abandoned_halfway_leaves_the_connection_usable() {

@@ -37,7 +37,8 @@ const EPOCH_TICK: Duration = Duration::from_millis(5);
 /// Sandbox slots: calls running at the same moment.
 const POOL_SLOTS: u32 = 256;
 /// Memory kept mapped between calls in a pool slot (see `new`) when only
-/// the pages a call dirtied are reset: the 1 MiB initial memory of plugins
+/// the pages a call dirtied are reset (wasmtime finds the PAGEMAP_SCAN
+/// ioctl: Linux 6.7 and later): the 1 MiB initial memory of plugins
 /// built from `plugins/`. At most this much per slot in use stays resident
 /// (256 MiB if every slot were ever used at once).
 const KEEP_RESIDENT_BYTES: usize = 1024 * 1024;
@@ -143,7 +144,7 @@ impl PluginRuntime {
     /// does not compile every plugin again.
     pub fn new(artifact_dir: Option<PathBuf>) -> Result<Self, PluginError> {
         let max_memory = PluginLimits::ACCOUNT_MAXIMUM.memory_bytes as usize;
-        let keep_resident = if pagemap_scan_likely() {
+        let keep_resident = if PoolingAllocationConfig::is_pagemap_scan_available() {
             KEEP_RESIDENT_BYTES
         } else {
             KEEP_RESIDENT_BYTES_WITHOUT_PAGEMAP
@@ -381,28 +382,6 @@ impl PluginRuntime {
     }
 }
 
-/// Whether wasmtime will find the PAGEMAP_SCAN ioctl (Linux 6.7 and later,
-/// with `/proc` mounted). wasmtime probes for itself and falls back to
-/// resetting every kept page; this only picks how many pages to keep.
-fn pagemap_scan_likely() -> bool {
-    cfg!(target_os = "linux")
-        && std::fs::File::open("/proc/self/pagemap").is_ok()
-        && std::fs::read_to_string("/proc/sys/kernel/osrelease")
-            .is_ok_and(|release| kernel_has_pagemap_scan(&release))
-}
-
-/// Whether a kernel release string (`6.18.44-fc`) is 6.7 or later.
-fn kernel_has_pagemap_scan(release: &str) -> bool {
-    let mut numbers = release
-        .trim()
-        .split(|c: char| !c.is_ascii_digit())
-        .map(|part| part.parse::<u32>().ok());
-    match (numbers.next().flatten(), numbers.next().flatten()) {
-        (Some(major), Some(minor)) => (major, minor) >= (6, 7),
-        _ => false,
-    }
-}
-
 async fn run(
     store: &mut Store<CallState>,
     plugin: &CompiledPlugin,
@@ -580,20 +559,4 @@ fn check_exports(module: &Module, kind: PluginKind) -> Result<(), PluginError> {
         )));
     }
     Ok(())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::kernel_has_pagemap_scan;
-
-    #[test]
-    fn pagemap_scan_is_expected_from_linux_6_7() {
-        assert!(kernel_has_pagemap_scan("6.18.44-fc-v669\n"));
-        assert!(kernel_has_pagemap_scan("6.7.0"));
-        assert!(kernel_has_pagemap_scan("7.0.1-arch1"));
-        assert!(!kernel_has_pagemap_scan("6.6.30-generic"));
-        assert!(!kernel_has_pagemap_scan("5.15.0-91-generic"));
-        assert!(!kernel_has_pagemap_scan("not a release"));
-        assert!(!kernel_has_pagemap_scan(""));
-    }
 }

@@ -32,8 +32,9 @@ use crate::domain::InvalidInput;
 use delivery_signal::DeliverySignal;
 use kept_connections::KeptConnections;
 
-/// Connections kept out of the pool for hot reads: enough for the two
-/// tokio worker threads of a small machine and a few waiting.
+/// Most connections kept out of the pool for hot reads: enough for the two
+/// tokio worker threads of a small machine and a few more (a read finding
+/// them all busy uses the pool).
 const KEPT_CONNECTIONS: usize = 4;
 
 /// Every migration, embedded in the binary. Written in the SQL both engines
@@ -106,13 +107,15 @@ impl Database {
         install_default_drivers();
         let url = config.database_url.as_str();
         if url.starts_with("postgres:") || url.starts_with("postgresql:") {
+            // The kept connections count against --db-max-connections.
+            let kept = (config.db_max_connections as usize / 4).min(KEPT_CONNECTIONS);
             let pool = AnyPoolOptions::new()
-                .max_connections(config.db_max_connections)
+                .max_connections(config.db_max_connections.saturating_sub(kept as u32).max(1))
                 .acquire_timeout(Duration::from_secs(10))
                 .connect(url)
                 .await?;
             return Ok(Self {
-                kept: Arc::new(KeptConnections::new(pool.clone(), KEPT_CONNECTIONS)),
+                kept: Arc::new(KeptConnections::new(pool.clone(), kept)),
                 delivery_signal: Arc::new(DeliverySignal::postgres(url, pool.clone())),
                 reader: pool.clone(),
                 writer: pool,
@@ -243,6 +246,7 @@ impl Database {
 
     /// Closes every connection, waiting for those in use to be returned.
     pub async fn close(&self) {
+        self.kept.close().await;
         self.reader.close().await;
         self.writer.close().await;
     }
