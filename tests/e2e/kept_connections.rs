@@ -67,16 +67,11 @@ async fn a_read_finding_every_kept_connection_busy_uses_the_pool(backend: Backen
         async move { kept.read(number(SLOW_COUNT)).await }
     });
     tokio::time::sleep(Duration::from_millis(20)).await;
-    let started = std::time::Instant::now();
     let fast = kept.read(number("SELECT CAST(7 AS BIGINT)")).await;
     assert_eq!(fast.unwrap(), 7);
     assert!(
         !slow.is_finished(),
         "{backend:?}: the slow read ended first; the test proves nothing"
-    );
-    assert!(
-        started.elapsed() < Duration::from_millis(200),
-        "{backend:?}"
     );
     assert_eq!(slow.await.unwrap().unwrap(), 3_000_000);
 }
