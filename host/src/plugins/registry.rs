@@ -45,6 +45,12 @@ pub struct PluginRegistry {
     /// Built-ins compiled so far, by name: spares hashing their bytes on
     /// every call.
     builtins: Arc<Mutex<HashMap<&'static str, Arc<CompiledPlugin>>>>,
+    /// Held while compiling: one module compiles at a time, so the first
+    /// calls of a module not compiled yet (say 256 deliveries at once after
+    /// a start with an empty artifact directory) wait for one compilation
+    /// instead of each starting its own, and uploads cannot pile up
+    /// compilations of untrusted code.
+    compiling: Arc<tokio::sync::Mutex<()>>,
 }
 
 impl PluginRegistry {
@@ -53,6 +59,7 @@ impl PluginRegistry {
             runtime,
             db,
             builtins: Arc::default(),
+            compiling: Arc::default(),
         }
     }
 
@@ -66,12 +73,14 @@ impl PluginRegistry {
         limits: PluginLimits,
     ) -> Result<PluginRecord, RegistryError> {
         let runtime = Arc::clone(&self.runtime);
+        let compiling = self.compiling.lock().await;
         let (compiled, module) = tokio::task::spawn_blocking(move || {
             let compiled = runtime.compile(&module, kind);
             (compiled, module)
         })
         .await
         .map_err(|error| PluginError::Trap(format!("the compiler thread failed: {error}")))?;
+        drop(compiling);
         let compiled = compiled?;
         let record = plugins::create(
             &self.db,
@@ -150,17 +159,31 @@ impl PluginRegistry {
                 match known {
                     Some(compiled) => compiled,
                     None => {
-                        let compiled = self.compile(bytes.to_vec(), kind).await?;
-                        self.builtin_cache().insert(name, Arc::clone(&compiled));
-                        compiled
+                        let _compiling = self.compiling.lock().await;
+                        // Compiled by whoever held the lock before us?
+                        let known = self.builtin_cache().get(name).cloned();
+                        match known {
+                            Some(compiled) => compiled,
+                            None => {
+                                let compiled = self.compile(bytes.to_vec(), kind).await?;
+                                self.builtin_cache().insert(name, Arc::clone(&compiled));
+                                compiled
+                            }
+                        }
                     }
                 }
             }
             ModuleSource::Stored(sha256) => match self.runtime.compiled(&sha256, kind) {
                 Some(compiled) => compiled,
                 None => {
-                    self.compile(plugins::module(&self.db, &sha256).await?, kind)
-                        .await?
+                    let _compiling = self.compiling.lock().await;
+                    match self.runtime.compiled(&sha256, kind) {
+                        Some(compiled) => compiled,
+                        None => {
+                            self.compile(plugins::module(&self.db, &sha256).await?, kind)
+                                .await?
+                        }
+                    }
                 }
             },
         };

@@ -362,3 +362,46 @@ async fn compiled_modules_are_reused_across_restarts() {
         1
     );
 }
+
+/// Hundreds of first calls of a module not compiled yet (a start with an
+/// empty artifact directory, then a burst of deliveries) compile it once,
+/// not once each: each compilation takes a core for a good part of a second.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_first_calls_compile_a_module_once() {
+    use std::sync::Arc;
+
+    use super::registry::PluginRegistry;
+    use crate::config::ServeConfig;
+    use crate::storage::Database;
+
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("db.sqlite").display());
+    let db = Database::connect(&ServeConfig::for_database(url).database)
+        .await
+        .unwrap();
+    let runtime = Arc::new(PluginRuntime::new(None).unwrap());
+    let registry = PluginRegistry::new(Arc::clone(&runtime), db);
+    let resolves = (0..32).map(|_| {
+        let registry = registry.clone();
+        tokio::spawn(async move {
+            registry
+                .resolve("acc_any", "builtin:small", PluginKind::PayloadBuilder)
+                .await
+                .map(|plugin| plugin.compiled)
+        })
+    });
+    let resolved: Vec<_> = futures::future::join_all(resolves).await;
+    let first = resolved[0].as_ref().unwrap().as_ref().unwrap();
+    for plugin in &resolved {
+        assert!(Arc::ptr_eq(
+            first,
+            plugin.as_ref().unwrap().as_ref().unwrap()
+        ));
+    }
+    assert_eq!(
+        runtime
+            .compiled_from_wasm
+            .load(std::sync::atomic::Ordering::Relaxed),
+        1
+    );
+}
