@@ -93,6 +93,19 @@ async fn start_with_default_lease(database: &TestDatabase) -> ServeProcess {
     start_serve(&database.url, &SERVE_ARGS[..2]).await
 }
 
+/// The first process on `database`, serving the API only, and its admin.
+async fn start_api_process(database: &TestDatabase) -> (ServeProcess, Admin) {
+    let mut args = SERVE_ARGS.to_vec();
+    args.extend(["--role", "api"]);
+    let api = start_serve(&database.url, &args).await;
+    let admin = Admin {
+        client: reqwest::Client::new(),
+        address: api.address.clone(),
+        key: printed_key(&api.printed).expect("the first start prints a key"),
+    };
+    (api, admin)
+}
+
 /// Counts every arrival per `webhook-id`.
 fn arrivals(receiver: &Receiver) -> HashMap<String, usize> {
     let mut counts = HashMap::new();
@@ -322,14 +335,7 @@ async fn api_and_worker_roles_split_the_work() {
     sqlx::any::install_default_drivers();
     let database = TestDatabase::create(Backend::Postgres).await;
     let receiver = Receiver::start().await;
-    let mut args = SERVE_ARGS.to_vec();
-    args.extend(["--role", "api"]);
-    let api = start_serve(&database.url, &args).await;
-    let admin = Admin {
-        client: reqwest::Client::new(),
-        address: api.address.clone(),
-        key: printed_key(&api.printed).expect("the first start prints a key"),
-    };
+    let (api, admin) = start_api_process(&database).await;
     let (leads, token) = admin.set_up(1, &receiver.url("/hook")).await;
     let moved = admin
         .client
@@ -374,14 +380,7 @@ async fn a_worker_process_hears_of_other_processes_commits_at_once() {
     sqlx::any::install_default_drivers();
     let database = TestDatabase::create(Backend::Postgres).await;
     let receiver = Receiver::start().await;
-    let mut args = SERVE_ARGS.to_vec();
-    args.extend(["--role", "api"]);
-    let api = start_serve(&database.url, &args).await;
-    let admin = Admin {
-        client: reqwest::Client::new(),
-        address: api.address.clone(),
-        key: printed_key(&api.printed).expect("the first start prints a key"),
-    };
+    let (api, admin) = start_api_process(&database).await;
     let (leads, token) = admin.set_up(2, &receiver.url("/hook")).await;
     let mut args = SERVE_ARGS.to_vec();
     args.extend(["--role", "worker", "--delivery-poll-interval-ms", "60000"]);

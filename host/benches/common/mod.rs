@@ -180,8 +180,7 @@ impl Drop for ScratchDatabase {
 /// `switchyard serve` as a child process.
 pub struct Server {
     child: Child,
-    /// Where the server keeps compiled plugins; removed with it.
-    _artifacts: tempfile::TempDir,
+
     pub address: String,
     /// Empty for a server that was not the first on its database.
     pub admin_key: String,
@@ -192,7 +191,11 @@ impl Server {
     pub async fn start(database_url: &str, extra_args: &[&str]) -> anyhow::Result<Self> {
         let synchronous =
             std::env::var("BENCH_SQLITE_SYNCHRONOUS").unwrap_or_else(|_| "full".into());
-        let artifacts = tempfile::tempdir()?;
+        // Compiled plugins are kept under the build's scratch folder, shared
+        // by every server of every run (as a restarted server reuses its
+        // own): only the first process of a fresh build compiles them.
+        let artifacts =
+            std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("bench-plugin-artifacts");
         let mut child = Command::new(env!("CARGO_BIN_EXE_switchyard"))
             .args([
                 "serve",
@@ -203,7 +206,7 @@ impl Server {
             ])
             .args(extra_args)
             .env("DATABASE_URL", database_url)
-            .env("SWITCHYARD_PLUGIN_ARTIFACT_DIR", artifacts.path())
+            .env("SWITCHYARD_PLUGIN_ARTIFACT_DIR", &artifacts)
             .env("RUST_LOG", "warn")
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
@@ -220,7 +223,6 @@ impl Server {
                 let admin_key = admin_key.unwrap_or_default();
                 return Ok(Self {
                     child,
-                    _artifacts: artifacts,
                     address: address.to_owned(),
                     admin_key,
                 });
