@@ -145,36 +145,27 @@ struct Fixture {
 
 impl Fixture {
     async fn create(server: &Server) -> anyhow::Result<Self> {
-        let client = reqwest::Client::new();
-        let admin = |path: &str, body: Value| {
-            client
-                .post(format!("{}{path}", server.address))
-                .bearer_auth(&server.admin_key)
-                .json(&body)
-                .send()
+        let admin = |path: &'static str, body: Value| async move {
+            server.admin(reqwest::Method::POST, path, &body).await
         };
         for title in FUNNEL {
-            admin("/api/v1/funnel-stages", json!({ "title": title }))
-                .await?
-                .error_for_status()?;
+            admin("/api/v1/funnel-stages", json!({ "title": title })).await?;
         }
         let (_, token) = create_active_import(server, "bench").await?;
         let (mapped_id, transform_token) = create_active_import(server, "bench transform").await?;
-        client
-            .put(format!("{}/api/v1/webhook-imports/{mapped_id}/transform", server.address))
-            .bearer_auth(&server.admin_key)
-            .json(&json!({"plugin_id": "builtin:json-mapper", "config": {"uid_pointer": "/objectId", "stage_pointer": "/propertyValue"}}))
-            .send()
-            .await?
-            .error_for_status()?;
+        server
+            .admin(
+                reqwest::Method::PUT,
+                &format!("/api/v1/webhook-imports/{mapped_id}/transform"),
+                &json!({"plugin_id": "builtin:json-mapper", "config": {"uid_pointer": "/objectId", "stage_pointer": "/propertyValue"}}),
+            )
+            .await?;
         let mut leads = Vec::with_capacity(LEADS);
         for n in 0..LEADS {
-            let lead: Value = admin(
+            let lead = admin(
                 "/api/v1/leads",
                 json!({"email": format!("lead{n}@example.com")}),
             )
-            .await?
-            .json()
             .await?;
             leads.push(
                 lead["lead_profile_uid"]

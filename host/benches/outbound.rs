@@ -336,32 +336,20 @@ struct Fixture {
 
 impl Fixture {
     async fn create(server: &Server, hook_url: &str, batching: bool) -> anyhow::Result<Self> {
-        let client = reqwest::Client::new();
-        let admin = |path: &str, body: Value| {
-            client
-                .post(format!("{}{path}", server.address))
-                .bearer_auth(&server.admin_key)
-                .json(&body)
-                .send()
+        let admin = |path: &'static str, body: Value| async move {
+            server.admin(reqwest::Method::POST, path, &body).await
         };
         let mut stage_ids = Vec::new();
         for title in STAGES {
-            let stage: Value = admin("/api/v1/funnel-stages", json!({ "title": title }))
-                .await?
-                .error_for_status()?
-                .json()
-                .await?;
+            let stage = admin("/api/v1/funnel-stages", json!({ "title": title })).await?;
             stage_ids.push(stage["id"].as_str().unwrap_or_default().to_owned());
         }
         let mut leads = Vec::with_capacity(LEADS);
         for n in 0..LEADS {
-            let lead: Value = admin(
+            let lead = admin(
                 "/api/v1/leads",
                 json!({"email": format!("lead{n}@example.com"), "funnel_stage_id": stage_ids[0]}),
             )
-            .await?
-            .error_for_status()?
-            .json()
             .await?;
             leads.push(
                 lead["lead_profile_uid"]
@@ -381,8 +369,7 @@ impl Fixture {
                 json!({"name": "bench", "url": hook_url, "events": ["lead.stage_changed"], "payload_format": "small"})
             },
         )
-        .await?
-        .error_for_status()?;
+        .await?;
         Ok(Self { token, leads })
     }
 }

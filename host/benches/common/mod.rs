@@ -180,6 +180,8 @@ impl Drop for ScratchDatabase {
 /// `switchyard serve` as a child process.
 pub struct Server {
     child: Child,
+    /// For [`Server::admin`].
+    client: reqwest::Client,
 
     pub address: String,
     /// Empty for a server that was not the first on its database.
@@ -187,6 +189,27 @@ pub struct Server {
 }
 
 impl Server {
+    /// An admin API request as the first start's admin: the answer's JSON
+    /// (`null` when it has none), or an error for an error status.
+    pub async fn admin(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: &serde_json::Value,
+    ) -> anyhow::Result<serde_json::Value> {
+        let text = self
+            .client
+            .request(method, format!("{}{path}", self.address))
+            .bearer_auth(&self.admin_key)
+            .json(body)
+            .send()
+            .await?
+            .error_for_status()?
+            .text()
+            .await?;
+        Ok(serde_json::from_str(&text).unwrap_or(serde_json::Value::Null))
+    }
+
     /// Starts a server on the database, with extra `serve` arguments.
     pub async fn start(database_url: &str, extra_args: &[&str]) -> anyhow::Result<Self> {
         let synchronous =
@@ -223,6 +246,7 @@ impl Server {
                 let admin_key = admin_key.unwrap_or_default();
                 return Ok(Self {
                     child,
+                    client: reqwest::Client::new(),
                     address: address.to_owned(),
                     admin_key,
                 });
@@ -244,26 +268,21 @@ impl Server {
 /// Creates an active webhook import through the admin API; returns its id
 /// and token.
 pub async fn create_active_import(server: &Server, name: &str) -> anyhow::Result<(String, String)> {
-    let client = reqwest::Client::new();
-    let import: serde_json::Value = client
-        .post(format!("{}/api/v1/webhook-imports", server.address))
-        .bearer_auth(&server.admin_key)
-        .json(&serde_json::json!({ "name": name }))
-        .send()
-        .await?
-        .error_for_status()?
-        .json()
+    let import = server
+        .admin(
+            reqwest::Method::POST,
+            "/api/v1/webhook-imports",
+            &serde_json::json!({ "name": name }),
+        )
         .await?;
     let id = import["id"].as_str().unwrap_or_default().to_owned();
-    client
-        .post(format!(
-            "{}/api/v1/webhook-imports/{id}/activate",
-            server.address
-        ))
-        .bearer_auth(&server.admin_key)
-        .send()
-        .await?
-        .error_for_status()?;
+    server
+        .admin(
+            reqwest::Method::POST,
+            &format!("/api/v1/webhook-imports/{id}/activate"),
+            &serde_json::Value::Null,
+        )
+        .await?;
     let token = import["token"].as_str().unwrap_or_default().to_owned();
     Ok((id, token))
 }
