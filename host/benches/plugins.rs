@@ -125,15 +125,15 @@ fn input_document() -> Vec<u8> {
 
 /// The document of one transformed request of the inbound benchmark.
 fn single_event_document() -> Vec<u8> {
-    let headers = std::collections::BTreeMap::from([
-        ("accept".to_owned(), "*/*".to_owned()),
-        ("content-length".to_owned(), "91".to_owned()),
-        ("content-type".to_owned(), "application/json".to_owned()),
-        ("host".to_owned(), "127.0.0.1:40000".to_owned()),
-    ]);
+    let headers = [
+        ("accept", "*/*"),
+        ("content-length", "91"),
+        ("content-type", "application/json"),
+        ("host", "127.0.0.1:40000"),
+    ];
     switchyard::plugins::abi::inbound_call(
-        &json!({"uid_pointer": "/objectId", "stage_pointer": "/propertyValue"}),
-        &headers,
+        r#"{"uid_pointer": "/objectId", "stage_pointer": "/propertyValue"}"#,
+        headers,
         "application/json",
         br#"{"objectId":"01JD000000000000000000000A","portalId":62515,"propertyValue":"Enrolled"}"#,
     )

@@ -4,7 +4,6 @@
 use anyhow::Context;
 use clap::{Parser, Subcommand};
 
-use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use serde_json::Value;
@@ -152,7 +151,7 @@ async fn run_plugin(args: PluginRunArgs) -> anyhow::Result<()> {
         .with_context(|| format!("cannot read {}", args.input.display()))?;
     let document = match args.kind {
         PluginKind::InboundTransform => {
-            abi::inbound_call(&config, &BTreeMap::new(), &args.content_type, &input)
+            abi::inbound_call(&config.to_string(), [], &args.content_type, &input)
                 .map_err(anyhow::Error::msg)?
         }
         PluginKind::PayloadBuilder => {

@@ -9,7 +9,6 @@ use axum::Json;
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
 use axum::extract::{FromRef, FromRequestParts, State};
-use std::collections::BTreeMap;
 
 use axum::http::HeaderMap;
 use axum::http::header::{AUTHORIZATION, CONTENT_TYPE, COOKIE};
@@ -79,8 +78,8 @@ pub struct ImportAuth {
     pub account_id: String,
     /// How this import resolves stage names, read with the token.
     pub directory: Arc<StageDirectory>,
-    /// The transform plugin's id and config, when one is attached.
-    pub transform: Option<(String, Value)>,
+    /// The transform plugin's id and config (JSON text), when one is attached.
+    pub transform: Option<(String, String)>,
     pub actor: Actor,
 }
 
@@ -280,7 +279,7 @@ async fn update_batch(
 async fn apply_transformed(
     state: &AppState,
     auth: ImportAuth,
-    (plugin_id, config): (String, Value),
+    (plugin_id, config): (String, String),
     headers: &HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<BatchUpdateResponse, InboundError> {
@@ -290,7 +289,7 @@ async fn apply_transformed(
         .and_then(|value| value.to_str().ok())
         .unwrap_or("application/octet-stream")
         .to_owned();
-    let document = abi::inbound_call(&config, &plugin_headers(headers), &content_type, &body)
+    let document = abi::inbound_call(&config, plugin_headers(headers), &content_type, &body)
         .map_err(|error| ApiError::BadRequest(format!("Malformed JSON body: {error}")))?;
     let failed = |error: &dyn std::fmt::Display| -> InboundError {
         ApiError::Unprocessable(format!("Transform failed: {error}")).into()
@@ -323,16 +322,26 @@ async fn apply_transformed(
     apply_records(state, auth, records).await
 }
 
-/// Request headers as a transform sees them: names in lowercase, without
-/// the credentials the request was authenticated with.
-fn plugin_headers(headers: &HeaderMap) -> BTreeMap<String, String> {
-    headers
+/// Request headers as a transform sees them: names in lowercase and in
+/// order, the last value of a repeated header, without the credentials the
+/// request was authenticated with (and without values that are not text).
+fn plugin_headers(headers: &HeaderMap) -> Vec<(&str, &str)> {
+    let mut named: Vec<(&str, &str)> = headers
         .iter()
         .filter(|(name, _)| *name != AUTHORIZATION && *name != COOKIE)
-        .filter_map(|(name, value)| {
-            Some((name.as_str().to_owned(), value.to_str().ok()?.to_owned()))
-        })
-        .collect()
+        .filter_map(|(name, value)| Some((name.as_str(), value.to_str().ok()?)))
+        .collect();
+    // Stable: a repeated header's values stay in the order they came, and
+    // the last one is kept.
+    named.sort_by(|a, b| a.0.cmp(b.0));
+    let mut unique: Vec<(&str, &str)> = Vec::with_capacity(named.len());
+    for (name, value) in named {
+        match unique.last_mut() {
+            Some(last) if last.0 == name => last.1 = value,
+            _ => unique.push((name, value)),
+        }
+    }
+    unique
 }
 
 /// Applies records (each parsed and resolved on its own) and reports each.

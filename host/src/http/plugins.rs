@@ -252,7 +252,11 @@ async fn dry_run(
                 (Value::String(text), false) => text.clone().into_bytes(),
                 (value, _) => value.to_string().into_bytes(),
             };
-            abi::inbound_call(&request.config, &request.headers, content_type, &body)
+            let headers = request
+                .headers
+                .iter()
+                .map(|(name, value)| (name.as_str(), value.as_str()));
+            abi::inbound_call(&request.config.to_string(), headers, content_type, &body)
                 .map_err(ApiError::Unprocessable)?
         }
         PluginKind::PayloadBuilder => abi::payload_call(&request.config, &request.input),

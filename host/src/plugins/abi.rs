@@ -1,8 +1,6 @@
 //! The input documents of ABI v1 (`{"config": ..., "input": ...}`), built
 //! the same way for the server and the CLI.
 
-use std::collections::BTreeMap;
-
 use serde::de::IgnoredAny;
 use serde_json::{Value, json};
 
@@ -18,35 +16,54 @@ pub fn is_json(content_type: &str) -> bool {
         || (essence.starts_with("application/") && essence.ends_with("+json"))
 }
 
-/// The document an inbound transform receives. A JSON body is passed as
-/// JSON (and must parse); any other body as a string.
-pub fn inbound_call(
-    config: &Value,
-    headers: &BTreeMap<String, String>,
+/// The document an inbound transform receives:
+/// `{"config": CONFIG, "input": {"headers": {...}, "content_type": "...", "body": BODY}}`.
+///
+/// `config` is JSON text, passed on as it is (an import keeps its config as
+/// text, so the hot path neither parses nor re-serialises it). `headers` are
+/// written in the order given; names must be unique. A JSON body is checked
+/// and passed on as it came (the plugin parses it anyway); any other body
+/// becomes a JSON string. Written straight into one buffer: this runs
+/// before every transformed inbound request.
+pub fn inbound_call<'a>(
+    config: &str,
+    headers: impl IntoIterator<Item = (&'a str, &'a str)>,
     content_type: &str,
     body: &[u8],
 ) -> Result<Vec<u8>, String> {
-    let head = json!({"headers": headers, "content_type": content_type}).to_string();
-    let config = config.to_string();
-    let mut document = Vec::with_capacity(config.len() + head.len() + body.len() + 32);
-    document.extend_from_slice(b"{\"config\":");
-    document.extend_from_slice(config.as_bytes());
-    document.extend_from_slice(b",\"input\":");
-    // `head` is an object: reopen it to add the body.
-    document.extend_from_slice(&head.as_bytes()[..head.len() - 1]);
-    document.extend_from_slice(b",\"body\":");
-    if is_json(content_type) {
-        // Checked without building it, then passed on as it came: the
-        // plugin parses it anyway.
+    let json_body = is_json(content_type);
+    if json_body {
         serde_json::from_slice::<IgnoredAny>(body)
             .map_err(|error| format!("the body is not valid JSON: {error}"))?;
+    }
+    let mut document = Vec::with_capacity(config.len() + body.len() + 512);
+    document.extend_from_slice(b"{\"config\":");
+    document.extend_from_slice(config.as_bytes());
+    document.extend_from_slice(b",\"input\":{\"headers\":{");
+    for (index, (name, value)) in headers.into_iter().enumerate() {
+        if index > 0 {
+            document.push(b',');
+        }
+        write_json_string(&mut document, name);
+        document.push(b':');
+        write_json_string(&mut document, value);
+    }
+    document.extend_from_slice(b"},\"content_type\":");
+    write_json_string(&mut document, content_type);
+    document.extend_from_slice(b",\"body\":");
+    if json_body {
         document.extend_from_slice(body);
     } else {
-        let text = Value::String(String::from_utf8_lossy(body).into_owned());
-        document.extend_from_slice(text.to_string().as_bytes());
+        write_json_string(&mut document, &String::from_utf8_lossy(body));
     }
     document.extend_from_slice(b"}}");
     Ok(document)
+}
+
+/// Appends `text` as a JSON string literal.
+fn write_json_string(document: &mut Vec<u8>, text: &str) {
+    // Writing a `str` into a `Vec` cannot fail.
+    let _ = serde_json::to_writer(&mut *document, text);
 }
 
 /// The document a payload builder receives.
@@ -62,10 +79,10 @@ mod tests {
 
     #[test]
     fn json_bodies_are_parsed_and_others_passed_as_text() {
-        let headers = BTreeMap::from([("x-crm".to_owned(), "hubspot".to_owned())]);
+        let headers = [("x-crm", "hubspot"), ("x-quote", "say \"hi\"\n")];
         let json_call = inbound_call(
-            &json!({"a": 1}),
-            &headers,
+            r#"{"a": 1}"#,
+            headers,
             "application/json; charset=utf-8",
             b"[1]",
         )
@@ -73,11 +90,12 @@ mod tests {
         let parsed: Value = serde_json::from_slice(&json_call).unwrap();
         assert_eq!(parsed["input"]["body"], json!([1]));
         assert_eq!(parsed["input"]["headers"]["x-crm"], "hubspot");
+        assert_eq!(parsed["input"]["headers"]["x-quote"], "say \"hi\"\n");
         assert_eq!(parsed["config"], json!({"a": 1}));
 
         let form = inbound_call(
-            &json!(null),
-            &headers,
+            "null",
+            headers,
             "application/x-www-form-urlencoded",
             b"a=1&b=2",
         )
@@ -85,12 +103,12 @@ mod tests {
         let parsed: Value = serde_json::from_slice(&form).unwrap();
         assert_eq!(parsed["input"]["body"], "a=1&b=2");
 
-        assert!(inbound_call(&json!(null), &headers, "application/vnd.api+json", b"{").is_err());
-        assert!(inbound_call(&json!(null), &headers, "application/json", b"{} {}").is_err());
+        assert!(inbound_call("null", headers, "application/vnd.api+json", b"{").is_err());
+        assert!(inbound_call("null", headers, "application/json", b"{} {}").is_err());
 
         let spliced = inbound_call(
-            &json!({"k": "v"}),
-            &BTreeMap::new(),
+            r#"{"k": "v"}"#,
+            [],
             "application/json",
             br#" {"a": [1, "x"]} "#,
         )

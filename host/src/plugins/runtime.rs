@@ -19,8 +19,8 @@ use serde::Deserialize;
 use serde_json::Value;
 use wasmtime::{
     Caller, Config, Enabled, Engine, ExternType, InstanceAllocationStrategy, InstancePre, Linker,
-    Module, PoolConcurrencyLimitError, PoolingAllocationConfig, ResourceLimiter, Store, Trap,
-    UpdateDeadline, ValType,
+    Module, ModuleExport, PoolConcurrencyLimitError, PoolingAllocationConfig, ResourceLimiter,
+    Store, Trap, UpdateDeadline, ValType,
 };
 
 use super::PluginKind;
@@ -55,6 +55,31 @@ pub struct CompiledPlugin {
     pub sha256: String,
     pub kind: PluginKind,
     instance_pre: InstancePre<CallState>,
+    exports: AbiExports,
+}
+
+/// The ABI's exports, found once at compile time: looking them up by index
+/// spares every call three lookups by name.
+struct AbiExports {
+    memory: ModuleExport,
+    alloc: ModuleExport,
+    entry: ModuleExport,
+}
+
+impl AbiExports {
+    /// Present once `check_exports` has passed.
+    fn of(module: &Module, kind: PluginKind) -> Result<Self, PluginError> {
+        let find = |name: &str| {
+            module
+                .get_export_index(name)
+                .ok_or_else(|| PluginError::InvalidModule(format!("it does not export `{name}`")))
+        };
+        Ok(Self {
+            memory: find("memory")?,
+            alloc: find("alloc")?,
+            entry: find(kind.entry_point())?,
+        })
+    }
 }
 
 impl std::fmt::Debug for CompiledPlugin {
@@ -253,6 +278,7 @@ impl PluginRuntime {
         };
         check_imports(&module)?;
         check_exports(&module, kind)?;
+        let exports = AbiExports::of(&module, kind)?;
         let instance_pre = self
             .linker
             .instantiate_pre(&module)
@@ -261,6 +287,7 @@ impl PluginRuntime {
             sha256,
             kind,
             instance_pre,
+            exports,
         });
         self.cache().insert(key, Arc::clone(&compiled));
         Ok(compiled)
@@ -393,14 +420,22 @@ async fn run(
         .instantiate_async(&mut *store)
         .await
         .map_err(|error| classify(error, store))?;
+    let exports = &plugin.exports;
     let memory = instance
-        .get_memory(&mut *store, "memory")
+        .get_module_export(&mut *store, &exports.memory)
+        .and_then(|export| export.into_memory())
         .ok_or_else(|| PluginError::InvalidModule("no exported memory".into()))?;
-    let alloc = instance
-        .get_typed_func::<i32, i32>(&mut *store, "alloc")
+    let function = |store: &mut Store<CallState>, export: &ModuleExport, name: &str| {
+        instance
+            .get_module_export(&mut *store, export)
+            .and_then(|export| export.into_func())
+            .ok_or_else(|| PluginError::InvalidModule(format!("no exported function `{name}`")))
+    };
+    let alloc = function(store, &exports.alloc, "alloc")?
+        .typed::<i32, i32>(&*store)
         .map_err(|error| PluginError::InvalidModule(error.to_string()))?;
-    let entry = instance
-        .get_typed_func::<(i32, i32), i64>(&mut *store, plugin.kind.entry_point())
+    let entry = function(store, &exports.entry, plugin.kind.entry_point())?
+        .typed::<(i32, i32), i64>(&*store)
         .map_err(|error| PluginError::InvalidModule(error.to_string()))?;
 
     let input_len = i32::try_from(input.len()).map_err(|_| {
