@@ -449,3 +449,28 @@ fn read_json<T: serde::de::DeserializeOwned>(
 fn possible_lead_id(uid: &str) -> bool {
     !uid.is_empty() && uid.len() <= 200 && !uid.contains('\0')
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use axum::http::HeaderValue;
+
+    #[test]
+    fn a_transform_sees_each_header_once_in_order_without_credentials() {
+        let mut headers = HeaderMap::new();
+        headers.insert("x-crm", HeaderValue::from_static("hubspot"));
+        headers.append("x-attempt", HeaderValue::from_static("1"));
+        headers.append("x-attempt", HeaderValue::from_static("2"));
+        headers.insert(AUTHORIZATION, HeaderValue::from_static("Bearer secret"));
+        headers.insert(COOKIE, HeaderValue::from_static("session=secret"));
+        headers.insert("accept", HeaderValue::from_static("*/*"));
+        headers.insert(
+            "x-binary",
+            HeaderValue::from_bytes(b"caf\xe9").expect("a header value may be opaque bytes"),
+        );
+        assert_eq!(
+            plugin_headers(&headers),
+            vec![("accept", "*/*"), ("x-attempt", "2"), ("x-crm", "hubspot")]
+        );
+    }
+}
