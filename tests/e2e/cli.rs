@@ -192,33 +192,11 @@ async fn unsupported_database_url_is_explained() {
     an_unusable_database_url_fails_with_a_clear_message().await;
 }
 
-mod sqlite {
-    use super::*;
-
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn first_start_prints_a_working_key_and_later_starts_do_not() {
-        super::first_start_prints_a_working_key_and_later_starts_do_not(Backend::Sqlite).await;
-    }
-
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn migrate_is_repeatable_and_account_create_prints_a_key() {
-        super::migrate_is_repeatable_and_account_create_prints_a_key(Backend::Sqlite).await;
-    }
-}
-
-mod postgres {
-    use super::*;
-
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn first_start_prints_a_working_key_and_later_starts_do_not() {
-        super::first_start_prints_a_working_key_and_later_starts_do_not(Backend::Postgres).await;
-    }
-
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn migrate_is_repeatable_and_account_create_prints_a_key() {
-        super::migrate_is_repeatable_and_account_create_prints_a_key(Backend::Postgres).await;
-    }
-}
+crate::on_both_backends!(
+    backend:
+    first_start_prints_a_working_key_and_later_starts_do_not,
+    migrate_is_repeatable_and_account_create_prints_a_key,
+);
 
 #[tokio::test]
 async fn plugin_run_prints_the_output_fuel_and_time() {

@@ -398,9 +398,29 @@ pub fn events(expected: &[(&str, bool, bool)]) -> Vec<(String, bool, bool)> {
 }
 
 /// Declares each listed `async fn name(app: TestApp)` as two tests, one on
-/// SQLite and one on PostgreSQL, each with its own fresh server.
+/// SQLite and one on PostgreSQL, each with its own fresh server. With
+/// `backend:` first, each `async fn name(backend: Backend)` gets the backend
+/// instead and sets up what it needs itself (a database, processes).
 #[macro_export]
 macro_rules! on_both_backends {
+    (backend: $($name:ident),* $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    super::$name($crate::helpers::Backend::Sqlite).await;
+                }
+            )*
+        }
+        mod postgres {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    super::$name($crate::helpers::Backend::Postgres).await;
+                }
+            )*
+        }
+    };
     ($($name:ident),* $(,)?) => {
         mod sqlite {
             $(

@@ -161,50 +161,10 @@ async fn a_connection_the_server_dropped_is_replaced() {
     assert_ne!(new_pid, pid);
 }
 
-mod sqlite {
-    use super::*;
-
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn a_read_finding_every_kept_connection_busy_uses_the_pool() {
-        super::a_read_finding_every_kept_connection_busy_uses_the_pool(Backend::Sqlite).await;
-    }
-
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn closing_the_database_closes_the_kept_connections() {
-        super::closing_the_database_closes_the_kept_connections(Backend::Sqlite).await;
-    }
-
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn a_read_abandoned_halfway_leaves_the_connection_usable() {
-        super::a_read_abandoned_halfway_leaves_the_connection_usable(Backend::Sqlite).await;
-    }
-
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn concurrent_reads_each_get_their_own_answer() {
-        super::concurrent_reads_each_get_their_own_answer(Backend::Sqlite).await;
-    }
-}
-
-mod postgres {
-    use super::*;
-
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn a_read_finding_every_kept_connection_busy_uses_the_pool() {
-        super::a_read_finding_every_kept_connection_busy_uses_the_pool(Backend::Postgres).await;
-    }
-
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn closing_the_database_closes_the_kept_connections() {
-        super::closing_the_database_closes_the_kept_connections(Backend::Postgres).await;
-    }
-
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn a_read_abandoned_halfway_leaves_the_connection_usable() {
-        super::a_read_abandoned_halfway_leaves_the_connection_usable(Backend::Postgres).await;
-    }
-
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn concurrent_reads_each_get_their_own_answer() {
-        super::concurrent_reads_each_get_their_own_answer(Backend::Postgres).await;
-    }
-}
+crate::on_both_backends!(
+    backend:
+    a_read_finding_every_kept_connection_busy_uses_the_pool,
+    closing_the_database_closes_the_kept_connections,
+    a_read_abandoned_halfway_leaves_the_connection_usable,
+    concurrent_reads_each_get_their_own_answer,
+);

@@ -61,30 +61,8 @@ async fn first_start_account_is_created_once_under_concurrency(backend: Backend)
     assert_eq!(count, 1);
 }
 
-mod sqlite {
-    use super::*;
-
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn migrating_twice_is_a_no_op() {
-        super::migrating_twice_is_a_no_op(Backend::Sqlite).await;
-    }
-
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn first_start_account_is_created_once_under_concurrency() {
-        super::first_start_account_is_created_once_under_concurrency(Backend::Sqlite).await;
-    }
-}
-
-mod postgres {
-    use super::*;
-
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn migrating_twice_is_a_no_op() {
-        super::migrating_twice_is_a_no_op(Backend::Postgres).await;
-    }
-
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn first_start_account_is_created_once_under_concurrency() {
-        super::first_start_account_is_created_once_under_concurrency(Backend::Postgres).await;
-    }
-}
+crate::on_both_backends!(
+    backend:
+    migrating_twice_is_a_no_op,
+    first_start_account_is_created_once_under_concurrency,
+);

@@ -58,28 +58,12 @@ pub struct CompiledPlugin {
     exports: AbiExports,
 }
 
-/// The ABI's exports, found once at compile time: looking them up by index
-/// spares every call three lookups by name.
+/// The ABI's exports, found once at compile time (by `check_exports`):
+/// looking them up by index spares every call three lookups by name.
 struct AbiExports {
     memory: ModuleExport,
     alloc: ModuleExport,
     entry: ModuleExport,
-}
-
-impl AbiExports {
-    /// Present once `check_exports` has passed.
-    fn of(module: &Module, kind: PluginKind) -> Result<Self, PluginError> {
-        let find = |name: &str| {
-            module
-                .get_export_index(name)
-                .ok_or_else(|| PluginError::InvalidModule(format!("it does not export `{name}`")))
-        };
-        Ok(Self {
-            memory: find("memory")?,
-            alloc: find("alloc")?,
-            entry: find(kind.entry_point())?,
-        })
-    }
 }
 
 impl std::fmt::Debug for CompiledPlugin {
@@ -277,8 +261,7 @@ impl PluginRuntime {
             }
         };
         check_imports(&module)?;
-        check_exports(&module, kind)?;
-        let exports = AbiExports::of(&module, kind)?;
+        let exports = check_exports(&module, kind)?;
         let instance_pre = self
             .linker
             .instantiate_pre(&module)
@@ -556,8 +539,8 @@ fn check_imports(module: &Module) -> Result<(), PluginError> {
 }
 
 /// Requires `memory`, `alloc(i32) -> i32` and the kind's entry point
-/// `(i32, i32) -> i64`.
-fn check_exports(module: &Module, kind: PluginKind) -> Result<(), PluginError> {
+/// `(i32, i32) -> i64`, and returns where they are.
+fn check_exports(module: &Module, kind: PluginKind) -> Result<AbiExports, PluginError> {
     let export = |name: &str| {
         module
             .exports()
@@ -593,5 +576,14 @@ fn check_exports(module: &Module, kind: PluginKind) -> Result<(), PluginError> {
             kind.as_str()
         )));
     }
-    Ok(())
+    let index = |name: &str| {
+        module
+            .get_export_index(name)
+            .ok_or_else(|| PluginError::InvalidModule(format!("it does not export `{name}`")))
+    };
+    Ok(AbiExports {
+        memory: index("memory")?,
+        alloc: index("alloc")?,
+        entry: index(entry)?,
+    })
 }
