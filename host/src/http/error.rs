@@ -103,6 +103,9 @@ impl From<StoreError> for ApiError {
                 ApiError::BadRequest("Text must not contain NUL (\\u0000) characters".into())
             }
             StoreError::Database(error) => ApiError::Internal(error.into()),
+            error @ (StoreError::Sqlite(_) | StoreError::CommitFailed(_)) => {
+                ApiError::Internal(error.into())
+            }
         }
     }
 }

@@ -912,8 +912,7 @@ async fn previous_stages(
         return Ok(HashMap::new());
     }
     let stage_refs: Vec<&str> = stage_ids.iter().map(String::as_str).collect();
-    let mut conn = db.reader().acquire().await?;
-    funnel_stages::views_by_id(&mut conn, &stage_refs).await
+    funnel_stages::read_views_by_id(db, &stage_refs).await
 }
 
 /// Why a batch could not be built.

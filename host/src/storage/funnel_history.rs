@@ -1,8 +1,10 @@
 //! Funnel history: the events written when a lead reaches a stage, and
 //! applying a [`FunnelMove`] to them inside the caller's transaction.
 
-use sqlx::{AnyConnection, FromRow};
+use sqlx::FromRow;
 
+use super::sql::{Arg, args};
+use super::write_tx::WriteTx;
 use super::{Database, StoreError, StoreResult};
 use crate::domain::InvalidInput;
 use crate::domain::actor::Actor;
@@ -99,31 +101,36 @@ pub async fn list_as_of(
     Ok(events)
 }
 
-/// Moves a lead (whose row the caller has locked in its transaction) from
-/// `current` to `target` by the funnel rules: forward backfills skipped
-/// stages, backward archives the events after the target, the same stage
-/// changes nothing. Writes the history and the lead's current stage; the
-/// caller records the `lead.stage_changed` event.
-///
-/// `stages` are the account's live stages, read in the same transaction
-/// ([`funnel_stages::positions`]).
-#[allow(clippy::too_many_arguments)]
-pub async fn move_lead(
-    conn: &mut AnyConnection,
-    stages: &[StagePosition],
-    account_id: &str,
-    lead_id: &str,
-    current: Option<&str>,
-    target: &str,
-    actor: &Actor,
-    now: i64,
-) -> StoreResult<MoveOutcome> {
-    let outcome = write_history(
-        conn, stages, account_id, lead_id, current, target, actor, now,
-    )
-    .await?;
+/// A lead moving to a stage by the funnel rules, inside the caller's
+/// transaction, with the lead's row locked by the caller.
+#[derive(Debug, Clone, Copy)]
+pub struct LeadMove<'a> {
+    /// The account's live stages, read in the same transaction
+    /// ([`funnel_stages::positions`](super::funnel_stages::positions)).
+    pub stages: &'a [StagePosition],
+    pub account_id: &'a str,
+    pub lead_id: &'a str,
+    /// The stage the lead is at now.
+    pub current: Option<&'a str>,
+    pub target: &'a str,
+    pub actor: &'a Actor,
+    pub now: i64,
+}
+
+/// Moves a lead from `current` to `target` by the funnel rules: forward
+/// backfills skipped stages, backward archives the events after the
+/// target, the same stage changes nothing. Writes the history and the
+/// lead's current stage; the caller records the `lead.stage_changed` event.
+pub async fn move_lead(tx: &mut WriteTx<'_>, lead_move: LeadMove<'_>) -> StoreResult<MoveOutcome> {
+    let outcome = write_history(tx, lead_move).await?;
     if let MoveOutcome::Moved { to, .. } = &outcome {
-        set_current_stages(conn, account_id, &[(lead_id, Some(to.as_str()))], now).await?;
+        set_current_stages(
+            tx,
+            lead_move.account_id,
+            &[(lead_move.lead_id, Some(to.as_str()))],
+            lead_move.now,
+        )
+        .await?;
     }
     Ok(outcome)
 }
@@ -131,17 +138,19 @@ pub async fn move_lead(
 /// The history part of [`move_lead`] alone: the caller then sets the lead's
 /// current stage and records the change, which lets a caller moving many
 /// leads write those for all of them in a few statements.
-#[allow(clippy::too_many_arguments)]
 pub async fn write_history(
-    conn: &mut AnyConnection,
-    stages: &[StagePosition],
-    account_id: &str,
-    lead_id: &str,
-    current: Option<&str>,
-    target: &str,
-    actor: &Actor,
-    now: i64,
+    tx: &mut WriteTx<'_>,
+    lead_move: LeadMove<'_>,
 ) -> StoreResult<MoveOutcome> {
+    let LeadMove {
+        stages,
+        account_id,
+        lead_id,
+        current,
+        target,
+        actor,
+        now,
+    } = lead_move;
     let Some(plan) = plan_move(stages, current, target) else {
         return Err(InvalidInput(format!(
             "funnel_stage_id {target} is not a stage of this account's funnel"
@@ -156,41 +165,38 @@ pub async fn write_history(
                 .map(|stage| (stage.as_str(), true))
                 .collect();
             reached.push((&target, false));
-            insert_events(conn, account_id, lead_id, &reached, actor, now).await?;
+            insert_events(tx, account_id, lead_id, &reached, actor, now).await?;
         }
         FunnelMove::Backward {
             target,
             target_position,
         } => {
-            sqlx::query(
+            tx.execute(
                 "UPDATE funnel_events SET archived_at = $1 \
                  WHERE lead_id = $2 AND account_id = $3 AND archived_at IS NULL \
                  AND funnel_stage_id IN (SELECT id FROM funnel_stages \
                      WHERE account_id = $3 AND deleted_at IS NULL AND position > $4)",
+                args![now, lead_id, account_id, target_position],
             )
-            .bind(now)
-            .bind(lead_id)
-            .bind(account_id)
-            .bind(target_position)
-            .execute(&mut *conn)
             .await?;
             // The target normally has an active event from when the lead
             // first passed it; a reordered funnel may leave it without one.
-            sqlx::query(
+            tx.execute(
                 "INSERT INTO funnel_events (id, account_id, lead_id, funnel_stage_id, occurred_at, \
                      source_type, source_id, source_name, backfilled) \
                  SELECT $1, $2, $3, $4, $5, $6, $7, $8, 0 WHERE NOT EXISTS (SELECT 1 FROM funnel_events \
                      WHERE lead_id = $3 AND funnel_stage_id = $4 AND archived_at IS NULL)",
+                args![
+                    new_id(IdKind::FunnelEvent),
+                    account_id,
+                    lead_id,
+                    &target,
+                    now,
+                    actor.kind.as_str(),
+                    &actor.id,
+                    &actor.name,
+                ],
             )
-            .bind(new_id(IdKind::FunnelEvent))
-            .bind(account_id)
-            .bind(lead_id)
-            .bind(&target)
-            .bind(now)
-            .bind(actor.kind.as_str())
-            .bind(&actor.id)
-            .bind(&actor.name)
-            .execute(&mut *conn)
             .await?;
         }
     }
@@ -203,27 +209,24 @@ pub async fn write_history(
 /// Takes a lead out of the funnel: its active events are archived, so a
 /// later move starts again from the beginning of the funnel.
 pub async fn clear_stage(
-    conn: &mut AnyConnection,
+    tx: &mut WriteTx<'_>,
     account_id: &str,
     lead_id: &str,
     now: i64,
 ) -> StoreResult<()> {
-    sqlx::query(
+    tx.execute(
         "UPDATE funnel_events SET archived_at = $1 \
          WHERE lead_id = $2 AND account_id = $3 AND archived_at IS NULL",
+        args![now, lead_id, account_id],
     )
-    .bind(now)
-    .bind(lead_id)
-    .bind(account_id)
-    .execute(&mut *conn)
     .await?;
-    set_current_stages(conn, account_id, &[(lead_id, None)], now).await
+    set_current_stages(tx, account_id, &[(lead_id, None)], now).await
 }
 
 /// Sets the current stage of each (lead, stage) pair of one account, in one
 /// statement.
 pub async fn set_current_stages(
-    conn: &mut AnyConnection,
+    tx: &mut WriteTx<'_>,
     account_id: &str,
     stages: &[(&str, Option<&str>)],
     now: i64,
@@ -241,11 +244,14 @@ pub async fn set_current_stages(
              WHERE account_id = $2 AND id IN ({})",
             ids.join(", ")
         );
-        let mut query = sqlx::query(&sql).bind(now).bind(account_id);
+        let mut binds = Vec::with_capacity(2 + 2 * chunk.len());
+        binds.push(Arg::from(now));
+        binds.push(Arg::from(account_id));
         for (lead_id, stage_id) in chunk {
-            query = query.bind(*lead_id).bind(*stage_id);
+            binds.push(Arg::from(*lead_id));
+            binds.push(Arg::from(*stage_id));
         }
-        query.execute(&mut *conn).await?;
+        tx.execute(&sql, &binds).await?;
     }
     Ok(())
 }
@@ -253,7 +259,7 @@ pub async fn set_current_stages(
 /// Writes one event per (stage, backfilled) in one statement; ids are made
 /// in order so the events sort as they were reached.
 async fn insert_events(
-    conn: &mut AnyConnection,
+    tx: &mut WriteTx<'_>,
     account_id: &str,
     lead_id: &str,
     reached: &[(&str, bool)],
@@ -276,19 +282,19 @@ async fn insert_events(
              source_type, source_id, source_name, backfilled) VALUES {}",
         rows.join(", ")
     );
-    let mut query = sqlx::query(&sql)
-        .bind(account_id)
-        .bind(lead_id)
-        .bind(now)
-        .bind(actor.kind.as_str())
-        .bind(&actor.id)
-        .bind(&actor.name);
+    let mut binds = vec![
+        Arg::from(account_id),
+        Arg::from(lead_id),
+        Arg::from(now),
+        Arg::from(actor.kind.as_str()),
+        Arg::from(&actor.id),
+        Arg::from(&actor.name),
+    ];
     for (stage_id, backfilled) in reached {
-        query = query
-            .bind(new_id(IdKind::FunnelEvent))
-            .bind(*stage_id)
-            .bind(i64::from(*backfilled));
+        binds.push(Arg::from(new_id(IdKind::FunnelEvent)));
+        binds.push(Arg::from(*stage_id));
+        binds.push(Arg::from(*backfilled));
     }
-    query.execute(&mut *conn).await?;
+    tx.execute(&sql, &binds).await?;
     Ok(())
 }

@@ -3,11 +3,13 @@
 //! Changes to the list lock the account row (PostgreSQL) so that concurrent
 //! edits cannot produce two stages at one position.
 
-use sqlx::{Any, AnyConnection, FromRow, Transaction};
+use sqlx::{Any, FromRow, Transaction};
 
 use std::collections::HashMap;
 
 use super::leads::LeadStageView;
+use super::sql::{self, Arg, args};
+use super::write_tx::WriteTx;
 use super::{Backend, Database, StoreError, StoreResult, is_unique_violation, params};
 use crate::domain::InvalidInput;
 use crate::domain::funnel::StagePosition;
@@ -225,26 +227,24 @@ pub async fn delete(db: &Database, account_id: &str, stage_id: &str) -> StoreRes
 /// funnel rules). On PostgreSQL the account row is share-locked first, so
 /// the funnel cannot change (a stage deleted, say) until the transaction
 /// that moves leads by these positions has committed.
-pub async fn positions(
-    db: &Database,
-    conn: &mut AnyConnection,
-    account_id: &str,
-) -> StoreResult<AccountFunnel> {
-    if db.backend() == Backend::Postgres {
+pub async fn positions(tx: &mut WriteTx<'_>, account_id: &str) -> StoreResult<AccountFunnel> {
+    if tx.backend() == Backend::Postgres {
         // The shared lock keeps stage and webhook edits out until commit.
-        let (webhooks_version,): (i64,) = sqlx::query_as(&format!(
-            "SELECT webhooks_version FROM accounts WHERE id = $1{}",
-            db.for_share()
-        ))
-        .bind(account_id)
-        .fetch_one(&mut *conn)
-        .await?;
-        let rows: Vec<(String, i64)> = sqlx::query_as(
-            "SELECT id, position FROM funnel_stages WHERE account_id = $1 AND deleted_at IS NULL",
-        )
-        .bind(account_id)
-        .fetch_all(&mut *conn)
-        .await?;
+        let (webhooks_version,): (i64,) = tx
+            .fetch_one(
+                &format!(
+                    "SELECT webhooks_version FROM accounts WHERE id = $1{}",
+                    tx.for_share()
+                ),
+                args![account_id],
+            )
+            .await?;
+        let rows: Vec<(String, i64)> = tx
+            .fetch_all(
+                "SELECT id, position FROM funnel_stages WHERE account_id = $1 AND deleted_at IS NULL",
+                args![account_id],
+            )
+            .await?;
         return Ok(AccountFunnel {
             stages: rows
                 .into_iter()
@@ -254,16 +254,15 @@ pub async fn positions(
         });
     }
     // SQLite needs no lock (its single writer already excludes stage
-    // edits); one statement reads both, since each costs a hand-off to
-    // sqlx's SQLite thread.
-    let rows: Vec<(i64, Option<String>, Option<i64>)> = sqlx::query_as(
-        "SELECT a.webhooks_version, s.id, s.position FROM accounts a \
-         LEFT JOIN funnel_stages s ON s.account_id = a.id AND s.deleted_at IS NULL \
-         WHERE a.id = $1",
-    )
-    .bind(account_id)
-    .fetch_all(&mut *conn)
-    .await?;
+    // edits); one statement reads both.
+    let rows: Vec<(i64, Option<String>, Option<i64>)> = tx
+        .fetch_all(
+            "SELECT a.webhooks_version, s.id, s.position FROM accounts a \
+             LEFT JOIN funnel_stages s ON s.account_id = a.id AND s.deleted_at IS NULL \
+             WHERE a.id = $1",
+            args![account_id],
+        )
+        .await?;
     let webhooks_version = rows.first().map_or(0, |row| row.0);
     Ok(AccountFunnel {
         stages: rows
@@ -348,31 +347,50 @@ fn title_conflict(error: sqlx::Error, title: &StageTitle) -> StoreError {
 }
 
 /// Stages by id (deleted ones too, since events keep pointing at them), as
-/// a lead shows them.
+/// a lead shows them, inside a write transaction.
 pub async fn views_by_id(
-    conn: &mut AnyConnection,
+    tx: &mut WriteTx<'_>,
     stage_ids: &[&str],
 ) -> StoreResult<HashMap<String, LeadStageView>> {
     let mut stages = HashMap::new();
     for chunk in stage_ids.chunks(500) {
-        let sql = format!(
-            "SELECT id, title, position FROM funnel_stages WHERE id IN ({})",
-            params(1, chunk.len())
-        );
-        let mut query = sqlx::query_as::<_, (String, String, Option<i64>)>(&sql);
-        for id in chunk {
-            query = query.bind(*id);
-        }
-        for (id, title, position) in query.fetch_all(&mut *conn).await? {
-            stages.insert(
-                id.clone(),
-                LeadStageView {
-                    id,
-                    title,
-                    position,
-                },
-            );
-        }
+        let (sql, binds) = views_query(chunk);
+        let rows: Vec<(String, String, Option<i64>)> = tx.fetch_all(&sql, &binds).await?;
+        stages.extend(rows.into_iter().map(stage_view));
     }
     Ok(stages)
+}
+
+/// [`views_by_id`] outside a transaction.
+pub async fn read_views_by_id(
+    db: &Database,
+    stage_ids: &[&str],
+) -> StoreResult<HashMap<String, LeadStageView>> {
+    let mut stages = HashMap::new();
+    for chunk in stage_ids.chunks(500) {
+        let (sql, binds) = views_query(chunk);
+        let rows: Vec<(String, String, Option<i64>)> =
+            sql::fetch_all(db.reader(), &sql, &binds).await?;
+        stages.extend(rows.into_iter().map(stage_view));
+    }
+    Ok(stages)
+}
+
+fn views_query<'a>(stage_ids: &[&'a str]) -> (String, Vec<Arg<'a>>) {
+    let sql = format!(
+        "SELECT id, title, position FROM funnel_stages WHERE id IN ({})",
+        params(1, stage_ids.len())
+    );
+    (sql, stage_ids.iter().map(|id| Arg::from(*id)).collect())
+}
+
+fn stage_view((id, title, position): (String, String, Option<i64>)) -> (String, LeadStageView) {
+    (
+        id.clone(),
+        LeadStageView {
+            id,
+            title,
+            position,
+        },
+    )
 }

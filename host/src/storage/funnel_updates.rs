@@ -20,8 +20,10 @@ use std::sync::Arc;
 
 use tokio::sync::{Mutex, mpsc, oneshot};
 
-use super::funnel_history::{self, MoveOutcome};
+use super::funnel_history::{self, LeadMove, MoveOutcome};
 use super::lead_events::{self, LeadEvent};
+use super::sql::Arg;
+use super::write_tx::WriteTx;
 use super::{Backend, Database, StoreError, StoreResult, funnel_stages, params};
 use crate::domain::actor::Actor;
 use crate::domain::time::now_micros;
@@ -134,90 +136,68 @@ async fn run_writer(db: Database, receiver: Arc<Mutex<mpsc::Receiver<Job>>>) {
 }
 
 async fn commit_group(db: &Database, group: Vec<Job>) {
-    let requests: Vec<&UpdateRequest> = group.iter().map(|job| &job.request).collect();
-    match apply_all(db, &requests).await {
+    let (requests, replies): (Vec<UpdateRequest>, Vec<_>) = group
+        .into_iter()
+        .map(|job| (job.request, job.reply))
+        .unzip();
+    let requests = Arc::new(requests);
+    match apply_all(db, Arc::clone(&requests)).await {
         Ok(results) => {
-            for (job, results) in group.into_iter().zip(results) {
-                let _ = job.reply.send(Ok(results));
+            for (reply, results) in replies.into_iter().zip(results) {
+                let _ = reply.send(Ok(results));
             }
         }
-        Err(GroupFailure::RolledBack(error)) if group.len() > 1 => {
-            tracing::warn!(%error, requests = group.len(), "grouped funnel update failed; retrying each request alone");
-            for job in group {
-                let result = apply_all(db, &[&job.request]).await;
-                let _ = job.reply.send(
-                    result
-                        .map(|mut all| all.pop().unwrap_or_default())
-                        .map_err(GroupFailure::into_error),
-                );
+        // A failed COMMIT wrote nothing on SQLite and may or may not have
+        // been applied on PostgreSQL (the connection can drop after the
+        // server committed): such a group is not retried, or records
+        // applied once would be reported `unchanged`.
+        Err(StoreError::CommitFailed(message)) => {
+            tracing::error!(%message, requests = replies.len(), "funnel update transaction failed to commit");
+            for reply in replies {
+                let _ = reply.send(Err(StoreError::CommitFailed(message.clone())));
             }
         }
-        Err(failure) => {
-            let error = failure.into_error();
-            tracing::error!(%error, requests = group.len(), "funnel update transaction failed");
-            let message = error.to_string();
-            for job in group {
-                let _ = job
-                    .reply
-                    .send(Err(StoreError::Database(sqlx::Error::Protocol(
-                        message.clone(),
-                    ))));
+        Err(error) if replies.len() > 1 => {
+            tracing::warn!(%error, requests = replies.len(), "grouped funnel update failed; retrying each request alone");
+            for (request, reply) in requests.iter().zip(replies) {
+                let result = apply_all(db, Arc::new(vec![request.clone()])).await;
+                let _ = reply.send(result.map(|mut all| all.pop().unwrap_or_default()));
+            }
+        }
+        Err(error) => {
+            tracing::error!(%error, "funnel update transaction failed");
+            for reply in replies {
+                let _ = reply.send(Err(StoreError::CommitFailed(error.to_string())));
             }
         }
     }
 }
 
 /// Applies every request, in order, in one transaction; one result list
-/// per request. History is written record by record (a backward move must
-/// see the events earlier records wrote); the leads' current stages and the
-/// outbox rows, which no later record reads, are written once at the end.
+/// per request, returned once committed. History is written record by
+/// record (a backward move must see the events earlier records wrote); the
+/// leads' current stages and the outbox rows, which no later record reads,
+/// are written once at the end.
 pub async fn apply_all(
     db: &Database,
-    requests: &[&UpdateRequest],
-) -> Result<Vec<RecordResults>, GroupFailure> {
-    let mut tx = db.begin().await.map_err(GroupFailure::rolled_back)?;
-    let (results, enqueued) = apply_uncommitted(db, &mut tx, requests)
-        .await
-        .map_err(GroupFailure::RolledBack)?;
-    // A failed COMMIT may or may not have been applied (the connection can
-    // drop after the server committed): such a group must not be retried,
-    // or records applied once would be reported `unchanged`.
-    tx.commit()
-        .await
-        .map_err(|error| GroupFailure::AtCommit(error.into()))?;
-    if enqueued > 0 {
-        db.wake_delivery_worker();
-    }
-    Ok(results)
-}
-
-/// Why a grouped transaction failed.
-#[derive(Debug)]
-pub enum GroupFailure {
-    /// Nothing was written: the requests may be retried.
-    RolledBack(StoreError),
-    /// COMMIT failed: the outcome is unknown.
-    AtCommit(StoreError),
-}
-
-impl GroupFailure {
-    fn rolled_back(error: sqlx::Error) -> Self {
-        GroupFailure::RolledBack(error.into())
-    }
-
-    fn into_error(self) -> StoreError {
-        match self {
-            GroupFailure::RolledBack(error) | GroupFailure::AtCommit(error) => error,
-        }
-    }
+    requests: Arc<Vec<UpdateRequest>>,
+) -> StoreResult<Vec<RecordResults>> {
+    let writer = db.clone();
+    db.write(move |tx| {
+        Box::pin(async move {
+            let requests: Vec<&UpdateRequest> = requests.iter().collect();
+            apply_uncommitted(&writer, tx, &requests).await
+        })
+    })
+    .await
 }
 
 /// The work of [`apply_all`], inside the caller's transaction.
 async fn apply_uncommitted(
     db: &Database,
-    tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+    tx: &mut WriteTx<'_>,
     requests: &[&UpdateRequest],
-) -> StoreResult<(Vec<RecordResults>, usize)> {
+) -> StoreResult<Vec<RecordResults>> {
     let mut leads_by_account: BTreeMap<&str, BTreeSet<&str>> = BTreeMap::new();
     for request in requests {
         let leads = leads_by_account
@@ -229,12 +209,12 @@ async fn apply_uncommitted(
     let mut funnels = HashMap::new();
     let mut webhooks_versions = BTreeMap::new();
     for (account_id, lead_ids) in &leads_by_account {
-        for (lead_id, stage) in lock_leads(db, tx, account_id, lead_ids).await? {
+        for (lead_id, stage) in lock_leads(tx, account_id, lead_ids).await? {
             if let Some(lead_id) = lead_ids.get(lead_id.as_str()) {
                 current_stages.insert((account_id, lead_id), stage);
             }
         }
-        let funnel = funnel_stages::positions(db, tx, account_id).await?;
+        let funnel = funnel_stages::positions(tx, account_id).await?;
         webhooks_versions.insert(*account_id, funnel.webhooks_version);
         funnels.insert(*account_id, funnel.stages);
     }
@@ -253,17 +233,16 @@ async fn apply_uncommitted(
                 results.push(Err(RecordFailure::LeadNotFound));
                 continue;
             };
-            let written = funnel_history::write_history(
-                tx,
+            let lead_move = LeadMove {
                 stages,
                 account_id,
-                &update.lead_id,
-                current.as_deref(),
-                &update.stage_id,
-                &request.actor,
+                lead_id: &update.lead_id,
+                current: current.as_deref(),
+                target: &update.stage_id,
+                actor: &request.actor,
                 now,
-            )
-            .await;
+            };
+            let written = funnel_history::write_history(tx, lead_move).await;
             results.push(match written {
                 Ok(MoveOutcome::Moved { from, to }) => {
                     *current = Some(to.clone());
@@ -304,15 +283,14 @@ async fn apply_uncommitted(
             )
         })
         .collect();
-    let enqueued = lead_events::record(db, tx, &events, now, &webhooks_versions).await?;
-    Ok((all_results, enqueued))
+    lead_events::record(db, tx, &events, now, &webhooks_versions).await?;
+    Ok(all_results)
 }
 
 /// Locks the given leads of one account (in id order, so concurrent
 /// transactions cannot deadlock on them) and returns their current stages.
 async fn lock_leads(
-    db: &Database,
-    tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+    tx: &mut WriteTx<'_>,
     account_id: &str,
     lead_ids: &BTreeSet<&str>,
 ) -> StoreResult<Vec<(String, Option<String>)>> {
@@ -322,13 +300,15 @@ async fn lock_leads(
         let sql = format!(
             "SELECT id, funnel_stage_id FROM leads WHERE account_id = $1 AND id IN ({}) ORDER BY id{}",
             params(2, chunk.len()),
-            db.for_update()
+            tx.for_update()
         );
-        let mut query = sqlx::query_as::<_, (String, Option<String>)>(&sql).bind(account_id);
-        for id in chunk {
-            query = query.bind(*id);
-        }
-        rows.extend(query.fetch_all(&mut **tx).await?);
+        let mut binds = Vec::with_capacity(1 + chunk.len());
+        binds.push(Arg::from(account_id));
+        binds.extend(chunk.iter().map(|id| Arg::from(*id)));
+        rows.extend(
+            tx.fetch_all::<(String, Option<String>)>(&sql, &binds)
+                .await?,
+        );
     }
     Ok(rows)
 }

@@ -12,9 +12,10 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
 use serde_json::json;
-use sqlx::AnyConnection;
 
 use super::leads::{self, LeadView};
+use super::sql::{Arg, args};
+use super::write_tx::WriteTx;
 use super::{Database, StoreResult, funnel_stages, params, webhooks};
 use crate::domain::actor::Actor;
 use crate::domain::ids::{IdKind, new_id};
@@ -62,7 +63,7 @@ pub fn stage_changed<'a>(
 /// ([`funnel_stages::positions`]), sparing a query.
 pub async fn record(
     db: &Database,
-    conn: &mut AnyConnection,
+    tx: &mut WriteTx<'_>,
     events: &[LeadEvent<'_>],
     now: i64,
     webhooks_versions: &BTreeMap<&str, i64>,
@@ -74,7 +75,9 @@ pub async fn record(
     for event in events {
         if !subscriptions.contains_key(event.account_id) {
             let known = webhooks_versions.get(event.account_id).copied();
-            let active = webhooks::active_subscriptions(db, conn, event.account_id, known).await?;
+            let active =
+                webhooks::active_subscriptions(db.subscriptions(), tx, event.account_id, known)
+                    .await?;
             subscriptions.insert(event.account_id, active);
         }
     }
@@ -113,7 +116,7 @@ pub async fn record(
         if lead_ids.len() < before {
             repeated.push(account_id);
         }
-        for lead in leads::fetch_many(conn, account_id, &lead_ids).await? {
+        for lead in leads::fetch_many(tx, account_id, &lead_ids).await? {
             snapshots.insert(lead.id.clone(), LeadView::from(lead));
         }
     }
@@ -126,7 +129,7 @@ pub async fn record(
             .iter()
             .filter_map(|event| event.stage_after)
             .collect();
-        funnel_stages::views_by_id(conn, &ids).await?
+        funnel_stages::views_by_id(tx, &ids).await?
     };
     let event_snapshots: Vec<Option<LeadView>> = events
         .iter()
@@ -140,20 +143,21 @@ pub async fn record(
         .collect();
 
     let event_ids: Vec<String> = events.iter().map(|_| new_id(IdKind::LeadEvent)).collect();
-    insert_events(conn, events, &event_ids, &event_snapshots, now).await?;
+    insert_events(tx, events, &event_ids, &event_snapshots, now).await?;
     let mut deliveries = Vec::new();
     for ((event, targets), event_id) in events.iter().zip(&targets).zip(&event_ids) {
         for subscription in targets {
             deliveries.push((event, *subscription, event_id.as_str()));
         }
     }
-    insert_deliveries(conn, &deliveries, now).await?;
-    release_full_batches(conn, &deliveries, now).await?;
+    insert_deliveries(tx, &deliveries, now).await?;
+    release_full_batches(tx, &deliveries, now).await?;
+    tx.deliveries_enqueued(deliveries.len());
     Ok(deliveries.len())
 }
 
 async fn insert_events(
-    conn: &mut AnyConnection,
+    tx: &mut WriteTx<'_>,
     events: &[LeadEvent<'_>],
     event_ids: &[String],
     snapshots: &[Option<LeadView>],
@@ -168,7 +172,8 @@ async fn insert_events(
                  actor_name, data, occurred_at) VALUES {}",
             values_rows(chunk.len(), COLUMNS)
         );
-        let mut query = sqlx::query(&sql).bind(now);
+        let mut binds = Vec::with_capacity(1 + chunk.len() * COLUMNS);
+        binds.push(Arg::from(now));
         for ((event, event_id), snapshot) in chunk {
             let mut data = json!({
                 "previous_funnel_stage_id": event.previous_stage,
@@ -177,17 +182,18 @@ async fn insert_events(
             if let Some(snapshot) = snapshot {
                 data["lead"] = json!(snapshot);
             }
-            query = query
-                .bind((*event_id).clone())
-                .bind(event.account_id)
-                .bind(event.lead_id)
-                .bind(event.name.as_str())
-                .bind(event.actor.kind.as_str())
-                .bind(&event.actor.id)
-                .bind(&event.actor.name)
-                .bind(data.to_string());
+            binds.extend([
+                Arg::from(event_id.as_str()),
+                Arg::from(event.account_id),
+                Arg::from(event.lead_id),
+                Arg::from(event.name.as_str()),
+                Arg::from(event.actor.kind.as_str()),
+                Arg::from(&event.actor.id),
+                Arg::from(&event.actor.name),
+                Arg::from(data.to_string()),
+            ]);
         }
-        query.execute(&mut *conn).await?;
+        tx.execute(&sql, &binds).await?;
     }
     Ok(())
 }
@@ -196,7 +202,7 @@ async fn insert_events(
 /// falls due when its batch's wait is over (or sooner, once the batch is
 /// full: [`release_full_batches`]).
 async fn insert_deliveries(
-    conn: &mut AnyConnection,
+    tx: &mut WriteTx<'_>,
     deliveries: &[(&LeadEvent<'_>, &Subscription, &str)],
     now: i64,
 ) -> StoreResult<()> {
@@ -207,7 +213,8 @@ async fn insert_deliveries(
                  next_attempt_at, batch_key, status, created_at, updated_at) VALUES {}",
             values_rows(chunk.len(), COLUMNS).replace(", $1)", ", 'pending', $1, $1)")
         );
-        let mut query = sqlx::query(&sql).bind(now);
+        let mut binds = Vec::with_capacity(1 + chunk.len() * COLUMNS);
+        binds.push(Arg::from(now));
         for (event, subscription, event_id) in chunk {
             let batch_key = subscription.batching.mode.key(event.name.as_str());
             let due = if batch_key.is_some() {
@@ -215,17 +222,18 @@ async fn insert_deliveries(
             } else {
                 now
             };
-            query = query
-                .bind(new_id(IdKind::Delivery))
-                .bind(event.account_id)
-                .bind(subscription.webhook_id.as_str())
-                .bind(*event_id)
-                .bind(event.name.as_str())
-                .bind(event.lead_id)
-                .bind(due)
-                .bind(batch_key);
+            binds.extend([
+                Arg::from(new_id(IdKind::Delivery)),
+                Arg::from(event.account_id),
+                Arg::from(subscription.webhook_id.as_str()),
+                Arg::from(*event_id),
+                Arg::from(event.name.as_str()),
+                Arg::from(event.lead_id),
+                Arg::from(due),
+                Arg::from(batch_key),
+            ]);
         }
-        query.execute(&mut *conn).await?;
+        tx.execute(&sql, &binds).await?;
     }
     Ok(())
 }
@@ -233,7 +241,7 @@ async fn insert_deliveries(
 /// A batch goes out as soon as it is full: when a batching webhook now has
 /// at least `max_items` deliveries waiting under one key, they fall due now.
 async fn release_full_batches(
-    conn: &mut AnyConnection,
+    tx: &mut WriteTx<'_>,
     deliveries: &[(&LeadEvent<'_>, &Subscription, &str)],
     now: i64,
 ) -> StoreResult<()> {
@@ -248,24 +256,19 @@ async fn release_full_batches(
         }
     }
     for (subscription, key) in groups {
-        let (waiting,): (i64,) = sqlx::query_as(
-            "SELECT COUNT(*) FROM deliveries \
-             WHERE webhook_id = $1 AND batch_key = $2 AND status = 'pending' AND next_attempt_at > $3",
-        )
-        .bind(subscription.webhook_id.as_str())
-        .bind(&key)
-        .bind(now)
-        .fetch_one(&mut *conn)
-        .await?;
+        let (waiting,): (i64,) = tx
+            .fetch_one(
+                "SELECT COUNT(*) FROM deliveries \
+                 WHERE webhook_id = $1 AND batch_key = $2 AND status = 'pending' AND next_attempt_at > $3",
+                args![subscription.webhook_id.as_str(), &key, now],
+            )
+            .await?;
         if waiting >= i64::from(subscription.batching.max_items) {
-            sqlx::query(
+            tx.execute(
                 "UPDATE deliveries SET next_attempt_at = $3 \
                  WHERE webhook_id = $1 AND batch_key = $2 AND status = 'pending' AND next_attempt_at > $3",
+                args![subscription.webhook_id.as_str(), &key, now],
             )
-            .bind(subscription.webhook_id.as_str())
-            .bind(&key)
-            .bind(now)
-            .execute(&mut *conn)
             .await?;
         }
     }

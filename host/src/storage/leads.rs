@@ -5,14 +5,16 @@
 //! outbound payloads.
 
 use serde::Serialize;
-use sqlx::{Any, AnyConnection, FromRow, Transaction};
+use sqlx::FromRow;
 use utoipa::ToSchema;
 
 use super::funnel_history::FunnelEvent;
-use super::funnel_history::{self, MoveOutcome};
+use super::funnel_history::{self, LeadMove, MoveOutcome};
 use super::funnel_stages;
 use super::lead_events::{self, LeadEvent};
-use super::{Database, StoreError, StoreResult, is_unique_violation, params};
+use super::sql::{self, Arg, DbRow, FromDbRow, args};
+use super::write_tx::WriteTx;
+use super::{Database, StoreError, StoreResult, params};
 use crate::domain::InvalidInput;
 use crate::domain::actor::{Actor, ActorKind};
 use crate::domain::email::EmailAddress;
@@ -178,43 +180,78 @@ pub async fn create(
     stage_id: Option<&str>,
     actor: &Actor,
 ) -> StoreResult<Lead> {
-    let mut tx = db.begin().await?;
+    let (writer, account, new_fields) = (db.clone(), account_id.to_owned(), fields.clone());
+    let (stage_id, actor) = (stage_id.map(str::to_owned), actor.clone());
+    let created = db
+        .write(move |tx| {
+            Box::pin(async move {
+                insert(
+                    &writer,
+                    tx,
+                    &account,
+                    &new_fields,
+                    stage_id.as_deref(),
+                    &actor,
+                )
+                .await
+            })
+        })
+        .await;
+    match created {
+        Err(error) if error.is_unique_violation() => {
+            Err(email_conflict(db, account_id, &fields.email).await)
+        }
+        other => other,
+    }
+}
+
+/// The work of [`create`], inside the caller's transaction.
+async fn insert(
+    db: &Database,
+    tx: &mut WriteTx<'_>,
+    account_id: &str,
+    fields: &LeadFields,
+    stage_id: Option<&str>,
+    actor: &Actor,
+) -> StoreResult<Lead> {
     let now = now_micros();
     let id = new_id(IdKind::Lead);
-    let inserted = sqlx::query(
+    tx.execute(
         "INSERT INTO leads (id, account_id, email, email_key, company, first_name, last_name, \
              phone, website, position, twitter, linkedin, notes, score, created_at, updated_at) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $15)",
+        args![
+            &id,
+            account_id,
+            fields.email.as_str(),
+            fields.email.lookup_key(),
+            &fields.company,
+            &fields.first_name,
+            &fields.last_name,
+            &fields.phone,
+            &fields.website,
+            &fields.position,
+            &fields.twitter,
+            &fields.linkedin,
+            &fields.notes,
+            fields.score,
+            now,
+        ],
     )
-    .bind(&id)
-    .bind(account_id)
-    .bind(fields.email.as_str())
-    .bind(fields.email.lookup_key())
-    .bind(&fields.company)
-    .bind(&fields.first_name)
-    .bind(&fields.last_name)
-    .bind(&fields.phone)
-    .bind(&fields.website)
-    .bind(&fields.position)
-    .bind(&fields.twitter)
-    .bind(&fields.linkedin)
-    .bind(&fields.notes)
-    .bind(fields.score)
-    .bind(now)
-    .execute(&mut *tx)
-    .await;
-    if let Err(error) = inserted {
-        return Err(email_conflict(db, account_id, error, &fields.email).await);
-    }
+    .await?;
     let mut stage_after = None;
     if let Some(stage_id) = stage_id {
-        let stages = funnel_stages::positions(db, &mut tx, account_id)
-            .await?
-            .stages;
-        let outcome = funnel_history::move_lead(
-            &mut tx, &stages, account_id, &id, None, stage_id, actor, now,
-        )
-        .await?;
+        let stages = funnel_stages::positions(tx, account_id).await?.stages;
+        let lead_move = LeadMove {
+            stages: &stages,
+            account_id,
+            lead_id: &id,
+            current: None,
+            target: stage_id,
+            actor,
+            now,
+        };
+        let outcome = funnel_history::move_lead(tx, lead_move).await?;
         if matches!(outcome, MoveOutcome::Moved { .. }) {
             stage_after = Some(stage_id);
         }
@@ -236,11 +273,8 @@ pub async fn create(
             actor,
         ));
     }
-    let enqueued = lead_events::record(db, &mut tx, &events, now, &Default::default()).await?;
-    let lead = fetch(&mut tx, account_id, &id).await?;
-    tx.commit().await?;
-    wake_if(db, enqueued);
-    Ok(lead)
+    lead_events::record(db, tx, &events, now, &Default::default()).await?;
+    fetch(tx, account_id, &id).await
 }
 
 /// One lead by its `lead_profile_uid`.
@@ -279,76 +313,136 @@ pub async fn update(
     db: &Database,
     account_id: &str,
     lead_id: &str,
-    edit: impl FnOnce(LeadFields) -> Result<LeadFields, InvalidInput>,
+    edit: impl FnOnce(LeadFields) -> Result<LeadFields, InvalidInput> + Send + 'static,
     stage_change: Option<StageChange>,
     actor: &Actor,
 ) -> StoreResult<(Lead, Option<MoveOutcome>)> {
-    let mut tx = db.begin().await?;
-    let locked: Option<(Option<String>,)> = sqlx::query_as(&format!(
-        "SELECT funnel_stage_id FROM leads WHERE account_id = $1 AND id = $2{}",
-        db.for_update()
-    ))
-    .bind(account_id)
-    .bind(lead_id)
-    .fetch_optional(&mut *tx)
-    .await?;
-    let Some((current_stage,)) = locked else {
-        return Err(lead_not_found(lead_id));
-    };
-    let before = fetch(&mut tx, account_id, lead_id).await?;
-    let fields = edit(before.fields()?)?;
-    let now = now_micros();
-    let fields_changed = fields != before.fields()?;
-    if fields_changed {
-        let written = sqlx::query(
-            "UPDATE leads SET email = $1, email_key = $2, company = $3, first_name = $4, \
-                 last_name = $5, phone = $6, website = $7, position = $8, twitter = $9, \
-                 linkedin = $10, notes = $11, score = $12, updated_at = $13 \
-             WHERE account_id = $14 AND id = $15",
-        )
-        .bind(fields.email.as_str())
-        .bind(fields.email.lookup_key())
-        .bind(&fields.company)
-        .bind(&fields.first_name)
-        .bind(&fields.last_name)
-        .bind(&fields.phone)
-        .bind(&fields.website)
-        .bind(&fields.position)
-        .bind(&fields.twitter)
-        .bind(&fields.linkedin)
-        .bind(&fields.notes)
-        .bind(fields.score)
-        .bind(now)
-        .bind(account_id)
-        .bind(lead_id)
-        .execute(&mut *tx)
+    let (writer, account, lead) = (db.clone(), account_id.to_owned(), lead_id.to_owned());
+    let actor = actor.clone();
+    let updated = db
+        .write(move |tx| {
+            Box::pin(async move {
+                let change = LeadChange {
+                    account_id: &account,
+                    lead_id: &lead,
+                    stage_change,
+                    actor: &actor,
+                };
+                apply_change(&writer, tx, change, edit).await
+            })
+        })
         .await;
-        if let Err(error) = written {
-            return Err(email_conflict(db, account_id, error, &fields.email).await);
-        }
+    match updated {
+        Err(UpdateFailure::EmailTaken(email)) => Err(email_conflict(db, account_id, &email).await),
+        Err(UpdateFailure::Store(error)) => Err(error),
+        Ok(updated) => Ok(updated),
+    }
+}
+
+/// What [`update`] changes, besides the fields.
+struct LeadChange<'a> {
+    account_id: &'a str,
+    lead_id: &'a str,
+    stage_change: Option<StageChange>,
+    actor: &'a Actor,
+}
+
+/// Why [`apply_change`] failed.
+enum UpdateFailure {
+    /// Another lead of the account has the new email.
+    EmailTaken(EmailAddress),
+    Store(StoreError),
+}
+
+impl From<StoreError> for UpdateFailure {
+    fn from(error: StoreError) -> Self {
+        UpdateFailure::Store(error)
+    }
+}
+
+/// The work of [`update`], inside the caller's transaction; the email
+/// conflict is told apart so that the caller can name the lead holding
+/// the email once the transaction is over.
+async fn apply_change(
+    db: &Database,
+    tx: &mut WriteTx<'_>,
+    change: LeadChange<'_>,
+    edit: impl FnOnce(LeadFields) -> Result<LeadFields, InvalidInput>,
+) -> Result<(Lead, Option<MoveOutcome>), UpdateFailure> {
+    let LeadChange {
+        account_id,
+        lead_id,
+        stage_change,
+        actor,
+    } = change;
+    let locked: Option<(Option<String>,)> = tx
+        .fetch_optional(
+            &format!(
+                "SELECT funnel_stage_id FROM leads WHERE account_id = $1 AND id = $2{}",
+                tx.for_update()
+            ),
+            args![account_id, lead_id],
+        )
+        .await?;
+    let Some((current_stage,)) = locked else {
+        return Err(lead_not_found(lead_id).into());
+    };
+    let before = fetch(tx, account_id, lead_id).await?;
+    let fields = edit(before.fields().map_err(StoreError::from)?).map_err(StoreError::from)?;
+    let now = now_micros();
+    let fields_changed = fields != before.fields().map_err(StoreError::from)?;
+    if fields_changed {
+        let written = tx
+            .execute(
+                "UPDATE leads SET email = $1, email_key = $2, company = $3, first_name = $4, \
+                     last_name = $5, phone = $6, website = $7, position = $8, twitter = $9, \
+                     linkedin = $10, notes = $11, score = $12, updated_at = $13 \
+                 WHERE account_id = $14 AND id = $15",
+                args![
+                    fields.email.as_str(),
+                    fields.email.lookup_key(),
+                    &fields.company,
+                    &fields.first_name,
+                    &fields.last_name,
+                    &fields.phone,
+                    &fields.website,
+                    &fields.position,
+                    &fields.twitter,
+                    &fields.linkedin,
+                    &fields.notes,
+                    fields.score,
+                    now,
+                    account_id,
+                    lead_id,
+                ],
+            )
+            .await;
+        match written {
+            Err(error) if error.is_unique_violation() => {
+                return Err(UpdateFailure::EmailTaken(fields.email.clone()));
+            }
+            written => written?,
+        };
     }
     let outcome = match stage_change {
         None => None,
         Some(StageChange::MoveTo(target)) => Some({
-            let stages = funnel_stages::positions(db, &mut tx, account_id)
-                .await?
-                .stages;
-            funnel_history::move_lead(
-                &mut tx,
-                &stages,
+            let stages = funnel_stages::positions(tx, account_id).await?.stages;
+            let lead_move = LeadMove {
+                stages: &stages,
                 account_id,
                 lead_id,
-                current_stage.as_deref(),
-                &target,
+                current: current_stage.as_deref(),
+                target: &target,
                 actor,
                 now,
-            )
-            .await?
+            };
+            funnel_history::move_lead(tx, lead_move).await?
         }),
         Some(StageChange::Clear) => match current_stage.clone() {
             None => Some(MoveOutcome::Unchanged),
             Some(current) => {
-                funnel_history::clear_stage(&mut tx, account_id, lead_id, now).await?;
+                funnel_history::clear_stage(tx, account_id, lead_id, now).await?;
                 Some(MoveOutcome::Left { from: current })
             }
         },
@@ -378,10 +472,8 @@ pub async fn update(
             actor,
         ));
     }
-    let enqueued = lead_events::record(db, &mut tx, &events, now, &Default::default()).await?;
-    let lead = fetch(&mut tx, account_id, lead_id).await?;
-    tx.commit().await?;
-    wake_if(db, enqueued);
+    lead_events::record(db, tx, &events, now, &Default::default()).await?;
+    let lead = fetch(tx, account_id, lead_id).await?;
     Ok((lead, outcome))
 }
 
@@ -392,21 +484,35 @@ pub async fn delete(
     lead_id: &str,
     actor: &Actor,
 ) -> StoreResult<Lead> {
-    let mut tx = db.begin().await?;
+    let (writer, account, lead) = (db.clone(), account_id.to_owned(), lead_id.to_owned());
+    let actor = actor.clone();
+    db.write(move |tx| Box::pin(async move { remove(&writer, tx, &account, &lead, &actor).await }))
+        .await
+}
+
+/// The work of [`delete`], inside the caller's transaction.
+async fn remove(
+    db: &Database,
+    tx: &mut WriteTx<'_>,
+    account_id: &str,
+    lead_id: &str,
+    actor: &Actor,
+) -> StoreResult<Lead> {
     // Lock the lead before touching its events, in the order funnel moves
     // take them, so the two cannot deadlock.
-    let locked: Option<(String,)> = sqlx::query_as(&format!(
-        "SELECT id FROM leads WHERE account_id = $1 AND id = $2{}",
-        db.for_update()
-    ))
-    .bind(account_id)
-    .bind(lead_id)
-    .fetch_optional(&mut *tx)
-    .await?;
+    let locked: Option<(String,)> = tx
+        .fetch_optional(
+            &format!(
+                "SELECT id FROM leads WHERE account_id = $1 AND id = $2{}",
+                tx.for_update()
+            ),
+            args![account_id, lead_id],
+        )
+        .await?;
     if locked.is_none() {
         return Err(lead_not_found(lead_id));
     }
-    let lead = fetch(&mut tx, account_id, lead_id).await?;
+    let lead = fetch(tx, account_id, lead_id).await?;
     let deleted = LeadEvent {
         account_id,
         lead_id,
@@ -415,34 +521,25 @@ pub async fn delete(
         previous_stage: None,
         stage_after: lead.funnel_stage_id.as_deref(),
     };
-    let enqueued =
-        lead_events::record(db, &mut tx, &[deleted], now_micros(), &Default::default()).await?;
-    sqlx::query("DELETE FROM funnel_events WHERE account_id = $1 AND lead_id = $2")
-        .bind(account_id)
-        .bind(lead_id)
-        .execute(&mut *tx)
-        .await?;
-    sqlx::query("DELETE FROM leads WHERE account_id = $1 AND id = $2")
-        .bind(account_id)
-        .bind(lead_id)
-        .execute(&mut *tx)
-        .await?;
-    tx.commit().await?;
-    wake_if(db, enqueued);
+    lead_events::record(db, tx, &[deleted], now_micros(), &Default::default()).await?;
+    tx.execute(
+        "DELETE FROM funnel_events WHERE account_id = $1 AND lead_id = $2",
+        args![account_id, lead_id],
+    )
+    .await?;
+    tx.execute(
+        "DELETE FROM leads WHERE account_id = $1 AND id = $2",
+        args![account_id, lead_id],
+    )
+    .await?;
     Ok(lead)
 }
 
-async fn fetch(
-    tx: &mut Transaction<'static, Any>,
-    account_id: &str,
-    lead_id: &str,
-) -> StoreResult<Lead> {
-    sqlx::query_as::<_, Lead>(&format!(
-        "{LEAD_SELECT} WHERE l.account_id = $1 AND l.id = $2"
-    ))
-    .bind(account_id)
-    .bind(lead_id)
-    .fetch_optional(&mut **tx)
+async fn fetch(tx: &mut WriteTx<'_>, account_id: &str, lead_id: &str) -> StoreResult<Lead> {
+    tx.fetch_optional(
+        &format!("{LEAD_SELECT} WHERE l.account_id = $1 AND l.id = $2"),
+        args![account_id, lead_id],
+    )
     .await?
     .ok_or_else(|| lead_not_found(lead_id))
 }
@@ -450,7 +547,7 @@ async fn fetch(
 /// Leads of one account by id, in the caller's transaction (for event
 /// snapshots).
 pub async fn fetch_many(
-    conn: &mut AnyConnection,
+    tx: &mut WriteTx<'_>,
     account_id: &str,
     lead_ids: &[&str],
 ) -> StoreResult<Vec<Lead>> {
@@ -460,47 +557,55 @@ pub async fn fetch_many(
             "{LEAD_SELECT} WHERE l.account_id = $1 AND l.id IN ({})",
             params(2, chunk.len())
         );
-        let mut query = sqlx::query_as::<_, Lead>(&sql).bind(account_id);
-        for id in chunk {
-            query = query.bind(*id);
-        }
-        leads.extend(query.fetch_all(&mut *conn).await?);
+        let mut binds = Vec::with_capacity(1 + chunk.len());
+        binds.push(Arg::from(account_id));
+        binds.extend(chunk.iter().map(|id| Arg::from(*id)));
+        leads.extend(tx.fetch_all::<Lead>(&sql, &binds).await?);
     }
     Ok(leads)
-}
-
-/// Wakes the delivery worker after a commit that enqueued deliveries.
-fn wake_if(db: &Database, enqueued: usize) {
-    if enqueued > 0 {
-        db.wake_delivery_worker();
-    }
 }
 
 fn lead_not_found(lead_id: &str) -> StoreError {
     StoreError::NotFound(format!("Lead {lead_id} not found"))
 }
 
-/// Turns a unique violation on the email into a conflict naming the lead
-/// that already has it.
-async fn email_conflict(
-    db: &Database,
-    account_id: &str,
-    error: sqlx::Error,
-    email: &EmailAddress,
-) -> StoreError {
-    if !is_unique_violation(&error) {
-        return error.into();
-    }
-    let holder: Option<(String,)> =
-        sqlx::query_as("SELECT id FROM leads WHERE account_id = $1 AND email_key = $2")
-            .bind(account_id)
-            .bind(email.lookup_key())
-            .fetch_optional(db.reader())
-            .await
-            .unwrap_or(None);
+/// The conflict of a write refused because another lead of the account
+/// has the email, naming that lead.
+async fn email_conflict(db: &Database, account_id: &str, email: &EmailAddress) -> StoreError {
+    let holder: Option<(String,)> = sql::fetch_optional(
+        db.reader(),
+        "SELECT id FROM leads WHERE account_id = $1 AND email_key = $2",
+        args![account_id, email.lookup_key()],
+    )
+    .await
+    .unwrap_or(None);
     let holder = holder.map_or_else(String::new, |(id,)| format!(" ({id})"));
     StoreError::Conflict(format!(
         "A lead with email {} already exists{holder}",
         email.as_str()
     ))
+}
+
+impl FromDbRow for Lead {
+    fn from_db_row(row: &DbRow<'_, '_>) -> StoreResult<Self> {
+        Ok(Self {
+            id: row.get("id")?,
+            email: row.get("email")?,
+            company: row.get("company")?,
+            first_name: row.get("first_name")?,
+            last_name: row.get("last_name")?,
+            phone: row.get("phone")?,
+            website: row.get("website")?,
+            position: row.get("position")?,
+            twitter: row.get("twitter")?,
+            linkedin: row.get("linkedin")?,
+            notes: row.get("notes")?,
+            score: row.get("score")?,
+            funnel_stage_id: row.get("funnel_stage_id")?,
+            funnel_stage_title: row.get("funnel_stage_title")?,
+            funnel_stage_position: row.get("funnel_stage_position")?,
+            created_at: row.get("created_at")?,
+            updated_at: row.get("updated_at")?,
+        })
+    }
 }

@@ -18,8 +18,11 @@ pub mod kept_connections;
 pub mod lead_events;
 pub mod leads;
 pub mod plugins;
+pub mod sql;
+pub mod sqlite_writer;
 pub mod webhook_imports;
 pub mod webhooks;
+pub mod write_tx;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -31,6 +34,7 @@ use crate::config::{DatabaseConfig, SqliteSynchronous};
 use crate::domain::InvalidInput;
 use delivery_signal::DeliverySignal;
 use kept_connections::KeptConnections;
+use sqlite_writer::{SqliteOptions, SqliteWriter};
 
 /// Most connections kept out of the pool for hot reads: enough for the two
 /// tokio worker threads of a small machine and a few more (a read finding
@@ -60,6 +64,23 @@ pub enum StoreError {
     Invalid(#[from] InvalidInput),
     #[error("database error: {0}")]
     Database(#[from] sqlx::Error),
+    #[error("database error: {0}")]
+    Sqlite(rusqlite::Error),
+    /// The transaction's `COMMIT` failed: nothing of it was written on
+    /// SQLite; on PostgreSQL the outcome is unknown.
+    #[error("database error: the transaction failed to commit: {0}")]
+    CommitFailed(String),
+}
+
+impl StoreError {
+    /// True when a unique constraint refused the write, on either engine.
+    pub fn is_unique_violation(&self) -> bool {
+        match self {
+            StoreError::Database(error) => is_unique_violation(error),
+            StoreError::Sqlite(error) => sql::sqlite_unique_violation(error),
+            _ => false,
+        }
+    }
 }
 
 pub type StoreResult<T> = Result<T, StoreError>;
@@ -98,6 +119,8 @@ pub struct Database {
     /// Reader connections lent out without sqlx's ping on release, for the
     /// read every inbound request makes.
     kept: Arc<kept_connections::KeptConnections>,
+    /// SQLite's one writer (see [`sqlite_writer`]); `None` on PostgreSQL.
+    sqlite_writer: Option<Arc<SqliteWriter>>,
 }
 
 impl Database {
@@ -121,6 +144,7 @@ impl Database {
                 writer: pool,
                 backend: Backend::Postgres,
                 subscriptions: Arc::default(),
+                sqlite_writer: None,
             });
         }
         if !url.starts_with("sqlite:") {
@@ -140,19 +164,29 @@ impl Database {
             "PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000; PRAGMA synchronous = {synchronous};"
         );
         let writer_pragmas = format!("PRAGMA journal_mode = WAL; {pragmas}");
-        // One writer: SQLite allows a single writer at a time, and a queue in
-        // the pool is fairer and cheaper than retrying on SQLITE_BUSY.
+        // One writer thread: SQLite allows a single writer at a time, and a
+        // queue in this process is fairer and cheaper than retrying on
+        // SQLITE_BUSY. Opening it switches the file to WAL mode before
+        // readers open it.
+        let delivery_signal: Arc<DeliverySignal> = Arc::default();
+        let sqlite_writer = SqliteWriter::open(
+            &SqliteOptions {
+                path: sqlite_path(&url),
+                synchronous,
+            },
+            Arc::clone(&delivery_signal),
+        )
+        .map_err(|error| sqlx::Error::Configuration(error.to_string().into()))?;
         let writer = sqlite_pool(&url, 1, writer_pragmas).await?;
-        // Make sure WAL mode is on before readers open the file.
-        drop(writer.acquire().await?);
         let reader = sqlite_pool(&url, config.db_max_connections.max(1), pragmas).await?;
         Ok(Self {
             kept: Arc::new(KeptConnections::new(reader.clone(), KEPT_CONNECTIONS)),
             reader,
             writer,
             backend: Backend::Sqlite,
-            delivery_signal: Arc::default(),
+            delivery_signal,
             subscriptions: Arc::default(),
+            sqlite_writer: Some(Arc::new(sqlite_writer)),
         })
     }
 
@@ -246,6 +280,9 @@ impl Database {
 
     /// Closes every connection, waiting for those in use to be returned.
     pub async fn close(&self) {
+        if let Some(writer) = &self.sqlite_writer {
+            writer.close().await;
+        }
         self.kept.close().await;
         self.reader.close().await;
         self.writer.close().await;
@@ -275,6 +312,16 @@ async fn sqlite_pool(
         .await
 }
 
+/// The `file:` URI that SQLite opens for an sqlx URL (`sqlite://PATH?...`
+/// or `sqlite:PATH?...`), keeping its query parameters (`mode=rwc`).
+fn sqlite_path(url: &str) -> String {
+    let rest = url
+        .strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))
+        .unwrap_or(url);
+    format!("file:{rest}")
+}
+
 /// Adds `mode=rwc` (read, write, create) unless the URL picks a mode itself,
 /// so the first start creates the database file.
 fn sqlite_url_creating_file(url: &str) -> String {
@@ -290,6 +337,16 @@ fn sqlite_url_creating_file(url: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn sqlite_urls_become_file_uris_for_the_writer() {
+        assert_eq!(
+            sqlite_path("sqlite:///tmp/a.db?mode=rwc"),
+            "file:/tmp/a.db?mode=rwc"
+        );
+        assert_eq!(sqlite_path("sqlite://a.db?mode=rwc"), "file:a.db?mode=rwc");
+        assert_eq!(sqlite_path("sqlite:a.db"), "file:a.db");
+    }
 
     #[test]
     fn sqlite_urls_get_create_mode_unless_they_choose_one() {

@@ -10,6 +10,8 @@ use std::time::Duration;
 use serde_json::Value;
 use sqlx::{AnyConnection, FromRow};
 
+use super::sql::args;
+use super::write_tx::WriteTx;
 use super::{Database, StoreError, StoreResult, deliveries, params};
 use crate::domain::ids::{IdKind, new_id};
 use crate::domain::time::now_micros;
@@ -457,34 +459,32 @@ impl SubscriptionCache {
 /// `known_version` is the account's webhooks version if the caller has
 /// read it in this transaction already.
 pub async fn active_subscriptions(
-    db: &Database,
-    conn: &mut AnyConnection,
+    cache: &SubscriptionCache,
+    tx: &mut WriteTx<'_>,
     account_id: &str,
     known_version: Option<i64>,
 ) -> StoreResult<Arc<Vec<Subscription>>> {
     let version = match known_version {
         Some(version) => version,
         None => {
-            let (version,): (i64,) = sqlx::query_as(&format!(
+            let sql = format!(
                 "SELECT webhooks_version FROM accounts WHERE id = $1{}",
-                db.for_share()
-            ))
-            .bind(account_id)
-            .fetch_one(&mut *conn)
-            .await?;
+                tx.for_share()
+            );
+            let (version,): (i64,) = tx.fetch_one(&sql, args![account_id]).await?;
             version
         }
     };
-    if let Some(cached) = db.subscriptions().get(account_id, version) {
+    if let Some(cached) = cache.get(account_id, version) {
         return Ok(cached);
     }
-    let rows: Vec<(String, String, String, String, i64, i64)> = sqlx::query_as(
-        "SELECT id, events, conditions, batch_mode, batch_wait_ms, batch_max_items \
-         FROM webhooks WHERE account_id = $1 AND active = 1",
-    )
-    .bind(account_id)
-    .fetch_all(conn)
-    .await?;
+    let rows: Vec<(String, String, String, String, i64, i64)> = tx
+        .fetch_all(
+            "SELECT id, events, conditions, batch_mode, batch_wait_ms, batch_max_items \
+             FROM webhooks WHERE account_id = $1 AND active = 1",
+            args![account_id],
+        )
+        .await?;
     let mut subscriptions = Vec::with_capacity(rows.len());
     for (webhook_id, events, conditions, batch_mode, wait_ms, max_items) in rows {
         let (Ok(events), Ok(conditions), Some(batching)) = (
@@ -503,8 +503,7 @@ pub async fn active_subscriptions(
         });
     }
     let subscriptions = Arc::new(subscriptions);
-    db.subscriptions()
-        .put(account_id, version, Arc::clone(&subscriptions));
+    cache.put(account_id, version, Arc::clone(&subscriptions));
     Ok(subscriptions)
 }
 
