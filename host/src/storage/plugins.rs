@@ -3,7 +3,9 @@
 
 use sqlx::FromRow;
 
-use super::{Database, StoreError, StoreResult, is_unique_violation};
+use super::sql::args;
+use super::write_tx::WriteTx;
+use super::{Database, StoreError, StoreResult};
 use crate::domain::ids::{IdKind, new_id};
 use crate::domain::time::now_micros;
 use crate::plugins::PluginKind;
@@ -59,44 +61,53 @@ pub async fn create(
 ) -> StoreResult<PluginRecord> {
     let now = now_micros();
     let id = new_id(IdKind::Plugin);
-    let mut tx = db.begin().await?;
-    sqlx::query(
-        "INSERT INTO plugin_modules (sha256, module, size_bytes, created_at) VALUES ($1, $2, $3, $4) \
-         ON CONFLICT (sha256) DO NOTHING",
-    )
-    .bind(plugin.sha256)
-    .bind(plugin.module.to_vec())
-    .bind(plugin.module.len() as i64)
-    .bind(now)
-    .execute(&mut *tx)
+    let (plugin_id, account, name, kind) = (
+        id.clone(),
+        account_id.to_owned(),
+        plugin.name.to_owned(),
+        plugin.kind.to_owned(),
+    );
+    let (sha256, module, limits) = (
+        plugin.sha256.to_owned(),
+        plugin.module.to_vec(),
+        plugin.limits,
+    );
+    db.write(move |tx| {
+        Box::pin(async move {
+            tx.execute(
+                "INSERT INTO plugin_modules (sha256, module, size_bytes, created_at) VALUES ($1, $2, $3, $4) \
+                 ON CONFLICT (sha256) DO NOTHING",
+                args![&sha256, module.as_slice(), module.len() as i64, now],
+            )
+            .await?;
+            let inserted = tx
+                .execute(
+                    "INSERT INTO plugins (id, account_id, name, kind, sha256, fuel, memory_bytes, \
+                         time_limit_ms, output_bytes, created_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+                    args![
+                        &plugin_id,
+                        &account,
+                        &name,
+                        &kind,
+                        &sha256,
+                        limits.fuel as i64,
+                        limits.memory_bytes as i64,
+                        limits.time_limit_ms as i64,
+                        limits.output_bytes as i64,
+                        now,
+                    ],
+                )
+                .await;
+            match inserted {
+                Err(error) if error.is_unique_violation() => Err(StoreError::Conflict(format!(
+                    "A plugin named \"{name}\" already exists; delete it or choose another name"
+                ))),
+                other => other.map(|_| ()),
+            }
+        })
+    })
     .await?;
-    let limits = plugin.limits;
-    let inserted = sqlx::query(
-        "INSERT INTO plugins (id, account_id, name, kind, sha256, fuel, memory_bytes, time_limit_ms, \
-             output_bytes, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
-    )
-    .bind(&id)
-    .bind(account_id)
-    .bind(plugin.name)
-    .bind(plugin.kind)
-    .bind(plugin.sha256)
-    .bind(limits.fuel as i64)
-    .bind(limits.memory_bytes as i64)
-    .bind(limits.time_limit_ms as i64)
-    .bind(limits.output_bytes as i64)
-    .bind(now)
-    .execute(&mut *tx)
-    .await;
-    match inserted {
-        Err(error) if is_unique_violation(&error) => {
-            return Err(StoreError::Conflict(format!(
-                "A plugin named \"{}\" already exists; delete it or choose another name",
-                plugin.name
-            )));
-        }
-        other => other?,
-    };
-    tx.commit().await?;
     get(db, account_id, &id).await
 }
 
@@ -133,14 +144,19 @@ pub async fn module(db: &Database, sha256: &str) -> StoreResult<Vec<u8>> {
 
 /// Deletes a plugin no webhook import or webhook uses.
 pub async fn delete(db: &Database, account_id: &str, plugin_id: &str) -> StoreResult<()> {
-    let mut tx = db.begin().await?;
-    let users: Vec<(String, String)> = sqlx::query_as(
-        "SELECT id, name FROM webhook_imports WHERE account_id = $1 AND transform_plugin_id = $2 ORDER BY id",
-    )
-    .bind(account_id)
-    .bind(plugin_id)
-    .fetch_all(&mut *tx)
-    .await?;
+    let (account_id, plugin_id) = (account_id.to_owned(), plugin_id.to_owned());
+    db.write(move |tx| Box::pin(async move { remove(tx, &account_id, &plugin_id).await }))
+        .await
+}
+
+/// The work of [`delete`], inside the caller's transaction.
+async fn remove(tx: &mut WriteTx<'_>, account_id: &str, plugin_id: &str) -> StoreResult<()> {
+    let users: Vec<(String, String)> = tx
+        .fetch_all(
+            "SELECT id, name FROM webhook_imports WHERE account_id = $1 AND transform_plugin_id = $2 ORDER BY id",
+            args![account_id, plugin_id],
+        )
+        .await?;
     if !users.is_empty() {
         let names: Vec<String> = users
             .iter()
@@ -151,22 +167,22 @@ pub async fn delete(db: &Database, account_id: &str, plugin_id: &str) -> StoreRe
             names.join(", ")
         )));
     }
-    let webhooks = super::webhooks::using_plugin(&mut tx, account_id, plugin_id).await?;
+    let webhooks = super::webhooks::using_plugin(tx, account_id, plugin_id).await?;
     if !webhooks.is_empty() {
         return Err(StoreError::Conflict(format!(
             "Plugin {plugin_id} is the payload format of webhook {}; choose another format there first",
             webhooks.join(", ")
         )));
     }
-    let deleted = sqlx::query("DELETE FROM plugins WHERE account_id = $1 AND id = $2")
-        .bind(account_id)
-        .bind(plugin_id)
-        .execute(&mut *tx)
+    let deleted = tx
+        .execute(
+            "DELETE FROM plugins WHERE account_id = $1 AND id = $2",
+            args![account_id, plugin_id],
+        )
         .await?;
-    if deleted.rows_affected() == 0 {
+    if deleted == 0 {
         return Err(plugin_not_found(plugin_id));
     }
-    tx.commit().await?;
     Ok(())
 }
 

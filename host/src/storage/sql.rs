@@ -20,6 +20,7 @@ use super::{StoreError, StoreResult};
 pub enum Arg<'a> {
     Text(Cow<'a, str>),
     Int(i64),
+    Blob(Cow<'a, [u8]>),
     /// A NULL text. NULLs are typed: PostgreSQL refuses a text-typed NULL
     /// for a `BIGINT` column.
     NullText,
@@ -48,6 +49,12 @@ impl From<String> for Arg<'static> {
 impl<'a> From<&'a &'a str> for Arg<'a> {
     fn from(text: &'a &'a str) -> Self {
         Arg::Text(Cow::Borrowed(text))
+    }
+}
+
+impl<'a> From<&'a [u8]> for Arg<'a> {
+    fn from(bytes: &'a [u8]) -> Self {
+        Arg::Blob(Cow::Borrowed(bytes))
     }
 }
 
@@ -111,6 +118,7 @@ pub(crate) fn bind_all<'q>(
         query = match arg {
             Arg::Text(text) => query.bind(text.as_ref()),
             Arg::Int(number) => query.bind(*number),
+            Arg::Blob(bytes) => query.bind(bytes.as_ref()),
             Arg::NullText => query.bind(None::<&str>),
             Arg::NullInt => query.bind(None::<i64>),
         };
@@ -136,6 +144,7 @@ pub(crate) fn bind_sqlite(
         match arg {
             Arg::Text(text) => statement.raw_bind_parameter(index, text.as_ref())?,
             Arg::Int(number) => statement.raw_bind_parameter(index, number)?,
+            Arg::Blob(bytes) => statement.raw_bind_parameter(index, bytes.as_ref())?,
             Arg::NullText | Arg::NullInt => {
                 statement.raw_bind_parameter(index, rusqlite::types::Null)?
             }
@@ -183,7 +192,7 @@ macro_rules! column {
         }
     )*};
 }
-column!(String, Option<String>, i64, Option<i64>);
+column!(String, Option<String>, i64, Option<i64>, Vec<u8>);
 
 /// A type made from one row.
 pub trait FromDbRow: Sized {

@@ -407,17 +407,16 @@ pub async fn delete(db: &Database, account_id: &str, webhook_id: &str) -> StoreR
 /// The webhooks of an account that use an uploaded plugin as their
 /// payload format, as `"name" (id)`.
 pub async fn using_plugin(
-    conn: &mut AnyConnection,
+    tx: &mut WriteTx<'_>,
     account_id: &str,
     plugin_id: &str,
 ) -> StoreResult<Vec<String>> {
-    let users: Vec<(String, String)> = sqlx::query_as(
-        "SELECT id, name FROM webhooks WHERE account_id = $1 AND payload_format = $2 ORDER BY id",
-    )
-    .bind(account_id)
-    .bind(plugin_id)
-    .fetch_all(conn)
-    .await?;
+    let users: Vec<(String, String)> = tx
+        .fetch_all(
+            "SELECT id, name FROM webhooks WHERE account_id = $1 AND payload_format = $2 ORDER BY id",
+            args![account_id, plugin_id],
+        )
+        .await?;
     Ok(users
         .into_iter()
         .map(|(id, name)| format!("\"{name}\" ({id})"))
