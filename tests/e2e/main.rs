@@ -16,3 +16,4 @@ mod migrations;
 mod plugins;
 mod webhook_imports;
 mod webhooks;
+mod write_path;
