@@ -3,7 +3,9 @@
 
 use sqlx::Row;
 
-use super::{Database, StoreResult, is_unique_violation};
+use super::sql::args;
+use super::write_tx::WriteTx;
+use super::{Database, StoreError, StoreResult};
 use crate::domain::ids::{IdKind, new_id};
 use crate::domain::secrets;
 use crate::domain::time::now_micros;
@@ -30,10 +32,9 @@ pub struct ApiKeyOwner {
 
 /// Creates an account with one admin API key.
 pub async fn create_account(db: &Database, name: &str) -> StoreResult<CreatedAccount> {
-    let mut tx = db.begin().await?;
-    let created = insert_account(&mut tx, name).await?;
-    tx.commit().await?;
-    Ok(created)
+    let name = name.to_owned();
+    db.write(move |tx| Box::pin(async move { insert_account(tx, &name).await }))
+        .await
 }
 
 /// On the first start against an empty database, creates the account
@@ -42,55 +43,74 @@ pub async fn create_account(db: &Database, name: &str) -> StoreResult<CreatedAcc
 pub async fn create_default_account_on_first_start(
     db: &Database,
 ) -> StoreResult<Option<CreatedAccount>> {
-    let mut tx = db.begin().await?;
-    let existing: i64 = sqlx::query("SELECT COUNT(*) FROM accounts")
-        .fetch_one(&mut *tx)
-        .await?
-        .try_get(0)?;
+    let claimed = db
+        .write(|tx| Box::pin(async move { claim_first_start(tx).await }))
+        .await;
+    match claimed {
+        Ok(created) => Ok(created),
+        // Another process won the race; its account is the default one.
+        // Returning the failure rolled this one's account back.
+        Err(FirstStart::Lost) => Ok(None),
+        Err(FirstStart::Store(error)) => Err(error),
+    }
+}
+
+/// Why [`claim_first_start`] failed.
+enum FirstStart {
+    /// Another process claimed the first start in between.
+    Lost,
+    Store(StoreError),
+}
+
+impl From<StoreError> for FirstStart {
+    fn from(error: StoreError) -> Self {
+        FirstStart::Store(error)
+    }
+}
+
+/// The work of [`create_default_account_on_first_start`], inside the
+/// caller's transaction.
+async fn claim_first_start(tx: &mut WriteTx<'_>) -> Result<Option<CreatedAccount>, FirstStart> {
+    let (existing,): (i64,) = tx
+        .fetch_one("SELECT COUNT(*) FROM accounts", args![])
+        .await?;
     if existing > 0 {
         return Ok(None);
     }
-    let created = insert_account(&mut tx, "default").await?;
-    let claimed =
-        sqlx::query("INSERT INTO first_start (id, account_id, created_at) VALUES (1, $1, $2)")
-            .bind(&created.account_id)
-            .bind(now_micros())
-            .execute(&mut *tx)
-            .await;
+    let created = insert_account(tx, "default").await?;
+    let claimed = tx
+        .execute(
+            "INSERT INTO first_start (id, account_id, created_at) VALUES (1, $1, $2)",
+            args![&created.account_id, now_micros()],
+        )
+        .await;
     match claimed {
-        Ok(_) => {
-            tx.commit().await?;
-            Ok(Some(created))
-        }
-        // Another process won the race; its account is the default one.
-        Err(error) if is_unique_violation(&error) => Ok(None),
+        Ok(_) => Ok(Some(created)),
+        Err(error) if error.is_unique_violation() => Err(FirstStart::Lost),
         Err(error) => Err(error.into()),
     }
 }
 
-async fn insert_account(
-    tx: &mut sqlx::Transaction<'static, sqlx::Any>,
-    name: &str,
-) -> StoreResult<CreatedAccount> {
+async fn insert_account(tx: &mut WriteTx<'_>, name: &str) -> StoreResult<CreatedAccount> {
     let now = now_micros();
     let account_id = new_id(IdKind::Account);
-    sqlx::query("INSERT INTO accounts (id, name, created_at) VALUES ($1, $2, $3)")
-        .bind(&account_id)
-        .bind(name)
-        .bind(now)
-        .execute(&mut **tx)
-        .await?;
+    tx.execute(
+        "INSERT INTO accounts (id, name, created_at) VALUES ($1, $2, $3)",
+        args![&account_id, name, now],
+    )
+    .await?;
     let key = secrets::generate(API_KEY_PREFIX);
-    sqlx::query(
+    tx.execute(
         "INSERT INTO admin_api_keys (id, account_id, name, key_digest, created_at) \
          VALUES ($1, $2, $3, $4, $5)",
+        args![
+            new_id(IdKind::ApiKey),
+            &account_id,
+            "initial key",
+            &key.digest,
+            now
+        ],
     )
-    .bind(new_id(IdKind::ApiKey))
-    .bind(&account_id)
-    .bind("initial key")
-    .bind(&key.digest)
-    .bind(now)
-    .execute(&mut **tx)
     .await?;
     Ok(CreatedAccount {
         account_id,

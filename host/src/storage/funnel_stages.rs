@@ -3,14 +3,14 @@
 //! Changes to the list lock the account row (PostgreSQL) so that concurrent
 //! edits cannot produce two stages at one position.
 
-use sqlx::{Any, FromRow, Transaction};
+use sqlx::FromRow;
 
 use std::collections::HashMap;
 
 use super::leads::LeadStageView;
 use super::sql::{self, Arg, args};
 use super::write_tx::WriteTx;
-use super::{Backend, Database, StoreError, StoreResult, is_unique_violation, params};
+use super::{Backend, Database, StoreError, StoreResult, params};
 use crate::domain::InvalidInput;
 use crate::domain::funnel::StagePosition;
 use crate::domain::ids::{IdKind, new_id};
@@ -62,8 +62,22 @@ pub async fn create(
     title: &StageTitle,
     position: Option<i64>,
 ) -> StoreResult<FunnelStage> {
-    let mut tx = db.begin().await?;
-    let mut order = lock_funnel_order(&mut tx, account_id).await?;
+    let (account, new_title) = (account_id.to_owned(), title.clone());
+    let id = db
+        .write(move |tx| Box::pin(async move { insert(tx, &account, &new_title, position).await }))
+        .await?;
+    get(db, account_id, &id).await
+}
+
+/// The work of [`create`], inside the caller's transaction; returns the
+/// new stage's id.
+async fn insert(
+    tx: &mut WriteTx<'_>,
+    account_id: &str,
+    title: &StageTitle,
+    position: Option<i64>,
+) -> StoreResult<String> {
+    let mut order = lock_funnel_order(tx, account_id).await?;
     let last = order.len() as i64 + 1;
     let position = position.unwrap_or(last);
     if !(1..=last).contains(&position) {
@@ -71,23 +85,16 @@ pub async fn create(
     }
     let now = now_micros();
     let id = new_id(IdKind::FunnelStage);
-    sqlx::query(
+    tx.execute(
         "INSERT INTO funnel_stages (id, account_id, title, title_key, position, created_at, updated_at) \
          VALUES ($1, $2, $3, $4, $5, $6, $6)",
+        args![&id, account_id, title.as_str(), title.key(), last, now],
     )
-    .bind(&id)
-    .bind(account_id)
-    .bind(title.as_str())
-    .bind(title.key())
-    .bind(last)
-    .bind(now)
-    .execute(&mut *tx)
     .await
     .map_err(|error| title_conflict(error, title))?;
     order.insert(position as usize - 1, id.clone());
-    write_order(&mut tx, account_id, &order, now).await?;
-    tx.commit().await?;
-    get(db, account_id, &id).await
+    write_order(tx, account_id, &order, now).await?;
+    Ok(id)
 }
 
 /// Renames a stage and/or moves it to another position (1-based).
@@ -98,23 +105,33 @@ pub async fn update(
     title: Option<&StageTitle>,
     position: Option<i64>,
 ) -> StoreResult<FunnelStage> {
-    let mut tx = db.begin().await?;
-    let mut order = lock_funnel_order(&mut tx, account_id).await?;
+    let (account, stage, new_title) = (account_id.to_owned(), stage_id.to_owned(), title.cloned());
+    db.write(move |tx| {
+        Box::pin(async move { change(tx, &account, &stage, new_title.as_ref(), position).await })
+    })
+    .await?;
+    get(db, account_id, stage_id).await
+}
+
+/// The work of [`update`], inside the caller's transaction.
+async fn change(
+    tx: &mut WriteTx<'_>,
+    account_id: &str,
+    stage_id: &str,
+    title: Option<&StageTitle>,
+    position: Option<i64>,
+) -> StoreResult<()> {
+    let mut order = lock_funnel_order(tx, account_id).await?;
     let Some(current_index) = order.iter().position(|id| id == stage_id) else {
         return Err(stage_not_found(stage_id));
     };
     let now = now_micros();
     if let Some(title) = title {
-        sqlx::query(
+        tx.execute(
             "UPDATE funnel_stages SET title = $1, title_key = $2, updated_at = $3 \
              WHERE id = $4 AND account_id = $5",
+            args![title.as_str(), title.key(), now, stage_id, account_id],
         )
-        .bind(title.as_str())
-        .bind(title.key())
-        .bind(now)
-        .bind(stage_id)
-        .bind(account_id)
-        .execute(&mut *tx)
         .await
         .map_err(|error| title_conflict(error, title))?;
     }
@@ -125,10 +142,9 @@ pub async fn update(
         }
         let moved = order.remove(current_index);
         order.insert(position as usize - 1, moved);
-        write_order(&mut tx, account_id, &order, now).await?;
+        write_order(tx, account_id, &order, now).await?;
     }
-    tx.commit().await?;
-    get(db, account_id, stage_id).await
+    Ok(())
 }
 
 /// Puts the stages in the given order. `stage_ids` must name every live
@@ -138,8 +154,19 @@ pub async fn reorder(
     account_id: &str,
     stage_ids: &[String],
 ) -> StoreResult<Vec<FunnelStage>> {
-    let mut tx = db.begin().await?;
-    let order = lock_funnel_order(&mut tx, account_id).await?;
+    let (account, requested) = (account_id.to_owned(), stage_ids.to_vec());
+    db.write(move |tx| Box::pin(async move { put_in_order(tx, &account, &requested).await }))
+        .await?;
+    list(db, account_id).await
+}
+
+/// The work of [`reorder`], inside the caller's transaction.
+async fn put_in_order(
+    tx: &mut WriteTx<'_>,
+    account_id: &str,
+    stage_ids: &[String],
+) -> StoreResult<()> {
+    let order = lock_funnel_order(tx, account_id).await?;
     let mut requested = stage_ids.to_vec();
     requested.sort();
     let mut existing = order.clone();
@@ -171,26 +198,30 @@ pub async fn reorder(
         ))
         .into());
     }
-    write_order(&mut tx, account_id, stage_ids, now_micros()).await?;
-    tx.commit().await?;
-    list(db, account_id).await
+    write_order(tx, account_id, stage_ids, now_micros()).await
 }
 
 /// Deletes a stage that no lead is currently at. Its history events are
 /// kept: the stage row stays, marked deleted, so the history still shows its
 /// title.
 pub async fn delete(db: &Database, account_id: &str, stage_id: &str) -> StoreResult<()> {
-    let mut tx = db.begin().await?;
-    let mut order = lock_funnel_order(&mut tx, account_id).await?;
+    let (account, stage) = (account_id.to_owned(), stage_id.to_owned());
+    db.write(move |tx| Box::pin(async move { remove(tx, &account, &stage).await }))
+        .await
+}
+
+/// The work of [`delete`], inside the caller's transaction.
+async fn remove(tx: &mut WriteTx<'_>, account_id: &str, stage_id: &str) -> StoreResult<()> {
+    let mut order = lock_funnel_order(tx, account_id).await?;
     let Some(index) = order.iter().position(|id| id == stage_id) else {
         return Err(stage_not_found(stage_id));
     };
-    let (leads_at_stage,): (i64,) =
-        sqlx::query_as("SELECT COUNT(*) FROM leads WHERE account_id = $1 AND funnel_stage_id = $2")
-            .bind(account_id)
-            .bind(stage_id)
-            .fetch_one(&mut *tx)
-            .await?;
+    let (leads_at_stage,): (i64,) = tx
+        .fetch_one(
+            "SELECT COUNT(*) FROM leads WHERE account_id = $1 AND funnel_stage_id = $2",
+            args![account_id, stage_id],
+        )
+        .await?;
     if leads_at_stage > 0 {
         let plural = if leads_at_stage == 1 {
             "lead is"
@@ -204,23 +235,19 @@ pub async fn delete(db: &Database, account_id: &str, stage_id: &str) -> StoreRes
     }
     let now = now_micros();
     // Mappings to a deleted stage would resolve to nothing useful.
-    sqlx::query("DELETE FROM webhook_import_mappings WHERE funnel_stage_id = $1")
-        .bind(stage_id)
-        .execute(&mut *tx)
-        .await?;
-    sqlx::query(
+    tx.execute(
+        "DELETE FROM webhook_import_mappings WHERE funnel_stage_id = $1",
+        args![stage_id],
+    )
+    .await?;
+    tx.execute(
         "UPDATE funnel_stages SET deleted_at = $1, position = NULL, updated_at = $1 \
          WHERE id = $2 AND account_id = $3",
+        args![now, stage_id, account_id],
     )
-    .bind(now)
-    .bind(stage_id)
-    .bind(account_id)
-    .execute(&mut *tx)
     .await?;
     order.remove(index);
-    write_order(&mut tx, account_id, &order, now).await?;
-    tx.commit().await?;
-    Ok(())
+    write_order(tx, account_id, &order, now).await
 }
 
 /// The live stages with their positions, read inside a transaction (for the
@@ -289,43 +316,37 @@ pub struct AccountFunnel {
 
 /// Locks the account's funnel against concurrent edits, marks it changed,
 /// and returns the live stage ids in order.
-async fn lock_funnel_order(
-    tx: &mut Transaction<'static, Any>,
-    account_id: &str,
-) -> StoreResult<Vec<String>> {
+async fn lock_funnel_order(tx: &mut WriteTx<'_>, account_id: &str) -> StoreResult<Vec<String>> {
     // The update both locks the account row until the transaction ends and
     // tells caches of the funnel (see webhook_imports) that it changed.
-    sqlx::query("UPDATE accounts SET funnel_version = funnel_version + 1 WHERE id = $1")
-        .bind(account_id)
-        .execute(&mut **tx)
-        .await?;
-    let ids: Vec<(String,)> = sqlx::query_as(
-        "SELECT id FROM funnel_stages WHERE account_id = $1 AND deleted_at IS NULL ORDER BY position",
+    tx.execute(
+        "UPDATE accounts SET funnel_version = funnel_version + 1 WHERE id = $1",
+        args![account_id],
     )
-    .bind(account_id)
-    .fetch_all(&mut **tx)
     .await?;
+    let ids: Vec<(String,)> = tx
+        .fetch_all(
+            "SELECT id FROM funnel_stages WHERE account_id = $1 AND deleted_at IS NULL ORDER BY position",
+            args![account_id],
+        )
+        .await?;
     Ok(ids.into_iter().map(|(id,)| id).collect())
 }
 
 /// Gives each stage in `order` its 1-based index as position, touching only
 /// the rows whose position changes.
 async fn write_order(
-    tx: &mut Transaction<'static, Any>,
+    tx: &mut WriteTx<'_>,
     account_id: &str,
     order: &[String],
     now: i64,
 ) -> StoreResult<()> {
     for (index, stage_id) in order.iter().enumerate() {
-        sqlx::query(
+        tx.execute(
             "UPDATE funnel_stages SET position = $1, updated_at = $2 \
              WHERE id = $3 AND account_id = $4 AND (position IS NULL OR position <> $1)",
+            args![index as i64 + 1, now, stage_id, account_id],
         )
-        .bind(index as i64 + 1)
-        .bind(now)
-        .bind(stage_id)
-        .bind(account_id)
-        .execute(&mut **tx)
         .await?;
     }
     Ok(())
@@ -335,14 +356,16 @@ fn stage_not_found(stage_id: &str) -> StoreError {
     StoreError::NotFound(format!("Funnel stage {stage_id} not found"))
 }
 
-fn title_conflict(error: sqlx::Error, title: &StageTitle) -> StoreError {
-    if is_unique_violation(&error) {
+/// A refused title write as the user should see it: a conflict when
+/// another live stage has a matching title.
+fn title_conflict(error: StoreError, title: &StageTitle) -> StoreError {
+    if error.is_unique_violation() {
         StoreError::Conflict(format!(
             "A funnel stage titled \"{}\" (or a name that matches it ignoring case, spaces, `_` and `-`) already exists",
             title.as_str()
         ))
     } else {
-        error.into()
+        error
     }
 }
 

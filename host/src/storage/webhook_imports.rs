@@ -8,6 +8,8 @@ use std::sync::{Arc, Mutex, PoisonError};
 use serde_json::Value;
 use sqlx::FromRow;
 
+use super::sql::{Arg, args};
+use super::write_tx::WriteTx;
 use super::{Database, StoreError, StoreResult, funnel_stages};
 use crate::domain::InvalidInput;
 use crate::domain::ids::{IdKind, new_id};
@@ -82,19 +84,23 @@ pub async fn create(
     let id = new_id(IdKind::WebhookImport);
     let token = secrets::generate(TOKEN_PREFIX);
     let now = now_micros();
-    let mut tx = db.begin().await?;
-    sqlx::query(
-        "INSERT INTO webhook_imports (id, account_id, name, token_digest, active, created_at, updated_at) \
-         VALUES ($1, $2, $3, $4, 0, $5, $5)",
-    )
-    .bind(&id)
-    .bind(account_id)
-    .bind(name)
-    .bind(&token.digest)
-    .bind(now)
-    .execute(&mut *tx)
+    let (import_id, account, name, digest) = (
+        id.clone(),
+        account_id.to_owned(),
+        name.to_owned(),
+        token.digest,
+    );
+    db.write(move |tx| {
+        Box::pin(async move {
+            tx.execute(
+                "INSERT INTO webhook_imports (id, account_id, name, token_digest, active, created_at, updated_at) \
+                 VALUES ($1, $2, $3, $4, 0, $5, $5)",
+                args![&import_id, &account, &name, &digest, now],
+            )
+            .await
+        })
+    })
     .await?;
-    tx.commit().await?;
     Ok((get(db, account_id, &id).await?, token.plain))
 }
 
@@ -129,7 +135,7 @@ pub async fn rename(
         account_id,
         import_id,
         "name = $4",
-        vec![name.to_owned()],
+        vec![Arg::from(name.to_owned())],
     )
     .await
 }
@@ -145,7 +151,7 @@ pub async fn set_active(
         account_id,
         import_id,
         "active = $4",
-        vec![i64::from(active)],
+        vec![Arg::from(active)],
     )
     .await
 }
@@ -162,7 +168,7 @@ pub async fn regenerate_token(
         account_id,
         import_id,
         "token_digest = $4",
-        vec![token.digest],
+        vec![Arg::from(token.digest)],
     )
     .await?;
     Ok((import, token.plain))
@@ -170,56 +176,61 @@ pub async fn regenerate_token(
 
 /// Sets columns (`assignments` uses `$4`, `$5`, ... for `values`), bumps
 /// `updated_at` and the version caches check.
-async fn update_row<T>(
+async fn update_row(
     db: &Database,
     account_id: &str,
     import_id: &str,
     assignments: &str,
-    values: Vec<T>,
-) -> StoreResult<WebhookImport>
-where
-    T: for<'q> sqlx::Encode<'q, sqlx::Any> + sqlx::Type<sqlx::Any> + Send,
-{
-    let mut tx = db.begin().await?;
+    values: Vec<Arg<'static>>,
+) -> StoreResult<WebhookImport> {
     let sql = format!(
         "UPDATE webhook_imports SET {assignments}, updated_at = $1, version = version + 1 \
          WHERE account_id = $2 AND id = $3"
     );
-    let mut query = sqlx::query(&sql)
-        .bind(now_micros())
-        .bind(account_id)
-        .bind(import_id);
-    for value in values {
-        query = query.bind(value);
-    }
-    let updated = query.execute(&mut *tx).await?;
-    if updated.rows_affected() == 0 {
-        return Err(import_not_found(import_id));
-    }
-    tx.commit().await?;
+    let mut binds = vec![
+        Arg::from(now_micros()),
+        Arg::from(account_id.to_owned()),
+        Arg::from(import_id.to_owned()),
+    ];
+    binds.extend(values);
+    let import = import_id.to_owned();
+    db.write(move |tx| {
+        Box::pin(async move {
+            let updated = tx.execute(&sql, &binds).await?;
+            if updated == 0 {
+                return Err(import_not_found(&import));
+            }
+            Ok(())
+        })
+    })
+    .await?;
     get(db, account_id, import_id).await
 }
 
 /// Deletes an import with its mappings; its token stops working at once.
 pub async fn delete(db: &Database, account_id: &str, import_id: &str) -> StoreResult<()> {
-    let mut tx = db.begin().await?;
-    sqlx::query(
+    let (account, import) = (account_id.to_owned(), import_id.to_owned());
+    db.write(move |tx| Box::pin(async move { remove(tx, &account, &import).await }))
+        .await
+}
+
+/// The work of [`delete`], inside the caller's transaction.
+async fn remove(tx: &mut WriteTx<'_>, account_id: &str, import_id: &str) -> StoreResult<()> {
+    tx.execute(
         "DELETE FROM webhook_import_mappings WHERE import_id IN \
                  (SELECT id FROM webhook_imports WHERE account_id = $1 AND id = $2)",
+        args![account_id, import_id],
     )
-    .bind(account_id)
-    .bind(import_id)
-    .execute(&mut *tx)
     .await?;
-    let deleted = sqlx::query("DELETE FROM webhook_imports WHERE account_id = $1 AND id = $2")
-        .bind(account_id)
-        .bind(import_id)
-        .execute(&mut *tx)
+    let deleted = tx
+        .execute(
+            "DELETE FROM webhook_imports WHERE account_id = $1 AND id = $2",
+            args![account_id, import_id],
+        )
         .await?;
-    if deleted.rows_affected() == 0 {
+    if deleted == 0 {
         return Err(import_not_found(import_id));
     }
-    tx.commit().await?;
     Ok(())
 }
 
@@ -275,42 +286,62 @@ pub async fn replace_mappings(
             .into());
         }
     }
-    let mut tx = db.begin().await?;
-    let import_exists: Option<(String,)> = sqlx::query_as(&format!(
-        "SELECT id FROM webhook_imports WHERE account_id = $1 AND id = $2{}",
-        db.for_update()
-    ))
-    .bind(account_id)
-    .bind(import_id)
-    .fetch_optional(&mut *tx)
+    let (account, import, requested) = (
+        account_id.to_owned(),
+        import_id.to_owned(),
+        requested.to_vec(),
+    );
+    db.write(move |tx| {
+        Box::pin(async move { write_mappings(tx, &account, &import, &requested).await })
+    })
     .await?;
+    mappings(db, account_id, import_id).await
+}
+
+/// The work of [`replace_mappings`], inside the caller's transaction.
+async fn write_mappings(
+    tx: &mut WriteTx<'_>,
+    account_id: &str,
+    import_id: &str,
+    requested: &[(String, String)],
+) -> StoreResult<()> {
+    let import_exists: Option<(String,)> = tx
+        .fetch_optional(
+            &format!(
+                "SELECT id FROM webhook_imports WHERE account_id = $1 AND id = $2{}",
+                tx.for_update()
+            ),
+            args![account_id, import_id],
+        )
+        .await?;
     if import_exists.is_none() {
         return Err(import_not_found(import_id));
     }
-    sqlx::query("DELETE FROM webhook_import_mappings WHERE import_id = $1")
-        .bind(import_id)
-        .execute(&mut *tx)
-        .await?;
+    tx.execute(
+        "DELETE FROM webhook_import_mappings WHERE import_id = $1",
+        args![import_id],
+    )
+    .await?;
     for (index, (external_name, stage_id)) in requested.iter().enumerate() {
-        sqlx::query(
+        tx.execute(
             "INSERT INTO webhook_import_mappings (import_id, external_key, external_name, funnel_stage_id, list_order) \
              VALUES ($1, $2, $3, $4, $5)",
+            args![
+                import_id,
+                matching_key(external_name),
+                external_name.trim(),
+                stage_id,
+                index as i64
+            ],
         )
-        .bind(import_id)
-        .bind(matching_key(external_name))
-        .bind(external_name.trim())
-        .bind(stage_id)
-        .bind(index as i64)
-        .execute(&mut *tx)
         .await?;
     }
-    sqlx::query("UPDATE webhook_imports SET updated_at = $1, version = version + 1 WHERE id = $2")
-        .bind(now_micros())
-        .bind(import_id)
-        .execute(&mut *tx)
-        .await?;
-    tx.commit().await?;
-    mappings(db, account_id, import_id).await
+    tx.execute(
+        "UPDATE webhook_imports SET updated_at = $1, version = version + 1 WHERE id = $2",
+        args![now_micros(), import_id],
+    )
+    .await?;
+    Ok(())
 }
 
 /// Stage directories of imports, reused while neither the import (its
@@ -448,8 +479,8 @@ pub async fn set_transform(
     transform: Option<(&str, &Value)>,
 ) -> StoreResult<WebhookImport> {
     let values = vec![
-        transform.map(|(plugin_id, _)| plugin_id.to_owned()),
-        transform.map(|(_, config)| config.to_string()),
+        Arg::from(transform.map(|(plugin_id, _)| plugin_id.to_owned())),
+        Arg::from(transform.map(|(_, config)| config.to_string())),
     ];
     update_row(
         db,
