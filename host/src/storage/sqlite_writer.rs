@@ -242,9 +242,11 @@ trait Job: Send {
 /// A job that has run, waiting for its group's commit.
 struct Done {
     succeeded: bool,
-    /// Sends the answer: `Some(message)` if the commit failed.
-    answer: Box<dyn FnOnce(Option<&str>) + Send>,
+    answer: Answer,
 }
+
+/// Sends a job's answer, given `Some(message)` if its group's commit failed.
+type Answer = Box<dyn FnOnce(Option<&str>) + Send>;
 
 struct PendingJob<T, E, F> {
     work: F,
