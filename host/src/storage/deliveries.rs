@@ -5,8 +5,10 @@
 
 use std::collections::HashMap;
 
-use sqlx::{AnyConnection, FromRow};
+use sqlx::FromRow;
 
+use super::sql::{self, Arg, DbRow, FromDbRow, args};
+use super::write_tx::WriteTx;
 use super::{Backend, Database, StoreError, StoreResult, params};
 use crate::domain::ids::{IdKind, id_floor, new_id};
 use crate::domain::time::now_micros;
@@ -21,7 +23,7 @@ pub const BATCHED: &str = "batched";
 pub const BATCH_EVENT: &str = "batch";
 
 /// A delivery a worker has claimed.
-#[derive(Debug, Clone, FromRow)]
+#[derive(Debug, Clone)]
 pub struct ClaimedDelivery {
     pub id: String,
     pub account_id: String,
@@ -54,6 +56,36 @@ impl ClaimedDelivery {
     }
 }
 
+impl FromDbRow for ClaimedDelivery {
+    fn from_db_row(row: &DbRow<'_, '_>) -> StoreResult<Self> {
+        Ok(Self {
+            id: row.get("id")?,
+            account_id: row.get("account_id")?,
+            webhook_id: row.get("webhook_id")?,
+            event_id: row.get("event_id")?,
+            event_type: row.get("event_type")?,
+            lead_id: row.get("lead_id")?,
+            attempt_count: row.get("attempt_count")?,
+            next_trigger: row.get("next_trigger")?,
+            batch_key: row.get("batch_key")?,
+            payload_body: row.get("payload_body")?,
+            payload_content_type: row.get("payload_content_type")?,
+            payload_headers: row.get("payload_headers")?,
+            created_at: row.get("created_at")?,
+            claimed_until: row.get("claimed_until")?,
+        })
+    }
+}
+
+/// The clause with which claims skip the rows other workers hold
+/// (PostgreSQL); SQLite's single writer serialises claims.
+fn skip_locked(tx: &WriteTx<'_>) -> &'static str {
+    match tx.backend() {
+        Backend::Postgres => " FOR UPDATE SKIP LOCKED",
+        Backend::Sqlite => "",
+    }
+}
+
 /// Makes a batch of `first` (a claimed delivery of a batching webhook) and
 /// up to `max_items - 1` more deliveries waiting under its key, oldest
 /// first, whether due or not: a new batch delivery, claimed until
@@ -66,58 +98,78 @@ pub async fn form_batch(
     lease_until: i64,
     now: i64,
 ) -> StoreResult<Option<(ClaimedDelivery, Vec<ClaimedDelivery>)>> {
-    let skip_locked = match db.backend() {
-        Backend::Postgres => " FOR UPDATE SKIP LOCKED",
-        Backend::Sqlite => "",
-    };
-    let mut tx = db.begin().await?;
+    let first = first.clone();
+    db.write(move |tx| {
+        Box::pin(async move { make_batch(tx, &first, max_items, lease_until, now).await })
+    })
+    .await
+}
+
+/// The work of [`form_batch`], inside the caller's transaction.
+async fn make_batch(
+    tx: &mut WriteTx<'_>,
+    first: &ClaimedDelivery,
+    max_items: u32,
+    lease_until: i64,
+    now: i64,
+) -> StoreResult<Option<(ClaimedDelivery, Vec<ClaimedDelivery>)>> {
+    let skip_locked = skip_locked(tx);
+    let batch_key = first.batch_key.as_deref().unwrap_or_default();
     // Members: free ones, or ones this same claim holds; `first` itself,
     // then the oldest others (read in index order: a key may have a long
     // queue behind it).
     let eligible = "webhook_id = $1 AND batch_key = $2 AND status = 'pending' \
          AND next_attempt_at IS NOT NULL \
          AND (claimed_until IS NULL OR claimed_until < $3 OR claimed_until = $4)";
-    let mut members = sqlx::query_as::<_, ClaimedDelivery>(&format!(
-        "SELECT {CLAIM_COLUMNS} FROM deliveries WHERE {eligible} AND id = $5{skip_locked}"
-    ))
-    .bind(&first.webhook_id)
-    .bind(first.batch_key.as_deref().unwrap_or_default())
-    .bind(now)
-    .bind(first.claimed_until)
-    .bind(&first.id)
-    .fetch_all(&mut *tx)
-    .await?;
+    let mut members: Vec<ClaimedDelivery> = tx
+        .fetch_all(
+            &format!(
+                "SELECT {CLAIM_COLUMNS} FROM deliveries WHERE {eligible} AND id = $5{skip_locked}"
+            ),
+            args![
+                &first.webhook_id,
+                batch_key,
+                now,
+                first.claimed_until,
+                &first.id
+            ],
+        )
+        .await?;
     let others = i64::from(max_items.max(1)) - i64::try_from(members.len()).unwrap_or(0);
     members.extend(
-        sqlx::query_as::<_, ClaimedDelivery>(&format!(
-            "SELECT {CLAIM_COLUMNS} FROM deliveries WHERE {eligible} AND id <> $5 \
-             ORDER BY id LIMIT $6{skip_locked}"
-        ))
-        .bind(&first.webhook_id)
-        .bind(first.batch_key.as_deref().unwrap_or_default())
-        .bind(now)
-        .bind(first.claimed_until)
-        .bind(&first.id)
-        .bind(others)
-        .fetch_all(&mut *tx)
+        tx.fetch_all::<ClaimedDelivery>(
+            &format!(
+                "SELECT {CLAIM_COLUMNS} FROM deliveries WHERE {eligible} AND id <> $5 \
+                 ORDER BY id LIMIT $6{skip_locked}"
+            ),
+            args![
+                &first.webhook_id,
+                batch_key,
+                now,
+                first.claimed_until,
+                &first.id,
+                others,
+            ],
+        )
         .await?,
     );
     if members.is_empty() {
         return Ok(None);
     }
     let batch_id = new_id(IdKind::Delivery);
-    sqlx::query(
+    tx.execute(
         "INSERT INTO deliveries (id, account_id, webhook_id, event_type, status, \
              next_attempt_at, claimed_until, created_at, updated_at) \
          VALUES ($1, $2, $3, $4, 'pending', $5, $6, $5, $5)",
+        args![
+            &batch_id,
+            &first.account_id,
+            &first.webhook_id,
+            BATCH_EVENT,
+            now,
+            lease_until,
+        ],
     )
-    .bind(&batch_id)
-    .bind(&first.account_id)
-    .bind(&first.webhook_id)
-    .bind(BATCH_EVENT)
-    .bind(now)
-    .bind(lease_until)
-    .execute(&mut *tx)
     .await?;
     for chunk in members.chunks(500) {
         let sql = format!(
@@ -125,30 +177,28 @@ pub async fn form_batch(
                  claimed_until = NULL, updated_at = $2 WHERE id IN ({})",
             params(3, chunk.len())
         );
-        let mut query = sqlx::query(&sql).bind(&batch_id).bind(now);
-        for member in chunk {
-            query = query.bind(member.id.clone());
-        }
-        query.execute(&mut *tx).await?;
+        let mut binds = Vec::with_capacity(2 + chunk.len());
+        binds.extend([Arg::from(&batch_id), Arg::from(now)]);
+        binds.extend(chunk.iter().map(|member| Arg::from(&member.id)));
+        tx.execute(&sql, &binds).await?;
     }
-    let batch = sqlx::query_as::<_, ClaimedDelivery>(&format!(
-        "SELECT {CLAIM_COLUMNS} FROM deliveries WHERE id = $1"
-    ))
-    .bind(&batch_id)
-    .fetch_one(&mut *tx)
-    .await?;
-    tx.commit().await?;
+    let batch: ClaimedDelivery = tx
+        .fetch_one(
+            &format!("SELECT {CLAIM_COLUMNS} FROM deliveries WHERE id = $1"),
+            args![&batch_id],
+        )
+        .await?;
     Ok(Some((batch, members)))
 }
 
 /// The deliveries a batch carries, oldest first.
 pub async fn batch_members(db: &Database, batch_id: &str) -> StoreResult<Vec<ClaimedDelivery>> {
-    Ok(sqlx::query_as::<_, ClaimedDelivery>(&format!(
-        "SELECT {CLAIM_COLUMNS} FROM deliveries WHERE batch_id = $1 ORDER BY id"
-    ))
-    .bind(batch_id)
-    .fetch_all(db.reader())
-    .await?)
+    sql::fetch_all(
+        db.reader(),
+        &format!("SELECT {CLAIM_COLUMNS} FROM deliveries WHERE batch_id = $1 ORDER BY id"),
+        args![batch_id],
+    )
+    .await
 }
 
 /// Keeps each member's own rendered payload, so that one can be resent
@@ -160,21 +210,22 @@ pub async fn save_payloads(
     if payloads.is_empty() {
         return Ok(());
     }
-    let mut tx = db.begin().await?;
-    for (id, payload) in payloads {
-        sqlx::query(
-            "UPDATE deliveries SET payload_body = $1, payload_content_type = $2, payload_headers = $3 \
-             WHERE id = $4",
-        )
-        .bind(&payload.body)
-        .bind(&payload.content_type)
-        .bind(&payload.headers)
-        .bind(id)
-        .execute(&mut *tx)
-        .await?;
-    }
-    tx.commit().await?;
-    Ok(())
+    let payloads = payloads.to_vec();
+    db.write(move |tx| {
+        Box::pin(async move {
+            for (id, payload) in &payloads {
+                tx.execute(
+                    "UPDATE deliveries SET payload_body = $1, payload_content_type = $2, \
+                         payload_headers = $3 \
+                     WHERE id = $4",
+                    args![&payload.body, &payload.content_type, &payload.headers, id],
+                )
+                .await?;
+            }
+            Ok(())
+        })
+    })
+    .await
 }
 
 /// Claims up to `limit` deliveries that are due and not held by a live
@@ -187,58 +238,66 @@ pub async fn claim_due(
     lease_until: i64,
     limit: i64,
 ) -> StoreResult<Vec<ClaimedDelivery>> {
-    let skip_locked = match db.backend() {
-        Backend::Postgres => " FOR UPDATE SKIP LOCKED",
-        Backend::Sqlite => "",
-    };
-    let sql = format!(
-        "UPDATE deliveries SET claimed_until = $1 WHERE id IN (\
-             SELECT id FROM deliveries \
-             WHERE next_attempt_at <= $2 AND (claimed_until IS NULL OR claimed_until < $2) \
-             ORDER BY next_attempt_at LIMIT $3{skip_locked}) \
-         RETURNING {CLAIM_COLUMNS}"
-    );
-    let claimed = sqlx::query_as::<_, ClaimedDelivery>(&sql)
-        .bind(lease_until)
-        .bind(now)
-        .bind(limit)
-        .fetch_all(db.writer())
-        .await?;
-    Ok(claimed)
+    db.write(move |tx| {
+        Box::pin(async move {
+            let sql = format!(
+                "UPDATE deliveries SET claimed_until = $1 WHERE id IN (\
+                     SELECT id FROM deliveries \
+                     WHERE next_attempt_at <= $2 AND (claimed_until IS NULL OR claimed_until < $2) \
+                     ORDER BY next_attempt_at LIMIT $3{}) \
+                 RETURNING {CLAIM_COLUMNS}",
+                skip_locked(tx)
+            );
+            tx.fetch_all(&sql, args![lease_until, now, limit]).await
+        })
+    })
+    .await
 }
 
 /// Gives claimed deliveries back at once (when they could not be
 /// processed), instead of waiting for their lease to run out.
 pub async fn release(db: &Database, claimed: &[ClaimedDelivery]) -> StoreResult<()> {
-    for chunk in claimed.chunks(500) {
-        let sql = format!(
-            "UPDATE deliveries SET claimed_until = NULL WHERE id IN ({})",
-            params(1, chunk.len())
-        );
-        let mut query = sqlx::query(&sql);
-        for delivery in chunk {
-            query = query.bind(delivery.id.clone());
-        }
-        query.execute(db.writer()).await?;
+    if claimed.is_empty() {
+        return Ok(());
     }
-    Ok(())
+    let ids: Vec<String> = claimed.iter().map(|delivery| delivery.id.clone()).collect();
+    db.write(move |tx| {
+        Box::pin(async move {
+            for chunk in ids.chunks(500) {
+                let sql = format!(
+                    "UPDATE deliveries SET claimed_until = NULL WHERE id IN ({})",
+                    params(1, chunk.len())
+                );
+                let binds: Vec<Arg> = chunk.iter().map(Arg::from).collect();
+                tx.execute(&sql, &binds).await?;
+            }
+            Ok(())
+        })
+    })
+    .await
 }
 
 /// Releases every delivery held under these leases (a worker shutting
 /// down with deliveries still in flight).
 pub async fn release_leases(db: &Database, leases: &[i64]) -> StoreResult<()> {
-    for chunk in leases.chunks(500) {
-        let sql = format!(
-            "UPDATE deliveries SET claimed_until = NULL WHERE claimed_until IN ({})",
-            params(1, chunk.len())
-        );
-        let mut query = sqlx::query(&sql);
-        for lease in chunk {
-            query = query.bind(*lease);
-        }
-        query.execute(db.writer()).await?;
+    if leases.is_empty() {
+        return Ok(());
     }
-    Ok(())
+    let leases = leases.to_vec();
+    db.write(move |tx| {
+        Box::pin(async move {
+            for chunk in leases.chunks(500) {
+                let sql = format!(
+                    "UPDATE deliveries SET claimed_until = NULL WHERE claimed_until IN ({})",
+                    params(1, chunk.len())
+                );
+                let binds: Vec<Arg> = chunk.iter().map(|lease| Arg::from(*lease)).collect();
+                tx.execute(&sql, &binds).await?;
+            }
+            Ok(())
+        })
+    })
+    .await
 }
 
 /// A lead event as the outbox stored it.
@@ -383,7 +442,17 @@ async fn record_batch(db: &Database, results: &[AttemptResult]) -> StoreResult<(
         return Ok(());
     }
     let now = now_micros();
-    let mut tx = db.begin().await?;
+    let results = results.to_vec();
+    db.write(move |tx| Box::pin(async move { write_results(tx, &results, now).await }))
+        .await
+}
+
+/// The work of [`record_batch`], inside the caller's transaction.
+async fn write_results(
+    tx: &mut WriteTx<'_>,
+    results: &[AttemptResult],
+    now: i64,
+) -> StoreResult<()> {
     let attempted: Vec<&AttemptResult> = results
         .iter()
         .filter(|result| result.outcome != AttemptOutcome::Parked)
@@ -399,30 +468,31 @@ async fn record_batch(db: &Database, results: &[AttemptResult]) -> StoreResult<(
                  response_headers, response_body, duration_us, error) VALUES {}",
             rows.join(", ")
         );
-        let mut query = sqlx::query(&sql);
+        let mut binds = Vec::with_capacity(chunk.len() * COLUMNS);
         for result in chunk {
             let log = &result.log;
-            query = query
-                .bind(new_id(IdKind::DeliveryAttempt))
-                .bind(result.delivery_id.clone())
-                .bind(result.account_id.clone())
-                .bind(result.attempted_at)
-                .bind(result.triggered_by.clone())
-                .bind(log.url.clone())
-                .bind(log.method.clone())
-                .bind(log.request_headers.clone())
-                .bind(log.request_body.clone())
-                .bind(log.response_status)
-                .bind(log.response_headers.clone())
-                .bind(log.response_body.clone())
-                .bind(log.duration_us)
-                .bind(log.error.clone());
+            binds.extend([
+                Arg::from(new_id(IdKind::DeliveryAttempt)),
+                Arg::from(&result.delivery_id),
+                Arg::from(&result.account_id),
+                Arg::from(result.attempted_at),
+                Arg::from(&result.triggered_by),
+                Arg::from(&log.url),
+                Arg::from(&log.method),
+                Arg::from(&log.request_headers),
+                Arg::from(&log.request_body),
+                Arg::from(log.response_status),
+                Arg::from(&log.response_headers),
+                Arg::from(&log.response_body),
+                Arg::from(log.duration_us),
+                Arg::from(&log.error),
+            ]);
         }
-        query.execute(&mut *tx).await?;
+        tx.execute(&sql, &binds).await?;
     }
     for result in results {
         let (status, next_attempt_at, counted) = match result.outcome {
-            AttemptOutcome::Succeeded => (SUCCEEDED, None, 1),
+            AttemptOutcome::Succeeded => (SUCCEEDED, None, 1_i64),
             AttemptOutcome::RetryAt(at) => (PENDING, Some(at), 1),
             AttemptOutcome::Failed => (FAILED, None, 1),
             AttemptOutcome::Parked => (PENDING, None, 0),
@@ -435,42 +505,40 @@ async fn record_batch(db: &Database, results: &[AttemptResult]) -> StoreResult<(
         let rendered = result.rendered.as_ref();
         // Only while this claim still holds the delivery: after a resend or
         // an expired lease, another attempt owns it.
-        let recorded = sqlx::query(
-            "UPDATE deliveries SET status = $1, next_attempt_at = $2, claimed_until = NULL, \
-                 attempt_count = attempt_count + $3, next_trigger = 'scheduled', \
-                 last_response_status = $4, last_error = $5, updated_at = $6, \
-                 payload_body = CASE WHEN $7 = 1 THEN NULL ELSE COALESCE($8, payload_body) END, \
-                 payload_content_type = COALESCE($9, payload_content_type), \
-                 payload_headers = COALESCE($10, payload_headers) \
-             WHERE id = $11 AND claimed_until = $12",
-        )
-        .bind(status)
-        .bind(next_attempt_at)
-        .bind(counted)
-        .bind(result.log.response_status)
-        .bind(result.log.error.clone())
-        .bind(now)
-        .bind(forget)
-        .bind(rendered.map(|payload| payload.body.clone()))
-        .bind(rendered.map(|payload| payload.content_type.clone()))
-        .bind(rendered.map(|payload| payload.headers.clone()))
-        .bind(result.delivery_id.clone())
-        .bind(result.claim)
-        .execute(&mut *tx)
-        .await?;
-        if finished && result.is_batch && recorded.rows_affected() == 1 {
+        let recorded = tx
+            .execute(
+                "UPDATE deliveries SET status = $1, next_attempt_at = $2, claimed_until = NULL, \
+                     attempt_count = attempt_count + $3, next_trigger = 'scheduled', \
+                     last_response_status = $4, last_error = $5, updated_at = $6, \
+                     payload_body = CASE WHEN $7 = 1 THEN NULL ELSE COALESCE($8, payload_body) END, \
+                     payload_content_type = COALESCE($9, payload_content_type), \
+                     payload_headers = COALESCE($10, payload_headers) \
+                 WHERE id = $11 AND claimed_until = $12",
+                args![
+                    status,
+                    next_attempt_at,
+                    counted,
+                    result.log.response_status,
+                    &result.log.error,
+                    now,
+                    forget,
+                    rendered.map(|payload| payload.body.as_str()),
+                    rendered.map(|payload| payload.content_type.as_str()),
+                    rendered.map(|payload| payload.headers.as_str()),
+                    &result.delivery_id,
+                    result.claim,
+                ],
+            )
+            .await?;
+        if finished && result.is_batch && recorded == 1 {
             // The messages a batch carried share its outcome (and, with
             // lightweight logs, lose their bodies with it).
-            sqlx::query(
+            tx.execute(
                 "UPDATE deliveries SET status = $1, updated_at = $2, \
                      payload_body = CASE WHEN $3 = 1 THEN NULL ELSE payload_body END \
                  WHERE batch_id = $4",
+                args![status, now, forget, &result.delivery_id],
             )
-            .bind(status)
-            .bind(now)
-            .bind(forget)
-            .bind(result.delivery_id.clone())
-            .execute(&mut *tx)
             .await?;
         }
     }
@@ -493,16 +561,15 @@ async fn record_batch(db: &Database, results: &[AttemptResult]) -> StoreResult<(
         .filter(|(_, ok)| !*ok)
         .map(|(id, _)| *id)
         .collect();
-    set_failing(&mut tx, &succeeded, None).await?;
-    set_failing(&mut tx, &failing, Some(now)).await?;
-    tx.commit().await?;
+    set_failing(tx, &succeeded, None).await?;
+    set_failing(tx, &failing, Some(now)).await?;
     Ok(())
 }
 
 /// Clears (`since` = None) or starts (keeping an earlier start) the run of
 /// failures of these webhooks.
 async fn set_failing(
-    tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+    tx: &mut WriteTx<'_>,
     webhook_ids: &[&str],
     since: Option<i64>,
 ) -> StoreResult<()> {
@@ -520,14 +587,12 @@ async fn set_failing(
                 params(first, chunk.len())
             ),
         };
-        let mut query = sqlx::query(&sql);
+        let mut binds = Vec::with_capacity(1 + chunk.len());
         if let Some(since) = since {
-            query = query.bind(since);
+            binds.push(Arg::from(since));
         }
-        for id in chunk {
-            query = query.bind(*id);
-        }
-        query.execute(&mut **tx).await?;
+        binds.extend(chunk.iter().map(|id| Arg::from(*id)));
+        tx.execute(&sql, &binds).await?;
     }
     Ok(())
 }
@@ -548,21 +613,23 @@ pub async fn disable_long_failing(
     .await?;
     let mut disabled = Vec::new();
     for (webhook_id, account_id) in candidates {
-        let mut tx = db.begin().await?;
-        // The account first, as every writer of webhooks takes them.
-        super::webhooks::bump_version(&mut tx, &account_id).await?;
-        let updated = sqlx::query(
-            "UPDATE webhooks SET active = 0, disabled_reason = $1, updated_at = $2 \
-             WHERE id = $3 AND active = 1 AND failing_since IS NOT NULL AND failing_since < $4",
-        )
-        .bind(reason)
-        .bind(now_micros())
-        .bind(&webhook_id)
-        .bind(cutoff)
-        .execute(&mut *tx)
-        .await?;
-        tx.commit().await?;
-        if updated.rows_affected() == 1 {
+        let (webhook, reason) = (webhook_id.clone(), reason.to_owned());
+        let updated = db
+            .write(move |tx| {
+                Box::pin(async move {
+                    // The account first, as every writer of webhooks takes them.
+                    super::webhooks::bump_version(tx, &account_id).await?;
+                    tx.execute(
+                        "UPDATE webhooks SET active = 0, disabled_reason = $1, updated_at = $2 \
+                         WHERE id = $3 AND active = 1 AND failing_since IS NOT NULL \
+                             AND failing_since < $4",
+                        args![&reason, now_micros(), &webhook, cutoff],
+                    )
+                    .await
+                })
+            })
+            .await?;
+        if updated == 1 {
             disabled.push(webhook_id);
         }
     }
@@ -572,34 +639,28 @@ pub async fn disable_long_failing(
 /// After a webhook's batching settings changed: its messages waiting for a
 /// batch, and those of batches not yet sent, are sent on their own instead
 /// (a receiver that no longer expects arrays would not understand them).
-pub async fn unbatch(conn: &mut AnyConnection, webhook_id: &str, now: i64) -> StoreResult<()> {
-    sqlx::query(
+pub async fn unbatch(tx: &mut WriteTx<'_>, webhook_id: &str, now: i64) -> StoreResult<()> {
+    tx.execute(
         "UPDATE deliveries SET status = 'pending', batch_id = NULL, batch_key = NULL, \
              next_attempt_at = $1, updated_at = $1 \
          WHERE batch_id IN (SELECT id FROM deliveries \
              WHERE webhook_id = $2 AND event_type = 'batch' AND status = 'pending')",
+        args![now, webhook_id],
     )
-    .bind(now)
-    .bind(webhook_id)
-    .execute(&mut *conn)
     .await?;
-    sqlx::query(
+    tx.execute(
         "UPDATE deliveries SET status = 'failed', next_attempt_at = NULL, updated_at = $1, \
              last_error = 'not sent: the batching settings changed, so its messages are sent on their own' \
          WHERE webhook_id = $2 AND event_type = 'batch' AND status = 'pending'",
+        args![now, webhook_id],
     )
-    .bind(now)
-    .bind(webhook_id)
-    .execute(&mut *conn)
     .await?;
-    sqlx::query(
+    tx.execute(
         "UPDATE deliveries SET batch_key = NULL, updated_at = $1, \
              next_attempt_at = CASE WHEN next_attempt_at IS NULL THEN NULL ELSE $1 END \
          WHERE webhook_id = $2 AND status = 'pending' AND batch_key IS NOT NULL",
+        args![now, webhook_id],
     )
-    .bind(now)
-    .bind(webhook_id)
-    .execute(&mut *conn)
     .await?;
     Ok(())
 }
@@ -708,27 +769,36 @@ pub async fn resend(
     delivery_id: &str,
 ) -> StoreResult<Delivery> {
     let now = now_micros();
-    let updated = sqlx::query(
-        "UPDATE deliveries SET status = 'pending', next_attempt_at = $1, \
-             attempt_count = 0, next_trigger = 'resend', updated_at = $1, \
-             batch_key = NULL, batch_id = NULL \
-         WHERE account_id = $2 AND webhook_id = $3 AND id = $4 \
-             AND (claimed_until IS NULL OR claimed_until < $1)",
-    )
-    .bind(now)
-    .bind(account_id)
-    .bind(webhook_id)
-    .bind(delivery_id)
-    .execute(db.writer())
-    .await?;
-    if updated.rows_affected() == 0 {
+    let (account, webhook, delivery) = (
+        account_id.to_owned(),
+        webhook_id.to_owned(),
+        delivery_id.to_owned(),
+    );
+    let updated = db
+        .write(move |tx| {
+            Box::pin(async move {
+                let updated = tx
+                    .execute(
+                        "UPDATE deliveries SET status = 'pending', next_attempt_at = $1, \
+                             attempt_count = 0, next_trigger = 'resend', updated_at = $1, \
+                             batch_key = NULL, batch_id = NULL \
+                         WHERE account_id = $2 AND webhook_id = $3 AND id = $4 \
+                             AND (claimed_until IS NULL OR claimed_until < $1)",
+                        args![now, &account, &webhook, &delivery],
+                    )
+                    .await?;
+                tx.deliveries_enqueued(usize::try_from(updated).unwrap_or(usize::MAX));
+                Ok::<_, StoreError>(updated)
+            })
+        })
+        .await?;
+    if updated == 0 {
         // Either it does not exist, or an attempt holds it right now.
         get(db, account_id, webhook_id, delivery_id).await?;
         return Err(StoreError::Conflict(format!(
             "Delivery {delivery_id} is being sent right now; resend it once this attempt is logged"
         )));
     }
-    db.wake_delivery_worker();
     get(db, account_id, webhook_id, delivery_id).await
 }
 
@@ -736,19 +806,21 @@ pub async fn resend(
 /// now.
 pub async fn unpark(db: &Database, webhook_id: &str) -> StoreResult<u64> {
     let now = now_micros();
-    let unparked = sqlx::query(
-        "UPDATE deliveries SET next_attempt_at = $1, updated_at = $1 \
-         WHERE webhook_id = $2 AND status = 'pending' AND next_attempt_at IS NULL",
-    )
-    .bind(now)
-    .bind(webhook_id)
-    .execute(db.writer())
-    .await?
-    .rows_affected();
-    if unparked > 0 {
-        db.wake_delivery_worker();
-    }
-    Ok(unparked)
+    let webhook = webhook_id.to_owned();
+    db.write(move |tx| {
+        Box::pin(async move {
+            let unparked = tx
+                .execute(
+                    "UPDATE deliveries SET next_attempt_at = $1, updated_at = $1 \
+                     WHERE webhook_id = $2 AND status = 'pending' AND next_attempt_at IS NULL",
+                    args![now, &webhook],
+                )
+                .await?;
+            tx.deliveries_enqueued(usize::try_from(unparked).unwrap_or(usize::MAX));
+            Ok(unparked)
+        })
+    })
+    .await
 }
 
 /// Rows one purge statement deletes at most, so that purging never holds
@@ -771,17 +843,24 @@ pub async fn purge_before(db: &Database, cutoff: i64) -> StoreResult<u64> {
              AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.event_id = e.id) \
              LIMIT $2)",
     ];
+    let attempt_floor = id_floor(IdKind::DeliveryAttempt, cutoff);
+    let event_floor = id_floor(IdKind::LeadEvent, cutoff);
     let mut deleted = 0;
     for sql in statements {
         loop {
-            let rows = sqlx::query(sql)
-                .bind(cutoff)
-                .bind(PURGE_BATCH)
-                .bind(id_floor(IdKind::DeliveryAttempt, cutoff))
-                .bind(id_floor(IdKind::LeadEvent, cutoff))
-                .execute(db.writer())
-                .await?
-                .rows_affected();
+            // Each batch is a write of its own: other writes go in between.
+            let (attempt_floor, event_floor) = (attempt_floor.clone(), event_floor.clone());
+            let rows = db
+                .write(move |tx| {
+                    Box::pin(async move {
+                        tx.execute(
+                            sql,
+                            args![cutoff, PURGE_BATCH, &attempt_floor, &event_floor],
+                        )
+                        .await
+                    })
+                })
+                .await?;
             deleted += rows;
             if rows < PURGE_BATCH as u64 {
                 break;

@@ -8,9 +8,9 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use serde_json::Value;
-use sqlx::{AnyConnection, FromRow};
+use sqlx::FromRow;
 
-use super::sql::args;
+use super::sql::{Arg, args};
 use super::write_tx::WriteTx;
 use super::{Database, StoreError, StoreResult, deliveries, params};
 use crate::domain::ids::{IdKind, new_id};
@@ -148,30 +148,27 @@ impl WebhookRow {
 }
 
 /// The settings as column values, in the order of [`SETTINGS_COLUMNS`].
-fn bind_settings<'q>(
-    mut query: sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>>,
-    settings: &WebhookSettings,
-) -> sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>> {
+fn settings_args(settings: &WebhookSettings) -> Vec<Arg<'static>> {
     let json = |value: serde_json::Result<String>| value.unwrap_or_else(|_| "null".into());
-    query = query
-        .bind(settings.name.clone())
-        .bind(settings.url.clone())
-        .bind(settings.method.as_str())
-        .bind(json(serde_json::to_string(&settings.events)))
-        .bind(json(serde_json::to_string(&settings.conditions)))
-        .bind(json(serde_json::to_string(&settings.auth)))
-        .bind(i64::from(settings.send_secret_header))
-        .bind(i64::from(settings.send_hmac_header))
-        .bind(i64::try_from(settings.timeout.as_millis()).unwrap_or(i64::MAX))
-        .bind(json(serde_json::to_string(&settings.retry_schedule)))
-        .bind(settings.payload_format.as_str().to_owned())
-        .bind(settings.payload_config.to_string())
-        .bind(i64::from(settings.lightweight_logs))
-        .bind(settings.batching.mode.as_str())
-        .bind(i64::try_from(settings.batching.wait.as_millis()).unwrap_or(i64::MAX))
-        .bind(i64::from(settings.batching.max_items))
-        .bind(i64::from(settings.active));
-    query
+    vec![
+        Arg::from(settings.name.clone()),
+        Arg::from(settings.url.clone()),
+        Arg::from(settings.method.as_str()),
+        Arg::from(json(serde_json::to_string(&settings.events))),
+        Arg::from(json(serde_json::to_string(&settings.conditions))),
+        Arg::from(json(serde_json::to_string(&settings.auth))),
+        Arg::from(i64::from(settings.send_secret_header)),
+        Arg::from(i64::from(settings.send_hmac_header)),
+        Arg::from(i64::try_from(settings.timeout.as_millis()).unwrap_or(i64::MAX)),
+        Arg::from(json(serde_json::to_string(&settings.retry_schedule))),
+        Arg::from(settings.payload_format.as_str().to_owned()),
+        Arg::from(settings.payload_config.to_string()),
+        Arg::from(i64::from(settings.lightweight_logs)),
+        Arg::from(settings.batching.mode.as_str()),
+        Arg::from(i64::try_from(settings.batching.wait.as_millis()).unwrap_or(i64::MAX)),
+        Arg::from(i64::from(settings.batching.max_items)),
+        Arg::from(i64::from(settings.active)),
+    ]
 }
 
 const SETTINGS_COLUMNS: [&str; 17] = [
@@ -208,15 +205,22 @@ pub async fn create(
         SETTINGS_COLUMNS.join(", "),
         params(5, SETTINGS_COLUMNS.len())
     );
-    let query = sqlx::query(&sql)
-        .bind(id.clone())
-        .bind(account_id.to_owned())
-        .bind(signing::generate_secret())
-        .bind(now);
-    let mut tx = db.begin().await?;
-    bump_version(&mut tx, account_id).await?;
-    bind_settings(query, settings).execute(&mut *tx).await?;
-    tx.commit().await?;
+    let mut binds = vec![
+        Arg::from(id.clone()),
+        Arg::from(account_id.to_owned()),
+        Arg::from(signing::generate_secret()),
+        Arg::from(now),
+    ];
+    binds.extend(settings_args(settings));
+    let account = account_id.to_owned();
+    db.write(move |tx| {
+        Box::pin(async move {
+            bump_version(tx, &account).await?;
+            tx.execute(&sql, &binds).await?;
+            Ok::<_, StoreError>(())
+        })
+    })
+    .await?;
     get(db, account_id, &id).await
 }
 
@@ -289,30 +293,41 @@ pub async fn update(
         "UPDATE webhooks SET {}, updated_at = $1{reactivation} WHERE account_id = $2 AND id = $3",
         assignments.join(", ")
     );
-    let query = sqlx::query(&sql)
-        .bind(now_micros())
-        .bind(account_id.to_owned())
-        .bind(webhook_id.to_owned());
-    let mut tx = db.begin().await?;
-    bump_version(&mut tx, account_id).await?;
-    let before: Option<(String, String, String)> = sqlx::query_as(
-        "SELECT batch_mode, method, payload_format FROM webhooks WHERE account_id = $1 AND id = $2",
-    )
-    .bind(account_id)
-    .bind(webhook_id)
-    .fetch_optional(&mut *tx)
+    let mut binds = vec![
+        Arg::from(now_micros()),
+        Arg::from(account_id.to_owned()),
+        Arg::from(webhook_id.to_owned()),
+    ];
+    binds.extend(settings_args(settings));
+    let (account, webhook) = (account_id.to_owned(), webhook_id.to_owned());
+    let new_shape = (
+        settings.batching.mode.as_str(),
+        settings.method.as_str(),
+        settings.payload_format.as_str().to_owned(),
+    );
+    db.write(move |tx| {
+        Box::pin(async move {
+            bump_version(tx, &account).await?;
+            let before: Option<(String, String, String)> = tx
+                .fetch_optional(
+                    "SELECT batch_mode, method, payload_format FROM webhooks \
+                     WHERE account_id = $1 AND id = $2",
+                    args![&account, &webhook],
+                )
+                .await?;
+            let Some((mode, method, format)) = before else {
+                return Err(webhook_not_found(&webhook));
+            };
+            tx.execute(&sql, &binds).await?;
+            let (new_mode, new_method, new_format) = new_shape;
+            let batching_changed = mode != new_mode || method != new_method || format != new_format;
+            if batching_changed {
+                deliveries::unbatch(tx, &webhook, now_micros()).await?;
+            }
+            Ok(())
+        })
+    })
     .await?;
-    let Some((mode, method, format)) = before else {
-        return Err(webhook_not_found(webhook_id));
-    };
-    bind_settings(query, settings).execute(&mut *tx).await?;
-    let batching_changed = mode != settings.batching.mode.as_str()
-        || method != settings.method.as_str()
-        || format != settings.payload_format.as_str();
-    if batching_changed {
-        deliveries::unbatch(&mut tx, webhook_id, now_micros()).await?;
-    }
-    tx.commit().await?;
     if settings.active {
         deliveries::unpark(db, webhook_id).await?;
     }
@@ -332,18 +347,20 @@ pub async fn set_active(
     } else {
         "UPDATE webhooks SET active = 0, updated_at = $1 WHERE account_id = $2 AND id = $3"
     };
-    let mut tx = db.begin().await?;
-    bump_version(&mut tx, account_id).await?;
-    let updated = sqlx::query(sql)
-        .bind(now_micros())
-        .bind(account_id)
-        .bind(webhook_id)
-        .execute(&mut *tx)
-        .await?;
-    if updated.rows_affected() == 0 {
-        return Err(webhook_not_found(webhook_id));
-    }
-    tx.commit().await?;
+    let (account, webhook) = (account_id.to_owned(), webhook_id.to_owned());
+    db.write(move |tx| {
+        Box::pin(async move {
+            bump_version(tx, &account).await?;
+            let updated = tx
+                .execute(sql, args![now_micros(), &account, &webhook])
+                .await?;
+            if updated == 0 {
+                return Err(webhook_not_found(&webhook));
+            }
+            Ok(())
+        })
+    })
+    .await?;
     if active {
         // Deliveries that waited while it was inactive go out now.
         deliveries::unpark(db, webhook_id).await?;
@@ -356,51 +373,61 @@ pub async fn regenerate_secret(
     account_id: &str,
     webhook_id: &str,
 ) -> StoreResult<Webhook> {
-    let updated = sqlx::query(
-        "UPDATE webhooks SET signing_secret = $1, updated_at = $2 WHERE account_id = $3 AND id = $4",
-    )
-    .bind(signing::generate_secret())
-    .bind(now_micros())
-    .bind(account_id)
-    .bind(webhook_id)
-    .execute(db.writer())
+    let (account, webhook) = (account_id.to_owned(), webhook_id.to_owned());
+    let secret = signing::generate_secret();
+    db.write(move |tx| {
+        Box::pin(async move {
+            let updated = tx
+                .execute(
+                    "UPDATE webhooks SET signing_secret = $1, updated_at = $2 \
+                     WHERE account_id = $3 AND id = $4",
+                    args![&secret, now_micros(), &account, &webhook],
+                )
+                .await?;
+            if updated == 0 {
+                return Err(webhook_not_found(&webhook));
+            }
+            Ok(())
+        })
+    })
     .await?;
-    if updated.rows_affected() == 0 {
-        return Err(webhook_not_found(webhook_id));
-    }
     get(db, account_id, webhook_id).await
 }
 
 /// Deletes a webhook with its deliveries and their logs.
 pub async fn delete(db: &Database, account_id: &str, webhook_id: &str) -> StoreResult<()> {
-    let mut tx = db.begin().await?;
+    let (account, webhook) = (account_id.to_owned(), webhook_id.to_owned());
+    db.write(move |tx| Box::pin(async move { remove(tx, &account, &webhook).await }))
+        .await
+}
+
+/// The work of [`delete`], inside the caller's transaction.
+async fn remove(tx: &mut WriteTx<'_>, account_id: &str, webhook_id: &str) -> StoreResult<()> {
     // The account first, as every writer of webhooks and of deliveries
     // takes them, so that none can deadlock with another.
-    bump_version(&mut tx, account_id).await?;
+    bump_version(tx, account_id).await?;
     // Attempts first: SQLite only cascades when foreign keys are enforced,
     // so the delete is spelled out for both engines.
-    sqlx::query(
+    tx.execute(
         "DELETE FROM delivery_attempts WHERE delivery_id IN \
              (SELECT id FROM deliveries WHERE account_id = $1 AND webhook_id = $2)",
+        args![account_id, webhook_id],
     )
-    .bind(account_id)
-    .bind(webhook_id)
-    .execute(&mut *tx)
     .await?;
-    sqlx::query("DELETE FROM deliveries WHERE account_id = $1 AND webhook_id = $2")
-        .bind(account_id)
-        .bind(webhook_id)
-        .execute(&mut *tx)
+    tx.execute(
+        "DELETE FROM deliveries WHERE account_id = $1 AND webhook_id = $2",
+        args![account_id, webhook_id],
+    )
+    .await?;
+    let deleted = tx
+        .execute(
+            "DELETE FROM webhooks WHERE account_id = $1 AND id = $2",
+            args![account_id, webhook_id],
+        )
         .await?;
-    let deleted = sqlx::query("DELETE FROM webhooks WHERE account_id = $1 AND id = $2")
-        .bind(account_id)
-        .bind(webhook_id)
-        .execute(&mut *tx)
-        .await?;
-    if deleted.rows_affected() == 0 {
+    if deleted == 0 {
         return Err(webhook_not_found(webhook_id));
     }
-    tx.commit().await?;
     Ok(())
 }
 
@@ -507,35 +534,37 @@ pub async fn active_subscriptions(
 }
 
 /// Marks the account's webhooks as changed (see [`SubscriptionCache`]).
-pub(super) async fn bump_version(conn: &mut AnyConnection, account_id: &str) -> StoreResult<()> {
-    sqlx::query("UPDATE accounts SET webhooks_version = webhooks_version + 1 WHERE id = $1")
-        .bind(account_id)
-        .execute(conn)
-        .await?;
+pub(super) async fn bump_version(tx: &mut WriteTx<'_>, account_id: &str) -> StoreResult<()> {
+    tx.execute(
+        "UPDATE accounts SET webhooks_version = webhooks_version + 1 WHERE id = $1",
+        args![account_id],
+    )
+    .await?;
     Ok(())
 }
 
 /// Deactivates a webhook on Switchyard's own decision, recording why.
 pub async fn disable(db: &Database, webhook_id: &str, reason: &str) -> StoreResult<()> {
-    let mut tx = db.begin().await?;
-    // The account first (see `delete`).
-    sqlx::query(
-        "UPDATE accounts SET webhooks_version = webhooks_version + 1 \
-         WHERE id = (SELECT account_id FROM webhooks WHERE id = $1)",
-    )
-    .bind(webhook_id)
-    .execute(&mut *tx)
-    .await?;
-    sqlx::query(
-        "UPDATE webhooks SET active = 0, disabled_reason = $1, updated_at = $2 WHERE id = $3",
-    )
-    .bind(reason)
-    .bind(now_micros())
-    .bind(webhook_id)
-    .execute(&mut *tx)
-    .await?;
-    tx.commit().await?;
-    Ok(())
+    let (webhook, reason) = (webhook_id.to_owned(), reason.to_owned());
+    db.write(move |tx| {
+        Box::pin(async move {
+            // The account first (see `delete`).
+            tx.execute(
+                "UPDATE accounts SET webhooks_version = webhooks_version + 1 \
+                 WHERE id = (SELECT account_id FROM webhooks WHERE id = $1)",
+                args![&webhook],
+            )
+            .await?;
+            tx.execute(
+                "UPDATE webhooks SET active = 0, disabled_reason = $1, updated_at = $2 \
+                 WHERE id = $3",
+                args![&reason, now_micros(), &webhook],
+            )
+            .await?;
+            Ok(())
+        })
+    })
+    .await
 }
 
 fn batching_from_columns(mode: &str, wait_ms: i64, max_items: i64) -> Option<Batching> {
