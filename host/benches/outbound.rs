@@ -35,7 +35,7 @@ use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::HeaderMap;
 use chrono::{DateTime, Utc};
-use common::{ScratchDatabase, Server, create_active_import, env_or, measure};
+use common::{ScratchDatabase, Server, create_active_import, env_or, measure, served};
 use serde_json::{Value, json};
 
 const LEADS: usize = 1_000;
@@ -54,17 +54,17 @@ async fn main() -> anyhow::Result<()> {
     let baseline = measure(concurrency, Duration::from_secs(seconds), {
         let url = format!("{}/baseline", receiver.base);
         let body = sample_body();
-        move |client: &reqwest::Client, _worker, _n| {
-            client
+        move |client: reqwest::Client, _worker, _n| {
+            let request = client
                 .post(&url)
                 .header("content-type", "application/json")
                 .body(body.clone())
-                .send()
+                .send();
+            async move { served(request.await).await }
         }
     })
     .await;
-    println!("| backend | measurement | per second | p50 ms | p99 ms | ratio to baseline |");
-    println!("|---|---|---:|---:|---:|---:|");
+    common::Stats::print_header("per second");
     baseline.print(
         "-",
         &format!("baseline: the receiver's own rate ({concurrency} keep-alive connections)"),
@@ -216,7 +216,7 @@ impl Burst {
             String::new()
         };
         println!(
-            "| {backend} | {name} ({} of {}{duplicates}) | {:.0} | {:.1} | {:.1} | {:.2} |",
+            "| {backend} | {name} ({} of {}{duplicates}) | {:.0} | {:.1} | {:.1} | {:.2} | |",
             self.received,
             self.expected,
             self.rate,

@@ -1,12 +1,19 @@
 //! What the benchmarks share: a scratch database per backend, the real
-//! `switchyard serve` as a child process, and a closed-loop load generator
-//! reporting requests/s and latency percentiles.
+//! `switchyard serve` as a child process, fixtures made through the admin
+//! API, and a closed-loop load generator that reports requests/s, latency
+//! percentiles and what each answer said: a benchmark must show that its
+//! requests did what it measures (changed a lead), not only that they were
+//! answered.
 
 #![allow(dead_code)]
 
 use std::process::Stdio;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
+use futures::StreamExt;
+use serde_json::{Value, json};
 use sqlx::Connection;
 use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::{Child, Command};
@@ -18,37 +25,277 @@ pub fn env_or<T: std::str::FromStr>(name: &str, default: T) -> T {
         .unwrap_or(default)
 }
 
-/// Requests per second and latency percentiles of one measurement.
+/// A row is valid when at least this share of its requests did what the
+/// row measures.
+pub const VALID_SHARE: f64 = 0.99;
+
+/// What requests did, as their answers said. A single update counts one
+/// record; a batch (or a transformed request) counts each of its records.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Outcomes {
+    /// Leads created (`201` with the new lead).
+    pub created: usize,
+    /// Changes made: records answered `updated`, or an admin update whose
+    /// answer shows the new value.
+    pub updated: usize,
+    /// Records answered `unchanged` (nothing written), or an admin update
+    /// whose answer does not show a change.
+    pub unchanged: usize,
+    /// Records answered `failed`.
+    pub failed: usize,
+    /// Requests answered with an error status, an unreadable body, or not
+    /// at all.
+    pub http_errors: usize,
+    /// Successful answers of a route that changes nothing (a baseline).
+    pub served: usize,
+}
+
+impl Outcomes {
+    pub fn created() -> Self {
+        Self {
+            created: 1,
+            ..Self::default()
+        }
+    }
+
+    pub fn updated() -> Self {
+        Self {
+            updated: 1,
+            ..Self::default()
+        }
+    }
+
+    pub fn unchanged() -> Self {
+        Self {
+            unchanged: 1,
+            ..Self::default()
+        }
+    }
+
+    pub fn http_error() -> Self {
+        Self {
+            http_errors: 1,
+            ..Self::default()
+        }
+    }
+
+    pub fn served() -> Self {
+        Self {
+            served: 1,
+            ..Self::default()
+        }
+    }
+
+    pub fn add(&mut self, other: Outcomes) {
+        self.created += other.created;
+        self.updated += other.updated;
+        self.unchanged += other.unchanged;
+        self.failed += other.failed;
+        self.http_errors += other.http_errors;
+        self.served += other.served;
+    }
+
+    /// Whether one request did all it was sent for: every record it
+    /// carried was a change (or, for a baseline, it was served).
+    pub fn complete(&self) -> bool {
+        self.http_errors == 0
+            && self.failed == 0
+            && self.unchanged == 0
+            && self.created + self.updated + self.served > 0
+    }
+
+    /// Changes made: leads created or updated.
+    pub fn changes(&self) -> usize {
+        self.created + self.updated
+    }
+
+    /// e.g. `updated 51234, unchanged 0, failed 0, http errors 0`.
+    pub fn describe(&self) -> String {
+        let mut parts = Vec::new();
+        if self.served > 0 {
+            parts.push(format!("served {}", self.served));
+        }
+        if self.created > 0 {
+            parts.push(format!("created {}", self.created));
+        }
+        if self.served + self.created == 0 || self.updated + self.unchanged + self.failed > 0 {
+            parts.push(format!("updated {}", self.updated));
+            parts.push(format!("unchanged {}", self.unchanged));
+            parts.push(format!("failed {}", self.failed));
+        }
+        parts.push(format!("http errors {}", self.http_errors));
+        parts.join(", ")
+    }
+}
+
+/// Reads the answer of a request to a route that changes nothing.
+pub async fn served(response: reqwest::Result<reqwest::Response>) -> Outcomes {
+    match response {
+        Ok(response) if response.status().is_success() => match response.bytes().await {
+            Ok(_) => Outcomes::served(),
+            Err(_) => Outcomes::http_error(),
+        },
+        Ok(response) => {
+            let _ = response.bytes().await;
+            Outcomes::http_error()
+        }
+        Err(_) => Outcomes::http_error(),
+    }
+}
+
+/// The JSON body of a successful answer, or `None` (after reading the body,
+/// so the connection is kept) for an error status or an unreadable body.
+pub async fn json_body(response: reqwest::Result<reqwest::Response>) -> Option<Value> {
+    let response = response.ok()?;
+    let success = response.status().is_success();
+    let body = response.bytes().await.ok()?;
+    if !success {
+        return None;
+    }
+    serde_json::from_slice(&body).ok()
+}
+
+/// Reads an inbound funnel update's answer
+/// (`host/src/http/funnel_import.rs`): a single update's `"status"`
+/// (`updated`, `unchanged`), or the per-record counts (`updated`,
+/// `unchanged`, `failed`) of a batch or of a request through a transform.
+/// Returns the body too, for the per-record `results`.
+pub async fn inbound_outcomes(
+    response: reqwest::Result<reqwest::Response>,
+) -> (Outcomes, Option<Value>) {
+    let Some(body) = json_body(response).await else {
+        return (Outcomes::http_error(), None);
+    };
+    let outcomes = match body["status"].as_str() {
+        Some("updated") => Outcomes::updated(),
+        Some("unchanged") => Outcomes::unchanged(),
+        Some(_) => Outcomes {
+            failed: 1,
+            ..Outcomes::default()
+        },
+        None => {
+            let count = |name: &str| {
+                body[name]
+                    .as_u64()
+                    .and_then(|n| usize::try_from(n).ok())
+                    .unwrap_or(0)
+            };
+            let outcomes = Outcomes {
+                updated: count("updated"),
+                unchanged: count("unchanged"),
+                failed: count("failed"),
+                ..Outcomes::default()
+            };
+            if outcomes == Outcomes::default() {
+                // Neither shape: not an answer this benchmark understands.
+                Outcomes::http_error()
+            } else {
+                outcomes
+            }
+        }
+    };
+    (outcomes, Some(body))
+}
+
+/// One measurement: requests/s, latency percentiles and what the requests
+/// did.
 pub struct Stats {
     pub rate: f64,
     pub p50: Duration,
     pub p99: Duration,
-    pub errors: usize,
+    /// Requests measured (after the warm-up).
+    pub requests: usize,
+    /// Of those, requests that did all they were sent for
+    /// ([`Outcomes::complete`]).
+    pub complete: usize,
+    pub outcomes: Outcomes,
+    /// Why the figure is not a result, if it is not.
+    pub invalid: Option<String>,
+    /// When the measured requests started (after the warm-up) and when the
+    /// last one was answered.
+    pub started: Instant,
+    pub ended: Instant,
 }
 
 impl Stats {
-    /// The measurement of median rate among several of the same thing.
+    fn validity(requests: usize, complete: usize, outcomes: &Outcomes) -> Option<String> {
+        if requests == 0 {
+            return Some("no request was answered".into());
+        }
+        let share = complete as f64 / requests as f64;
+        (share < VALID_SHARE).then(|| {
+            let did = if outcomes.served > 0 && outcomes.changes() == 0 {
+                "were served"
+            } else {
+                "made their change"
+            };
+            format!(
+                "only {:.1}% of requests {did} ({complete} of {requests}); at least {:.0}% needed",
+                share * 100.0,
+                VALID_SHARE * 100.0
+            )
+        })
+    }
+
+    /// The measurement of median rate among several of the same thing,
+    /// with every round's outcomes; invalid if any round was.
     pub fn median_of(rounds: &[Stats]) -> Stats {
         let mut order: Vec<&Stats> = rounds.iter().collect();
         order.sort_by(|a, b| a.rate.total_cmp(&b.rate));
         let median = order[order.len() / 2];
+        let mut outcomes = Outcomes::default();
+        for round in rounds {
+            outcomes.add(round.outcomes);
+        }
+        let invalid = rounds.iter().enumerate().find_map(|(index, round)| {
+            round
+                .invalid
+                .as_ref()
+                .map(|why| format!("round {}: {why}", index + 1))
+        });
         Stats {
             rate: median.rate,
             p50: median.p50,
             p99: median.p99,
-            errors: rounds.iter().map(|round| round.errors).sum(),
+            requests: rounds.iter().map(|round| round.requests).sum(),
+            complete: rounds.iter().map(|round| round.complete).sum(),
+            outcomes,
+            invalid,
+            started: rounds
+                .iter()
+                .map(|round| round.started)
+                .min()
+                .unwrap_or(median.started),
+            ended: rounds
+                .iter()
+                .map(|round| round.ended)
+                .max()
+                .unwrap_or(median.ended),
         }
     }
 
+    /// The header of the tables [`Stats::print`] writes rows of.
+    pub fn print_header(rate: &str) {
+        println!(
+            "| backend | measurement | {rate} | p50 ms | p99 ms | ratio to baseline | answers |"
+        );
+        println!("|---|---|---:|---:|---:|---:|---|");
+    }
+
+    /// One table row. An invalid row shows no rate, only why.
     pub fn print(&self, backend: &str, name: &str, baseline: Option<&Stats>) {
-        let ratio = baseline.map_or("".into(), |b| format!("{:.2}", self.rate / b.rate));
-        let errors = if self.errors > 0 {
-            format!(" ({} errors)", self.errors)
-        } else {
-            String::new()
+        let answers = self.outcomes.describe();
+        if let Some(why) = &self.invalid {
+            println!("| {backend} | {name} | INVALID | | | | {answers}; INVALID: {why} |");
+            return;
+        }
+        let ratio = match baseline {
+            None => String::new(),
+            Some(baseline) if baseline.invalid.is_some() => "INVALID baseline".into(),
+            Some(baseline) => format!("{:.2}", self.rate / baseline.rate),
         };
         println!(
-            "| {backend} | {name}{errors} | {:.0} | {:.2} | {:.2} | {ratio} |",
+            "| {backend} | {name} | {:.0} | {:.2} | {:.2} | {ratio} | {answers} |",
             self.rate,
             self.p50.as_secs_f64() * 1e3,
             self.p99.as_secs_f64() * 1e3
@@ -58,12 +305,28 @@ impl Stats {
 
 /// Runs `concurrency` workers, each sending requests back to back on its
 /// own keep-alive connection, for a warm-up second and then `duration`.
+/// `request(client, worker, n)` sends the worker's `n`th request and reads
+/// its answer into [`Outcomes`].
 pub async fn measure<F, Fut>(concurrency: usize, duration: Duration, request: F) -> Stats
 where
-    F: Fn(&reqwest::Client, usize, usize) -> Fut + Send + Sync + Clone + 'static,
-    Fut: std::future::Future<Output = reqwest::Result<reqwest::Response>> + Send,
+    F: Fn(reqwest::Client, usize, usize) -> Fut + Send + Sync + Clone + 'static,
+    Fut: std::future::Future<Output = Outcomes> + Send,
 {
-    let warm_up = Duration::from_secs(1);
+    measure_after(Duration::from_secs(1), concurrency, duration, request).await
+}
+
+/// [`measure`] with another warm-up (zero: every request is measured).
+/// Every request sent is awaited to its answer, also at the end.
+pub async fn measure_after<F, Fut>(
+    warm_up: Duration,
+    concurrency: usize,
+    duration: Duration,
+    request: F,
+) -> Stats
+where
+    F: Fn(reqwest::Client, usize, usize) -> Fut + Send + Sync + Clone + 'static,
+    Fut: std::future::Future<Output = Outcomes> + Send,
+{
     let start = Instant::now();
     let workers: Vec<_> = (0..concurrency)
         .map(|worker| {
@@ -74,48 +337,90 @@ where
                     .build()
                     .expect("client");
                 let mut latencies = Vec::new();
-                let mut errors = 0;
+                let mut outcomes = Outcomes::default();
+                let mut complete = 0;
                 let mut n = 0;
                 while start.elapsed() < warm_up + duration {
                     let sent = Instant::now();
-                    let ok = match request(&client, worker, n).await {
-                        Ok(response) => {
-                            let ok = response.status().is_success();
-                            let _ = response.bytes().await;
-                            ok
-                        }
-                        Err(_) => false,
-                    };
+                    let outcome = request(client.clone(), worker, n).await;
                     if sent.duration_since(start) >= warm_up {
                         latencies.push(sent.elapsed());
-                        if !ok {
-                            errors += 1;
-                        }
+                        outcomes.add(outcome);
+                        complete += usize::from(outcome.complete());
                     }
                     n += 1;
                 }
-                (latencies, errors)
+                (latencies, outcomes, complete)
             })
         })
         .collect();
     let mut all = Vec::new();
-    let mut errors = 0;
+    let mut outcomes = Outcomes::default();
+    let mut complete = 0;
     for worker in workers {
-        let (latencies, worker_errors) = worker.await.expect("worker");
+        let (latencies, worker_outcomes, worker_complete) = worker.await.expect("worker");
         all.extend(latencies);
-        errors += worker_errors;
+        outcomes.add(worker_outcomes);
+        complete += worker_complete;
     }
+    let ended = Instant::now();
     all.sort();
     let percentile = |p: f64| {
         all.get(((all.len() as f64 * p) as usize).min(all.len().saturating_sub(1)))
             .copied()
             .unwrap_or_default()
     };
+    let requests = all.len();
     Stats {
-        rate: all.len() as f64 / duration.as_secs_f64(),
+        rate: requests as f64 / duration.as_secs_f64(),
         p50: percentile(0.50),
         p99: percentile(0.99),
-        errors,
+        requests,
+        complete,
+        invalid: Stats::validity(requests, complete, &outcomes),
+        outcomes,
+        started: start + warm_up,
+        ended,
+    }
+}
+
+/// The lead a worker's `n`th request goes to: lead `i` belongs to worker
+/// `i % workers` alone, so one worker's requests to a lead are in order and
+/// the worker knows the lead's state.
+pub fn owned_lead(worker: usize, workers: usize, n: usize, leads: usize) -> usize {
+    let per_worker = (leads / workers).max(1);
+    worker + workers * (n % per_worker)
+}
+
+/// The order in which a lead visits a four-stage funnel: forward (the
+/// stages between are backfilled), backward (the later ones archived),
+/// forward, backward, and round again. Consecutive entries always differ,
+/// also two apart, so a move whose outcome was lost still sends a change.
+pub const MOVE_ORDER: [usize; 4] = [0, 2, 1, 3];
+
+/// Where each lead is in a four-stage funnel, so that every request can
+/// send it to another stage. Leads start at stage 0.
+pub struct Moves {
+    visits: Vec<AtomicUsize>,
+}
+
+impl Moves {
+    pub fn new(leads: usize) -> Self {
+        Self {
+            visits: (0..leads).map(|_| AtomicUsize::new(0)).collect(),
+        }
+    }
+
+    /// The stage (index in the funnel) to move `lead` to next: never the
+    /// one it is at.
+    pub fn next(&self, lead: usize) -> usize {
+        MOVE_ORDER[(self.visits[lead].load(Ordering::Relaxed) + 1) % MOVE_ORDER.len()]
+    }
+
+    /// Notes that `lead` is now at the stage [`Moves::next`] named (its
+    /// answer said updated, or unchanged: it was there already).
+    pub fn arrived(&self, lead: usize) {
+        self.visits[lead].fetch_add(1, Ordering::Relaxed);
     }
 }
 
@@ -255,6 +560,11 @@ impl Server {
         anyhow::bail!("switchyard exited before listening")
     }
 
+    /// The server process's id, e.g. to read its `/proc/PID/status`.
+    pub fn pid(&self) -> Option<u32> {
+        self.child.id()
+    }
+
     pub async fn stop(mut self) {
         if let Some(pid) = self.child.id() {
             let _ = std::process::Command::new("kill")
@@ -285,4 +595,87 @@ pub async fn create_active_import(server: &Server, name: &str) -> anyhow::Result
         .await?;
     let token = import["token"].as_str().unwrap_or_default().to_owned();
     Ok((id, token))
+}
+
+/// Creates the stages, in order, through the admin API; returns their ids.
+pub async fn create_funnel(server: &Server, titles: &[&str]) -> anyhow::Result<Vec<String>> {
+    let mut ids = Vec::with_capacity(titles.len());
+    for title in titles {
+        let stage = server
+            .admin(
+                reqwest::Method::POST,
+                "/api/v1/funnel-stages",
+                &json!({ "title": title }),
+            )
+            .await?;
+        ids.push(stage["id"].as_str().unwrap_or_default().to_owned());
+    }
+    Ok(ids)
+}
+
+/// Creates `count` leads (`{prefix}{n}@example.com`) through the admin API,
+/// 8 at a time, at `stage_id` if given; returns their ids in `n` order.
+pub async fn create_leads(
+    server: &Server,
+    prefix: &str,
+    count: usize,
+    stage_id: Option<&str>,
+) -> anyhow::Result<Vec<String>> {
+    let created: Vec<anyhow::Result<String>> = futures::stream::iter(0..count)
+        .map(|n| async move {
+            let mut body = json!({ "email": format!("{prefix}{n}@example.com") });
+            if let Some(stage_id) = stage_id {
+                body["funnel_stage_id"] = json!(stage_id);
+            }
+            let lead = server
+                .admin(reqwest::Method::POST, "/api/v1/leads", &body)
+                .await?;
+            let id = lead["lead_profile_uid"].as_str().unwrap_or_default();
+            anyhow::ensure!(!id.is_empty(), "no lead_profile_uid in {lead}");
+            Ok(id.to_owned())
+        })
+        .buffered(8)
+        .collect()
+        .await;
+    created.into_iter().collect()
+}
+
+/// The peak resident memory of a process, sampled every 20 ms from
+/// `/proc/PID/status` (`VmRSS`) until [`RssSampler::stop`].
+pub struct RssSampler {
+    peak_kib: Arc<AtomicU64>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl RssSampler {
+    pub fn start(pid: Option<u32>) -> Self {
+        let peak_kib = Arc::new(AtomicU64::new(0));
+        let task = tokio::spawn({
+            let peak_kib = Arc::clone(&peak_kib);
+            async move {
+                let Some(pid) = pid else { return };
+                let path = format!("/proc/{pid}/status");
+                let mut ticker = tokio::time::interval(Duration::from_millis(20));
+                loop {
+                    ticker.tick().await;
+                    if let Some(kib) = rss_kib(&path) {
+                        peak_kib.fetch_max(kib, Ordering::Relaxed);
+                    }
+                }
+            }
+        });
+        Self { peak_kib, task }
+    }
+
+    /// The peak in MiB (0 if nothing could be read).
+    pub fn stop(self) -> f64 {
+        self.task.abort();
+        self.peak_kib.load(Ordering::Relaxed) as f64 / 1024.0
+    }
+}
+
+fn rss_kib(status_path: &str) -> Option<u64> {
+    let status = std::fs::read_to_string(status_path).ok()?;
+    let line = status.lines().find(|line| line.starts_with("VmRSS:"))?;
+    line.split_whitespace().nth(1)?.parse().ok()
 }
