@@ -102,7 +102,7 @@ async fn closing_the_database_closes_the_kept_connections(backend: Backend) {
                 "SELECT COUNT(*) FROM pg_stat_activity \
                  WHERE datname = current_database() AND pid <> pg_backend_pid()",
             )
-            .fetch_one(observer.writer())
+            .fetch_one(observer.reader())
             .await
             .unwrap();
             if others == 0 {
@@ -150,7 +150,7 @@ async fn a_connection_the_server_dropped_is_replaced() {
         .unwrap();
     let (terminated,): (bool,) = sqlx::query_as("SELECT pg_terminate_backend(CAST($1 AS INTEGER))")
         .bind(pid)
-        .fetch_one(db.writer())
+        .fetch_one(db.reader())
         .await
         .unwrap();
     assert!(terminated);

@@ -1,12 +1,14 @@
 //! The database: SQLite (the embedded default) or PostgreSQL, chosen by the
-//! URL, behind sqlx's `Any` driver so that one set of SQL and one set of
-//! migrations serve both.
+//! URL. One set of SQL and one set of migrations serve both.
 //!
-//! The few places where the two engines must differ live in this file:
-//! connection set-up (SQLite gets write-ahead logging, one writer connection
-//! and a pool of readers, so writers queue in the pool instead of failing
-//! with `SQLITE_BUSY`) and row locking ([`Database::for_update`]). The SQL
-//! for each resource lives beside it in the submodules.
+//! Reads go through sqlx's `Any` pool. Writes go through
+//! [`Database::write`] ([`write_tx`]): on SQLite they run on one writer
+//! thread of their own ([`sqlite_writer`]), which owns the file's only
+//! write connection and commits the writes that arrive together in one
+//! transaction; on PostgreSQL on a pooled connection. Connection set-up
+//! (SQLite's write-ahead logging and pragmas) lives in this file, row
+//! locking in [`write_tx::WriteTx::for_update`], the SQL for each resource
+//! beside it in the submodules.
 
 pub mod accounts;
 pub mod deliveries;
@@ -28,7 +30,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use sqlx::any::{AnyPoolOptions, install_default_drivers};
-use sqlx::{Any, AnyPool, Executor, Transaction};
+use sqlx::{AnyPool, Executor};
 
 use crate::config::{DatabaseConfig, SqliteSynchronous};
 use crate::domain::InvalidInput;
@@ -108,8 +110,8 @@ pub fn is_unique_violation(error: &sqlx::Error) -> bool {
 /// A handle to the database, cheap to clone.
 #[derive(Clone, Debug)]
 pub struct Database {
-    reader: AnyPool,
-    writer: AnyPool,
+    /// sqlx's pool: every read, PostgreSQL's writes, migrations.
+    pool: AnyPool,
     backend: Backend,
     /// Raised after a commit that enqueued deliveries, so that delivery
     /// workers send them at once instead of at their next poll.
@@ -140,8 +142,7 @@ impl Database {
             return Ok(Self {
                 kept: Arc::new(KeptConnections::new(pool.clone(), kept)),
                 delivery_signal: Arc::new(DeliverySignal::postgres(url, pool.clone())),
-                reader: pool.clone(),
-                writer: pool,
+                pool,
                 backend: Backend::Postgres,
                 subscriptions: Arc::default(),
                 sqlite_writer: None,
@@ -163,7 +164,6 @@ impl Database {
         let pragmas = format!(
             "PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000; PRAGMA synchronous = {synchronous};"
         );
-        let writer_pragmas = format!("PRAGMA journal_mode = WAL; {pragmas}");
         // One writer thread: SQLite allows a single writer at a time, and a
         // queue in this process is fairer and cheaper than retrying on
         // SQLITE_BUSY. Opening it switches the file to WAL mode before
@@ -177,12 +177,10 @@ impl Database {
             Arc::clone(&delivery_signal),
         )
         .map_err(|error| sqlx::Error::Configuration(error.to_string().into()))?;
-        let writer = sqlite_pool(&url, 1, writer_pragmas).await?;
-        let reader = sqlite_pool(&url, config.db_max_connections.max(1), pragmas).await?;
+        let pool = sqlite_pool(&url, config.db_max_connections.max(1), pragmas).await?;
         Ok(Self {
-            kept: Arc::new(KeptConnections::new(reader.clone(), KEPT_CONNECTIONS)),
-            reader,
-            writer,
+            kept: Arc::new(KeptConnections::new(pool.clone(), KEPT_CONNECTIONS)),
+            pool,
             backend: Backend::Sqlite,
             delivery_signal,
             subscriptions: Arc::default(),
@@ -193,7 +191,7 @@ impl Database {
     /// Brings the schema up to date; running it again is a no-op. On
     /// PostgreSQL concurrent callers wait for each other (advisory lock).
     pub async fn migrate(&self) -> Result<(), sqlx::migrate::MigrateError> {
-        MIGRATOR.run(&self.writer).await
+        MIGRATOR.run(&self.pool).await
     }
 
     pub fn backend(&self) -> Backend {
@@ -202,19 +200,13 @@ impl Database {
 
     /// The pool for reads that need no transaction.
     pub fn reader(&self) -> &AnyPool {
-        &self.reader
+        &self.pool
     }
 
     /// Connections for a read that every request of a hot path makes (see
     /// [`kept_connections`]).
     pub fn kept(&self) -> &KeptConnections {
         &self.kept
-    }
-
-    /// The pool for single statements that write (on SQLite, the one
-    /// writer connection).
-    pub fn writer(&self) -> &AnyPool {
-        &self.writer
     }
 
     /// The cache of active webhooks per account.
@@ -242,40 +234,15 @@ impl Database {
         self.delivery_signal.listen().await;
     }
 
-    /// Starts a transaction that may write. On SQLite it takes the write
-    /// lock at once (`BEGIN IMMEDIATE`): a transaction that read first and
-    /// wrote later would fail with `SQLITE_BUSY` at once, without waiting,
-    /// when another process (sharing the file) wrote in between.
-    pub async fn begin(&self) -> Result<Transaction<'static, Any>, sqlx::Error> {
-        match self.backend {
-            Backend::Sqlite => self.writer.begin_with("BEGIN IMMEDIATE").await,
-            Backend::Postgres => self.writer.begin().await,
-        }
-    }
-
-    /// The clause that locks the rows a `SELECT` reads until the transaction
-    /// ends. SQLite has no row locks and needs none: its single writer
-    /// connection already serialises every write transaction.
-    pub fn for_update(&self) -> &'static str {
-        match self.backend {
-            Backend::Postgres => " FOR UPDATE",
-            Backend::Sqlite => "",
-        }
-    }
-
-    /// The clause that takes a shared lock on the rows a `SELECT` reads:
-    /// many transactions may hold it, none while another holds `FOR UPDATE`
-    /// or updates the row.
-    pub fn for_share(&self) -> &'static str {
-        match self.backend {
-            Backend::Postgres => " FOR SHARE",
-            Backend::Sqlite => "",
-        }
+    /// The pool of PostgreSQL's write transactions
+    /// ([`Database::write`]).
+    pub(crate) fn postgres_pool(&self) -> &AnyPool {
+        &self.pool
     }
 
     /// Whether the database answers a trivial query.
     pub async fn ping(&self) -> Result<(), sqlx::Error> {
-        self.reader.execute("SELECT 1").await.map(|_| ())
+        self.pool.execute("SELECT 1").await.map(|_| ())
     }
 
     /// Closes every connection, waiting for those in use to be returned.
@@ -284,8 +251,7 @@ impl Database {
             writer.close().await;
         }
         self.kept.close().await;
-        self.reader.close().await;
-        self.writer.close().await;
+        self.pool.close().await;
     }
 }
 

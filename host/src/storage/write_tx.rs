@@ -199,7 +199,11 @@ impl Database {
         if let Some(writer) = &self.sqlite_writer {
             return writer.run(work).await;
         }
-        let mut tx = self.writer.begin().await.map_err(StoreError::from)?;
+        let mut tx = self
+            .postgres_pool()
+            .begin()
+            .await
+            .map_err(StoreError::from)?;
         let mut write = WriteTx::postgres(&mut tx);
         let value = work(&mut write).await?;
         let enqueued = write.enqueued;
