@@ -18,6 +18,8 @@
 //!   its migrations, and the SQL for each resource.
 //! - [`http`]: the HTTP API, one module per resource, plus the error type,
 //!   extractors and the generated OpenAPI document.
+//! - [`ui`]: the admin web UI under `/`: server-rendered pages, sign-in
+//!   sessions, CSRF and security headers.
 
 pub mod cli;
 pub mod config;
@@ -28,3 +30,4 @@ pub mod plugins;
 pub mod startup;
 pub mod storage;
 pub mod telemetry;
+pub mod ui;

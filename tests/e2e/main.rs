@@ -14,6 +14,7 @@ mod kept_connections;
 mod leads;
 mod migrations;
 mod plugins;
+mod ui;
 mod webhook_imports;
 mod webhooks;
 mod write_path;

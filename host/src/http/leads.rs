@@ -59,7 +59,7 @@ pub struct CreateLead {
 }
 
 impl CreateLead {
-    fn fields(self) -> Result<LeadFields, InvalidInput> {
+    pub(crate) fn fields(self) -> Result<LeadFields, InvalidInput> {
         Ok(LeadFields {
             email: EmailAddress::parse(&self.email)?,
             company: optional_text("company", self.company)?,
@@ -123,7 +123,7 @@ pub struct UpdateLead {
 
 impl UpdateLead {
     /// Applies the changes to the current fields.
-    fn apply(self, mut fields: LeadFields) -> Result<LeadFields, InvalidInput> {
+    pub(crate) fn apply(self, mut fields: LeadFields) -> Result<LeadFields, InvalidInput> {
         fn text(
             field: &str,
             change: Option<Option<String>>,

@@ -97,6 +97,8 @@ pub fn router(state: AppState, max_body_bytes: usize) -> Router {
         .merge(webhooks::router())
         .split_for_parts();
     let openapi = Arc::new(openapi);
+    // The admin web UI, under `/`; the API stays under `/api`.
+    let api = api.merge(crate::ui::router(state.clone()));
     api.route(
         "/api/openapi.json",
         get(move || {

@@ -1,0 +1,455 @@
+//! The admin web UI over HTTP, without a browser: sign-in sessions (stored
+//! hashed, shared by processes, ended by sign-out and expiry), the
+//! cross-site request check, security headers, escaping, and account
+//! isolation. The browser journeys are in `tests/ui/`.
+
+use reqwest::StatusCode;
+use reqwest::header::{HeaderMap, LOCATION, SET_COOKIE};
+use serde_json::json;
+use switchyard::domain::secrets;
+
+use crate::helpers::TestApp;
+use crate::on_both_backends;
+
+on_both_backends!(
+    sign_in_opens_a_hashed_session_that_another_process_accepts,
+    wrong_keys_and_missing_sessions_are_sent_to_sign_in,
+    sign_out_and_expiry_end_the_session,
+    cross_site_posts_are_refused_and_same_origin_posts_pass,
+    pages_carry_security_headers_and_escape_every_value,
+    a_session_sees_only_its_own_account,
+    forms_change_data_through_the_same_rules_as_the_api,
+);
+
+/// A client that shows redirects instead of following them.
+fn client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("build an HTTP client")
+}
+
+fn location(headers: &HeaderMap) -> &str {
+    headers
+        .get(LOCATION)
+        .and_then(|value| value.to_str().ok())
+        .unwrap_or_default()
+}
+
+/// The `Set-Cookie` header that sets `name`.
+fn set_cookie<'h>(headers: &'h HeaderMap, name: &str) -> Option<&'h str> {
+    headers
+        .get_all(SET_COOKIE)
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .find(|value| value.starts_with(&format!("{name}=")))
+}
+
+/// Signs in with `key` as a browser would; returns the session secret.
+async fn sign_in(base: &str, key: &str) -> String {
+    let response = client()
+        .post(format!("{base}/sign-in"))
+        .header("sec-fetch-site", "same-origin")
+        .form(&[("api_key", key)])
+        .send()
+        .await
+        .expect("sign in");
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    assert_eq!(location(response.headers()), "/stages");
+    let cookie = set_cookie(response.headers(), "switchyard_session").expect("a session cookie");
+    for attribute in ["HttpOnly", "SameSite=Strict", "Path=/"] {
+        assert!(
+            cookie.contains(attribute),
+            "{attribute} missing from {cookie}"
+        );
+    }
+    cookie
+        .split(';')
+        .next()
+        .and_then(|pair| pair.split_once('='))
+        .map(|(_, value)| value.to_owned())
+        .expect("a cookie value")
+}
+
+async fn get_page(base: &str, path: &str, secret: &str) -> reqwest::Response {
+    client()
+        .get(format!("{base}{path}"))
+        .header("cookie", format!("switchyard_session={secret}"))
+        .send()
+        .await
+        .expect("get a page")
+}
+
+async fn sign_in_opens_a_hashed_session_that_another_process_accepts(app: TestApp) {
+    let secret = sign_in(&app.address, &app.api_key).await;
+
+    let stored: Vec<(String,)> = sqlx::query_as("SELECT token_digest FROM ui_sessions")
+        .fetch_all(app.db.reader())
+        .await
+        .expect("read sessions");
+    assert_eq!(stored, vec![(secrets::digest(&secret),)]);
+    assert_ne!(stored[0].0, secret);
+
+    let page = get_page(&app.address, "/stages", &secret).await;
+    assert_eq!(page.status(), StatusCode::OK);
+    let html = page.text().await.expect("body");
+    assert!(html.contains("<h1>Funnel stages</h1>"), "{html}");
+    assert!(html.contains("initial key"), "the key's name is shown");
+    assert!(
+        !html.contains(&app.api_key),
+        "the key never reaches the page"
+    );
+
+    let second = app.spawn_second_server().await;
+    let elsewhere = get_page(&second, "/stages", &secret).await;
+    assert_eq!(elsewhere.status(), StatusCode::OK);
+}
+
+async fn wrong_keys_and_missing_sessions_are_sent_to_sign_in(app: TestApp) {
+    let refused = client()
+        .post(app.url("/sign-in"))
+        .header("sec-fetch-site", "same-origin")
+        .form(&[("api_key", "sy_admin_wrong")])
+        .send()
+        .await
+        .expect("sign in");
+    assert_eq!(refused.status(), StatusCode::UNAUTHORIZED);
+    assert!(set_cookie(refused.headers(), "switchyard_session").is_none());
+    let html = refused.text().await.expect("body");
+    assert!(html.contains("not a valid admin API key"), "{html}");
+
+    for cookie in [None, Some("switchyard_session=sy_session_forged")] {
+        let mut request = client().get(app.url("/leads"));
+        if let Some(cookie) = cookie {
+            request = request.header("cookie", cookie);
+        }
+        let response = request.send().await.expect("get");
+        assert_eq!(response.status(), StatusCode::SEE_OTHER);
+        assert_eq!(location(response.headers()), "/sign-in");
+    }
+    let home = client().get(app.url("/")).send().await.expect("get /");
+    assert_eq!(location(home.headers()), "/sign-in");
+}
+
+async fn sign_out_and_expiry_end_the_session(app: TestApp) {
+    let secret = sign_in(&app.address, &app.api_key).await;
+    let signed_out = client()
+        .post(app.url("/sign-out"))
+        .header("sec-fetch-site", "same-origin")
+        .header("cookie", format!("switchyard_session={secret}"))
+        .send()
+        .await
+        .expect("sign out");
+    assert_eq!(signed_out.status(), StatusCode::SEE_OTHER);
+    let cleared = set_cookie(signed_out.headers(), "switchyard_session").expect("cleared");
+    assert!(cleared.contains("Max-Age=0"), "{cleared}");
+    let after = get_page(&app.address, "/stages", &secret).await;
+    assert_eq!(after.status(), StatusCode::SEE_OTHER);
+    let (left,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM ui_sessions")
+        .fetch_one(app.db.reader())
+        .await
+        .expect("count");
+    assert_eq!(left, 0);
+
+    let expiring = sign_in(&app.address, &app.api_key).await;
+    sqlx::query("UPDATE ui_sessions SET expires_at = 1")
+        .execute(app.db.reader())
+        .await
+        .expect("expire the session");
+    let expired = get_page(&app.address, "/stages", &expiring).await;
+    assert_eq!(expired.status(), StatusCode::SEE_OTHER);
+    assert_eq!(location(expired.headers()), "/sign-in");
+}
+
+async fn cross_site_posts_are_refused_and_same_origin_posts_pass(app: TestApp) {
+    let secret = sign_in(&app.address, &app.api_key).await;
+    let host = app.address.trim_start_matches("http://").to_owned();
+    let post = |headers: Vec<(&'static str, String)>, title: &'static str| {
+        let mut request = client()
+            .post(app.url("/stages"))
+            .header("cookie", format!("switchyard_session={secret}"))
+            .form(&[("title", title)]);
+        for (name, value) in headers {
+            request = request.header(name, value);
+        }
+        request.send()
+    };
+
+    for (headers, title) in [
+        (vec![("sec-fetch-site", "cross-site".to_owned())], "Cross"),
+        (vec![("sec-fetch-site", "same-site".to_owned())], "Sibling"),
+        (vec![("origin", "http://evil.example".to_owned())], "Evil"),
+        (vec![("origin", "null".to_owned())], "Null"),
+        (vec![], "Bare"),
+    ] {
+        let response = post(headers, title).await.expect("post");
+        assert_eq!(response.status(), StatusCode::FORBIDDEN, "{title}");
+        let html = response.text().await.expect("body");
+        assert!(html.contains("refused"), "{html}");
+    }
+    let stages = app.get("/api/v1/funnel-stages").await;
+    assert_eq!(stages.body["data"], json!([]), "nothing was created");
+
+    let same_origin = post(
+        vec![("sec-fetch-site", "same-origin".to_owned())],
+        "Inquiry",
+    )
+    .await
+    .expect("post");
+    assert_eq!(same_origin.status(), StatusCode::SEE_OTHER);
+    let by_origin = post(
+        vec![("origin", app.address.clone()), ("host", host)],
+        "Enrolled",
+    )
+    .await
+    .expect("post");
+    assert_eq!(by_origin.status(), StatusCode::SEE_OTHER);
+    let stages = app.get("/api/v1/funnel-stages").await;
+    let titles: Vec<&str> = stages.body["data"]
+        .as_array()
+        .expect("stages")
+        .iter()
+        .filter_map(|stage| stage["title"].as_str())
+        .collect();
+    assert_eq!(titles, ["Inquiry", "Enrolled"]);
+}
+
+async fn pages_carry_security_headers_and_escape_every_value(app: TestApp) {
+    let sign_in_page = client().get(app.url("/sign-in")).send().await.expect("get");
+    let headers = sign_in_page.headers();
+    let csp = headers["content-security-policy"].to_str().expect("csp");
+    assert!(csp.contains("script-src 'self'") && csp.contains("frame-ancestors 'none'"));
+    assert!(
+        !csp.contains("unsafe-inline") && !csp.contains("unsafe-eval"),
+        "{csp}"
+    );
+    assert_eq!(headers["x-frame-options"], "DENY");
+    assert_eq!(headers["x-content-type-options"], "nosniff");
+    assert_eq!(headers["cache-control"], "no-store");
+    let html = sign_in_page.text().await.expect("body");
+    assert!(!html.contains("<script>"), "no inline script");
+    assert!(!html.contains(" style="), "no inline style");
+
+    // Assets are served from the binary under a versioned path.
+    let stylesheet = html
+        .split("href=\"")
+        .find_map(|rest| {
+            rest.split('"')
+                .next()
+                .filter(|href| href.ends_with("/app.css"))
+        })
+        .expect("a stylesheet link")
+        .to_owned();
+    let css = client()
+        .get(app.url(&stylesheet))
+        .send()
+        .await
+        .expect("css");
+    assert_eq!(css.status(), StatusCode::OK);
+    assert_eq!(css.headers()["content-type"], "text/css; charset=utf-8");
+    assert!(
+        css.headers()["cache-control"]
+            .to_str()
+            .expect("cache")
+            .contains("immutable")
+    );
+    let htmx = client()
+        .get(app.url(&stylesheet.replace("app.css", "htmx-2.0.11.min.js")))
+        .send()
+        .await
+        .expect("htmx");
+    assert_eq!(htmx.status(), StatusCode::OK);
+
+    let lead = app
+        .create_lead(
+            json!({"email": "x@example.com", "first_name": "<script>alert(1)</script>",
+                            "company": "\"><img src=x onerror=alert(2)>"}),
+        )
+        .await;
+    let secret = sign_in(&app.address, &app.api_key).await;
+    for path in [
+        format!("/leads/{lead}"),
+        "/leads".to_owned(),
+        "/leads?q=alert".to_owned(),
+    ] {
+        let html = get_page(&app.address, &path, &secret)
+            .await
+            .text()
+            .await
+            .expect("body");
+        assert!(
+            html.contains("&#60;script&#62;alert(1)&#60;/script&#62;"),
+            "{path}: {html}"
+        );
+        assert!(!html.contains("<script>alert(1)"), "{path}");
+        assert!(!html.contains("<img src=x"), "{path}");
+    }
+}
+
+async fn a_session_sees_only_its_own_account(app: TestApp) {
+    let stages = app.create_stages(&["Private Stage"]).await;
+    let lead = app
+        .create_lead(json!({"email": "private@example.com", "funnel_stage_id": stages[0]}))
+        .await;
+    let (import, _) = app.create_active_import("Private CRM").await;
+    let other_key = app.new_account_key("other").await;
+    let other = sign_in(&app.address, &other_key).await;
+
+    for path in ["/leads", "/stages", "/imports", "/leads?q=private"] {
+        let html = get_page(&app.address, path, &other)
+            .await
+            .text()
+            .await
+            .expect("body");
+        assert!(!html.contains("private@example.com"), "{path}");
+        assert!(
+            !html.contains("Private Stage") && !html.contains("Private CRM"),
+            "{path}"
+        );
+    }
+    for path in [
+        format!("/leads/{lead}"),
+        format!("/leads/{lead}/edit"),
+        format!("/imports/{import}"),
+        format!("/stages/{}/delete", stages[0]),
+    ] {
+        let response = get_page(&app.address, &path, &other).await;
+        assert_eq!(response.status(), StatusCode::NOT_FOUND, "{path}");
+    }
+    let delete = client()
+        .post(app.url(&format!("/leads/{lead}/delete")))
+        .header("sec-fetch-site", "same-origin")
+        .header("cookie", format!("switchyard_session={other}"))
+        .send()
+        .await
+        .expect("post");
+    assert_eq!(delete.status(), StatusCode::NOT_FOUND);
+    assert_eq!(app.get(&format!("/api/v1/leads/{lead}")).await.status, 200);
+}
+
+async fn forms_change_data_through_the_same_rules_as_the_api(app: TestApp) {
+    let secret = sign_in(&app.address, &app.api_key).await;
+    let post = |path: String, form: Vec<(&'static str, String)>| {
+        client()
+            .post(app.url(&path))
+            .header("sec-fetch-site", "same-origin")
+            .header("cookie", format!("switchyard_session={secret}"))
+            .form(&form)
+            .send()
+    };
+    let stages = app
+        .create_stages(&["Inquiry", "Qualified", "Enrolled"])
+        .await;
+
+    // A title equal to another once normalised is refused with the API's reason.
+    let duplicate = post("/stages".into(), vec![("title", "  inquiry ".into())])
+        .await
+        .expect("post");
+    assert_eq!(duplicate.status(), StatusCode::CONFLICT);
+    let html = duplicate.text().await.expect("body");
+    assert!(html.contains("already"), "{html}");
+
+    // An invalid email is refused as the API refuses it; the form keeps its values.
+    let invalid = post(
+        "/leads".into(),
+        vec![
+            ("email", "not-an-email".into()),
+            ("first_name", "Ada".into()),
+        ],
+    )
+    .await
+    .expect("post");
+    assert_eq!(invalid.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let html = invalid.text().await.expect("body");
+    assert!(html.contains("value=\"Ada\""), "{html}");
+
+    let created = post(
+        "/leads".into(),
+        vec![
+            ("email", "ada@example.com".into()),
+            ("first_name", "Ada".into()),
+            ("score", "7".into()),
+            ("funnel_stage_id", stages[2].clone()),
+        ],
+    )
+    .await
+    .expect("post");
+    assert_eq!(created.status(), StatusCode::SEE_OTHER);
+    let lead = location(created.headers())
+        .trim_start_matches("/leads/")
+        .to_owned();
+    let history = crate::helpers::history(&app, &lead, false).await;
+    assert_eq!(
+        history,
+        crate::helpers::events(&[
+            ("Inquiry", true, false),
+            ("Qualified", true, false),
+            ("Enrolled", false, false)
+        ])
+    );
+    let read = app.get(&format!("/api/v1/leads/{lead}")).await;
+    assert_eq!(read.body["score"], 7);
+
+    // A stage with a lead at it cannot be deleted; the reason is shown.
+    let refused = post(format!("/stages/{}/delete", stages[2]), vec![])
+        .await
+        .expect("post");
+    assert_eq!(refused.status(), StatusCode::CONFLICT);
+    let html = refused.text().await.expect("body");
+    assert!(html.contains("1 lead is at this stage"), "{html}");
+
+    // Moving down the last stage is a message, not an error.
+    let edge = post(
+        format!("/stages/{}/move", stages[2]),
+        vec![("direction", "down".into())],
+    )
+    .await
+    .expect("post");
+    assert_eq!(edge.status(), StatusCode::SEE_OTHER);
+    let up = post(
+        format!("/stages/{}/move", stages[2]),
+        vec![("direction", "up".into())],
+    )
+    .await
+    .expect("post");
+    assert_eq!(up.status(), StatusCode::SEE_OTHER);
+    let order = app.get("/api/v1/funnel-stages").await;
+    assert_eq!(order.body["data"][1]["title"], "Enrolled");
+
+    // Mappings: rows by index; the API's duplicate rule names the form's row.
+    let (import, _) = app.create_active_import("CRM").await;
+    let refused = post(
+        format!("/imports/{import}/mappings"),
+        vec![
+            ("name_0", "Won Deal".into()),
+            ("stage_0", stages[0].clone()),
+            ("name_1", "won_deal".into()),
+            ("stage_1", stages[1].clone()),
+        ],
+    )
+    .await
+    .expect("post");
+    assert_eq!(refused.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let html = refused.text().await.expect("body");
+    assert!(html.contains("duplicates row 1"), "{html}");
+    let saved = post(
+        format!("/imports/{import}/mappings"),
+        vec![
+            ("name_0", "Won Deal".into()),
+            ("stage_0", stages[2].clone()),
+            ("name_1", "".into()),
+            ("stage_1", "".into()),
+        ],
+    )
+    .await
+    .expect("post");
+    assert_eq!(saved.status(), StatusCode::SEE_OTHER);
+    let mappings = app
+        .get(&format!("/api/v1/webhook-imports/{import}/mappings"))
+        .await;
+    assert_eq!(mappings.body["data"][0]["external_name"], "Won Deal");
+    assert_eq!(
+        mappings.body["data"][0]["funnel_stage_id"],
+        stages[2].as_str()
+    );
+}

@@ -1,0 +1,265 @@
+"""Journeys through the admin UI in a real browser. Each test leaves
+screenshots in the output folder (see conftest.py)."""
+
+import http.server
+import json
+import threading
+import urllib.error
+import urllib.request
+import uuid
+
+from playwright.sync_api import expect
+
+from conftest import free_port, sign_in
+
+
+def unique(name):
+    return f"{name} {uuid.uuid4().hex[:6]}"
+
+
+def add_stage(page, title):
+    page.goto("/stages")
+    page.get_by_label("Title", exact=True).fill(title)
+    page.get_by_role("button", name="Add stage").click()
+    expect(page.get_by_role("status")).to_contain_text(f"Stage “{title}” added")
+
+
+def test_wrong_key_is_refused_and_the_printed_key_signs_in(page, server, shot):
+    page.goto("/")
+    expect(page).to_have_url(f"{server.url}/sign-in")
+    page.get_by_label("Admin API key").fill("sy_admin_not-a-real-key")
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_role("alert")).to_contain_text("not a valid admin API key")
+    shot("refused")
+    sign_in(page, server)
+    expect(page.get_by_role("status")).to_contain_text("Signed in")
+    # The session cookie is out of reach of page scripts.
+    cookie = next(c for c in page.context.cookies() if c["name"] == "switchyard_session")
+    assert cookie["httpOnly"] and cookie["sameSite"] == "Strict"
+    assert page.evaluate("document.cookie") == ""
+    assert server.api_key not in page.content()
+    shot("signed-in")
+
+
+def test_journey_import_token_mapping_activation_and_pushed_update(page, server, shot):
+    sign_in(page, server)
+    suffix = uuid.uuid4().hex[:6]
+    stages = [f"Inquiry {suffix}", f"Reviewed {suffix}", f"Interview {suffix}", f"Enrolled {suffix}"]
+    for title in stages:
+        add_stage(page, title)
+    # Up/down controls reorder the funnel.
+    page.get_by_role("button", name=f"Move “{stages[3]}” up").click()
+    expect(page.get_by_role("status")).to_contain_text(f"“{stages[3]}” moved to position")
+    page.get_by_role("button", name=f"Move “{stages[3]}” down").click()
+    expect(page.get_by_role("status")).to_contain_text(f"“{stages[3]}” moved to position")
+    shot("stages")
+
+    # A lead at the first stage.
+    page.goto("/leads/new")
+    email = f"ada.{suffix}@example.com"
+    page.get_by_label("Email (required)").fill(email)
+    page.get_by_label("First name").fill("Ada")
+    page.get_by_label("Last name").fill("Lovelace")
+    page.get_by_label("Funnel stage").select_option(label=stages[0])
+    page.get_by_role("button", name="Create lead").click()
+    expect(page.get_by_role("status")).to_contain_text("Lead Ada Lovelace created")
+    lead_uid = page.url.rsplit("/", 1)[-1]
+    assert lead_uid.startswith("lead_")
+
+    # Create an import: its token is shown once, with a Copy button.
+    page.goto("/imports")
+    page.get_by_label("Name", exact=True).fill(f"HubSpot {suffix}")
+    page.get_by_role("button", name="Create import").click()
+    token_field = page.locator("#token")
+    expect(token_field).to_be_visible()
+    token = token_field.input_value()
+    assert token.startswith("sy_import_")
+    page.locator("[data-copy=token]").click()
+    expect(page.locator("[data-copy=token]")).to_have_text("Copied")
+    assert page.evaluate("navigator.clipboard.readText()") == token
+    expect(page.locator("#update-url")).to_have_value(f"{server.url}/api/v1/webhook-import/update")
+    shot("token-shown-once")
+
+    # Map the CRM's "qualified lead" to the third stage, and activate.
+    import_url = page.locator("a", has_text="Regenerate token").get_attribute("href").rsplit("/", 1)[0]
+    page.goto(import_url)
+    expect(page.locator("#token")).to_have_count(0)  # never shown again
+    page.get_by_label("Name the CRM sends, row 1").fill("qualified lead")
+    page.get_by_label("Funnel stage, row 1").select_option(label=stages[2])
+    page.get_by_role("button", name="Save mappings").click()
+    expect(page.get_by_role("status")).to_contain_text("Mappings saved: 1 name")
+    page.get_by_role("button", name="Activate").click()
+    expect(page.get_by_role("status")).to_contain_text("is active")
+    shot("mapped-and-active")
+
+    # The CRM pushes an update with the token over HTTP.
+    request = urllib.request.Request(
+        f"{server.url}/api/v1/webhook-import/update",
+        data=json.dumps({"lead_profile_uid": lead_uid, "funnel_stage": "Qualified_Lead"}).encode(),
+        headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
+        method="POST",
+    )
+    with urllib.request.urlopen(request, timeout=10) as answer:
+        body = json.load(answer)
+    assert body["success"] is True, body
+
+    # The lead's page shows the new stage and the backfilled history.
+    page.goto(f"/leads/{lead_uid}")
+    expect(page.locator(".title-row .badge")).to_have_text(stages[2])
+    rows = page.locator("table.history tbody tr")
+    expect(rows).to_have_count(3)
+    expect(rows.nth(0)).to_contain_text(stages[0])
+    expect(rows.nth(1)).to_contain_text(stages[1])
+    expect(rows.nth(1)).to_contain_text("backfilled")
+    expect(rows.nth(2)).to_contain_text(stages[2])
+    expect(rows.nth(2)).to_contain_text(f"webhook import “HubSpot {suffix}”")
+    shot("lead-history")
+
+    # Moving it back in the UI archives the later events, shown on request.
+    page.get_by_role("link", name="Edit").click()
+    page.get_by_label("Funnel stage").select_option(label=stages[0])
+    page.get_by_role("button", name="Save changes").click()
+    expect(page.get_by_role("status")).to_contain_text("saved")
+    expect(page.locator("table.history tbody tr")).to_have_count(1)
+    page.get_by_role("link", name="Show archived events").click()
+    expect(page.locator("table.history tbody tr.archived")).to_have_count(2)
+    shot("archived-history")
+
+    # Regenerating asks first and says the old token stops at once.
+    page.goto(import_url)
+    page.get_by_role("link", name="Regenerate token").click()
+    expect(page.get_by_text("stops working at once")).to_be_visible()
+    page.get_by_role("button", name="Regenerate token").click()
+    new_token = page.locator("#token").input_value()
+    assert new_token != token
+    try:
+        urllib.request.urlopen(urllib.request.Request(
+            f"{server.url}/api/v1/webhook-import/update",
+            data=json.dumps({"lead_profile_uid": lead_uid, "funnel_stage": stages[1]}).encode(),
+            headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
+            method="POST"), timeout=10)
+        raise AssertionError("the old token still works")
+    except urllib.error.HTTPError as refused:
+        assert refused.code == 401
+
+
+def test_refusals_are_explained(page, server, shot):
+    sign_in(page, server)
+    title = unique("Busy")
+    add_stage(page, title)
+    page.goto("/leads/new")
+    page.get_by_label("Email (required)").fill(f"{uuid.uuid4().hex[:8]}@example.com")
+    page.get_by_label("Funnel stage").select_option(label=title)
+    page.get_by_role("button", name="Create lead").click()
+    expect(page.get_by_role("status")).to_contain_text("created")
+    page.goto("/stages")
+    page.get_by_role("link", name=f"Delete “{title}”").click()
+    page.get_by_role("button", name="Delete stage").click()
+    expect(page.get_by_role("alert")).to_contain_text("1 lead is at this stage")
+    shot("stage-delete-refused")
+
+    # Two mapping rows whose names are equal once normalised: the second row is at fault.
+    page.goto("/imports")
+    page.get_by_label("Name", exact=True).fill(unique("Pipedrive"))
+    page.get_by_role("button", name="Create import").click()
+    import_url = page.locator("a", has_text="Regenerate token").get_attribute("href").rsplit("/", 1)[0]
+    page.goto(import_url)
+    page.get_by_label("Name the CRM sends, row 1").fill("Won Deal")
+    page.get_by_label("Funnel stage, row 1").select_option(label=title)
+    page.get_by_label("Name the CRM sends, row 2").fill("won_deal")
+    page.get_by_label("Funnel stage, row 2").select_option(label=title)
+    page.get_by_label("Name the CRM sends, row 3").fill("no stage chosen")
+    page.get_by_role("button", name="Save mappings").click()
+    expect(page.locator("#error_2")).to_contain_text("Choose the stage")
+    page.get_by_label("Name the CRM sends, row 3").fill("")
+    page.get_by_role("button", name="Save mappings").click()
+    expect(page.locator("#error_1")).to_contain_text("duplicates row 1")
+    shot("mapping-refused")
+
+
+def test_sign_out_ends_the_session(page, server, shot):
+    sign_in(page, server)
+    secret = next(c["value"] for c in page.context.cookies() if c["name"] == "switchyard_session")
+    page.get_by_role("button", name="Sign out").click()
+    expect(page.get_by_role("status")).to_contain_text("Signed out")
+    page.goto("/stages")
+    expect(page).to_have_url(f"{server.url}/sign-in")
+    shot("signed-out")
+    # The old cookie, replayed by hand, no longer opens anything.
+    replay = urllib.request.Request(f"{server.url}/stages",
+                                    headers={"Cookie": f"switchyard_session={secret}"})
+
+    class NoRedirect(urllib.request.HTTPRedirectHandler):
+        def redirect_request(self, *args, **kwargs):
+            return None
+
+    try:
+        urllib.request.build_opener(NoRedirect).open(replay, timeout=10)
+        raise AssertionError("the ended session still opened /stages")
+    except urllib.error.HTTPError as answer:
+        assert answer.code == 303
+        assert answer.headers["Location"] == "/sign-in"
+
+
+def test_hostile_lead_name_renders_as_text(page, server, shot):
+    sign_in(page, server)
+    hostile = "<script>alert(1)</script>"
+    page.goto("/leads/new")
+    page.get_by_label("Email (required)").fill(f"x{uuid.uuid4().hex[:8]}@example.com")
+    page.get_by_label("First name").fill(hostile)
+    page.get_by_label("Company").fill('"><img src=x onerror=alert(2)>')
+    page.get_by_role("button", name="Create lead").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text(hostile)
+    expect(page.get_by_text('"><img src=x onerror=alert(2)>')).to_be_visible()
+    assert page.locator("img").count() == 0
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page.content()
+    page.goto("/leads?q=" + "alert")
+    expect(page.get_by_role("link", name=hostile)).to_be_visible()
+    shot("hostile-name")
+    # The page fixture fails the test if any dialog opened.
+
+
+def test_cross_site_form_post_is_refused(page, server, shot, output_dir):
+    sign_in(page, server)
+    title = unique("Injected")
+    attacker_page = f"""<!doctype html><html lang="en"><title>Win a prize</title>
+<form id="f" method="post" action="{server.url}/stages">
+<input name="title" value="{title}"><button>Claim</button></form>
+<script>document.getElementById("f").submit()</script></html>""".encode()
+
+    class Attacker(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):
+            self.send_response(200)
+            self.send_header("Content-Type", "text/html")
+            self.end_headers()
+            self.wfile.write(attacker_page)
+
+        def log_message(self, *args):
+            pass
+
+    port = free_port()
+    attacker = http.server.ThreadingHTTPServer(("127.0.0.1", port), Attacker)
+    threading.Thread(target=attacker.serve_forever, daemon=True).start()
+    try:
+        # "localhost" is another site than "127.0.0.1".
+        with page.expect_response(f"{server.url}/stages") as answer:
+            page.goto(f"http://localhost:{port}/")
+        assert answer.value.status == 403
+        expect(page.get_by_role("alert")).to_contain_text("sent from another site")
+        shot("refused")
+    finally:
+        attacker.shutdown()
+    page.errors.clear()  # the attacker's page is not ours to judge
+    page.goto("/stages")
+    expect(page.get_by_text(title)).to_have_count(0)
+
+
+def test_screens_fit_a_phone(page, server, shot):
+    sign_in(page, server)
+    page.set_viewport_size({"width": 390, "height": 844})
+    for path, name in [("/stages", "stages"), ("/imports", "imports"), ("/leads", "leads"),
+                       ("/leads/new", "new-lead")]:
+        page.goto(path)
+        overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+        assert overflow <= 0, f"{path} is {overflow}px wider than a 390px screen"
+        shot(name)
