@@ -1,0 +1,74 @@
+"""axe-core (from the PyPI package axe-playwright-python) on every screen of
+the admin UI, at desktop and phone widths: no serious or critical
+violation."""
+
+import uuid
+
+from axe_playwright_python.sync_playwright import Axe
+from playwright.sync_api import expect
+
+from conftest import sign_in
+
+AXE = Axe()
+
+
+def serious_violations(page):
+    results = AXE.run(page)
+    return [
+        f"{violation['id']} ({violation['impact']}): {violation['help']} at "
+        + ", ".join(node["target"][0] for node in violation["nodes"][:3])
+        for violation in results.response["violations"]
+        if violation["impact"] in ("serious", "critical")
+    ]
+
+
+def test_every_screen_passes_axe(page, server, shot):
+    page.goto("/sign-in")
+    screens = {"sign-in": serious_violations(page)}
+    page.get_by_label("Admin API key").fill("wrong")
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_role("alert")).to_be_visible()
+    screens["sign-in refused"] = serious_violations(page)
+    sign_in(page, server)
+
+    suffix = uuid.uuid4().hex[:6]
+    page.get_by_label("Title", exact=True).fill(f"Axe {suffix}")
+    page.get_by_role("button", name="Add stage").click()
+    expect(page.get_by_role("status")).to_be_visible()
+    screens["stages"] = serious_violations(page)
+    page.get_by_role("link", name=f"Delete “Axe {suffix}”").click()
+    screens["confirmation"] = serious_violations(page)
+
+    page.goto("/imports")
+    screens["imports"] = serious_violations(page)
+    page.get_by_label("Name", exact=True).fill(f"Axe CRM {suffix}")
+    page.get_by_role("button", name="Create import").click()
+    expect(page.locator("#token")).to_be_visible()
+    screens["import with its token"] = serious_violations(page)
+    page.get_by_role("button", name="Save mappings").click()
+    page.get_by_label("Name the CRM sends, row 1").fill("orphan")
+    page.get_by_role("button", name="Save mappings").click()
+    expect(page.locator("#error_0")).to_be_visible()
+    screens["import with a refused mapping"] = serious_violations(page)
+
+    page.goto("/leads/new")
+    screens["new lead"] = serious_violations(page)
+    page.get_by_label("Email (required)").fill(f"axe.{suffix}@example.com")
+    page.get_by_label("Funnel stage").select_option(label=f"Axe {suffix}")
+    page.get_by_role("button", name="Create lead").click()
+    expect(page.get_by_role("status")).to_be_visible()
+    screens["lead"] = serious_violations(page)
+    page.goto("/leads")
+    screens["leads"] = serious_violations(page)
+    page.goto("/leads?q=nobody-matches")
+    screens["leads, no match"] = serious_violations(page)
+    page.goto("/leads/lead_missing")
+    screens["not found"] = serious_violations(page)
+
+    page.set_viewport_size({"width": 390, "height": 844})
+    for path in ["/stages", "/imports", "/leads"]:
+        page.goto(path)
+        screens[f"{path} at 390 px"] = serious_violations(page)
+    shot("last-screen")
+    failing = {screen: found for screen, found in screens.items() if found}
+    assert failing == {}, failing
