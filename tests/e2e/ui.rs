@@ -10,6 +10,7 @@ use switchyard::domain::secrets;
 
 use crate::helpers::TestApp;
 use crate::on_both_backends;
+use crate::receiver::{Receiver, Reply};
 
 on_both_backends!(
     sign_in_opens_a_hashed_session_that_another_process_accepts,
@@ -19,6 +20,7 @@ on_both_backends!(
     pages_carry_security_headers_and_escape_every_value,
     a_session_sees_only_its_own_account,
     forms_change_data_through_the_same_rules_as_the_api,
+    webhook_pages_show_health_deliveries_attempts_and_resend,
 );
 
 /// A client that shows redirects instead of following them.
@@ -452,4 +454,122 @@ async fn forms_change_data_through_the_same_rules_as_the_api(app: TestApp) {
         mappings.body["data"][0]["funnel_stage_id"],
         stages[2].as_str()
     );
+}
+
+/// Reads a page until `wanted` shows in it (at most 20 s); returns it.
+async fn page_showing(base: &str, path: &str, secret: &str, wanted: &str) -> String {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    loop {
+        let html = get_page(base, path, secret)
+            .await
+            .text()
+            .await
+            .expect("body");
+        if html.contains(wanted) {
+            return html;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "{path} never showed {wanted}: {html}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+}
+
+async fn webhook_pages_show_health_deliveries_attempts_and_resend(app: TestApp) {
+    let receiver = Receiver::start().await;
+    receiver.script([Reply::status(500)]);
+    let created = app
+        .post(
+            "/api/v1/webhooks",
+            json!({"name": "CRM sync", "url": receiver.url("/hook"), "events": ["lead.created"],
+                   "retry_schedule_seconds": [], "auth": {"type": "bearer", "token": "very-secret"}}),
+        )
+        .await;
+    assert_eq!(created.status, 201, "{}", created.text);
+    let webhook = created.body["id"].as_str().expect("id").to_owned();
+    let lead = app.create_lead(json!({"email": "ada@example.com"})).await;
+    receiver.wait_for(1).await;
+    let secret = sign_in(&app.address, &app.api_key).await;
+
+    let list = page_showing(&app.address, "/webhooks", &secret, "HTTP 500").await;
+    assert!(
+        list.contains("CRM sync") && list.contains("lead.created"),
+        "{list}"
+    );
+    let page = page_showing(
+        &app.address,
+        &format!("/webhooks/{webhook}?status=failed"),
+        &secret,
+        "lead.created",
+    )
+    .await;
+    let delivery = page
+        .split("/deliveries/")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .expect("a delivery link")
+        .to_owned();
+    assert!(page.contains(&format!("/leads/{lead}")), "{page}");
+    let succeeded = get_page(
+        &app.address,
+        &format!("/webhooks/{webhook}?status=succeeded"),
+        &secret,
+    )
+    .await
+    .text()
+    .await
+    .expect("body");
+    assert!(!succeeded.contains(&delivery), "the filter applies");
+
+    let detail_path = format!("/webhooks/{webhook}/deliveries/{delivery}");
+    let detail = get_page(&app.address, &detail_path, &secret)
+        .await
+        .text()
+        .await
+        .expect("body");
+    assert!(detail.contains("HTTP 500"), "{detail}");
+    assert!(detail.contains("curl -X POST"), "{detail}");
+    assert!(
+        detail.contains("ada@example.com"),
+        "the payload is shown: {detail}"
+    );
+    assert!(!detail.contains("very-secret"), "credentials are redacted");
+
+    let resent = client()
+        .post(app.url(&format!("{detail_path}/resend")))
+        .header("sec-fetch-site", "same-origin")
+        .header("cookie", format!("switchyard_session={secret}"))
+        .send()
+        .await
+        .expect("resend");
+    assert_eq!(resent.status(), StatusCode::SEE_OTHER);
+    assert_eq!(location(resent.headers()), detail_path);
+    let received = receiver.wait_for(2).await;
+    assert_eq!(
+        received[0].header("webhook-id"),
+        received[1].header("webhook-id")
+    );
+    let detail = page_showing(&app.address, &detail_path, &secret, "Attempt 2").await;
+    assert!(detail.contains("HTTP 200"), "{detail}");
+
+    // The API's rules apply: an inactive webhook's deliveries are not resent.
+    let deactivated = client()
+        .post(app.url(&format!("/webhooks/{webhook}/deactivate")))
+        .header("sec-fetch-site", "same-origin")
+        .header("cookie", format!("switchyard_session={secret}"))
+        .send()
+        .await
+        .expect("deactivate");
+    assert_eq!(deactivated.status(), StatusCode::SEE_OTHER);
+    let refused = client()
+        .post(app.url(&format!("{detail_path}/resend")))
+        .header("sec-fetch-site", "same-origin")
+        .header("cookie", format!("switchyard_session={secret}"))
+        .send()
+        .await
+        .expect("resend");
+    assert_eq!(refused.status(), StatusCode::CONFLICT);
+    let html = refused.text().await.expect("body");
+    assert!(html.contains("activate it before resending"), "{html}");
 }

@@ -7,6 +7,7 @@ Environment:
   CHROMIUM               the browser (default /usr/bin/chromium)
 """
 
+import json
 import os
 import re
 import socket
@@ -32,13 +33,17 @@ class Server:
     """One server for the whole run; tests use distinct names."""
 
     def __init__(self, binary, workdir, log_path):
+        self.binary = binary
+        self.database_url = f"sqlite://{workdir}/switchyard.db"
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log = open(log_path, "w")
         self.process = subprocess.Popen(
             [binary, "serve", "--listen", f"127.0.0.1:{self.port}",
-             "--database-url", f"sqlite://{workdir}/switchyard.db",
-             "--plugin-artifact-dir", f"{workdir}/artifacts"],
+             "--database-url", self.database_url,
+             "--plugin-artifact-dir", f"{workdir}/artifacts",
+             # Webhook receivers in the tests listen on loopback.
+             "--outbound-allow-cidr", "127.0.0.0/8"],
             cwd=workdir, stdout=subprocess.PIPE, stderr=self.log, text=True,
         )
         self.api_key = None
@@ -63,6 +68,14 @@ class Server:
             except OSError:
                 time.sleep(0.1)
         raise RuntimeError("the server did not answer /healthz")
+
+    def new_account(self, name):
+        """Creates an account as an operator would (the CLI, on the same
+        database); returns its admin API key."""
+        created = subprocess.run(
+            [self.binary, "account", "create", name, "--database-url", self.database_url],
+            capture_output=True, text=True, check=True, timeout=60)
+        return re.search(r"(sy_admin_[A-Za-z0-9]+)", created.stdout).group(1)
 
     def stop(self):
         self.process.terminate()
@@ -143,8 +156,26 @@ def shot(page, output_dir, request):
     return take
 
 
-def sign_in(page, server):
+@pytest.fixture
+def key(server, request):
+    """The admin key of an account of this test's own, so that tests sharing
+    the server do not see each other's stages and leads."""
+    return server.new_account(request.node.name[:60])
+
+
+def api(server, key, method, path, body=None):
+    """Calls the JSON API with an admin key; returns the decoded answer."""
+    request = urllib.request.Request(
+        f"{server.url}{path}", method=method,
+        data=None if body is None else json.dumps(body).encode(),
+        headers={"Authorization": f"Bearer {key}",
+                 "Content-Type": "application/json"})
+    with urllib.request.urlopen(request, timeout=10) as answer:
+        return json.load(answer)
+
+
+def sign_in(page, key):
     page.goto("/")
-    page.get_by_label("Admin API key").fill(server.api_key)
+    page.get_by_label("Admin API key").fill(key)
     page.get_by_role("button", name="Sign in").click()
     page.get_by_role("heading", name="Funnel stages").wait_for()

@@ -10,7 +10,7 @@ import uuid
 
 from playwright.sync_api import expect
 
-from conftest import free_port, sign_in
+from conftest import api, free_port, sign_in
 
 
 def unique(name):
@@ -31,7 +31,7 @@ def test_wrong_key_is_refused_and_the_printed_key_signs_in(page, server, shot):
     page.get_by_role("button", name="Sign in").click()
     expect(page.get_by_role("alert")).to_contain_text("not a valid admin API key")
     shot("refused")
-    sign_in(page, server)
+    sign_in(page, server.api_key)
     expect(page.get_by_role("status")).to_contain_text("Signed in")
     # The session cookie is out of reach of page scripts.
     cookie = next(c for c in page.context.cookies() if c["name"] == "switchyard_session")
@@ -41,17 +41,19 @@ def test_wrong_key_is_refused_and_the_printed_key_signs_in(page, server, shot):
     shot("signed-in")
 
 
-def test_journey_import_token_mapping_activation_and_pushed_update(page, server, shot):
-    sign_in(page, server)
+def test_journey_import_token_mapping_activation_and_pushed_update(page, server, key, shot):
+    sign_in(page, key)
     suffix = uuid.uuid4().hex[:6]
     stages = [f"Inquiry {suffix}", f"Reviewed {suffix}", f"Interview {suffix}", f"Enrolled {suffix}"]
     for title in stages:
         add_stage(page, title)
     # Up/down controls reorder the funnel.
     page.get_by_role("button", name=f"Move “{stages[3]}” up").click()
-    expect(page.get_by_role("status")).to_contain_text(f"“{stages[3]}” moved to position")
+    expect(page.get_by_role("status")).to_contain_text(f"“{stages[3]}” moved to position 3")
+    expect(page.get_by_label("Title of stage 3")).to_have_value(stages[3])
     page.get_by_role("button", name=f"Move “{stages[3]}” down").click()
-    expect(page.get_by_role("status")).to_contain_text(f"“{stages[3]}” moved to position")
+    expect(page.get_by_role("status")).to_contain_text(f"“{stages[3]}” moved to position 4")
+    expect(page.get_by_label("Title of stage 4")).to_have_value(stages[3])
     shot("stages")
 
     # A lead at the first stage.
@@ -143,8 +145,8 @@ def test_journey_import_token_mapping_activation_and_pushed_update(page, server,
         assert refused.code == 401
 
 
-def test_refusals_are_explained(page, server, shot):
-    sign_in(page, server)
+def test_refusals_are_explained(page, server, key, shot):
+    sign_in(page, key)
     title = unique("Busy")
     add_stage(page, title)
     page.goto("/leads/new")
@@ -177,8 +179,8 @@ def test_refusals_are_explained(page, server, shot):
     shot("mapping-refused")
 
 
-def test_sign_out_ends_the_session(page, server, shot):
-    sign_in(page, server)
+def test_sign_out_ends_the_session(page, server, key, shot):
+    sign_in(page, key)
     secret = next(c["value"] for c in page.context.cookies() if c["name"] == "switchyard_session")
     page.get_by_role("button", name="Sign out").click()
     expect(page.get_by_role("status")).to_contain_text("Signed out")
@@ -201,8 +203,8 @@ def test_sign_out_ends_the_session(page, server, shot):
         assert answer.headers["Location"] == "/sign-in"
 
 
-def test_hostile_lead_name_renders_as_text(page, server, shot):
-    sign_in(page, server)
+def test_hostile_lead_name_renders_as_text(page, server, key, shot):
+    sign_in(page, key)
     hostile = "<script>alert(1)</script>"
     page.goto("/leads/new")
     page.get_by_label("Email (required)").fill(f"x{uuid.uuid4().hex[:8]}@example.com")
@@ -219,8 +221,8 @@ def test_hostile_lead_name_renders_as_text(page, server, shot):
     # The page fixture fails the test if any dialog opened.
 
 
-def test_cross_site_form_post_is_refused(page, server, shot, output_dir):
-    sign_in(page, server)
+def test_cross_site_form_post_is_refused(page, server, key, shot, output_dir):
+    sign_in(page, key)
     title = unique("Injected")
     attacker_page = f"""<!doctype html><html lang="en"><title>Win a prize</title>
 <form id="f" method="post" action="{server.url}/stages">
@@ -254,11 +256,69 @@ def test_cross_site_form_post_is_refused(page, server, shot, output_dir):
     expect(page.get_by_text(title)).to_have_count(0)
 
 
-def test_screens_fit_a_phone(page, server, shot):
-    sign_in(page, server)
+def test_deliveries_show_their_attempts_and_resend(page, server, key, shot):
+    replies = [500]
+    received = []
+
+    class Receiver(http.server.BaseHTTPRequestHandler):
+        def do_POST(self):
+            received.append(self.rfile.read(int(self.headers["Content-Length"] or 0)))
+            self.send_response(replies.pop(0) if replies else 200)
+            self.send_header("Content-Type", "application/json")
+            self.end_headers()
+            self.wfile.write(b'{"ok": true}')
+
+        def log_message(self, *args):
+            pass
+
+    port = free_port()
+    receiver = http.server.ThreadingHTTPServer(("127.0.0.1", port), Receiver)
+    threading.Thread(target=receiver.serve_forever, daemon=True).start()
+    try:
+        name = unique("CRM sync")
+        api(server, key, "POST", "/api/v1/webhooks", {
+            "name": name, "url": f"http://127.0.0.1:{port}/hook",
+            "events": ["lead.created"], "retry_schedule_seconds": []})
+        email = f"grace.{uuid.uuid4().hex[:6]}@example.com"
+        api(server, key, "POST", "/api/v1/leads", {"email": email, "first_name": "Grace"})
+        sign_in(page, key)
+        page.get_by_role("link", name="Webhooks").click()
+        row = page.locator("tr", has_text=name)
+        for _ in range(100):  # the first attempt is made within moments
+            if "HTTP 500" in row.inner_text():
+                break
+            page.wait_for_timeout(100)
+            page.reload()
+        expect(row).to_contain_text("HTTP 500")
+        shot("webhooks")
+        row.get_by_role("link", name=name).click()
+        page.get_by_label("Status").select_option("failed")
+        page.get_by_role("button", name="Filter").click()
+        page.locator("table a.mono").first.click()
+        expect(page.locator(".attempt")).to_have_count(1)
+        expect(page.locator(".attempt").first).to_contain_text("HTTP 500")
+        expect(page.locator("pre.code").first).to_contain_text(email)
+        shot("failed-delivery")
+        page.get_by_role("button", name="Resend").click()
+        expect(page.get_by_role("status")).to_contain_text("Queued to be sent again")
+        for _ in range(100):
+            if page.locator(".attempt").count() == 2:
+                break
+            page.wait_for_timeout(100)
+            page.reload()
+        expect(page.locator(".attempt")).to_have_count(2)
+        expect(page.locator(".attempt").nth(1)).to_contain_text("HTTP 200")
+        assert len(received) == 2
+        shot("resent")
+    finally:
+        receiver.shutdown()
+
+
+def test_screens_fit_a_phone(page, server, key, shot):
+    sign_in(page, key)
     page.set_viewport_size({"width": 390, "height": 844})
     for path, name in [("/stages", "stages"), ("/imports", "imports"), ("/leads", "leads"),
-                       ("/leads/new", "new-lead")]:
+                       ("/leads/new", "new-lead"), ("/webhooks", "webhooks")]:
         page.goto(path)
         overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
         assert overflow <= 0, f"{path} is {overflow}px wider than a 390px screen"

@@ -783,7 +783,19 @@ async fn resend_delivery(
     auth: AdminAuth,
     Path((webhook_id, delivery_id)): Path<(String, String)>,
 ) -> ApiResult<(StatusCode, Json<DeliveryView>)> {
-    let webhook = webhooks::get(&state.db, &auth.account_id, &webhook_id).await?;
+    let delivery = resend(&state, &auth.account_id, &webhook_id, &delivery_id).await?;
+    Ok((StatusCode::ACCEPTED, Json(delivery.into())))
+}
+
+/// Queues a delivery to be sent again, unless its webhook keeps no payloads
+/// or is inactive (the API's and the admin UI's resend).
+pub(crate) async fn resend(
+    state: &AppState,
+    account_id: &str,
+    webhook_id: &str,
+    delivery_id: &str,
+) -> ApiResult<Delivery> {
+    let webhook = webhooks::get(&state.db, account_id, webhook_id).await?;
     if webhook.settings.lightweight_logs {
         return Err(ApiError::Conflict(format!(
             "Webhook {webhook_id} keeps lightweight logs, so its deliveries cannot be resent; \
@@ -795,7 +807,5 @@ async fn resend_delivery(
             "Webhook {webhook_id} is inactive; activate it before resending"
         )));
     }
-    let delivery =
-        deliveries::resend(&state.db, &auth.account_id, &webhook_id, &delivery_id).await?;
-    Ok((StatusCode::ACCEPTED, Json(delivery.into())))
+    Ok(deliveries::resend(&state.db, account_id, webhook_id, delivery_id).await?)
 }

@@ -16,6 +16,7 @@ pub mod imports;
 pub mod leads;
 pub mod session;
 pub mod stages;
+pub mod webhooks;
 
 use std::sync::LazyLock;
 
@@ -70,6 +71,7 @@ pub fn router(state: AppState) -> Router<AppState> {
         .merge(stages::router())
         .merge(imports::router())
         .merge(leads::router())
+        .merge(webhooks::router())
         .route("/assets/{version}/{file}", get(asset))
         .layer(middleware::from_fn_with_state(state, refuse_cross_site))
         .layer(middleware::from_fn(ui_headers))
@@ -111,7 +113,8 @@ async fn asset(Path((version, file)): Path<(String, String)>) -> Response {
 #[derive(Debug, Clone)]
 pub struct Layout {
     pub title: String,
-    /// Which navigation entry is current: `stages`, `imports`, `leads`.
+    /// Which navigation entry is current: `stages`, `imports`, `leads`,
+    /// `webhooks`.
     pub nav: &'static str,
     pub signed_in: bool,
     /// The name of the API key the session was opened with.
