@@ -21,6 +21,7 @@ on_both_backends!(
     a_session_sees_only_its_own_account,
     forms_change_data_through_the_same_rules_as_the_api,
     webhook_pages_show_health_deliveries_attempts_and_resend,
+    an_import_transform_is_attached_and_tried_through_the_apis_rules,
 );
 
 /// A client that shows redirects instead of following them.
@@ -572,4 +573,90 @@ async fn webhook_pages_show_health_deliveries_attempts_and_resend(app: TestApp) 
     assert_eq!(refused.status(), StatusCode::CONFLICT);
     let html = refused.text().await.expect("body");
     assert!(html.contains("activate it before resending"), "{html}");
+}
+
+async fn an_import_transform_is_attached_and_tried_through_the_apis_rules(app: TestApp) {
+    let secret = sign_in(&app.address, &app.api_key).await;
+    let post = |path: String, form: Vec<(&'static str, String)>| {
+        client()
+            .post(app.url(&path))
+            .header("sec-fetch-site", "same-origin")
+            .header("cookie", format!("switchyard_session={secret}"))
+            .form(&form)
+            .send()
+    };
+    let (import, _) = app.create_active_import("HubSpot").await;
+    let lead = app.create_lead(json!({"email": "t@example.com"})).await;
+
+    // Payload builders are refused as transforms, with the API's reason.
+    let refused = post(
+        format!("/imports/{import}/transform"),
+        vec![
+            ("plugin_id", "builtin:template".into()),
+            ("config", "{}".into()),
+        ],
+    )
+    .await
+    .expect("post");
+    assert_eq!(refused.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let bad_json = post(
+        format!("/imports/{import}/transform"),
+        vec![
+            ("plugin_id", "builtin:json-mapper".into()),
+            ("config", "{".into()),
+        ],
+    )
+    .await
+    .expect("post");
+    assert_eq!(bad_json.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        bad_json
+            .text()
+            .await
+            .expect("body")
+            .contains("not valid JSON")
+    );
+
+    let attached = post(
+        format!("/imports/{import}/transform"),
+        vec![
+            ("plugin_id", "builtin:json-mapper".into()),
+            (
+                "config",
+                r#"{"records_pointer": "", "uid_pointer": "/id", "stage_pointer": "/stage"}"#
+                    .into(),
+            ),
+        ],
+    )
+    .await
+    .expect("post");
+    assert_eq!(attached.status(), StatusCode::SEE_OTHER);
+    let read = app.get(&format!("/api/v1/webhook-imports/{import}")).await;
+    assert_eq!(read.body["transform"]["plugin_id"], "builtin:json-mapper");
+    assert_eq!(read.body["transform"]["config"]["uid_pointer"], "/id");
+
+    let tried = post(
+        format!("/imports/{import}/try"),
+        vec![("input", format!(r#"[{{"id": "{lead}", "stage": "won"}}]"#))],
+    )
+    .await
+    .expect("post");
+    assert_eq!(tried.status(), StatusCode::OK);
+    let html = tried.text().await.expect("body");
+    assert!(html.contains(&lead) && html.contains("fuel"), "{html}");
+    let lead_now = app.get(&format!("/api/v1/leads/{lead}")).await;
+    assert!(
+        lead_now.body["funnel_stage"].is_null(),
+        "a dry run writes nothing"
+    );
+
+    let removed = post(
+        format!("/imports/{import}/transform"),
+        vec![("plugin_id", String::new()), ("config", String::new())],
+    )
+    .await
+    .expect("post");
+    assert_eq!(removed.status(), StatusCode::SEE_OTHER);
+    let read = app.get(&format!("/api/v1/webhook-imports/{import}")).await;
+    assert!(read.body["transform"].is_null(), "{}", read.text);
 }

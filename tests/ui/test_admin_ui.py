@@ -145,6 +145,36 @@ def test_journey_import_token_mapping_activation_and_pushed_update(page, server,
         assert refused.code == 401
 
 
+def test_a_transform_is_attached_and_tried_on_a_sample_body(page, server, key, shot):
+    sign_in(page, key)
+    add_stage(page, "Inquiry")
+    add_stage(page, "Enrolled")
+    lead = api(server, key, "POST", "/api/v1/leads", {"email": "t@example.com"})["lead_profile_uid"]
+    page.goto("/imports")
+    page.get_by_label("Name", exact=True).fill("HubSpot workflows")
+    page.get_by_role("button", name="Create import").click()
+    import_url = page.locator("a", has_text="Regenerate token").get_attribute("href").rsplit("/", 1)[0]
+    page.goto(import_url)
+    page.get_by_label("Plugin", exact=True).select_option(label="json-mapper (built in)")
+    page.get_by_label("Config (JSON").fill('{"records_pointer": ""')
+    page.get_by_role("button", name="Save transform").click()
+    expect(page.locator("#transform-error")).to_contain_text("not valid JSON")
+    page.get_by_label("Config (JSON").fill(
+        '{"records_pointer": "", "uid_pointer": "/objectId", "stage_pointer": "/propertyValue"}')
+    page.get_by_role("button", name="Save transform").click()
+    expect(page.get_by_role("status")).to_contain_text("builtin:json-mapper attached")
+    page.get_by_label("A body the CRM would send").fill(
+        json.dumps([{"objectId": lead, "propertyName": "lifecyclestage", "propertyValue": "enrolled"}]))
+    page.get_by_role("button", name="Run the transform").click()
+    result = page.locator("#try-result")
+    expect(result).to_contain_text("ok")
+    expect(result).to_contain_text(lead)
+    expect(result).to_contain_text("fuel")
+    shot("tried")
+    # A dry run writes nothing.
+    assert api(server, key, "GET", f"/api/v1/leads/{lead}")["funnel_stage"] is None
+
+
 def test_refusals_are_explained(page, server, key, shot):
     sign_in(page, key)
     title = unique("Busy")

@@ -238,10 +238,19 @@ async fn dry_run(
     Path(plugin_id): Path<String>,
     JsonBody(request): JsonBody<DryRunRequest>,
 ) -> ApiResult<Json<DryRunResult>> {
-    let plugin = state
-        .plugins
-        .resolve_any(&auth.account_id, &plugin_id)
-        .await?;
+    Ok(Json(
+        run_once(&state, &auth.account_id, &plugin_id, &request).await?,
+    ))
+}
+
+/// Calls a plugin once, as a dry run (the API's and the admin UI's).
+pub(crate) async fn run_once(
+    state: &AppState,
+    account_id: &str,
+    plugin_id: &str,
+    request: &DryRunRequest,
+) -> ApiResult<DryRunResult> {
+    let plugin = state.plugins.resolve_any(account_id, plugin_id).await?;
     let document = match plugin.compiled.kind {
         PluginKind::InboundTransform => {
             let content_type = request
@@ -266,12 +275,12 @@ async fn dry_run(
         Ok(output) => (Some(output), None),
         Err(error) => (None, Some(error.to_string())),
     };
-    Ok(Json(DryRunResult {
+    Ok(DryRunResult {
         ok: error.is_none(),
         output,
         error,
         fuel_used: call.fuel_used,
         duration_ms: call.duration.as_secs_f64() * 1e3,
         logs: call.logs,
-    }))
+    })
 }

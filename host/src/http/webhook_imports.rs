@@ -153,24 +153,35 @@ async fn set_transform(
     Path(import_id): Path<String>,
     JsonBody(request): JsonBody<ImportTransform>,
 ) -> ApiResult<Json<WebhookImportView>> {
-    webhook_imports::get(&state.db, &auth.account_id, &import_id).await?;
+    let import = attach_transform(&state, &auth.account_id, &import_id, &request).await?;
+    Ok(Json(WebhookImportView::new(import, &state.public_url)))
+}
+
+/// Attaches a transform to an import, once the plugin is known to be an
+/// inbound transform that compiles (the API's and the admin UI's).
+pub(crate) async fn attach_transform(
+    state: &AppState,
+    account_id: &str,
+    import_id: &str,
+    transform: &ImportTransform,
+) -> ApiResult<WebhookImport> {
+    webhook_imports::get(&state.db, account_id, import_id).await?;
     // Refuses unknown plugins, payload builders, and modules that no longer compile.
     state
         .plugins
         .resolve(
-            &auth.account_id,
-            &request.plugin_id,
+            account_id,
+            &transform.plugin_id,
             PluginKind::InboundTransform,
         )
         .await?;
-    let import = webhook_imports::set_transform(
+    Ok(webhook_imports::set_transform(
         &state.db,
-        &auth.account_id,
-        &import_id,
-        Some((&request.plugin_id, &request.config)),
+        account_id,
+        import_id,
+        Some((&transform.plugin_id, &transform.config)),
     )
-    .await?;
-    Ok(Json(WebhookImportView::new(import, &state.public_url)))
+    .await?)
 }
 
 /// Detaches the transform: the endpoints expect `{lead_profile_uid, funnel_stage}` again.

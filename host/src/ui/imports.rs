@@ -2,7 +2,10 @@
 //! endpoint URLs, its token (shown once, after creation or regeneration,
 //! with a Copy button), stage mappings as rows of a name and a stage
 //! dropdown (refusals explained on the row at fault), activation, rename
-//! and delete. Backed by [`crate::storage::webhook_imports`], as the API is.
+//! and delete; a transform plugin with its JSON config, and a "try it" box
+//! that runs a pasted body through it. Backed by
+//! [`crate::storage::webhook_imports`] and the API's own transform and
+//! dry-run functions.
 
 use std::collections::BTreeMap;
 
@@ -19,8 +22,12 @@ use super::{
     render,
 };
 use crate::http::AppState;
+use crate::http::plugins::{DryRunRequest, run_once};
+use crate::http::webhook_imports::{ImportTransform, attach_transform};
+use crate::plugins::PluginKind;
+use crate::plugins::builtin::{BUILTIN_ID_PREFIX, builtins};
 use crate::storage::webhook_imports::{self, WebhookImport};
-use crate::storage::{StoreError, funnel_stages};
+use crate::storage::{StoreError, funnel_stages, plugins};
 
 /// Empty mapping rows offered below the saved ones.
 const BLANK_MAPPING_ROWS: usize = 3;
@@ -33,6 +40,8 @@ pub fn router() -> Router<AppState> {
         .route("/imports/{id}/activate", post(activate))
         .route("/imports/{id}/deactivate", post(deactivate))
         .route("/imports/{id}/mappings", post(save_mappings))
+        .route("/imports/{id}/transform", post(save_transform))
+        .route("/imports/{id}/try", post(try_transform))
         .route(
             "/imports/{id}/regenerate",
             get(confirm_regenerate).post(regenerate),
@@ -168,6 +177,23 @@ struct ImportPage {
     stages: Vec<StageOption>,
     error: Option<String>,
     mapping_error: Option<String>,
+    plugins: Vec<StageOption>,
+    /// The transform attached now (`transform` is the one selected).
+    attached: Option<String>,
+    transform_config: String,
+    transform_error: Option<String>,
+    try_input: String,
+    try_result: Option<TryResult>,
+}
+
+/// What running the transform on a sample body gave.
+struct TryResult {
+    ok: bool,
+    output: Option<String>,
+    error: Option<String>,
+    fuel: u64,
+    duration: String,
+    logs: Vec<String>,
 }
 
 /// What an import's page shows besides the import itself.
@@ -181,6 +207,11 @@ struct ImportExtras {
     /// The mapping rows as submitted, when they were refused.
     rows: Option<Vec<MappingRow>>,
     mapping_error: Option<String>,
+    /// The transform form as submitted, when it was refused.
+    transform: Option<(String, String)>,
+    transform_error: Option<String>,
+    try_input: String,
+    try_result: Option<TryResult>,
 }
 
 async fn render_import(
@@ -218,6 +249,35 @@ async fn render_import(
         stage_id: String::new(),
         error: None,
     }));
+    let mut plugin_options: Vec<StageOption> = builtins()
+        .filter(|plugin| plugin.kind() == PluginKind::InboundTransform)
+        .map(|plugin| StageOption {
+            id: format!("{BUILTIN_ID_PREFIX}{}", plugin.name),
+            title: format!("{} (built in)", plugin.name),
+        })
+        .collect();
+    plugin_options.extend(
+        plugins::list(&state.db, &session.account_id)
+            .await?
+            .into_iter()
+            .filter(|plugin| plugin.kind() == PluginKind::InboundTransform)
+            .map(|plugin| StageOption {
+                title: plugin.name,
+                id: plugin.id,
+            }),
+    );
+    let (transform_plugin, transform_config) = match extras.transform {
+        Some(submitted) => submitted,
+        None => (
+            import.transform_plugin_id.clone().unwrap_or_default(),
+            import
+                .transform_config
+                .as_deref()
+                .and_then(|config| serde_json::from_str::<serde_json::Value>(config).ok())
+                .and_then(|config| serde_json::to_string_pretty(&config).ok())
+                .unwrap_or_default(),
+        ),
+    };
     Ok(render(
         extras.status.unwrap_or(StatusCode::OK),
         &ImportPage {
@@ -225,7 +285,7 @@ async fn render_import(
             update_url: format!("{}/api/v1/webhook-import/update", state.public_url),
             batch_url: format!("{}/api/v1/webhook-import/batch-update", state.public_url),
             active: import.active != 0,
-            transform: import.transform_plugin_id,
+            transform: Some(transform_plugin).filter(|plugin| !plugin.is_empty()),
             created: display_time(import.created_at),
             id: import.id,
             name: import.name,
@@ -234,6 +294,12 @@ async fn render_import(
             stages,
             error: extras.error,
             mapping_error: extras.mapping_error,
+            plugins: plugin_options,
+            attached: import.transform_plugin_id.clone(),
+            transform_config,
+            transform_error: extras.transform_error,
+            try_input: extras.try_input,
+            try_result: extras.try_result,
         },
     ))
 }
@@ -466,6 +532,153 @@ async fn save_mappings(
         }
         Err(other) => Err(other.into()),
     }
+}
+
+#[derive(Deserialize)]
+struct TransformForm {
+    #[serde(default)]
+    plugin_id: String,
+    #[serde(default)]
+    config: String,
+}
+
+async fn save_transform(
+    State(state): State<AppState>,
+    session: Session,
+    Path(id): Path<String>,
+    UiForm(form): UiForm<TransformForm>,
+) -> UiResult {
+    let plugin_id = form.plugin_id.trim().to_owned();
+    if plugin_id.is_empty() {
+        let import =
+            webhook_imports::set_transform(&state.db, &session.account_id, &id, None).await?;
+        return Ok(redirect_with_flash(
+            &format!("/imports/{}#transform", import.id),
+            "Transform removed: the endpoints expect {\"lead_profile_uid\", \"funnel_stage\"} again.",
+        ));
+    }
+    let attached = async {
+        let config = if form.config.trim().is_empty() {
+            serde_json::Value::Object(Default::default())
+        } else {
+            serde_json::from_str(&form.config).map_err(|error| {
+                UiError::new(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    format!("The config is not valid JSON: {error}"),
+                )
+            })?
+        };
+        let transform = ImportTransform {
+            plugin_id: plugin_id.clone(),
+            config,
+        };
+        Ok::<_, UiError>(attach_transform(&state, &session.account_id, &id, &transform).await?)
+    }
+    .await;
+    match attached {
+        Ok(import) => Ok(redirect_with_flash(
+            &format!("/imports/{}#transform", import.id),
+            &format!("Transform {plugin_id} attached: both endpoints now accept any body."),
+        )),
+        Err(error) => {
+            let import = webhook_imports::get(&state.db, &session.account_id, &id).await?;
+            let (status, message) = error.status_and_message();
+            render_import(
+                &state,
+                &session,
+                import,
+                ImportExtras {
+                    status: Some(status),
+                    transform: Some((plugin_id, form.config)),
+                    transform_error: Some(message),
+                    ..ImportExtras::default()
+                },
+            )
+            .await
+        }
+    }
+}
+
+#[derive(Deserialize)]
+struct TryForm {
+    #[serde(default)]
+    input: String,
+}
+
+async fn try_transform(
+    State(state): State<AppState>,
+    session: Session,
+    Path(id): Path<String>,
+    UiForm(form): UiForm<TryForm>,
+) -> UiResult {
+    let import = webhook_imports::get(&state.db, &session.account_id, &id).await?;
+    let Some(plugin_id) = import.transform_plugin_id.clone() else {
+        return render_import(
+            &state,
+            &session,
+            import,
+            ImportExtras {
+                status: Some(StatusCode::CONFLICT),
+                transform_error: Some("Attach a transform first, then try it.".into()),
+                try_input: form.input,
+                ..ImportExtras::default()
+            },
+        )
+        .await;
+    };
+    let config = import
+        .transform_config
+        .as_deref()
+        .and_then(|config| serde_json::from_str(config).ok())
+        .unwrap_or(serde_json::Value::Null);
+    // A JSON body is sent as JSON, anything else as text.
+    let (input, content_type) = match serde_json::from_str(&form.input) {
+        Ok(json) => (json, None),
+        Err(_) => (
+            serde_json::Value::String(form.input.clone()),
+            Some("text/plain".to_owned()),
+        ),
+    };
+    let request = DryRunRequest {
+        config,
+        input,
+        content_type,
+        headers: Default::default(),
+    };
+    let (status, try_result, transform_error) =
+        match run_once(&state, &session.account_id, &plugin_id, &request).await {
+            Ok(result) => (
+                StatusCode::OK,
+                Some(TryResult {
+                    ok: result.ok,
+                    output: result
+                        .output
+                        .and_then(|output| serde_json::to_string_pretty(&output).ok()),
+                    error: result.error,
+                    fuel: result.fuel_used,
+                    duration: format!("{:.2} ms", result.duration_ms),
+                    logs: result.logs,
+                }),
+                None,
+            ),
+            Err(error) => {
+                let (status, message) = UiError::from(error).status_and_message();
+                (status, None, Some(message))
+            }
+        };
+    render_import(
+        &state,
+        &session,
+        import,
+        ImportExtras {
+            status: Some(status),
+            try_input: form.input,
+            try_result,
+            transform_error,
+            ..ImportExtras::default()
+        },
+    )
+    .await
 }
 
 async fn confirm_regenerate(
