@@ -12,7 +12,7 @@ use axum::Router;
 use tokio::net::TcpListener;
 
 use crate::config::ServeConfig;
-use crate::http::{self, AppState};
+use crate::http::{self, AppContext, AppState};
 use crate::outbound::client::{DestinationPolicy, WebhookClient};
 use crate::outbound::worker::{Deliverer, DeliveryWorker, WorkerConfig, WorkerHandle};
 use crate::plugins::registry::PluginRegistry;
@@ -92,14 +92,14 @@ impl Application {
             )
             .start()
         });
-        let state = AppState {
+        let state = AppState::new(AppContext {
             deliverer,
             plugins,
             db: db.clone(),
             public_url,
             funnel_writer: FunnelWriter::start(db.clone()),
             directory_cache: Default::default(),
-        };
+        });
         let router = if config.outbound.role.serves_api() {
             http::router(state, config.max_body_bytes)
         } else {

@@ -32,9 +32,29 @@ use crate::storage::funnel_updates::FunnelWriter;
 use crate::storage::webhook_imports::DirectoryCache;
 use error::ApiError;
 
-/// What every handler can reach.
+/// What every handler can reach: one `Arc`, because axum clones the state
+/// for every request (cloning each handle inside it cost a dozen atomic
+/// increments and a `String` per request).
 #[derive(Clone, Debug)]
-pub struct AppState {
+pub struct AppState(Arc<AppContext>);
+
+impl AppState {
+    pub fn new(context: AppContext) -> Self {
+        Self(Arc::new(context))
+    }
+}
+
+impl std::ops::Deref for AppState {
+    type Target = AppContext;
+
+    fn deref(&self) -> &AppContext {
+        &self.0
+    }
+}
+
+/// The handles behind [`AppState`].
+#[derive(Debug)]
+pub struct AppContext {
     pub db: Database,
     /// Base URL the server is reached at, for URLs shown to admins.
     pub public_url: String,

@@ -16,6 +16,7 @@ pub mod delivery_signal;
 pub mod funnel_history;
 pub mod funnel_stages;
 pub mod funnel_updates;
+pub mod hot_reads;
 pub mod kept_connections;
 pub mod lead_events;
 pub mod lead_search;
@@ -125,6 +126,9 @@ pub struct Database {
     kept: Arc<kept_connections::KeptConnections>,
     /// SQLite's one writer (see [`sqlite_writer`]); `None` on PostgreSQL.
     sqlite_writer: Option<Arc<SqliteWriter>>,
+    /// SQLite's connections for [`Database::hot_read`]; `None` on
+    /// PostgreSQL.
+    sqlite_readers: Option<Arc<hot_reads::SqliteReaders>>,
 }
 
 impl Database {
@@ -148,6 +152,7 @@ impl Database {
                 backend: Backend::Postgres,
                 subscriptions: Arc::default(),
                 sqlite_writer: None,
+                sqlite_readers: None,
             });
         }
         if !url.starts_with("sqlite:") {
@@ -171,9 +176,10 @@ impl Database {
         // SQLITE_BUSY. Opening it switches the file to WAL mode before
         // readers open it.
         let delivery_signal: Arc<DeliverySignal> = Arc::default();
+        let path = sqlite_path(&url);
         let sqlite_writer = SqliteWriter::open(
             &SqliteOptions {
-                path: sqlite_path(&url),
+                path: path.clone(),
                 synchronous,
             },
             Arc::clone(&delivery_signal),
@@ -187,6 +193,7 @@ impl Database {
             delivery_signal,
             subscriptions: Arc::default(),
             sqlite_writer: Some(Arc::new(sqlite_writer)),
+            sqlite_readers: Some(Arc::new(hot_reads::SqliteReaders::new(path))),
         })
     }
 

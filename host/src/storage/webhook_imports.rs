@@ -411,21 +411,13 @@ pub async fn authenticate(
 ) -> StoreResult<Option<(ImportCaller, Arc<StageDirectory>)>> {
     let digest = secrets::digest(token);
     let row: Option<ImportRow> = db
-        .kept()
-        .read(|connection| {
-            let digest = digest.clone();
-            Box::pin(async move {
-                sqlx::query_as(
-                    "SELECT i.id, i.account_id, i.name, i.active, i.version, a.funnel_version, \
-                            i.transform_plugin_id, i.transform_config \
-                     FROM webhook_imports i JOIN accounts a ON a.id = i.account_id \
-                     WHERE i.token_digest = $1",
-                )
-                .bind(digest)
-                .fetch_optional(connection)
-                .await
-            })
-        })
+        .hot_read(
+            "SELECT i.id, i.account_id, i.name, i.active, i.version, a.funnel_version, \
+                    i.transform_plugin_id, i.transform_config \
+             FROM webhook_imports i JOIN accounts a ON a.id = i.account_id \
+             WHERE i.token_digest = $1",
+            vec![Arg::from(digest)],
+        )
         .await?;
     let Some((id, account_id, name, active, import_version, funnel_version, plugin_id, config)) =
         row
