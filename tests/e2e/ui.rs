@@ -22,6 +22,7 @@ on_both_backends!(
     forms_change_data_through_the_same_rules_as_the_api,
     webhook_pages_show_health_deliveries_attempts_and_resend,
     an_import_transform_is_attached_and_tried_through_the_apis_rules,
+    plugins_are_uploaded_dry_run_and_deleted_only_when_unused,
 );
 
 /// A client that shows redirects instead of following them.
@@ -659,4 +660,135 @@ async fn an_import_transform_is_attached_and_tried_through_the_apis_rules(app: T
     assert_eq!(removed.status(), StatusCode::SEE_OTHER);
     let read = app.get(&format!("/api/v1/webhook-imports/{import}")).await;
     assert!(read.body["transform"].is_null(), "{}", read.text);
+}
+
+/// A `multipart/form-data` body of text fields and one file.
+fn multipart(fields: &[(&str, &str)], file: (&str, &[u8])) -> (String, Vec<u8>) {
+    let boundary = "switchyard-test-boundary-7d1c";
+    let mut body = Vec::new();
+    for (name, value) in fields {
+        body.extend_from_slice(
+            format!(
+                "--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n"
+            )
+            .as_bytes(),
+        );
+    }
+    body.extend_from_slice(
+        format!(
+            "--{boundary}\r\nContent-Disposition: form-data; name=\"{}\"; filename=\"plugin.wasm\"\r\n\
+             Content-Type: application/wasm\r\n\r\n",
+            file.0
+        )
+        .as_bytes(),
+    );
+    body.extend_from_slice(file.1);
+    body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+    (format!("multipart/form-data; boundary={boundary}"), body)
+}
+
+async fn plugins_are_uploaded_dry_run_and_deleted_only_when_unused(app: TestApp) {
+    let secret = sign_in(&app.address, &app.api_key).await;
+    let module = switchyard::plugins::builtin::example("pipedrive-deal-stage")
+        .expect("the example plugin")
+        .to_vec();
+    let send = |content_type: String, body: Vec<u8>| {
+        client()
+            .post(app.url("/plugins"))
+            .header("sec-fetch-site", "same-origin")
+            .header("cookie", format!("switchyard_session={secret}"))
+            .header("content-type", content_type)
+            .body(body)
+            .send()
+    };
+
+    let (content_type, body) = multipart(
+        &[("name", "broken"), ("kind", "inbound-transform")],
+        ("module", b"not wasm"),
+    );
+    let refused = send(content_type, body).await.expect("upload");
+    assert_eq!(refused.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let html = refused.text().await.expect("body");
+    assert!(html.contains("Invalid plugin"), "{html}");
+
+    let (content_type, body) = multipart(
+        &[("name", "pipedrive"), ("kind", "inbound-transform")],
+        ("module", &module),
+    );
+    let uploaded = send(content_type, body).await.expect("upload");
+    assert_eq!(uploaded.status(), StatusCode::SEE_OTHER);
+    let path = location(uploaded.headers()).to_owned();
+    let plugin = path.trim_start_matches("/plugins/").to_owned();
+    assert!(plugin.starts_with("plg_"), "{path}");
+    let html = get_page(&app.address, &path, &secret)
+        .await
+        .text()
+        .await
+        .expect("body");
+    assert!(html.contains(&switchyard::domain::secrets::sha256_hex(&module)));
+
+    let post = |path: String, form: Vec<(&'static str, String)>| {
+        client()
+            .post(app.url(&path))
+            .header("sec-fetch-site", "same-origin")
+            .header("cookie", format!("switchyard_session={secret}"))
+            .form(&form)
+            .send()
+    };
+    let ran = post(
+        format!("/plugins/{plugin}/run"),
+        vec![
+            (
+                "config",
+                r#"{"lead_uid_field": "switchyard_uid", "stages": {"3": "Enrolled"}}"#.into(),
+            ),
+            (
+                "input",
+                r#"{"event": "updated.deal", "current": {"stage_id": 3, "switchyard_uid": "lead_x"}, "previous": {"stage_id": 1}}"#.into(),
+            ),
+        ],
+    )
+    .await
+    .expect("run");
+    assert_eq!(ran.status(), StatusCode::OK);
+    let html = ran.text().await.expect("body");
+    assert!(
+        html.contains("lead_x") && html.contains("Enrolled"),
+        "{html}"
+    );
+
+    let (import, _) = app.create_active_import("Pipedrive").await;
+    let attached = app
+        .put(
+            &format!("/api/v1/webhook-imports/{import}/transform"),
+            json!({"plugin_id": plugin, "config": {"lead_uid_field": "switchyard_uid", "stages": {}}}),
+        )
+        .await;
+    assert_eq!(attached.status, 200, "{}", attached.text);
+    let html = get_page(&app.address, &path, &secret)
+        .await
+        .text()
+        .await
+        .expect("body");
+    assert!(
+        html.contains(&format!("/imports/{import}")),
+        "where it is used"
+    );
+    let refused = post(format!("/plugins/{plugin}/delete"), vec![])
+        .await
+        .expect("delete");
+    assert_eq!(refused.status(), StatusCode::CONFLICT);
+    let html = refused.text().await.expect("body");
+    assert!(html.contains("remove it there first"), "{html}");
+
+    app.delete(&format!("/api/v1/webhook-imports/{import}/transform"))
+        .await;
+    let deleted = post(format!("/plugins/{plugin}/delete"), vec![])
+        .await
+        .expect("delete");
+    assert_eq!(deleted.status(), StatusCode::SEE_OTHER);
+    assert_eq!(
+        app.get(&format!("/api/v1/plugins/{plugin}")).await.status,
+        404
+    );
 }

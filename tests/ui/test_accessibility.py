@@ -63,11 +63,18 @@ def test_every_screen_passes_axe(page, server, key, shot):
     screens["leads, no match"] = serious_violations(page)
     page.goto("/webhooks")
     screens["webhooks"] = serious_violations(page)
+    page.goto("/plugins")
+    screens["plugins"] = serious_violations(page)
+    page.goto("/plugins/builtin:json-mapper")
+    page.get_by_label("Input (JSON)").fill('{"objectId": "lead_x"}')
+    page.get_by_role("button", name="Run").click()
+    expect(page.locator("#run-result")).to_be_visible()
+    screens["plugin with a dry run"] = serious_violations(page)
     page.goto("/leads/lead_missing")
     screens["not found"] = serious_violations(page)
 
     page.set_viewport_size({"width": 390, "height": 844})
-    for path in ["/stages", "/imports", "/leads", "/webhooks"]:
+    for path in ["/stages", "/imports", "/leads", "/webhooks", "/plugins"]:
         page.goto(path)
         screens[f"{path} at 390 px"] = serious_violations(page)
     shot("last-screen")

@@ -7,6 +7,7 @@ import threading
 import urllib.error
 import urllib.request
 import uuid
+from pathlib import Path
 
 from playwright.sync_api import expect
 
@@ -173,6 +174,48 @@ def test_a_transform_is_attached_and_tried_on_a_sample_body(page, server, key, s
     shot("tried")
     # A dry run writes nothing.
     assert api(server, key, "GET", f"/api/v1/leads/{lead}")["funnel_stage"] is None
+
+
+def test_journey_upload_a_plugin_dry_run_it_and_attach_it(page, server, key, shot):
+    target = Path(server.binary).resolve().parent.parent
+    module = target / "wasm-plugins" / "wasm32-unknown-unknown" / "release" / "pipedrive_deal_stage.wasm"
+    assert module.exists(), f"build the plugins first (cargo build): {module}"
+    sign_in(page, key)
+    page.get_by_role("link", name="Plugins").click()
+    expect(page.get_by_role("link", name="json-mapper")).to_be_visible()
+    page.get_by_label("Name", exact=True).fill("pipedrive")
+    page.get_by_label("Kind").select_option("inbound-transform")
+    page.get_by_label("Module (.wasm").set_input_files(str(module))
+    page.get_by_role("button", name="Upload plugin").click()
+    expect(page.get_by_role("status")).to_contain_text("uploaded, validated and compiled")
+    plugin_url = page.url
+    page.get_by_label("Config (JSON)").fill(
+        '{"lead_uid_field": "switchyard_uid", "stages": {"3": "Enrolled"}}')
+    page.get_by_label("Input (JSON)").fill(json.dumps({
+        "event": "updated.deal", "current": {"stage_id": 3, "switchyard_uid": "lead_demo"},
+        "previous": {"stage_id": 1}}))
+    page.get_by_role("button", name="Run").click()
+    result = page.locator("#run-result")
+    expect(result).to_contain_text("ok")
+    expect(result).to_contain_text("lead_demo")
+    expect(result).to_contain_text("Enrolled")
+    shot("dry-run")
+
+    page.goto("/imports")
+    page.get_by_label("Name", exact=True).fill("Pipedrive")
+    page.get_by_role("button", name="Create import").click()
+    import_url = page.locator("a", has_text="Regenerate token").get_attribute("href").rsplit("/", 1)[0]
+    page.goto(import_url)
+    page.get_by_label("Plugin", exact=True).select_option(label="pipedrive")
+    page.get_by_label("Config (JSON").fill('{"lead_uid_field": "switchyard_uid", "stages": {"3": "Enrolled"}}')
+    page.get_by_role("button", name="Save transform").click()
+    expect(page.get_by_role("status")).to_contain_text("attached")
+    page.goto(plugin_url)
+    expect(page.get_by_role("link", name="webhook import “Pipedrive” (transform)")).to_be_visible()
+    page.get_by_role("link", name="Delete…").click()
+    page.get_by_role("button", name="Delete plugin").click()
+    expect(page.get_by_role("alert")).to_contain_text("remove it there first")
+    shot("delete-refused")
 
 
 def test_refusals_are_explained(page, server, key, shot):
@@ -348,7 +391,8 @@ def test_screens_fit_a_phone(page, server, key, shot):
     sign_in(page, key)
     page.set_viewport_size({"width": 390, "height": 844})
     for path, name in [("/stages", "stages"), ("/imports", "imports"), ("/leads", "leads"),
-                       ("/leads/new", "new-lead"), ("/webhooks", "webhooks")]:
+                       ("/leads/new", "new-lead"), ("/webhooks", "webhooks"),
+                       ("/plugins", "plugins")]:
         page.goto(path)
         overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
         assert overflow <= 0, f"{path} is {overflow}px wider than a 390px screen"

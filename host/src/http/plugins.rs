@@ -54,7 +54,7 @@ impl From<PluginRecord> for PluginView {
     }
 }
 
-fn builtin_views() -> impl Iterator<Item = PluginView> {
+pub(crate) fn builtin_views() -> impl Iterator<Item = PluginView> {
     builtins().map(|plugin| PluginView {
         id: format!("{BUILTIN_ID_PREFIX}{}", plugin.name),
         name: plugin.name.to_owned(),
@@ -163,6 +163,18 @@ async fn upload_plugin(
     // a client reusing it sees a reset instead of the 400.
     let module = body.map_err(body_rejection)?;
     let ApiQuery(params) = params?;
+    let record = upload(&state, &auth.account_id, &params, module.to_vec()).await?;
+    Ok((StatusCode::CREATED, Json(record.into())))
+}
+
+/// Checks an upload's name, applies the default limits, then validates,
+/// compiles and stores the module (the API's and the admin UI's upload).
+pub(crate) async fn upload(
+    state: &AppState,
+    account_id: &str,
+    params: &UploadParams,
+    module: Vec<u8>,
+) -> ApiResult<PluginRecord> {
     let name = params.name.trim();
     if name.is_empty()
         || name.len() > 200
@@ -180,11 +192,10 @@ async fn upload_plugin(
         time_limit_ms: params.time_limit_ms.unwrap_or(defaults.time_limit_ms),
         output_bytes: params.output_bytes.unwrap_or(defaults.output_bytes),
     };
-    let record = state
+    Ok(state
         .plugins
-        .upload(&auth.account_id, name, params.kind, module.to_vec(), limits)
-        .await?;
-    Ok((StatusCode::CREATED, Json(record.into())))
+        .upload(account_id, name, params.kind, module, limits)
+        .await?)
 }
 
 /// One plugin.

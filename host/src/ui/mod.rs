@@ -14,6 +14,7 @@
 
 pub mod imports;
 pub mod leads;
+pub mod plugins;
 pub mod session;
 pub mod stages;
 pub mod webhooks;
@@ -72,6 +73,7 @@ pub fn router(state: AppState) -> Router<AppState> {
         .merge(imports::router())
         .merge(leads::router())
         .merge(webhooks::router())
+        .merge(plugins::router())
         .route("/assets/{version}/{file}", get(asset))
         .layer(middleware::from_fn_with_state(state, refuse_cross_site))
         .layer(middleware::from_fn(ui_headers))
@@ -114,7 +116,7 @@ async fn asset(Path((version, file)): Path<(String, String)>) -> Response {
 pub struct Layout {
     pub title: String,
     /// Which navigation entry is current: `stages`, `imports`, `leads`,
-    /// `webhooks`.
+    /// `webhooks`, `plugins`.
     pub nav: &'static str,
     pub signed_in: bool,
     /// The name of the API key the session was opened with.
