@@ -1,5 +1,5 @@
-//! The `switchyard` command line: `serve`, `migrate`, `account create` and
-//! `plugin run`.
+//! The `switchyard` command line: `serve`, `migrate`, `account create`,
+//! `account key create` and `plugin run`.
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
@@ -14,7 +14,7 @@ use crate::plugins::limits::PluginLimits;
 use crate::plugins::runtime::PluginRuntime;
 use crate::plugins::{PluginKind, abi};
 use crate::startup::{Application, redact, shutdown_signal};
-use crate::storage::{Database, accounts};
+use crate::storage::{Database, accounts, api_keys};
 use crate::telemetry;
 
 #[derive(Debug, Parser)]
@@ -101,6 +101,27 @@ pub enum AccountCommand {
         #[command(flatten)]
         database: DatabaseConfig,
     },
+    /// Manage an account's admin API keys (the UI and the API do it too,
+    /// with a key; this needs none).
+    Key {
+        #[command(subcommand)]
+        command: KeyCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum KeyCommand {
+    /// Create an admin API key for an account and print it (shown only
+    /// once): the way back in when every key is lost.
+    Create {
+        /// The account's id (`acct_...`, printed when it was created).
+        #[arg(long)]
+        account: String,
+        /// Who or what uses the key.
+        name: String,
+        #[command(flatten)]
+        database: DatabaseConfig,
+    },
 }
 
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
@@ -124,6 +145,31 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 created.name, created.account_id
             );
             print_key_once(&created.api_key);
+            Ok(())
+        }
+        Command::Account {
+            command:
+                AccountCommand::Key {
+                    command:
+                        KeyCommand::Create {
+                            account,
+                            name,
+                            database,
+                        },
+                },
+        } => {
+            let name = api_keys::parse_name(&name).map_err(|error| anyhow::anyhow!(error.0))?;
+            let db = open_migrated(&database).await?;
+            let (key, secret) = api_keys::create(&db, account.trim(), &name)
+                .await
+                .context("could not create the key")?;
+            println!(
+                "Created key \"{}\" ({}) for account {}.",
+                key.name,
+                key.id,
+                account.trim()
+            );
+            print_key_once(&secret);
             Ok(())
         }
         Command::Plugin {

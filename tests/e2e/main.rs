@@ -4,6 +4,7 @@
 mod helpers;
 mod receiver;
 
+mod api_keys;
 mod auth;
 mod cli;
 mod delivery_engine;

@@ -65,6 +65,11 @@ def test_every_screen_passes_axe(page, server, key, shot):
     screens["webhooks"] = serious_violations(page)
     page.goto("/plugins")
     screens["plugins"] = serious_violations(page)
+    page.goto("/keys")
+    page.get_by_label("Name", exact=True).fill("axe")
+    page.get_by_role("button", name="Create key").click()
+    expect(page.locator("#new-key")).to_be_visible()
+    screens["API keys with a new key"] = serious_violations(page)
     page.goto("/plugins/builtin:json-mapper")
     page.get_by_label("Input (JSON)").fill('{"objectId": "lead_x"}')
     page.get_by_role("button", name="Run").click()
@@ -74,7 +79,7 @@ def test_every_screen_passes_axe(page, server, key, shot):
     screens["not found"] = serious_violations(page)
 
     page.set_viewport_size({"width": 390, "height": 844})
-    for path in ["/stages", "/imports", "/leads", "/webhooks", "/plugins"]:
+    for path in ["/stages", "/imports", "/leads", "/webhooks", "/plugins", "/keys"]:
         page.goto(path)
         screens[f"{path} at 390 px"] = serious_violations(page)
     shot("last-screen")

@@ -218,6 +218,33 @@ def test_journey_upload_a_plugin_dry_run_it_and_attach_it(page, server, key, sho
     shot("delete-refused")
 
 
+def test_api_keys_are_shown_once_and_revoked(page, server, key, shot):
+    sign_in(page, key)
+    page.get_by_role("link", name="API keys").click()
+    expect(page.get_by_text("this session")).to_be_visible()
+    expect(page.get_by_text("The last key cannot be revoked")).to_be_visible()
+    page.get_by_label("Name", exact=True).fill("CI")
+    page.get_by_role("button", name="Create key").click()
+    new_key = page.locator("#new-key").input_value()
+    assert new_key.startswith("sy_admin_")
+    shot("created")
+    page.goto("/keys")
+    expect(page.locator("#new-key")).to_have_count(0)  # shown once
+    assert new_key not in page.content()
+    # Revoking the key this session was opened with signs it out.
+    page.locator("tr", has_text="this session").get_by_role("link", name="Revoke").click()
+    expect(page.get_by_text("you will be signed out")).to_be_visible()
+    page.get_by_role("button", name="Revoke key").click()
+    expect(page.get_by_role("status")).to_contain_text("sign in with another key")
+    try:
+        api(server, key, "GET", "/api/v1/api-keys")
+        raise AssertionError("the revoked key still works")
+    except urllib.error.HTTPError as refused:
+        assert refused.code == 401
+    sign_in(page, new_key)
+    shot("signed-in-with-the-new-key")
+
+
 def test_refusals_are_explained(page, server, key, shot):
     sign_in(page, key)
     title = unique("Busy")
@@ -392,7 +419,7 @@ def test_screens_fit_a_phone(page, server, key, shot):
     page.set_viewport_size({"width": 390, "height": 844})
     for path, name in [("/stages", "stages"), ("/imports", "imports"), ("/leads", "leads"),
                        ("/leads/new", "new-lead"), ("/webhooks", "webhooks"),
-                       ("/plugins", "plugins")]:
+                       ("/plugins", "plugins"), ("/keys", "keys")]:
         page.goto(path)
         overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
         assert overflow <= 0, f"{path} is {overflow}px wider than a 390px screen"

@@ -3,6 +3,7 @@
 //! document generated from those handlers at `/api/openapi.json`, and adds
 //! the layers every request goes through (body limit, request tracing).
 
+pub mod api_keys;
 pub mod error;
 pub mod extract;
 pub mod funnel_import;
@@ -84,6 +85,7 @@ pub struct AppContext {
         (name = "webhook-imports", description = "Inbound integrations: tokens, activation, stage mappings"),
         (name = "plugins", description = "WebAssembly plugins: upload, list, delete, dry run"),
         (name = "webhooks", description = "Outbound webhooks: subscriptions, payload previews, test sends, deliveries and their logs"),
+        (name = "api-keys", description = "The account's admin API keys: list, create (shown once), revoke"),
         (name = "funnel-import", description = "Inbound funnel updates from CRMs, authenticated with a webhook import token"),
     )
 )]
@@ -115,6 +117,7 @@ pub fn router(state: AppState, max_body_bytes: usize) -> Router {
         .merge(funnel_import::router())
         .merge(plugins::router())
         .merge(webhooks::router())
+        .merge(api_keys::router())
         .split_for_parts();
     let openapi = Arc::new(openapi);
     // The admin web UI, under `/`; the API stays under `/api`.
@@ -161,6 +164,7 @@ pub fn openapi_document() -> utoipa::openapi::OpenApi {
         .merge(funnel_import::router())
         .merge(plugins::router())
         .merge(webhooks::router())
+        .merge(api_keys::router())
         .split_for_parts();
     openapi
 }

@@ -11,6 +11,7 @@
 //! beside it in the submodules.
 
 pub mod accounts;
+pub mod api_keys;
 pub mod deliveries;
 pub mod delivery_signal;
 pub mod funnel_history;

@@ -13,6 +13,7 @@
 //! domain functions as the JSON API.
 
 pub mod imports;
+pub mod keys;
 pub mod leads;
 pub mod plugins;
 pub mod session;
@@ -74,6 +75,7 @@ pub fn router(state: AppState) -> Router<AppState> {
         .merge(leads::router())
         .merge(webhooks::router())
         .merge(plugins::router())
+        .merge(keys::router())
         .route("/assets/{version}/{file}", get(asset))
         .layer(middleware::from_fn_with_state(state, refuse_cross_site))
         .layer(middleware::from_fn(ui_headers))
@@ -116,7 +118,7 @@ async fn asset(Path((version, file)): Path<(String, String)>) -> Response {
 pub struct Layout {
     pub title: String,
     /// Which navigation entry is current: `stages`, `imports`, `leads`,
-    /// `webhooks`, `plugins`.
+    /// `webhooks`, `plugins`, `keys`.
     pub nav: &'static str,
     pub signed_in: bool,
     /// The name of the API key the session was opened with.
