@@ -16,10 +16,8 @@
 //! written.
 
 use std::panic::AssertUnwindSafe;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::thread::JoinHandle;
-use std::time::Duration;
 
 use futures::future::BoxFuture;
 use tokio::runtime::Handle;
@@ -51,8 +49,7 @@ pub struct SqliteOptions {
 #[derive(Debug)]
 pub struct SqliteWriter {
     jobs: mpsc::Sender<Message>,
-    /// The writer thread and the checkpointer thread.
-    threads: Mutex<Vec<JoinHandle<()>>>,
+    thread: Mutex<Option<JoinHandle<()>>>,
 }
 
 enum Message {
@@ -65,30 +62,17 @@ impl SqliteWriter {
     /// starts the thread.
     pub fn open(options: &SqliteOptions, signal: Arc<DeliverySignal>) -> StoreResult<Self> {
         let conn = open_connection(options)?;
-        // Checkpoints run on a thread of their own (see `checkpoint_loop`).
-        conn.execute_batch("PRAGMA wal_autocheckpoint = 0;")?;
-        let checkpoint_conn = open_connection(options)?;
-        let commits = Arc::new(Commits::default());
         let (jobs, receiver) = mpsc::channel(QUEUE);
         let runtime = Handle::current();
-        let cannot_start = |error: std::io::Error| {
-            StoreError::CommitFailed(format!("cannot start an SQLite thread: {error}"))
-        };
-        let writer_commits = Arc::clone(&commits);
-        let writer = std::thread::Builder::new()
+        let thread = std::thread::Builder::new()
             .name("sqlite-writer".into())
-            .spawn(move || {
-                run(conn, receiver, &runtime, &signal, &writer_commits);
-                writer_commits.stopped.store(true, Ordering::Release);
-            })
-            .map_err(cannot_start)?;
-        let checkpointer = std::thread::Builder::new()
-            .name("sqlite-checkpoint".into())
-            .spawn(move || checkpoint_loop(&checkpoint_conn, &commits))
-            .map_err(cannot_start)?;
+            .spawn(move || run(conn, receiver, &runtime, &signal))
+            .map_err(|error| {
+                StoreError::CommitFailed(format!("cannot start the writer thread: {error}"))
+            })?;
         Ok(Self {
             jobs,
-            threads: Mutex::new(vec![writer, checkpointer]),
+            thread: Mutex::new(Some(thread)),
         })
     }
 
@@ -111,9 +95,12 @@ impl SqliteWriter {
     /// closes the connection.
     pub async fn close(&self) {
         let _ = self.jobs.send(Message::Close).await;
-        let threads =
-            std::mem::take(&mut *self.threads.lock().unwrap_or_else(PoisonError::into_inner));
-        for thread in threads {
+        let thread = self
+            .thread
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .take();
+        if let Some(thread) = thread {
             let _ = tokio::task::spawn_blocking(move || thread.join()).await;
         }
     }
@@ -144,49 +131,11 @@ fn open_connection(options: &SqliteOptions) -> StoreResult<rusqlite::Connection>
     Ok(conn)
 }
 
-/// Commits made by the writer, for the checkpointer.
-#[derive(Debug, Default)]
-struct Commits {
-    count: AtomicU64,
-    stopped: AtomicBool,
-}
-
-/// How often the checkpointer looks for new commits.
-const CHECKPOINT_INTERVAL: Duration = Duration::from_millis(100);
-
-/// Copies committed pages from the write-ahead log into the database file,
-/// every [`CHECKPOINT_INTERVAL`] that saw commits. SQLite would otherwise
-/// do it inside a commit (every 1,000 pages), on the writer thread, while
-/// every waiting request waits for it too. `PASSIVE` never blocks the
-/// writer or readers; the log starts over once a checkpoint has copied
-/// all of it. Stops when the writer has stopped (after a last checkpoint).
-fn checkpoint_loop(conn: &rusqlite::Connection, commits: &Commits) {
-    let mut checkpointed = 0;
-    loop {
-        let stopped = commits.stopped.load(Ordering::Acquire);
-        let count = commits.count.load(Ordering::Acquire);
-        if count != checkpointed {
-            checkpointed = count;
-            let result = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |row| {
-                row.get::<_, i64>(0)
-            });
-            if let Err(error) = result {
-                tracing::warn!(%error, "SQLite checkpoint failed; the next one will try again");
-            }
-        }
-        if stopped {
-            return;
-        }
-        std::thread::sleep(CHECKPOINT_INTERVAL);
-    }
-}
-
 fn run(
     mut conn: rusqlite::Connection,
     mut receiver: mpsc::Receiver<Message>,
     runtime: &Handle,
     signal: &DeliverySignal,
-    commits: &Commits,
 ) {
     while let Some(message) = receiver.blocking_recv() {
         let Message::Job(first) = message else {
@@ -207,7 +156,6 @@ fn run(
         if commit_group(&mut conn, group, runtime) > 0 {
             signal.committed();
         }
-        commits.count.fetch_add(1, Ordering::Release);
         if closing {
             return;
         }
