@@ -14,7 +14,7 @@
 
 use std::sync::{Mutex, PoisonError};
 
-use super::sql::{Arg, DbRow, FromDbRow, bind_all, bind_sqlite};
+use super::sql::{Arg, DbRow, FromDbRow, bind_all, prepare_sqlite};
 use super::{Database, StoreResult};
 
 /// Connections kept idle between reads; more are opened under load and
@@ -80,8 +80,7 @@ fn read_one<R: FromDbRow>(
     sql: &str,
     args: &[Arg<'_>],
 ) -> StoreResult<Option<R>> {
-    let mut statement = conn.prepare_cached(sql)?;
-    bind_sqlite(&mut statement, args)?;
+    let mut statement = prepare_sqlite(conn, sql, args)?;
     let mut rows = statement.raw_query();
     match rows.next()? {
         Some(row) => Ok(Some(R::from_db_row(&DbRow::Sqlite(row))?)),

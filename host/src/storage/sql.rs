@@ -126,20 +126,23 @@ pub(crate) fn bind_all<'q>(
     query
 }
 
-/// Binds `args` to a prepared SQLite statement: `$n` takes the n-th
-/// argument, wherever and however often it appears.
-pub(crate) fn bind_sqlite(
-    statement: &mut rusqlite::Statement<'_>,
+/// Prepares (or takes from the connection's cache) an SQLite statement
+/// and binds `args` to it: `$n` takes the n-th argument, wherever and
+/// however often it appears.
+///
+/// SQLite reads `$1` as a parameter *named* "$1", and finding a named
+/// parameter's index is a linear search: binding the 800 parameters of a
+/// 100-row insert that way took longer than running it. The text is
+/// rewritten to `?1`, which SQLite numbers directly.
+pub(crate) fn prepare_sqlite<'c>(
+    conn: &'c rusqlite::Connection,
+    sql: &str,
     args: &[Arg<'_>],
-) -> rusqlite::Result<()> {
+) -> rusqlite::Result<rusqlite::CachedStatement<'c>> {
+    let mut statement = conn.prepare_cached(&numbered_parameters(sql))?;
     for index in 1..=statement.parameter_count() {
-        let number = statement
-            .parameter_name(index)
-            .and_then(|name| name.strip_prefix('$'))
-            .and_then(|digits| digits.parse::<usize>().ok())
-            .unwrap_or(index);
-        let Some(arg) = args.get(number - 1) else {
-            return Err(rusqlite::Error::InvalidParameterCount(number, args.len()));
+        let Some(arg) = args.get(index - 1) else {
+            return Err(rusqlite::Error::InvalidParameterCount(index, args.len()));
         };
         match arg {
             Arg::Text(text) => statement.raw_bind_parameter(index, text.as_ref())?,
@@ -150,7 +153,24 @@ pub(crate) fn bind_sqlite(
             }
         }
     }
-    Ok(())
+    Ok(statement)
+}
+
+/// `$n` → `?n`. The SQL of this crate puts no `$` inside string literals.
+fn numbered_parameters(sql: &str) -> Cow<'_, str> {
+    if !sql.contains('$') {
+        return Cow::Borrowed(sql);
+    }
+    let mut rewritten = String::with_capacity(sql.len());
+    let mut chars = sql.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c == '$' && chars.peek().is_some_and(char::is_ascii_digit) {
+            rewritten.push('?');
+        } else {
+            rewritten.push(c);
+        }
+    }
+    Cow::Owned(rewritten)
 }
 
 /// A row being decoded, from either engine.
@@ -269,10 +289,12 @@ mod tests {
     #[test]
     fn sqlite_binds_numbered_parameters_by_number_not_by_order_of_appearance() {
         let conn = sqlite();
-        let mut insert = conn
-            .prepare("INSERT INTO t (c, b, a) VALUES ($3, $2, $1)")
-            .expect("prepare");
-        bind_sqlite(&mut insert, args!["first", 2, Option::<&str>::None]).expect("bind");
+        let mut insert = prepare_sqlite(
+            &conn,
+            "INSERT INTO t (c, b, a) VALUES ($3, $2, $1)",
+            args!["first", 2, Option::<&str>::None],
+        )
+        .expect("prepare");
         insert.raw_execute().expect("insert");
         let row: (String, i64, Option<String>) = conn
             .query_row("SELECT a, b, c FROM t", [], |row| {
@@ -285,10 +307,12 @@ mod tests {
     #[test]
     fn sqlite_binds_a_repeated_parameter_once() {
         let conn = sqlite();
-        let mut insert = conn
-            .prepare("INSERT INTO t (a, b, c) VALUES ($1, $2, $1)")
-            .expect("prepare");
-        bind_sqlite(&mut insert, args!["same", 7]).expect("bind");
+        let mut insert = prepare_sqlite(
+            &conn,
+            "INSERT INTO t (a, b, c) VALUES ($1, $2, $1)",
+            args!["same", 7],
+        )
+        .expect("prepare");
         insert.raw_execute().expect("insert");
         let same: i64 = conn
             .query_row(
@@ -303,14 +327,27 @@ mod tests {
     #[test]
     fn too_few_arguments_are_an_error_not_a_null() {
         let conn = sqlite();
-        let mut insert = conn
-            .prepare("INSERT INTO t (a, b) VALUES ($1, $2)")
-            .expect("prepare");
-        let error = bind_sqlite(&mut insert, args!["only one"]).expect_err("missing $2");
+        let error = prepare_sqlite(
+            &conn,
+            "INSERT INTO t (a, b) VALUES ($1, $2)",
+            args!["only one"],
+        )
+        .map(|_| ())
+        .expect_err("missing $2");
         assert!(
             matches!(error, rusqlite::Error::InvalidParameterCount(2, 1)),
             "{error}"
         );
+    }
+
+    #[test]
+    fn numbered_parameters_become_question_marks_and_nothing_else_changes() {
+        assert_eq!(
+            numbered_parameters("SELECT $1, $12 FROM t WHERE a = $2"),
+            "SELECT ?1, ?12 FROM t WHERE a = ?2"
+        );
+        assert_eq!(numbered_parameters("SELECT 1"), "SELECT 1");
+        assert_eq!(numbered_parameters("SELECT '$' || $1"), "SELECT '$' || ?1");
     }
 
     #[test]

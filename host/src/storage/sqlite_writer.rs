@@ -37,6 +37,11 @@ const QUEUE: usize = 4_096;
 /// with a few variants each for multi-row statements of different sizes.
 const STATEMENT_CACHE: usize = 512;
 
+/// The writer's page cache. SQLite's default (2 MiB) made the writer read
+/// the pages of the hot indexes back from the file again and again, a
+/// system call each; this keeps them, within the memory target.
+const WRITER_CACHE_KIB: u32 = 16 * 1024;
+
 /// How SQLite's connection is set up.
 #[derive(Debug, Clone)]
 pub struct SqliteOptions {
@@ -124,7 +129,8 @@ fn open_connection(options: &SqliteOptions) -> StoreResult<rusqlite::Connection>
         tracing::warn!(%mode, "SQLite did not switch to write-ahead logging");
     }
     conn.execute_batch(&format!(
-        "PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000; PRAGMA synchronous = {};",
+        "PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000; PRAGMA synchronous = {}; \
+         PRAGMA cache_size = -{WRITER_CACHE_KIB};",
         options.synchronous
     ))?;
     conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);

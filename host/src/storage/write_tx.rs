@@ -15,7 +15,7 @@
 use futures::future::BoxFuture;
 use sqlx::Any;
 
-use super::sql::{Arg, DbRow, FromDbRow, bind_all, bind_sqlite};
+use super::sql::{Arg, DbRow, FromDbRow, bind_all, prepare_sqlite};
 use super::{Backend, Database, StoreError, StoreResult};
 
 /// The work of one write: given the transaction, a future that makes the
@@ -152,8 +152,7 @@ fn sqlite_execute(
     sql: &str,
     args: &[Arg<'_>],
 ) -> rusqlite::Result<u64> {
-    let mut statement = conn.prepare_cached(sql)?;
-    bind_sqlite(&mut statement, args)?;
+    let mut statement = prepare_sqlite(conn, sql, args)?;
     // `raw_execute` refuses statements that return rows; an `UPDATE ...
     // RETURNING` run for its effect is stepped to the end instead.
     if statement.column_count() > 0 {
@@ -170,8 +169,7 @@ fn sqlite_fetch<R: FromDbRow>(
     args: &[Arg<'_>],
     limit: usize,
 ) -> StoreResult<Vec<R>> {
-    let mut statement = conn.prepare_cached(sql)?;
-    bind_sqlite(&mut statement, args)?;
+    let mut statement = prepare_sqlite(conn, sql, args)?;
     let mut rows = statement.raw_query();
     let mut decoded = Vec::new();
     while decoded.len() < limit {
