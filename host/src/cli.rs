@@ -240,6 +240,9 @@ fn read_json_file(path: &Path) -> anyhow::Result<Value> {
 
 async fn serve(config: ServeConfig) -> anyhow::Result<()> {
     let db = open_migrated(&config.database).await?;
+    // Bind first: a start that cannot listen must not create (and print,
+    // once and for nothing) the first account's key.
+    let app = Application::build_with_database(&config, db.clone()).await?;
     if let Some(created) = accounts::create_default_account_on_first_start(&db)
         .await
         .context("could not create the default account")?
@@ -249,8 +252,11 @@ async fn serve(config: ServeConfig) -> anyhow::Result<()> {
             created.name, created.account_id
         );
         print_key_once(&created.api_key);
+        println!(
+            "Open http://{} and sign in with this key, or send it as `Authorization: Bearer <key>`.",
+            app.address()
+        );
     }
-    let app = Application::build_with_database(&config, db).await?;
     println!("Switchyard listening on http://{}", app.address());
     tracing::info!(address = %app.address(), database = %redact(&config.database.database_url), "serving");
     app.run_until(shutdown_signal()).await

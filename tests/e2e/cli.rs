@@ -119,6 +119,31 @@ async fn first_start_prints_a_working_key_and_later_starts_do_not(backend: Backe
     assert!(terminate(second).await);
 }
 
+async fn a_start_that_cannot_listen_prints_no_key_and_the_next_start_does(backend: Backend) {
+    let database = TestDatabase::create(backend).await;
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").expect("take a port");
+    let address = taken.local_addr().expect("address").to_string();
+    let failed = switchyard(&database.url)
+        .args(["serve", "--listen", &address])
+        .output()
+        .await
+        .expect("run serve");
+    assert!(!failed.status.success());
+    let stdout = String::from_utf8_lossy(&failed.stdout);
+    assert!(!stdout.contains("sy_admin_"), "printed a key: {stdout}");
+    assert!(
+        String::from_utf8_lossy(&failed.stderr).contains("could not listen"),
+        "{}",
+        String::from_utf8_lossy(&failed.stderr)
+    );
+    drop(taken);
+
+    let next = start_serve(&database.url, &[]).await;
+    let key = printed_key(&next.printed).unwrap_or_else(|| panic!("no key in {:?}", next.printed));
+    assert_eq!(stage_list_status(&next.address, &key).await, 200);
+    assert!(terminate(next).await);
+}
+
 async fn migrate_is_repeatable_and_account_create_prints_a_key(backend: Backend) {
     let database = TestDatabase::create(backend).await;
     for _ in 0..2 {
@@ -195,6 +220,7 @@ async fn unsupported_database_url_is_explained() {
 crate::on_both_backends!(
     backend:
     first_start_prints_a_working_key_and_later_starts_do_not,
+    a_start_that_cannot_listen_prints_no_key_and_the_next_start_does,
     migrate_is_repeatable_and_account_create_prints_a_key,
 );
 
