@@ -85,3 +85,28 @@ def test_every_screen_passes_axe(page, server, key, shot):
     shot("last-screen")
     failing = {screen: found for screen, found in screens.items() if found}
     assert failing == {}, failing
+
+
+def test_keyboard_alone_signs_in_adds_a_stage_and_reorders_it(page, server, key, shot):
+    page.goto("/sign-in")
+    page.keyboard.press("Tab")  # the skip link comes first
+    expect(page.locator(".skip-link")).to_be_focused()
+    page.keyboard.press("Tab")  # the brand link
+    page.keyboard.press("Tab")
+    expect(page.locator("#api_key")).to_be_focused()
+    page.keyboard.type(key)
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("heading", name="Funnel stages")).to_be_visible()
+    for title in ["First", "Second"]:
+        page.locator("#new-title").focus()
+        page.keyboard.type(title)
+        page.keyboard.press("Enter")
+        expect(page.get_by_role("status")).to_contain_text(f"Stage “{title}” added")
+    # Tab from the second stage's title field to its Up button, and press it.
+    page.get_by_label("Title of stage 2").focus()
+    page.keyboard.press("Tab")  # Rename
+    page.keyboard.press("Tab")  # Up
+    expect(page.get_by_role("button", name="Move “Second” up")).to_be_focused()
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("status")).to_contain_text("“Second” moved to position 1")
+    shot("reordered-by-keyboard")
