@@ -555,6 +555,30 @@ async fn webhook_pages_show_health_deliveries_attempts_and_resend(app: TestApp) 
     let detail = page_showing(&app.address, &detail_path, &secret, "Attempt 2").await;
     assert!(detail.contains("HTTP 200"), "{detail}");
 
+    // The log across webhooks, with its filters.
+    let all = page_showing(&app.address, "/deliveries", &secret, &delivery).await;
+    assert!(all.contains("CRM sync"), "{all}");
+    let tomorrow = (chrono::Utc::now() + chrono::Duration::days(1))
+        .format("%Y-%m-%d")
+        .to_string();
+    for (query, shown) in [
+        (format!("?lead={lead}"), true),
+        ("?lead=lead_other".to_owned(), false),
+        ("?status=succeeded&event=lead.created".to_owned(), true),
+        ("?status=failed".to_owned(), false),
+        (format!("?from={tomorrow}"), false),
+        (format!("?to={tomorrow}&webhook={webhook}"), true),
+    ] {
+        let html = get_page(&app.address, &format!("/deliveries{query}"), &secret)
+            .await
+            .text()
+            .await
+            .expect("body");
+        assert_eq!(html.contains(&delivery), shown, "{query}: {html}");
+    }
+    let bad = get_page(&app.address, "/deliveries?from=yesterday", &secret).await;
+    assert_eq!(bad.status(), StatusCode::BAD_REQUEST);
+
     // The API's rules apply: an inactive webhook's deliveries are not resent.
     let deactivated = client()
         .post(app.url(&format!("/webhooks/{webhook}/deactivate")))

@@ -63,6 +63,8 @@ def test_every_screen_passes_axe(page, server, key, shot):
     screens["leads, no match"] = serious_violations(page)
     page.goto("/webhooks")
     screens["webhooks"] = serious_violations(page)
+    page.goto("/deliveries")
+    screens["deliveries"] = serious_violations(page)
     page.goto("/plugins")
     screens["plugins"] = serious_violations(page)
     page.goto("/keys")

@@ -410,6 +410,17 @@ def test_deliveries_show_their_attempts_and_resend(page, server, key, shot):
         expect(page.locator(".attempt").nth(1)).to_contain_text("HTTP 200")
         assert len(received) == 2
         shot("resent")
+        page.goto("/webhooks")
+        page.get_by_role("link", name="All deliveries").click()
+        page.get_by_label("Webhook").select_option(label=name)
+        page.get_by_label("Status").select_option("succeeded")
+        page.get_by_role("button", name="Filter").click()
+        expect(page.locator("table tbody tr")).to_have_count(1)
+        expect(page.locator("table tbody tr")).to_contain_text(name)
+        page.get_by_label("Status").select_option("failed")
+        page.get_by_role("button", name="Filter").click()
+        expect(page.get_by_text("No delivery matches these filters")).to_be_visible()
+        shot("delivery-log")
     finally:
         receiver.shutdown()
 

@@ -13,6 +13,7 @@
 pub mod accounts;
 pub mod api_keys;
 pub mod deliveries;
+pub mod delivery_search;
 pub mod delivery_signal;
 pub mod funnel_history;
 pub mod funnel_stages;

@@ -49,7 +49,7 @@ fn display_name(lead: &Lead) -> String {
 }
 
 /// A query-string value, percent-encoded.
-fn encode(value: &str) -> String {
+pub(super) fn encode(value: &str) -> String {
     let mut encoded = String::with_capacity(value.len());
     for byte in value.bytes() {
         if byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'_' | b'.' | b'~') {

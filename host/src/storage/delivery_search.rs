@@ -1,0 +1,75 @@
+//! Finding deliveries across all of an account's webhooks, for the admin
+//! UI's delivery log: filtered by webhook, status, event, lead and creation
+//! time, newest first, paged by id like
+//! [`super::deliveries::list_for_webhook`].
+
+use super::deliveries::Delivery;
+use super::sql::Arg;
+use super::{Database, StoreResult};
+
+/// What to look for; `None` matches everything.
+#[derive(Debug, Clone, Default)]
+pub struct DeliveryFilter {
+    pub webhook_id: Option<String>,
+    pub status: Option<String>,
+    pub event_type: Option<String>,
+    pub lead_id: Option<String>,
+    /// Created at or after (µs).
+    pub since: Option<i64>,
+    /// Created before (µs).
+    pub until: Option<i64>,
+}
+
+/// Up to `limit` deliveries matching `filter` with ids below `before`,
+/// newest first.
+pub async fn search(
+    db: &Database,
+    account_id: &str,
+    filter: &DeliveryFilter,
+    before: Option<&str>,
+    limit: i64,
+) -> StoreResult<Vec<Delivery>> {
+    let mut sql = String::from(
+        "SELECT id, webhook_id, event_id, event_type, lead_id, status, batch_id, \
+             attempt_count, next_attempt_at, payload_body, payload_content_type, \
+             last_response_status, last_error, created_at, updated_at \
+         FROM deliveries WHERE account_id = $1",
+    );
+    let mut args: Vec<Arg<'_>> = vec![account_id.into()];
+    let mut condition = |column: &str, operator: &str, arg: Arg<'static>| {
+        args.push(arg);
+        sql.push_str(&format!(" AND {column} {operator} ${}", args.len()));
+    };
+    if let Some(webhook) = &filter.webhook_id {
+        condition("webhook_id", "=", webhook.clone().into());
+    }
+    if let Some(status) = &filter.status {
+        condition("status", "=", status.clone().into());
+    }
+    if let Some(event) = &filter.event_type {
+        condition("event_type", "=", event.clone().into());
+    }
+    if let Some(lead) = &filter.lead_id {
+        condition("lead_id", "=", lead.clone().into());
+    }
+    if let Some(since) = filter.since {
+        condition("created_at", ">=", since.into());
+    }
+    if let Some(until) = filter.until {
+        condition("created_at", "<", until.into());
+    }
+    if let Some(before) = before {
+        condition("id", "<", before.to_owned().into());
+    }
+    args.push(limit.into());
+    sql.push_str(&format!(" ORDER BY id DESC LIMIT ${}", args.len()));
+    let mut query = sqlx::query_as::<_, Delivery>(&sql);
+    for arg in &args {
+        query = match arg {
+            Arg::Text(text) => query.bind(text.to_string()),
+            Arg::Int(number) => query.bind(*number),
+            _ => query,
+        };
+    }
+    Ok(query.fetch_all(db.reader()).await?)
+}
