@@ -274,7 +274,31 @@ async fn insert(
         ));
     }
     lead_events::record(db, tx, &events, now, &Default::default()).await?;
-    fetch(tx, account_id, &id).await
+    if stage_after.is_some() {
+        // The stage's title and position come from the database.
+        return fetch(tx, account_id, &id).await;
+    }
+    // Nothing else wrote to the row: it is what was inserted, which spares
+    // PostgreSQL a round trip.
+    Ok(Lead {
+        id,
+        email: fields.email.as_str().to_owned(),
+        company: fields.company.clone(),
+        first_name: fields.first_name.clone(),
+        last_name: fields.last_name.clone(),
+        phone: fields.phone.clone(),
+        website: fields.website.clone(),
+        position: fields.position.clone(),
+        twitter: fields.twitter.clone(),
+        linkedin: fields.linkedin.clone(),
+        notes: fields.notes.clone(),
+        score: fields.score,
+        funnel_stage_id: None,
+        funnel_stage_title: None,
+        funnel_stage_position: None,
+        created_at: now,
+        updated_at: now,
+    })
 }
 
 /// One lead by its `lead_profile_uid`.
