@@ -9,7 +9,8 @@
 //! and counts distinct `webhook-id`s, so a message delivered twice counts
 //! once (and is reported as a duplicate).
 //!
-//! `BENCH_CONCURRENCY` keep-alive clients (default 20) change leads for
+//! `BENCH_CONCURRENCY` keep-alive connections (default 20, driven by the
+//! lean load generator of `common/load.rs`) change leads for
 //! `BENCH_SECONDS` (default 6), all of it measured (no warm-up):
 //!
 //! - **creates**: `POST /api/v1/leads` with new emails; each `201` is a
@@ -48,9 +49,9 @@ use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::HeaderMap;
 use common::{
-    Moves, Outcomes, RssSampler, ScratchDatabase, Server, Stats, create_active_import,
-    create_funnel, create_leads, env_or, inbound_outcomes, json_body, measure, measure_after,
-    owned_lead, served,
+    Answer, Moves, Quoted, Request, Route, RssSampler, ScratchDatabase, Server, Stats, Target,
+    create_active_import, create_funnel, create_leads, env_or, inbound_outcomes, lead_created,
+    measure, measure_after, owned_lead, served,
 };
 use serde_json::{Value, json};
 use standardwebhooks::Webhook;
@@ -76,19 +77,21 @@ async fn main() -> anyhow::Result<()> {
         "# End-to-end benchmark: {concurrency} keep-alive clients change leads for {seconds} s; \
          every signed `small` delivery they produce must reach the receiver\n"
     );
-    let baseline = measure(concurrency, duration, {
-        let url = receiver.url("/baseline");
-        let body = sample_body();
-        move |client: reqwest::Client, _worker, _n| {
-            let request = client
-                .post(&url)
-                .header("content-type", "application/json")
-                .body(body.clone())
-                .send();
-            async move { served(request.await).await }
-        }
-    })
-    .await;
+    let baseline = {
+        let target = Target::new(&receiver.base);
+        let route = Route::json("POST", &target, "/baseline", None);
+        let body: Arc<str> = sample_body().into();
+        measure(
+            &target,
+            concurrency,
+            duration,
+            move |request: &mut Request, _, _| {
+                request.body(&route, &*body);
+                served
+            },
+        )
+        .await
+    };
     Stats::print_header("requests/s");
     baseline.print(
         "-",
@@ -109,33 +112,17 @@ async fn main() -> anyhow::Result<()> {
         let server =
             Server::start(&database.url, &["--outbound-allow-cidr", "127.0.0.0/8"]).await?;
         let fixture = Arc::new(Fixture::create(&server, &receiver).await?);
-        let leads_url = format!("{}/api/v1/leads", server.address);
-
+        let target = Target::new(&server.address);
         let creates = {
-            let key = server.admin_key.clone();
+            let route = Route::json("POST", &target, "/api/v1/leads", Some(&server.admin_key));
             let next_email = Arc::clone(&next_email);
-            move |client: reqwest::Client, _worker, _n| {
+            move |request: &mut Request, _worker, _n| {
                 let n = next_email.fetch_add(1, Ordering::Relaxed);
-                let request = client
-                    .post(&leads_url)
-                    .bearer_auth(&key)
-                    .json(&json!({"email": format!("e2e{n}@example.com"), "first_name": "New"}))
-                    .send();
-                async move {
-                    let Ok(response) = request.await else {
-                        return Outcomes::http_error();
-                    };
-                    let status = response.status();
-                    match json_body(Ok(response)).await {
-                        Some(lead)
-                            if status == reqwest::StatusCode::CREATED
-                                && lead["lead_profile_uid"].is_string() =>
-                        {
-                            Outcomes::created()
-                        }
-                        _ => Outcomes::http_error(),
-                    }
-                }
+                request.body(
+                    &route,
+                    format_args!(r#"{{"email":"e2e{n}@example.com","first_name":"New"}}"#),
+                );
+                lead_created
             }
         };
         let row = Phase::run(
@@ -143,28 +130,32 @@ async fn main() -> anyhow::Result<()> {
             &receiver,
             "lead.created",
             drain_timeout,
-            measure_after(Duration::ZERO, concurrency, duration, creates),
+            measure_after(Duration::ZERO, &target, concurrency, duration, creates),
         )
         .await;
         row.print(backend, "POST /api/v1/leads (lead.created)", &baseline);
 
-        let update_url = format!("{}/api/v1/webhook-import/update", server.address);
         let moves = {
             let fixture = Arc::clone(&fixture);
-            move |client: reqwest::Client, worker: usize, n: usize| {
+            let route = Route::json(
+                "POST",
+                &target,
+                "/api/v1/webhook-import/update",
+                Some(&fixture.token),
+            );
+            move |request: &mut Request, worker: usize, n: usize| {
                 let index = owned_lead(worker, concurrency, n, fixture.leads.len());
-                let body = json!({
-                    "lead_profile_uid": fixture.leads[index],
-                    "funnel_stage": FUNNEL[fixture.moves.next(index)],
-                });
-                let request = client
-                    .post(&update_url)
-                    .bearer_auth(&fixture.token)
-                    .json(&body)
-                    .send();
+                request.body(
+                    &route,
+                    format_args!(
+                        r#"{{"lead_profile_uid":{},"funnel_stage":{}}}"#,
+                        Quoted(&fixture.leads[index]),
+                        Quoted(FUNNEL[fixture.moves.next(index)]),
+                    ),
+                );
                 let fixture = Arc::clone(&fixture);
-                async move {
-                    let (outcomes, _) = inbound_outcomes(request.await).await;
+                move |answer: Answer<'_>| {
+                    let outcomes = inbound_outcomes(answer);
                     if outcomes.updated + outcomes.unchanged == 1 {
                         fixture.moves.arrived(index);
                     }
@@ -177,7 +168,7 @@ async fn main() -> anyhow::Result<()> {
             &receiver,
             "lead.stage_changed",
             drain_timeout,
-            measure_after(Duration::ZERO, concurrency, duration, moves),
+            measure_after(Duration::ZERO, &target, concurrency, duration, moves),
         )
         .await;
         row.print(

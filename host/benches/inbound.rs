@@ -1,5 +1,6 @@
 //! Inbound benchmark: drives a real `switchyard serve` process over loopback
-//! with keep-alive HTTP clients and reports, in one run, single-update
+//! with keep-alive HTTP/1.1 connections (the lean load generator of
+//! `common/load.rs`) and reports, in one run, single-update
 //! throughput and latency beside a baseline route that does no database
 //! work (`/healthz`), single updates through the built-in `json-mapper`
 //! transform, and 100-record batch updates, on SQLite and PostgreSQL. See
@@ -30,10 +31,11 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use common::{
-    Moves, ScratchDatabase, Server, Stats, create_active_import, create_funnel, create_leads,
-    env_or, inbound_outcomes, measure, owned_lead, served,
+    Answer, BatchResults, Moves, Quoted, Request, Route, ScratchDatabase, Server, Stats, Target,
+    create_active_import, create_funnel, create_leads, env_or, inbound_outcomes, measure,
+    owned_lead, served,
 };
-use serde_json::{Value, json};
+use serde_json::json;
 
 const FUNNEL: [&str; 4] = [
     "Inquiry",
@@ -58,11 +60,12 @@ async fn main() -> anyhow::Result<()> {
         let server = Server::start(&database.url, &[]).await?;
         let fixture = Arc::new(Fixture::create(&server).await?);
 
-        let baseline = measure(concurrency, duration, {
-            let url = format!("{}/healthz", server.address);
-            move |client: reqwest::Client, _worker, _n| {
-                let request = client.get(&url).send();
-                async move { served(request.await).await }
+        let target = Target::new(&server.address);
+        let baseline = measure(&target, concurrency, duration, {
+            let route = Route::get(&target, "/healthz");
+            move |request: &mut Request, _worker, _n| {
+                request.bodiless(&route);
+                served
             }
         })
         .await;
@@ -72,25 +75,34 @@ async fn main() -> anyhow::Result<()> {
         // that the machine's drift during the run weighs on both alike; the
         // transform's cost is the median of the rounds' ratios. Both move
         // the same leads, one worker per lead.
-        let single_url = format!("{}/api/v1/webhook-import/update", server.address);
+        let single_path = "/api/v1/webhook-import/update";
+        let plain_route = Route::json("POST", &target, single_path, Some(&fixture.token));
+        let transform_route =
+            Route::json("POST", &target, single_path, Some(&fixture.transform_token));
         let single_update = |transformed: bool| {
             let fixture = Arc::clone(&fixture);
-            let url = single_url.clone();
-            move |client: reqwest::Client, worker: usize, n: usize| {
+            let plain_route = plain_route.clone();
+            let transform_route = transform_route.clone();
+            move |request: &mut Request, worker: usize, n: usize| {
                 let index = owned_lead(worker, concurrency, n, fixture.leads.len());
-                let lead = &fixture.leads[index];
-                let stage = FUNNEL[fixture.moves.next(index)];
-                let (token, body) = if transformed {
-                    let body = json!({"objectId": lead, "propertyValue": stage, "portalId": 62515});
-                    (&fixture.transform_token, body)
+                let lead = Quoted(&fixture.leads[index]);
+                let stage = Quoted(FUNNEL[fixture.moves.next(index)]);
+                if transformed {
+                    request.body(
+                        &transform_route,
+                        format_args!(
+                            r#"{{"objectId":{lead},"propertyValue":{stage},"portalId":62515}}"#
+                        ),
+                    );
                 } else {
-                    let body = json!({"lead_profile_uid": lead, "funnel_stage": stage});
-                    (&fixture.token, body)
-                };
-                let request = client.post(&url).bearer_auth(token).json(&body).send();
+                    request.body(
+                        &plain_route,
+                        format_args!(r#"{{"lead_profile_uid":{lead},"funnel_stage":{stage}}}"#),
+                    );
+                }
                 let fixture = Arc::clone(&fixture);
-                async move {
-                    let (outcomes, _) = inbound_outcomes(request.await).await;
+                move |answer: Answer<'_>| {
+                    let outcomes = inbound_outcomes(answer);
                     if outcomes.updated + outcomes.unchanged == 1 {
                         fixture.moves.arrived(index);
                     }
@@ -101,8 +113,9 @@ async fn main() -> anyhow::Result<()> {
         let mut plain_rounds = Vec::with_capacity(rounds);
         let mut transformed_rounds = Vec::with_capacity(rounds);
         for _ in 0..rounds {
-            plain_rounds.push(measure(concurrency, duration, single_update(false)).await);
-            transformed_rounds.push(measure(concurrency, duration, single_update(true)).await);
+            plain_rounds.push(measure(&target, concurrency, duration, single_update(false)).await);
+            transformed_rounds
+                .push(measure(&target, concurrency, duration, single_update(true)).await);
         }
         let single = Stats::median_of(&plain_rounds);
         let transformed = Stats::median_of(&transformed_rounds);
@@ -132,31 +145,29 @@ async fn main() -> anyhow::Result<()> {
             );
         }
 
-        let batch_url = format!("{}/api/v1/webhook-import/batch-update", server.address);
-        let batch = measure(1, duration, {
+        let batch_route = Route::json(
+            "POST",
+            &target,
+            "/api/v1/webhook-import/batch-update",
+            Some(&fixture.token),
+        );
+        let batch = measure(&target, 1, duration, {
             let fixture = Arc::clone(&fixture);
-            move |client: reqwest::Client, _worker, n| {
+            move |request: &mut Request, _worker, n| {
                 // 100 distinct leads, each sent to another stage than its own.
                 let groups = fixture.leads.len() / BATCH;
                 let first = (n % groups) * BATCH;
-                let records: Vec<Value> = (first..first + BATCH)
-                    .map(|index| {
-                        json!({
-                            "lead_profile_uid": fixture.leads[index],
-                            "funnel_stage": FUNNEL[fixture.moves.next(index)],
-                        })
-                    })
-                    .collect();
-                let request = client
-                    .post(&batch_url)
-                    .bearer_auth(&fixture.token)
-                    .json(&json!({ "records": records }))
-                    .send();
+                request.body(
+                    &batch_route,
+                    Records {
+                        fixture: &fixture,
+                        first,
+                    },
+                );
                 let fixture = Arc::clone(&fixture);
-                async move {
-                    let (outcomes, body) = inbound_outcomes(request.await).await;
-                    note_batch_moves(&fixture.moves, first, body.as_ref());
-                    outcomes
+                move |answer: Answer<'_>| {
+                    note_batch_moves(&fixture.moves, first, answer);
+                    inbound_outcomes(answer)
                 }
             }
         })
@@ -171,18 +182,37 @@ async fn main() -> anyhow::Result<()> {
     Ok(())
 }
 
+/// A batch's body: `{"records":[...]}`, record `i` moving lead
+/// `first + i` to another stage than its own.
+struct Records<'a> {
+    fixture: &'a Fixture,
+    first: usize,
+}
+
+impl std::fmt::Display for Records<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(r#"{"records":["#)?;
+        for index in self.first..self.first + BATCH {
+            if index > self.first {
+                f.write_str(",")?;
+            }
+            write!(
+                f,
+                r#"{{"lead_profile_uid":{},"funnel_stage":{}}}"#,
+                Quoted(&self.fixture.leads[index]),
+                Quoted(FUNNEL[self.fixture.moves.next(index)]),
+            )?;
+        }
+        f.write_str("]}")
+    }
+}
+
 /// Notes the moves a batch answer reports made (or already made), record
 /// `i` being lead `first + i`.
-fn note_batch_moves(moves: &Moves, first: usize, body: Option<&Value>) {
-    let Some(results) = body.and_then(|body| body["results"].as_array()) else {
-        return;
-    };
-    for result in results {
-        let arrived = matches!(result["status"].as_str(), Some("updated" | "unchanged"));
-        let index = result["index"]
-            .as_u64()
-            .and_then(|i| usize::try_from(i).ok());
-        if let (true, Some(index)) = (arrived, index.filter(|&i| i < BATCH)) {
+fn note_batch_moves(moves: &Moves, first: usize, answer: Answer<'_>) {
+    for result in BatchResults::of(answer).results {
+        let arrived = matches!(result.status.as_deref(), Some("updated" | "unchanged"));
+        if let (true, Some(index)) = (arrived, result.index.filter(|&i| i < BATCH)) {
             moves.arrived(first + index);
         }
     }

@@ -1,5 +1,6 @@
 //! Admin API lead benchmark: drives a real `switchyard serve` process over
-//! loopback with keep-alive HTTP clients and reports, in one run, lead
+//! loopback with keep-alive HTTP/1.1 connections (the lean load generator
+//! of `common/load.rs`) and reports, in one run, lead
 //! creates and updates through the admin API beside a baseline route that
 //! does no database work (`/healthz`), on SQLite and PostgreSQL. No webhook
 //! is configured (as in the inbound benchmark): the figures are the API's
@@ -32,10 +33,10 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use common::{
-    Moves, Outcomes, ScratchDatabase, Server, Stats, create_funnel, create_leads, env_or,
-    json_body, measure, owned_lead, served,
+    Answer, Moves, Outcomes, Quoted, Request, Route, ScratchDatabase, Server, Stats, Target,
+    create_funnel, create_leads, env_or, find, lead_created, measure, owned_lead, served,
+    string_at,
 };
-use serde_json::json;
 
 const FUNNEL: [&str; 4] = [
     "Inquiry",
@@ -62,78 +63,75 @@ async fn main() -> anyhow::Result<()> {
         let server = Server::start(&database.url, &[]).await?;
         let fixture = Arc::new(Fixture::create(&server).await?);
 
-        let baseline = measure(concurrency, duration, {
-            let url = format!("{}/healthz", server.address);
-            move |client: reqwest::Client, _worker, _n| {
-                let request = client.get(&url).send();
-                async move { served(request.await).await }
+        let target = Target::new(&server.address);
+        let baseline = measure(&target, concurrency, duration, {
+            let route = Route::get(&target, "/healthz");
+            move |request: &mut Request, _worker, _n| {
+                request.bodiless(&route);
+                served
             }
         })
         .await;
         baseline.print(backend, "baseline GET /healthz (no database)", None);
 
-        let leads_url = format!("{}/api/v1/leads", server.address);
-        let created = measure(concurrency, duration, {
-            let url = leads_url.clone();
-            let key = server.admin_key.clone();
+        let key = Some(server.admin_key.as_str());
+        let created = measure(&target, concurrency, duration, {
+            let route = Route::json("POST", &target, "/api/v1/leads", key);
             let next_email = Arc::clone(&next_email);
-            move |client: reqwest::Client, _worker, _n| {
+            move |request: &mut Request, _worker, _n| {
                 let n = next_email.fetch_add(1, Ordering::Relaxed);
-                let request = client
-                    .post(&url)
-                    .bearer_auth(&key)
-                    .json(&json!({"email": format!("new{n}@example.com"), "first_name": "New"}))
-                    .send();
-                async move {
-                    let Ok(response) = request.await else {
-                        return Outcomes::http_error();
-                    };
-                    let status = response.status();
-                    match json_body(Ok(response)).await {
-                        Some(lead)
-                            if status == reqwest::StatusCode::CREATED
-                                && lead["lead_profile_uid"].is_string() =>
-                        {
-                            Outcomes::created()
-                        }
-                        _ => Outcomes::http_error(),
-                    }
-                }
+                request.body(
+                    &route,
+                    format_args!(r#"{{"email":"new{n}@example.com","first_name":"New"}}"#),
+                );
+                lead_created
             }
         })
         .await;
         created.print(backend, "create lead (POST, new email)", Some(&baseline));
 
-        let renamed = measure(concurrency, duration, {
+        // `PATCH /api/v1/leads/{uid}` of each lead, formatted once.
+        let lead_routes: Arc<Vec<Route>> = Arc::new(
+            fixture
+                .leads
+                .iter()
+                .map(|id| Route::json("PATCH", &target, &format!("/api/v1/leads/{id}"), key))
+                .collect(),
+        );
+        let renamed = measure(&target, concurrency, duration, {
             let fixture = Arc::clone(&fixture);
-            let url = leads_url.clone();
-            let key = server.admin_key.clone();
-            move |client: reqwest::Client, worker, n| {
+            let routes = Arc::clone(&lead_routes);
+            move |request: &mut Request, worker, n| {
                 let index = owned_lead(worker, concurrency, n, fixture.leads.len());
                 let version = fixture.names[index].load(Ordering::Relaxed) + 1;
-                let first_name = format!("First {version}");
-                let request = client
-                    .patch(format!("{url}/{}", fixture.leads[index]))
-                    .bearer_auth(&key)
-                    .json(&json!({ "first_name": first_name }))
-                    .send();
+                request.body(
+                    &routes[index],
+                    format_args!(r#"{{"first_name":"First {version}"}}"#),
+                );
                 let fixture = Arc::clone(&fixture);
-                async move {
-                    let Some(lead) = json_body(request.await).await else {
+                move |answer: Answer<'_>| {
+                    if !answer.is_success() {
                         return Outcomes::http_error();
-                    };
-                    if lead["first_name"].as_str() != Some(first_name.as_str()) {
+                    }
+                    // The answer is the lead (`LeadView`): its one
+                    // `first_name` and its one `updated_at`.
+                    let shown = string_at(answer.body, br#""first_name":""#)
+                        .and_then(|name| name.strip_prefix(b"First "))
+                        .and_then(|number| std::str::from_utf8(number).ok()?.parse().ok());
+                    if shown != Some(version) {
                         return Outcomes::unchanged();
                     }
                     fixture.names[index].store(version, Ordering::Relaxed);
-                    let updated_at = lead["updated_at"].as_str().unwrap_or_default().to_owned();
+                    let updated_at =
+                        string_at(answer.body, br#""updated_at":""#).unwrap_or_default();
                     let mut previous = fixture.updated_at[index]
                         .lock()
                         .unwrap_or_else(PoisonError::into_inner);
-                    if updated_at.is_empty() || *previous == updated_at {
+                    if updated_at.is_empty() || previous.as_slice() == updated_at {
                         Outcomes::unchanged()
                     } else {
-                        *previous = updated_at;
+                        previous.clear();
+                        previous.extend_from_slice(updated_at);
                         Outcomes::updated()
                     }
                 }
@@ -146,24 +144,25 @@ async fn main() -> anyhow::Result<()> {
             Some(&baseline),
         );
 
-        let moved = measure(concurrency, duration, {
+        let moved = measure(&target, concurrency, duration, {
             let fixture = Arc::clone(&fixture);
-            let url = leads_url.clone();
-            let key = server.admin_key.clone();
-            move |client: reqwest::Client, worker, n| {
+            let routes = Arc::clone(&lead_routes);
+            move |request: &mut Request, worker, n| {
                 let index = owned_lead(worker, concurrency, n, fixture.leads.len());
-                let stage_id = fixture.stage_ids[fixture.moves.next(index)].clone();
-                let request = client
-                    .patch(format!("{url}/{}", fixture.leads[index]))
-                    .bearer_auth(&key)
-                    .json(&json!({ "funnel_stage_id": stage_id }))
-                    .send();
+                let stage = fixture.moves.next(index);
+                request.body(
+                    &routes[index],
+                    format_args!(
+                        r#"{{"funnel_stage_id":{}}}"#,
+                        Quoted(&fixture.stage_ids[stage])
+                    ),
+                );
                 let fixture = Arc::clone(&fixture);
-                async move {
-                    let Some(lead) = json_body(request.await).await else {
+                move |answer: Answer<'_>| {
+                    if !answer.is_success() {
                         return Outcomes::http_error();
-                    };
-                    if lead["funnel_stage"]["id"].as_str() == Some(stage_id.as_str()) {
+                    }
+                    if lead_stage_id(answer.body) == Some(fixture.stage_ids[stage].as_bytes()) {
                         // It was at another stage (the worker moved it
                         // there): the answer shows the move made.
                         fixture.moves.arrived(index);
@@ -185,6 +184,14 @@ async fn main() -> anyhow::Result<()> {
     Ok(())
 }
 
+/// The `id` of a lead answer's `funnel_stage` object (`LeadView`: the
+/// object is `{"id":...,"title":...,"position":...}`, or `null`; no key of
+/// the lead after it is `id`).
+fn lead_stage_id(body: &[u8]) -> Option<&[u8]> {
+    let stage = find(body, br#""funnel_stage":{"#)?;
+    string_at(&body[stage..], br#""id":""#)
+}
+
 /// A funnel and many leads (all at the first stage, no first name), made
 /// through the admin API, and what the workers know of each lead.
 struct Fixture {
@@ -195,7 +202,7 @@ struct Fixture {
     /// The number in the lead's current `first_name` (`First {n}`; 0: none).
     names: Vec<AtomicUsize>,
     /// The lead's `updated_at` as the last answer showed it.
-    updated_at: Vec<Mutex<String>>,
+    updated_at: Vec<Mutex<Vec<u8>>>,
 }
 
 impl Fixture {
@@ -205,9 +212,7 @@ impl Fixture {
         Ok(Self {
             moves: Moves::new(leads.len()),
             names: (0..leads.len()).map(|_| AtomicUsize::new(0)).collect(),
-            updated_at: (0..leads.len())
-                .map(|_| Mutex::new(String::new()))
-                .collect(),
+            updated_at: (0..leads.len()).map(|_| Mutex::new(Vec::new())).collect(),
             stage_ids,
             leads,
         })

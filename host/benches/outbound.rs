@@ -35,7 +35,9 @@ use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::HeaderMap;
 use chrono::{DateTime, Utc};
-use common::{ScratchDatabase, Server, create_active_import, env_or, measure, served};
+use common::{
+    Request, Route, ScratchDatabase, Server, Target, create_active_import, env_or, measure, served,
+};
 use serde_json::{Value, json};
 
 const LEADS: usize = 1_000;
@@ -51,19 +53,22 @@ async fn main() -> anyhow::Result<()> {
 
     let receiver = Receiver::start().await?;
     println!("# Outbound benchmark: {events} signed `small` deliveries per backend\n");
-    let baseline = measure(concurrency, Duration::from_secs(seconds), {
-        let url = format!("{}/baseline", receiver.base);
-        let body = sample_body();
-        move |client: reqwest::Client, _worker, _n| {
-            let request = client
-                .post(&url)
-                .header("content-type", "application/json")
-                .body(body.clone())
-                .send();
-            async move { served(request.await).await }
-        }
-    })
-    .await;
+    let baseline = {
+        let target = Target::new(&receiver.base);
+        let route = Route::json("POST", &target, "/baseline", None);
+        let body: Arc<str> = sample_body().into();
+        let duration = Duration::from_secs(seconds);
+        measure(
+            &target,
+            concurrency,
+            duration,
+            move |request: &mut Request, _, _| {
+                request.body(&route, &*body);
+                served
+            },
+        )
+        .await
+    };
     common::Stats::print_header("per second");
     baseline.print(
         "-",

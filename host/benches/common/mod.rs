@@ -1,19 +1,32 @@
 //! What the benchmarks share: a scratch database per backend, the real
 //! `switchyard serve` as a child process, fixtures made through the admin
-//! API, and a closed-loop load generator that reports requests/s, latency
-//! percentiles and what each answer said: a benchmark must show that its
-//! requests did what it measures (changed a lead), not only that they were
-//! answered.
+//! API (with reqwest: they are not measured), and a closed-loop load
+//! generator (`load.rs`, a lean HTTP/1.1 client) that reports requests/s,
+//! latency percentiles and what each answer said: a benchmark must show
+//! that its requests did what it measures (changed a lead), not only that
+//! they were answered. Each measurement also prints (to stderr) the CPU
+//! time per request of the bench process (the load generator, and any
+//! receiver it runs) and of the server, from `/proc/PID/stat`: the client
+//! must stay far cheaper than what it measures.
 
 #![allow(dead_code)]
 
+mod load;
+
+// Each bench uses some of these.
+#[allow(unused_imports)]
+pub use load::{
+    Answer, BatchResults, Quoted, Request, Route, Target, find, inbound_outcomes, lead_created,
+    measure, measure_after, number_at, served, string_at,
+};
+
 use std::process::Stdio;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU32, AtomicU64, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use futures::StreamExt;
-use serde_json::{Value, json};
+use serde_json::json;
 use sqlx::Connection;
 use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::{Child, Command};
@@ -128,75 +141,6 @@ impl Outcomes {
     }
 }
 
-/// Reads the answer of a request to a route that changes nothing.
-pub async fn served(response: reqwest::Result<reqwest::Response>) -> Outcomes {
-    match response {
-        Ok(response) if response.status().is_success() => match response.bytes().await {
-            Ok(_) => Outcomes::served(),
-            Err(_) => Outcomes::http_error(),
-        },
-        Ok(response) => {
-            let _ = response.bytes().await;
-            Outcomes::http_error()
-        }
-        Err(_) => Outcomes::http_error(),
-    }
-}
-
-/// The JSON body of a successful answer, or `None` (after reading the body,
-/// so the connection is kept) for an error status or an unreadable body.
-pub async fn json_body(response: reqwest::Result<reqwest::Response>) -> Option<Value> {
-    let response = response.ok()?;
-    let success = response.status().is_success();
-    let body = response.bytes().await.ok()?;
-    if !success {
-        return None;
-    }
-    serde_json::from_slice(&body).ok()
-}
-
-/// Reads an inbound funnel update's answer
-/// (`host/src/http/funnel_import.rs`): a single update's `"status"`
-/// (`updated`, `unchanged`), or the per-record counts (`updated`,
-/// `unchanged`, `failed`) of a batch or of a request through a transform.
-/// Returns the body too, for the per-record `results`.
-pub async fn inbound_outcomes(
-    response: reqwest::Result<reqwest::Response>,
-) -> (Outcomes, Option<Value>) {
-    let Some(body) = json_body(response).await else {
-        return (Outcomes::http_error(), None);
-    };
-    let outcomes = match body["status"].as_str() {
-        Some("updated") => Outcomes::updated(),
-        Some("unchanged") => Outcomes::unchanged(),
-        Some(_) => Outcomes {
-            failed: 1,
-            ..Outcomes::default()
-        },
-        None => {
-            let count = |name: &str| {
-                body[name]
-                    .as_u64()
-                    .and_then(|n| usize::try_from(n).ok())
-                    .unwrap_or(0)
-            };
-            let outcomes = Outcomes {
-                updated: count("updated"),
-                unchanged: count("unchanged"),
-                failed: count("failed"),
-                ..Outcomes::default()
-            };
-            if outcomes == Outcomes::default() {
-                // Neither shape: not an answer this benchmark understands.
-                Outcomes::http_error()
-            } else {
-                outcomes
-            }
-        }
-    };
-    (outcomes, Some(body))
-}
-
 /// One measurement: requests/s, latency percentiles and what the requests
 /// did.
 pub struct Stats {
@@ -303,84 +247,62 @@ impl Stats {
     }
 }
 
-/// Runs `concurrency` workers, each sending requests back to back on its
-/// own keep-alive connection, for a warm-up second and then `duration`.
-/// `request(client, worker, n)` sends the worker's `n`th request and reads
-/// its answer into [`Outcomes`].
-pub async fn measure<F, Fut>(concurrency: usize, duration: Duration, request: F) -> Stats
-where
-    F: Fn(reqwest::Client, usize, usize) -> Fut + Send + Sync + Clone + 'static,
-    Fut: std::future::Future<Output = Outcomes> + Send,
-{
-    measure_after(Duration::from_secs(1), concurrency, duration, request).await
+/// The process id of the last server [`Server::start`] started (0: none),
+/// whose CPU time [`measure`] reports beside the bench process's own.
+static SERVER_PID: AtomicU32 = AtomicU32::new(0);
+
+/// The CPU time (user and system) a process has used, from
+/// `/proc/PID/stat` (in clock ticks, 10 ms here).
+pub fn cpu_time(pid: &str) -> Option<Duration> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // Fields after the command (which may hold spaces), from field 3 on.
+    let rest = stat.rsplit_once(')')?.1;
+    let mut fields = rest.split_whitespace().skip(11);
+    let utime: u64 = fields.next()?.parse().ok()?;
+    let stime: u64 = fields.next()?.parse().ok()?;
+    Some(Duration::from_millis((utime + stime) * 10))
 }
 
-/// [`measure`] with another warm-up (zero: every request is measured).
-/// Every request sent is awaited to its answer, also at the end.
-pub async fn measure_after<F, Fut>(
-    warm_up: Duration,
-    concurrency: usize,
-    duration: Duration,
-    request: F,
-) -> Stats
-where
-    F: Fn(reqwest::Client, usize, usize) -> Fut + Send + Sync + Clone + 'static,
-    Fut: std::future::Future<Output = Outcomes> + Send,
-{
-    let start = Instant::now();
-    let workers: Vec<_> = (0..concurrency)
-        .map(|worker| {
-            let request = request.clone();
-            tokio::spawn(async move {
-                let client = reqwest::Client::builder()
-                    .pool_max_idle_per_host(1)
-                    .build()
-                    .expect("client");
-                let mut latencies = Vec::new();
-                let mut outcomes = Outcomes::default();
-                let mut complete = 0;
-                let mut n = 0;
-                while start.elapsed() < warm_up + duration {
-                    let sent = Instant::now();
-                    let outcome = request(client.clone(), worker, n).await;
-                    if sent.duration_since(start) >= warm_up {
-                        latencies.push(sent.elapsed());
-                        outcomes.add(outcome);
-                        complete += usize::from(outcome.complete());
-                    }
-                    n += 1;
-                }
-                (latencies, outcomes, complete)
-            })
-        })
-        .collect();
-    let mut all = Vec::new();
-    let mut outcomes = Outcomes::default();
-    let mut complete = 0;
-    for worker in workers {
-        let (latencies, worker_outcomes, worker_complete) = worker.await.expect("worker");
-        all.extend(latencies);
-        outcomes.add(worker_outcomes);
-        complete += worker_complete;
+/// The CPU time the bench process (the load generator, and anything else
+/// it runs, such as a receiver) and the server use over a measurement,
+/// printed per request to stderr: the client must stay far cheaper than
+/// what it measures.
+struct CpuMeter {
+    at_start: tokio::task::JoinHandle<(Option<Duration>, Option<Duration>)>,
+    server: u32,
+}
+
+impl CpuMeter {
+    fn start_after(warm_up: Duration) -> Self {
+        let server = SERVER_PID.load(Ordering::Relaxed);
+        let at_start = tokio::spawn(async move {
+            tokio::time::sleep(warm_up).await;
+            (cpu_time("self"), Self::server_time(server))
+        });
+        Self { at_start, server }
     }
-    let ended = Instant::now();
-    all.sort();
-    let percentile = |p: f64| {
-        all.get(((all.len() as f64 * p) as usize).min(all.len().saturating_sub(1)))
-            .copied()
-            .unwrap_or_default()
-    };
-    let requests = all.len();
-    Stats {
-        rate: requests as f64 / duration.as_secs_f64(),
-        p50: percentile(0.50),
-        p99: percentile(0.99),
-        requests,
-        complete,
-        invalid: Stats::validity(requests, complete, &outcomes),
-        outcomes,
-        started: start + warm_up,
-        ended,
+
+    fn server_time(server: u32) -> Option<Duration> {
+        (server != 0)
+            .then(|| cpu_time(&server.to_string()))
+            .flatten()
+    }
+
+    async fn report(self, requests: usize) {
+        let (client, server) = self.at_start.await.unwrap_or_default();
+        let per_request = |before: Option<Duration>, after: Option<Duration>| match (before, after)
+        {
+            (Some(before), Some(after)) if requests > 0 => format!(
+                "{:.1} µs",
+                after.saturating_sub(before).as_secs_f64() * 1e6 / requests as f64
+            ),
+            _ => "-".into(),
+        };
+        eprintln!(
+            "  cpu per request over {requests} requests: bench process {}, server {}",
+            per_request(client, cpu_time("self")),
+            per_request(server, Self::server_time(self.server)),
+        );
     }
 }
 
@@ -524,7 +446,11 @@ impl Server {
         // own): only the first process of a fresh build compiles them.
         let artifacts =
             std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("bench-plugin-artifacts");
-        let mut child = Command::new(env!("CARGO_BIN_EXE_switchyard"))
+        // `BENCH_SERVER_BIN` runs another build of the server (e.g. a copy
+        // kept to compare two builds of the benches against one server).
+        let program = std::env::var("BENCH_SERVER_BIN")
+            .unwrap_or_else(|_| env!("CARGO_BIN_EXE_switchyard").to_owned());
+        let mut child = Command::new(program)
             .args([
                 "serve",
                 "--listen",
@@ -540,6 +466,7 @@ impl Server {
             .stderr(Stdio::inherit())
             .kill_on_drop(true)
             .spawn()?;
+        SERVER_PID.store(child.id().unwrap_or(0), Ordering::Relaxed);
         let mut lines = BufReader::new(child.stdout.take().expect("stdout")).lines();
         let mut admin_key = None;
         while let Some(line) = lines.next_line().await? {
@@ -567,6 +494,7 @@ impl Server {
 
     pub async fn stop(mut self) {
         if let Some(pid) = self.child.id() {
+            let _ = SERVER_PID.compare_exchange(pid, 0, Ordering::Relaxed, Ordering::Relaxed);
             let _ = std::process::Command::new("kill")
                 .args(["-TERM", &pid.to_string()])
                 .status();
