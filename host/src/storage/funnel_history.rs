@@ -136,74 +136,168 @@ pub async fn move_lead(tx: &mut WriteTx<'_>, lead_move: LeadMove<'_>) -> StoreRe
 }
 
 /// The history part of [`move_lead`] alone: the caller then sets the lead's
-/// current stage and records the change, which lets a caller moving many
-/// leads write those for all of them in a few statements.
+/// current stage and records the change.
 pub async fn write_history(
     tx: &mut WriteTx<'_>,
     lead_move: LeadMove<'_>,
 ) -> StoreResult<MoveOutcome> {
-    let LeadMove {
-        stages,
-        account_id,
-        lead_id,
-        current,
-        target,
-        actor,
-        now,
-    } = lead_move;
-    let Some(plan) = plan_move(stages, current, target) else {
-        return Err(InvalidInput(format!(
-            "funnel_stage_id {target} is not a stage of this account's funnel"
-        ))
-        .into());
+    let Some(plan) = plan(&lead_move)? else {
+        return Ok(MoveOutcome::Unchanged);
     };
-    match plan {
-        FunnelMove::Unchanged => return Ok(MoveOutcome::Unchanged),
+    match &plan {
         FunnelMove::Forward { backfill, target } => {
-            let mut reached: Vec<(&str, bool)> = backfill
-                .iter()
-                .map(|stage| (stage.as_str(), true))
-                .collect();
-            reached.push((&target, false));
-            insert_events(tx, account_id, lead_id, &reached, actor, now).await?;
+            let rows = reached_rows(lead_move.lead_id, backfill, target, lead_move.actor);
+            insert_reached(tx, lead_move.account_id, &rows, lead_move.now).await?;
         }
         FunnelMove::Backward {
             target,
             target_position,
-        } => {
-            tx.execute(
-                "UPDATE funnel_events SET archived_at = $1 \
-                 WHERE lead_id = $2 AND account_id = $3 AND archived_at IS NULL \
-                 AND funnel_stage_id IN (SELECT id FROM funnel_stages \
-                     WHERE account_id = $3 AND deleted_at IS NULL AND position > $4)",
-                args![now, lead_id, account_id, target_position],
-            )
-            .await?;
-            // The target normally has an active event from when the lead
-            // first passed it; a reordered funnel may leave it without one.
-            tx.execute(
-                "INSERT INTO funnel_events (id, account_id, lead_id, funnel_stage_id, occurred_at, \
-                     source_type, source_id, source_name, backfilled) \
-                 SELECT $1, $2, $3, $4, $5, $6, $7, $8, 0 WHERE NOT EXISTS (SELECT 1 FROM funnel_events \
-                     WHERE lead_id = $3 AND funnel_stage_id = $4 AND archived_at IS NULL)",
-                args![
-                    new_id(IdKind::FunnelEvent),
-                    account_id,
-                    lead_id,
-                    &target,
-                    now,
-                    actor.kind.as_str(),
-                    &actor.id,
-                    &actor.name,
-                ],
-            )
-            .await?;
-        }
+        } => move_backward(tx, &lead_move, target, *target_position).await?,
+        FunnelMove::Unchanged => {}
     }
     Ok(MoveOutcome::Moved {
-        from: current.map(str::to_owned),
-        to: target.to_owned(),
+        from: lead_move.current.map(str::to_owned),
+        to: lead_move.target.to_owned(),
     })
+}
+
+/// What moving the lead means by the funnel rules; `None` when it is at
+/// the target already, an error when the target is not in the funnel.
+pub fn plan(lead_move: &LeadMove<'_>) -> StoreResult<Option<FunnelMove>> {
+    match plan_move(lead_move.stages, lead_move.current, lead_move.target) {
+        None => Err(InvalidInput(format!(
+            "funnel_stage_id {} is not a stage of this account's funnel",
+            lead_move.target
+        ))
+        .into()),
+        Some(FunnelMove::Unchanged) => Ok(None),
+        Some(plan) => Ok(Some(plan)),
+    }
+}
+
+/// One history event a forward move adds.
+#[derive(Debug, Clone, Copy)]
+pub struct ReachedStage<'a> {
+    pub lead_id: &'a str,
+    pub stage_id: &'a str,
+    pub backfilled: bool,
+    pub actor: &'a Actor,
+}
+
+/// The events of a forward move, in the order the stages were reached.
+pub fn reached_rows<'a>(
+    lead_id: &'a str,
+    backfill: &'a [String],
+    target: &'a str,
+    actor: &'a Actor,
+) -> Vec<ReachedStage<'a>> {
+    backfill
+        .iter()
+        .map(|stage| (stage.as_str(), true))
+        .chain([(target, false)])
+        .map(|(stage_id, backfilled)| ReachedStage {
+            lead_id,
+            stage_id,
+            backfilled,
+            actor,
+        })
+        .collect()
+}
+
+/// Writes forward moves' events, of any leads of one account, in as few
+/// statements as possible; ids are made in order so the events sort as
+/// they were reached.
+pub async fn insert_reached(
+    tx: &mut WriteTx<'_>,
+    account_id: &str,
+    rows: &[ReachedStage<'_>],
+    now: i64,
+) -> StoreResult<()> {
+    // $1 = now, $2 = account; each row adds id, lead, stage, source type,
+    // id and name, and the flag.
+    const COLUMNS: usize = 7;
+    for chunk in rows.chunks(100) {
+        let values: Vec<String> = (0..chunk.len())
+            .map(|row| {
+                let first = 3 + row * COLUMNS;
+                format!(
+                    "(${first}, $2, ${}, ${}, $1, ${}, ${}, ${}, ${})",
+                    first + 1,
+                    first + 2,
+                    first + 3,
+                    first + 4,
+                    first + 5,
+                    first + 6
+                )
+            })
+            .collect();
+        let sql = format!(
+            "INSERT INTO funnel_events (id, account_id, lead_id, funnel_stage_id, occurred_at, \
+                 source_type, source_id, source_name, backfilled) VALUES {}",
+            values.join(", ")
+        );
+        let mut binds = Vec::with_capacity(2 + chunk.len() * COLUMNS);
+        binds.push(Arg::from(now));
+        binds.push(Arg::from(account_id));
+        for row in chunk {
+            binds.extend([
+                Arg::from(new_id(IdKind::FunnelEvent)),
+                Arg::from(row.lead_id),
+                Arg::from(row.stage_id),
+                Arg::from(row.actor.kind.as_str()),
+                Arg::from(&row.actor.id),
+                Arg::from(&row.actor.name),
+                Arg::from(row.backfilled),
+            ]);
+        }
+        tx.execute(&sql, &binds).await?;
+    }
+    Ok(())
+}
+
+/// A backward move: the events after the target are archived, and the
+/// target gets an event if it has no active one.
+pub async fn move_backward(
+    tx: &mut WriteTx<'_>,
+    lead_move: &LeadMove<'_>,
+    target: &str,
+    target_position: i64,
+) -> StoreResult<()> {
+    let LeadMove {
+        account_id,
+        lead_id,
+        actor,
+        now,
+        ..
+    } = *lead_move;
+    tx.execute(
+        "UPDATE funnel_events SET archived_at = $1 \
+         WHERE lead_id = $2 AND account_id = $3 AND archived_at IS NULL \
+         AND funnel_stage_id IN (SELECT id FROM funnel_stages \
+             WHERE account_id = $3 AND deleted_at IS NULL AND position > $4)",
+        args![now, lead_id, account_id, target_position],
+    )
+    .await?;
+    // The target normally has an active event from when the lead first
+    // passed it; a reordered funnel may leave it without one.
+    tx.execute(
+        "INSERT INTO funnel_events (id, account_id, lead_id, funnel_stage_id, occurred_at, \
+             source_type, source_id, source_name, backfilled) \
+         SELECT $1, $2, $3, $4, $5, $6, $7, $8, 0 WHERE NOT EXISTS (SELECT 1 FROM funnel_events \
+             WHERE lead_id = $3 AND funnel_stage_id = $4 AND archived_at IS NULL)",
+        args![
+            new_id(IdKind::FunnelEvent),
+            account_id,
+            lead_id,
+            target,
+            now,
+            actor.kind.as_str(),
+            &actor.id,
+            &actor.name,
+        ],
+    )
+    .await?;
+    Ok(())
 }
 
 /// Takes a lead out of the funnel: its active events are archived, so a
@@ -253,48 +347,5 @@ pub async fn set_current_stages(
         }
         tx.execute(&sql, &binds).await?;
     }
-    Ok(())
-}
-
-/// Writes one event per (stage, backfilled) in one statement; ids are made
-/// in order so the events sort as they were reached.
-async fn insert_events(
-    tx: &mut WriteTx<'_>,
-    account_id: &str,
-    lead_id: &str,
-    reached: &[(&str, bool)],
-    actor: &Actor,
-    now: i64,
-) -> StoreResult<()> {
-    // $1..$6 are shared by every row; each row adds id, stage and flag.
-    let rows: Vec<String> = (0..reached.len())
-        .map(|row| {
-            let first = 7 + row * 3;
-            format!(
-                "(${first}, $1, $2, ${}, $3, $4, $5, $6, ${})",
-                first + 1,
-                first + 2
-            )
-        })
-        .collect();
-    let sql = format!(
-        "INSERT INTO funnel_events (id, account_id, lead_id, funnel_stage_id, occurred_at, \
-             source_type, source_id, source_name, backfilled) VALUES {}",
-        rows.join(", ")
-    );
-    let mut binds = vec![
-        Arg::from(account_id),
-        Arg::from(lead_id),
-        Arg::from(now),
-        Arg::from(actor.kind.as_str()),
-        Arg::from(&actor.id),
-        Arg::from(&actor.name),
-    ];
-    for (stage_id, backfilled) in reached {
-        binds.push(Arg::from(new_id(IdKind::FunnelEvent)));
-        binds.push(Arg::from(*stage_id));
-        binds.push(Arg::from(*backfilled));
-    }
-    tx.execute(&sql, &binds).await?;
     Ok(())
 }

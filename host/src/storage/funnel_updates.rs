@@ -20,12 +20,13 @@ use std::sync::Arc;
 
 use tokio::sync::{Mutex, mpsc, oneshot};
 
-use super::funnel_history::{self, LeadMove, MoveOutcome};
+use super::funnel_history::{self, LeadMove, ReachedStage};
 use super::lead_events::{self, LeadEvent};
 use super::sql::Arg;
 use super::write_tx::WriteTx;
 use super::{Backend, Database, StoreError, StoreResult, funnel_stages, params};
 use crate::domain::actor::Actor;
+use crate::domain::funnel::FunnelMove;
 use crate::domain::time::now_micros;
 
 /// One record to apply: a lead and the stage it should be at.
@@ -223,6 +224,10 @@ async fn apply_uncommitted(
     // (request, lead, from, to) of each change, in order.
     let mut moves: Vec<(&UpdateRequest, &str, Option<String>, String)> = Vec::new();
     let mut all_results = Vec::with_capacity(requests.len());
+    // Forward moves' events wait here and go in one statement per account;
+    // a backward move of a lead with events waiting writes them first,
+    // since it must see them.
+    let mut waiting = Waiting::default();
     for request in requests {
         let account_id = request.account_id.as_str();
         let stages = &funnels[account_id];
@@ -242,20 +247,47 @@ async fn apply_uncommitted(
                 actor: &request.actor,
                 now,
             };
-            let written = funnel_history::write_history(tx, lead_move).await;
-            results.push(match written {
-                Ok(MoveOutcome::Moved { from, to }) => {
-                    *current = Some(to.clone());
-                    moves.push((request, &update.lead_id, from, to));
-                    Ok(UpdateStatus::Updated)
+            let plan = match funnel_history::plan(&lead_move) {
+                Ok(Some(plan)) => plan,
+                Ok(None) => {
+                    results.push(Ok(UpdateStatus::Unchanged));
+                    continue;
                 }
-                Ok(_) => Ok(UpdateStatus::Unchanged),
-                Err(StoreError::Invalid(_)) => Err(RecordFailure::InvalidStage),
+                Err(StoreError::Invalid(_)) => {
+                    results.push(Err(RecordFailure::InvalidStage));
+                    continue;
+                }
                 Err(other) => return Err(other),
-            });
+            };
+            match plan {
+                FunnelMove::Backward {
+                    target,
+                    target_position,
+                } => {
+                    if waiting.has(account_id, &update.lead_id) {
+                        waiting.write(tx, now).await?;
+                    }
+                    funnel_history::move_backward(tx, &lead_move, &target, target_position).await?;
+                }
+                FunnelMove::Forward { backfill, target } => {
+                    waiting.add(
+                        account_id,
+                        &update.lead_id,
+                        backfill,
+                        target,
+                        &request.actor,
+                    );
+                }
+                FunnelMove::Unchanged => {}
+            }
+            let from = current.take();
+            *current = Some(update.stage_id.clone());
+            moves.push((request, &update.lead_id, from, update.stage_id.clone()));
+            results.push(Ok(UpdateStatus::Updated));
         }
         all_results.push(results);
     }
+    waiting.write(tx, now).await?;
 
     let moved: BTreeSet<(&str, &str)> = moves
         .iter()
@@ -285,6 +317,51 @@ async fn apply_uncommitted(
         .collect();
     lead_events::record(db, tx, &events, now, &webhooks_versions).await?;
     Ok(all_results)
+}
+
+/// Forward moves whose events are not written yet.
+#[derive(Default)]
+struct Waiting<'a> {
+    /// (account, lead, backfilled stages, target, actor), in order.
+    moves: Vec<(&'a str, &'a str, Vec<String>, String, &'a Actor)>,
+}
+
+impl<'a> Waiting<'a> {
+    fn add(
+        &mut self,
+        account_id: &'a str,
+        lead_id: &'a str,
+        backfill: Vec<String>,
+        target: String,
+        actor: &'a Actor,
+    ) {
+        self.moves
+            .push((account_id, lead_id, backfill, target, actor));
+    }
+
+    fn has(&self, account_id: &str, lead_id: &str) -> bool {
+        self.moves
+            .iter()
+            .any(|(account, lead, ..)| *account == account_id && *lead == lead_id)
+    }
+
+    /// Writes the waiting events, one statement per account (per 100 rows).
+    async fn write(&mut self, tx: &mut WriteTx<'_>, now: i64) -> StoreResult<()> {
+        let mut by_account: BTreeMap<&str, Vec<ReachedStage>> = BTreeMap::new();
+        for (account_id, lead_id, backfill, target, actor) in &self.moves {
+            by_account
+                .entry(account_id)
+                .or_default()
+                .extend(funnel_history::reached_rows(
+                    lead_id, backfill, target, actor,
+                ));
+        }
+        for (account_id, rows) in by_account {
+            funnel_history::insert_reached(tx, account_id, &rows, now).await?;
+        }
+        self.moves.clear();
+        Ok(())
+    }
 }
 
 /// Locks the given leads of one account (in id order, so concurrent
