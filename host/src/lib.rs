@@ -20,6 +20,20 @@
 //!   extractors and the generated OpenAPI document.
 //! - [`ui`]: the admin web UI under `/`: server-rendered pages, sign-in
 //!   sessions, CSRF and security headers.
+//! - [`outbound`]: outbound webhooks: event matching, settings, signing,
+//!   payloads, the SSRF-safe HTTP client, and [`outbound::delivery`], the
+//!   delivery engine. Its decisions are pure functions with their tests:
+//!   - to change retry behaviour (which answers are retried, when, 410,
+//!     `Retry-After`), edit `outbound/delivery/outcome.rs` (the schedule's
+//!     jitter and `Retry-After` bounds: `outbound::settings::retry_delay`);
+//!   - to change batching (which deliveries go together, the batch body),
+//!     edit `outbound/delivery/batches.rs`;
+//!   - to change the headers sent, signing or what the log keeps of a
+//!     request, edit `outbound/delivery/request.rs` (the signatures
+//!     themselves: [`outbound::signing`]).
+//! - [`plugins`]: the WebAssembly sandbox (wasmtime) for transforms and
+//!   payload builders: limits, named errors, the registry of built-ins and
+//!   uploads.
 
 pub mod cli;
 pub mod config;

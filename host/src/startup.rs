@@ -14,7 +14,7 @@ use tokio::net::TcpListener;
 use crate::config::ServeConfig;
 use crate::http::{self, AppContext, AppState};
 use crate::outbound::client::{DestinationPolicy, WebhookClient};
-use crate::outbound::worker::{Deliverer, DeliveryWorker, WorkerConfig, WorkerHandle};
+use crate::outbound::delivery::{Deliverer, DeliveryWorker, WorkerConfig, WorkerHandle};
 use crate::plugins::registry::PluginRegistry;
 use crate::plugins::runtime::PluginRuntime;
 use crate::storage::Database;

@@ -26,7 +26,7 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 use utoipa_axum::router::OpenApiRouter;
 
-use crate::outbound::worker::Deliverer;
+use crate::outbound::delivery::Deliverer;
 use crate::plugins::registry::PluginRegistry;
 use crate::storage::Database;
 use crate::storage::funnel_updates::FunnelWriter;

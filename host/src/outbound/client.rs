@@ -22,9 +22,9 @@ use std::fmt;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::str::FromStr;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime};
 
-use chrono::{DateTime, NaiveDateTime, Utc};
+use chrono::{DateTime, Utc};
 use ipnet::IpNet;
 use reqwest::dns::{Addrs, Name, Resolve, Resolving};
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue, RETRY_AFTER};
@@ -524,21 +524,14 @@ fn parse_retry_after(value: &str, now: DateTime<Utc>) -> Option<Duration> {
     if !value.is_empty() && value.bytes().all(|b| b.is_ascii_digit()) {
         return value.parse::<u64>().ok().map(Duration::from_secs);
     }
-    let when = parse_http_date(value)?;
-    Some((when - now).to_std().unwrap_or(Duration::ZERO))
-}
-
-/// The three date formats HTTP allows: IMF-fixdate (what senders must
-/// send), and the obsolete RFC 850 and asctime forms (which receivers must
-/// still accept).
-fn parse_http_date(value: &str) -> Option<DateTime<Utc>> {
-    if let Ok(date) = DateTime::parse_from_rfc2822(value) {
-        return Some(date.with_timezone(&Utc));
-    }
-    ["%A, %d-%b-%y %H:%M:%S GMT", "%a %b %e %H:%M:%S %Y"]
-        .iter()
-        .find_map(|format| NaiveDateTime::parse_from_str(value, format).ok())
-        .map(|naive| naive.and_utc())
+    // The three date forms HTTP allows: IMF-fixdate (what senders must
+    // send), and the obsolete RFC 850 and asctime forms (which receivers
+    // must still accept).
+    let when = httpdate::parse_http_date(value).ok()?;
+    Some(
+        when.duration_since(SystemTime::from(now))
+            .unwrap_or(Duration::ZERO),
+    )
 }
 
 /// Turns a reqwest error into what the delivery log should say. reqwest

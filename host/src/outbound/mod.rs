@@ -8,12 +8,13 @@
 //! - [`payload`]: the event a payload builder plugin receives, and the
 //!   request built from its answer.
 //! - [`client`]: the HTTP client that refuses private destinations.
-//! - [`worker`]: claims due deliveries, sends them, records every attempt,
-//!   schedules retries.
+//! - [`delivery`]: the delivery engine: renders, signs and sends a message,
+//!   claims due deliveries, batches them, decides what an answer means
+//!   (retry, give up, deactivate) and records every attempt.
 
 pub mod client;
+pub mod delivery;
 pub mod events;
 pub mod payload;
 pub mod settings;
 pub mod signing;
-pub mod worker;

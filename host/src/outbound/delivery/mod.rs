@@ -1,0 +1,288 @@
+//! The delivery engine: [`Deliverer`] renders, signs and sends one message
+//! (test sends and previews use it too); [`DeliveryWorker`] claims due
+//! deliveries with a lease, runs them concurrently, and records every
+//! attempt in batches.
+//!
+//! The decisions are pure functions with table-driven tests beside them;
+//! the rest is the loop that applies them:
+//!
+//! - `outcome.rs`: what an answer or an error means (delivered, retry at,
+//!   give up, deactivate on `410 Gone`, the receiver's `Retry-After`). To
+//!   change retry behaviour, edit this (and `settings::retry_delay` for the
+//!   schedule's jitter and the `Retry-After` bounds).
+//! - `request.rs`: the signed headers of a request and what the delivery log
+//!   keeps of it (credentials redacted, lightweight logs trimmed). To change
+//!   signing or the headers sent, edit this (and `outbound::signing`).
+//! - `batches.rs`: how claimed deliveries group into batches, and how a batch
+//!   is formed, rendered and sent. To change batching, edit this.
+//! - `deliverer.rs`: [`Deliverer`], rendering with the payload plugin and
+//!   sending.
+//! - `attempt.rs`: one attempt at one claimed delivery: render (or reuse the
+//!   stored payload), send, decide.
+//! - `leases.rs`: the leases this process holds, and shutting down.
+//! - `recorder.rs`: writes attempt results in batches.
+//! - `maintenance.rs`: deactivates webhooks failing for too long, purges old
+//!   logs.
+//!
+//! This file holds the claim loop: claim, wait, group, spawn under a
+//! semaphore, shut down.
+
+mod attempt;
+mod batches;
+mod deliverer;
+mod leases;
+mod maintenance;
+mod outcome;
+mod recorder;
+mod request;
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::sync::{Semaphore, mpsc, watch};
+
+pub use deliverer::{Deliverer, RenderError, Sent};
+pub use leases::WorkerHandle;
+
+use self::batches::{Grouped, group_for_batching};
+use self::deliverer::previous_stages;
+use self::leases::{Leases, lease_until};
+use self::recorder::record_loop;
+use super::settings::BatchMode;
+use crate::domain::time::now_micros;
+use crate::storage::deliveries::{self, ClaimedDelivery, StoredEvent};
+use crate::storage::leads::LeadStageView;
+use crate::storage::webhooks::{self, Webhook};
+
+/// Settings of the delivery worker.
+#[derive(Debug, Clone)]
+pub struct WorkerConfig {
+    /// Deliveries in flight at once.
+    pub concurrency: usize,
+    /// How long a claim holds a delivery; a process that dies holding one
+    /// has it sent by another (or by itself after a restart) once this has
+    /// passed. Longer than the longest timeout (60 s).
+    pub lease: Duration,
+    /// How often to look for due deliveries when nothing wakes the worker:
+    /// retries falling due, and on SQLite deliveries enqueued by other
+    /// processes (on PostgreSQL their commits wake it, see
+    /// `storage::delivery_signal`).
+    pub poll_interval: Duration,
+    /// A webhook whose attempts have all failed for this long is
+    /// deactivated.
+    pub disable_failing_after: Duration,
+    /// Delivery logs older than this are deleted.
+    pub log_retention: Duration,
+    /// How often failing webhooks are checked and old logs purged.
+    pub maintenance_interval: Duration,
+}
+
+/// Claims and sends due deliveries until shut down.
+pub struct DeliveryWorker {
+    deliverer: Deliverer,
+    config: WorkerConfig,
+    leases: Leases,
+}
+
+/// What the deliveries of one claim share.
+struct Context {
+    webhook: Option<Arc<Webhook>>,
+    event: Option<StoredEvent>,
+    stages: Arc<HashMap<String, LeadStageView>>,
+}
+
+/// A duration in microseconds, the unit of every stored time; saturating,
+/// so that an absurd setting cannot overflow the sum it goes into.
+fn micros(duration: Duration) -> i64 {
+    i64::try_from(duration.as_micros()).unwrap_or(i64::MAX)
+}
+
+impl DeliveryWorker {
+    pub fn new(deliverer: Deliverer, config: WorkerConfig) -> Self {
+        Self {
+            deliverer,
+            config,
+            leases: Leases::default(),
+        }
+    }
+
+    pub fn start(self) -> WorkerHandle {
+        let (stop, stopped) = watch::channel(false);
+        let db = self.deliverer.db.clone();
+        let leases = self.leases.clone();
+        let task = tokio::spawn(self.run(stopped));
+        WorkerHandle::new(stop, task, db, leases)
+    }
+
+    async fn run(self, mut stopped: watch::Receiver<bool>) {
+        let worker = Arc::new(self);
+        let (results_tx, results_rx) = mpsc::unbounded_channel();
+        let recorder = tokio::spawn(record_loop(worker.deliverer.db.clone(), results_rx));
+        let slots = Arc::new(Semaphore::new(worker.config.concurrency.max(1)));
+        // Off the claim loop, so that purging never delays deliveries.
+        let maintenance = tokio::spawn({
+            let worker = Arc::clone(&worker);
+            async move {
+                let mut every = tokio::time::interval(worker.config.maintenance_interval);
+                loop {
+                    every.tick().await;
+                    worker.maintenance().await;
+                }
+            }
+        });
+        // Other processes' commits wake this worker at once (PostgreSQL).
+        let listener = tokio::spawn({
+            let db = worker.deliverer.db.clone();
+            async move { db.listen_for_deliveries().await }
+        });
+        while !*stopped.borrow() {
+            let free = slots.available_permits();
+            let claimed = if free == 0 {
+                Vec::new()
+            } else {
+                match worker.claim(free).await {
+                    Ok(claimed) => claimed,
+                    Err(error) => {
+                        tracing::error!(%error, "cannot claim deliveries");
+                        Vec::new()
+                    }
+                }
+            };
+            if claimed.is_empty() {
+                let db = worker.deliverer.db.clone();
+                tokio::select! {
+                    () = db.deliveries_enqueued() => {}
+                    () = tokio::time::sleep(worker.config.poll_interval) => {}
+                    _ = stopped.changed() => {}
+                    // A slot frees up: claim again if we were full.
+                    permit = slots.clone().acquire_owned(), if free == 0 => drop(permit),
+                }
+                continue;
+            }
+            // Deliveries of batching webhooks go out in batches: one task
+            // per webhook and key.
+            let Grouped { groups, singles } = group_for_batching(claimed, |context| {
+                context
+                    .webhook
+                    .as_ref()
+                    .is_some_and(|webhook| webhook.settings.batching.mode != BatchMode::None)
+            });
+            for (group, context) in groups {
+                let Ok(permit) = slots.clone().acquire_owned().await else {
+                    break;
+                };
+                let worker = Arc::clone(&worker);
+                let results = results_tx.clone();
+                let stopped = stopped.clone();
+                tokio::spawn(async move {
+                    worker
+                        .process_group(group, context, &results, &stopped)
+                        .await;
+                    drop(permit);
+                });
+            }
+            for (delivery, context) in singles {
+                let Ok(permit) = slots.clone().acquire_owned().await else {
+                    break;
+                };
+                let worker = Arc::clone(&worker);
+                let results = results_tx.clone();
+                tokio::spawn(async move {
+                    let result = worker.process(delivery, context).await;
+                    let _ = results.send(result);
+                    drop(permit);
+                });
+            }
+        }
+        maintenance.abort();
+        listener.abort();
+        // Wait for the deliveries in flight, then for their results to be
+        // written.
+        let _ = slots
+            .acquire_many(u32::try_from(worker.config.concurrency.max(1)).unwrap_or(u32::MAX))
+            .await;
+        drop(results_tx);
+        let _ = recorder.await;
+        tracing::info!("delivery worker stopped");
+    }
+
+    /// Claims up to `limit` due deliveries with what sending them needs.
+    /// If that cannot be read, the claims are given back at once.
+    async fn claim(&self, limit: usize) -> anyhow::Result<Vec<(ClaimedDelivery, Arc<Context>)>> {
+        let db = &self.deliverer.db;
+        let now = now_micros();
+        let lease_until = lease_until(now, self.config.lease);
+        self.leases.hold(lease_until);
+        let limit = i64::try_from(limit.min(500)).unwrap_or(500);
+        let claimed = deliveries::claim_due(db, now, lease_until, limit).await?;
+        if claimed.is_empty() {
+            return Ok(Vec::new());
+        }
+        match self.contexts(&claimed).await {
+            Ok(contexts) => Ok(claimed.into_iter().zip(contexts).collect()),
+            Err(error) => {
+                if let Err(release) = deliveries::release(db, &claimed).await {
+                    tracing::error!(%release, "cannot release claimed deliveries; their leases will expire");
+                }
+                Err(error)
+            }
+        }
+    }
+
+    /// What each claimed delivery needs: its webhook, event and stages.
+    async fn contexts(&self, claimed: &[ClaimedDelivery]) -> anyhow::Result<Vec<Arc<Context>>> {
+        let db = &self.deliverer.db;
+        let mut webhook_ids: Vec<&str> = claimed.iter().map(|d| d.webhook_id.as_str()).collect();
+        webhook_ids.sort_unstable();
+        webhook_ids.dedup();
+        let webhooks: HashMap<String, Webhook> = webhooks::get_many(db, &webhook_ids)
+            .await?
+            .into_iter()
+            .map(|webhook| (webhook.id.clone(), webhook))
+            .collect();
+        let event_ids: Vec<&str> = claimed
+            .iter()
+            .filter_map(|d| d.event_id.as_deref())
+            .collect();
+        let events = deliveries::events_by_id(db, &event_ids).await?;
+        let stages = Arc::new(previous_stages(db, events.values()).await?);
+        let webhooks: HashMap<String, Arc<Webhook>> = webhooks
+            .into_iter()
+            .map(|(id, webhook)| (id, Arc::new(webhook)))
+            .collect();
+        Ok(claimed
+            .iter()
+            .map(|delivery| {
+                Arc::new(Context {
+                    webhook: webhooks.get(&delivery.webhook_id).cloned(),
+                    event: delivery
+                        .event_id
+                        .as_ref()
+                        .and_then(|id| events.get(id))
+                        .cloned(),
+                    stages: Arc::clone(&stages),
+                })
+            })
+            .collect())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn micros_saturates_instead_of_overflowing() {
+        let cases = [
+            (Duration::ZERO, 0),
+            (Duration::from_micros(1), 1),
+            (Duration::from_secs(120), 120_000_000),
+            (Duration::from_micros(u64::MAX), i64::MAX),
+            (Duration::MAX, i64::MAX),
+        ];
+        for (duration, expected) in cases {
+            assert_eq!(micros(duration), expected, "{duration:?}");
+        }
+    }
+}
