@@ -46,6 +46,12 @@ fn main() {
         "cargo:rerun-if-changed={}",
         root.join("plugin-sdk").display()
     );
+    // `sqlx::migrate!` embeds the migrations: a new file must rebuild the
+    // crate, or the binary would run without it.
+    println!(
+        "cargo:rerun-if-changed={}",
+        manifest_dir.join("migrations").display()
+    );
 
     let out_dir = PathBuf::from(env("OUT_DIR"));
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
