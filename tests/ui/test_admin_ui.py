@@ -3,6 +3,7 @@ screenshots in the output folder (see conftest.py)."""
 
 import http.server
 import json
+import re
 import threading
 import urllib.error
 import urllib.request
@@ -415,10 +416,14 @@ def test_deliveries_show_their_attempts_and_resend(page, server, key, shot):
         page.get_by_label("Webhook").select_option(label=name)
         page.get_by_label("Status").select_option("succeeded")
         page.get_by_role("button", name="Filter").click()
+        # The filter is a GET form: wait for its page before using it
+        # again, or a busy machine applies the next choice to the old one.
+        expect(page).to_have_url(re.compile(r"status=succeeded"))
         expect(page.locator("table tbody tr")).to_have_count(1)
         expect(page.locator("table tbody tr")).to_contain_text(name)
         page.get_by_label("Status").select_option("failed")
         page.get_by_role("button", name="Filter").click()
+        expect(page).to_have_url(re.compile(r"status=failed"))
         expect(page.get_by_text("No delivery matches these filters")).to_be_visible()
         shot("delivery-log")
     finally:
