@@ -83,14 +83,18 @@ impl std::fmt::Debug for Job {
 }
 
 impl FunnelWriter {
-    /// Starts the writer tasks: one on SQLite (it has one writer
-    /// connection), a few on PostgreSQL, where transactions on different
-    /// leads run in parallel. They stop when every clone is dropped.
+    /// Starts the writer tasks. On SQLite two: while one group is on the
+    /// writer thread, the other gathers the next one and queues it there,
+    /// so the thread goes from one commit straight to the next group
+    /// instead of waiting for an answer to travel back first (the thread
+    /// still runs one transaction at a time). On PostgreSQL a few, since
+    /// transactions on different leads run in parallel. They stop when
+    /// every clone is dropped.
     pub fn start(db: Database) -> Self {
         let (jobs, receiver) = mpsc::channel::<Job>(4_096);
         let receiver = Arc::new(Mutex::new(receiver));
         let writers = match db.backend() {
-            Backend::Sqlite => 1,
+            Backend::Sqlite => 2,
             Backend::Postgres => 4,
         };
         for _ in 0..writers {
