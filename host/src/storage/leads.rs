@@ -220,23 +220,7 @@ async fn insert(
         "INSERT INTO leads (id, account_id, email, email_key, company, first_name, last_name, \
              phone, website, position, twitter, linkedin, notes, score, created_at, updated_at) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $15)",
-        args![
-            &id,
-            account_id,
-            fields.email.as_str(),
-            fields.email.lookup_key(),
-            &fields.company,
-            &fields.first_name,
-            &fields.last_name,
-            &fields.phone,
-            &fields.website,
-            &fields.position,
-            &fields.twitter,
-            &fields.linkedin,
-            &fields.notes,
-            fields.score,
-            now,
-        ],
+        &row_args(&id, account_id, fields, now),
     )
     .await?;
     let mut stage_after = None;
@@ -418,27 +402,11 @@ async fn apply_change(
     if fields_changed {
         let written = tx
             .execute(
-                "UPDATE leads SET email = $1, email_key = $2, company = $3, first_name = $4, \
-                     last_name = $5, phone = $6, website = $7, position = $8, twitter = $9, \
-                     linkedin = $10, notes = $11, score = $12, updated_at = $13 \
-                 WHERE account_id = $14 AND id = $15",
-                args![
-                    fields.email.as_str(),
-                    fields.email.lookup_key(),
-                    &fields.company,
-                    &fields.first_name,
-                    &fields.last_name,
-                    &fields.phone,
-                    &fields.website,
-                    &fields.position,
-                    &fields.twitter,
-                    &fields.linkedin,
-                    &fields.notes,
-                    fields.score,
-                    now,
-                    account_id,
-                    lead_id,
-                ],
+                "UPDATE leads SET email = $3, email_key = $4, company = $5, first_name = $6, \
+                     last_name = $7, phone = $8, website = $9, position = $10, twitter = $11, \
+                     linkedin = $12, notes = $13, score = $14, updated_at = $15 \
+                 WHERE id = $1 AND account_id = $2",
+                &row_args(lead_id, account_id, &fields, now),
             )
             .await;
         match written {
@@ -591,6 +559,33 @@ pub async fn fetch_many(
 
 fn lead_not_found(lead_id: &str) -> StoreError {
     StoreError::NotFound(format!("Lead {lead_id} not found"))
+}
+
+/// A lead row's parameters, as its insert and its update number them:
+/// `$1` id, `$2` account, `$3`..`$14` the fields, `$15` the time.
+fn row_args<'a>(
+    id: &'a str,
+    account_id: &'a str,
+    fields: &'a LeadFields,
+    now: i64,
+) -> Vec<Arg<'a>> {
+    vec![
+        Arg::from(id),
+        Arg::from(account_id),
+        Arg::from(fields.email.as_str()),
+        Arg::from(fields.email.lookup_key()),
+        Arg::from(&fields.company),
+        Arg::from(&fields.first_name),
+        Arg::from(&fields.last_name),
+        Arg::from(&fields.phone),
+        Arg::from(&fields.website),
+        Arg::from(&fields.position),
+        Arg::from(&fields.twitter),
+        Arg::from(&fields.linkedin),
+        Arg::from(&fields.notes),
+        Arg::from(fields.score),
+        Arg::from(now),
+    ]
 }
 
 /// The conflict of a write refused because another lead of the account
