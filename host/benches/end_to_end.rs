@@ -49,19 +49,13 @@ use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::HeaderMap;
 use common::{
-    Answer, Moves, Quoted, Request, Route, RssSampler, ScratchDatabase, Server, Stats, Target,
-    create_active_import, create_funnel, create_leads, env_or, inbound_outcomes, lead_created,
-    measure, measure_after, owned_lead, served,
+    Answer, FUNNEL, Moves, Quoted, Request, Route, RssSampler, ScratchDatabase, Server, Stats,
+    Target, create_active_import, create_funnel, create_leads, env_or, inbound_outcomes,
+    lead_created, measure, measure_after, owned_lead, served,
 };
 use serde_json::{Value, json};
 use standardwebhooks::Webhook;
 
-const FUNNEL: [&str; 4] = [
-    "Inquiry",
-    "Application Started",
-    "Application Complete",
-    "Enrolled",
-];
 const LEADS: usize = 2_000;
 
 #[tokio::main]

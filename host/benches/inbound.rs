@@ -31,18 +31,12 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use common::{
-    Answer, BatchResults, Moves, Quoted, Request, Route, ScratchDatabase, Server, Stats, Target,
-    create_active_import, create_funnel, create_leads, env_or, inbound_outcomes, measure,
-    owned_lead, served,
+    Answer, BatchResults, FUNNEL, Moves, Quoted, Request, Route, ScratchDatabase, Server, Stats,
+    Target, create_active_import, create_funnel, create_leads, env_or, inbound_outcomes, measure,
+    measure_healthz, owned_lead,
 };
 use serde_json::json;
 
-const FUNNEL: [&str; 4] = [
-    "Inquiry",
-    "Application Started",
-    "Application Complete",
-    "Enrolled",
-];
 const LEADS: usize = 2_000;
 const BATCH: usize = 100;
 
@@ -61,14 +55,7 @@ async fn main() -> anyhow::Result<()> {
         let fixture = Arc::new(Fixture::create(&server).await?);
 
         let target = Target::new(&server.address);
-        let baseline = measure(&target, concurrency, duration, {
-            let route = Route::get(&target, "/healthz");
-            move |request: &mut Request, _worker, _n| {
-                request.bodiless(&route);
-                served
-            }
-        })
-        .await;
+        let baseline = measure_healthz(&target, concurrency, duration).await;
         baseline.print(backend, "baseline GET /healthz (no database)", None);
 
         // Plain and transformed updates alternate for `rounds` rounds, so

@@ -33,17 +33,11 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use common::{
-    Answer, Moves, Outcomes, Quoted, Request, Route, ScratchDatabase, Server, Stats, Target,
-    create_funnel, create_leads, env_or, find, lead_created, measure, owned_lead, served,
-    string_at,
+    Answer, FUNNEL, Moves, Outcomes, Quoted, Request, Route, ScratchDatabase, Server, Stats,
+    Target, create_funnel, create_leads, env_or, find, lead_created, measure, measure_healthz,
+    owned_lead, string_at,
 };
 
-const FUNNEL: [&str; 4] = [
-    "Inquiry",
-    "Application Started",
-    "Application Complete",
-    "Enrolled",
-];
 const LEADS: usize = 2_000;
 
 #[tokio::main]
@@ -64,14 +58,7 @@ async fn main() -> anyhow::Result<()> {
         let fixture = Arc::new(Fixture::create(&server).await?);
 
         let target = Target::new(&server.address);
-        let baseline = measure(&target, concurrency, duration, {
-            let route = Route::get(&target, "/healthz");
-            move |request: &mut Request, _worker, _n| {
-                request.bodiless(&route);
-                served
-            }
-        })
-        .await;
+        let baseline = measure_healthz(&target, concurrency, duration).await;
         baseline.print(backend, "baseline GET /healthz (no database)", None);
 
         let key = Some(server.admin_key.as_str());

@@ -607,3 +607,27 @@ fn rss_kib(status_path: &str) -> Option<u64> {
     let line = status.lines().find(|line| line.starts_with("VmRSS:"))?;
     line.split_whitespace().nth(1)?.parse().ok()
 }
+
+/// The four-stage funnel every bench builds.
+pub const FUNNEL: [&str; 4] = [
+    "Inquiry",
+    "Application Started",
+    "Application Complete",
+    "Enrolled",
+];
+
+/// The baseline of every server bench: `GET /healthz`, the same server,
+/// HTTP and all, with no database work.
+pub async fn measure_healthz(target: &Target, concurrency: usize, duration: Duration) -> Stats {
+    let route = Route::get(target, "/healthz");
+    measure(
+        target,
+        concurrency,
+        duration,
+        move |request: &mut Request, _worker, _n| {
+            request.bodiless(&route);
+            served
+        },
+    )
+    .await
+}
