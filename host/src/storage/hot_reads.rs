@@ -14,7 +14,8 @@
 
 use std::sync::{Mutex, PoisonError};
 
-use super::sql::{Arg, DbRow, FromDbRow, bind_all, prepare_sqlite};
+use super::sql::{Arg, DbRow, FromDbRow, bind_all};
+use super::write_tx::sqlite_fetch;
 use super::{Database, StoreResult};
 
 /// Connections kept idle between reads; more are opened under load and
@@ -41,7 +42,7 @@ impl SqliteReaders {
             Some(conn) => conn,
             None => self.open()?,
         };
-        let row = read_one(&conn, sql, args);
+        let row = sqlite_fetch(&conn, sql, args, 1).map(|mut rows| rows.pop());
         // A connection whose read failed is dropped, not reused: it may be
         // the connection, not the query, that is broken.
         if row.is_ok() {
@@ -72,19 +73,6 @@ impl SqliteReaders {
         )?;
         conn.execute_batch("PRAGMA query_only = ON; PRAGMA busy_timeout = 1000;")?;
         Ok(conn)
-    }
-}
-
-fn read_one<R: FromDbRow>(
-    conn: &rusqlite::Connection,
-    sql: &str,
-    args: &[Arg<'_>],
-) -> StoreResult<Option<R>> {
-    let mut statement = prepare_sqlite(conn, sql, args)?;
-    let mut rows = statement.raw_query();
-    match rows.next()? {
-        Some(row) => Ok(Some(R::from_db_row(&DbRow::Sqlite(row))?)),
-        None => Ok(None),
     }
 }
 

@@ -55,8 +55,8 @@ pub fn stage_changed<'a>(
 }
 
 /// Records the events and the deliveries they cause, inside the caller's
-/// transaction; returns how many deliveries were enqueued, so the caller
-/// can wake the delivery worker once it has committed. The leads must
+/// transaction, which wakes the delivery worker once it has committed
+/// ([`WriteTx::deliveries_enqueued`]). The leads must
 /// still exist (record a deletion before deleting the row).
 /// `webhooks_versions` holds the accounts' webhooks versions where the
 /// caller has already read them in this transaction
@@ -67,9 +67,9 @@ pub async fn record(
     events: &[LeadEvent<'_>],
     now: i64,
     webhooks_versions: &BTreeMap<&str, i64>,
-) -> StoreResult<usize> {
+) -> StoreResult<()> {
     if events.is_empty() {
-        return Ok(0);
+        return Ok(());
     }
     let mut subscriptions: BTreeMap<&str, Arc<Vec<Subscription>>> = BTreeMap::new();
     for event in events {
@@ -153,7 +153,7 @@ pub async fn record(
     insert_deliveries(tx, &deliveries, now).await?;
     release_full_batches(tx, &deliveries, now).await?;
     tx.deliveries_enqueued(deliveries.len());
-    Ok(deliveries.len())
+    Ok(())
 }
 
 async fn insert_events(

@@ -2,7 +2,8 @@
 //! case-insensitive substring of the email or the full name, paged by id
 //! like [`super::leads::list`].
 
-use super::leads::Lead;
+use super::leads::{LEAD_SELECT, Lead};
+use super::sql::{self, args};
 use super::{Database, StoreResult};
 
 /// Up to `limit` leads after the `after` id, oldest first, whose email or
@@ -15,23 +16,17 @@ pub async fn search(
     limit: i64,
 ) -> StoreResult<Vec<Lead>> {
     let pattern = format!("%{}%", escape_like(&text.to_lowercase()));
-    let leads = sqlx::query_as::<_, Lead>(
-        "SELECT l.id, l.email, l.company, l.first_name, l.last_name, l.phone, \
-             l.website, l.position, l.twitter, l.linkedin, l.notes, l.score, l.funnel_stage_id, \
-             s.title AS funnel_stage_title, s.position AS funnel_stage_position, l.created_at, l.updated_at \
-         FROM leads l LEFT JOIN funnel_stages s ON s.id = l.funnel_stage_id \
-         WHERE l.account_id = $1 AND l.id > $2 \
-           AND (l.email_key LIKE $3 ESCAPE '\\' \
-                OR LOWER(COALESCE(l.first_name, '') || ' ' || COALESCE(l.last_name, '')) LIKE $3 ESCAPE '\\') \
-         ORDER BY l.id LIMIT $4",
+    sql::fetch_all(
+        db.reader(),
+        &format!(
+            "{LEAD_SELECT} WHERE l.account_id = $1 AND l.id > $2 \
+               AND (l.email_key LIKE $3 ESCAPE '\\' \
+                    OR LOWER(COALESCE(l.first_name, '') || ' ' || COALESCE(l.last_name, '')) LIKE $3 ESCAPE '\\') \
+             ORDER BY l.id LIMIT $4"
+        ),
+        args![account_id, after.unwrap_or(""), pattern, limit],
     )
-    .bind(account_id)
-    .bind(after.unwrap_or(""))
-    .bind(pattern)
-    .bind(limit)
-    .fetch_all(db.reader())
-    .await?;
-    Ok(leads)
+    .await
 }
 
 /// `text` with LIKE's wildcards (and the escape character) taken literally.

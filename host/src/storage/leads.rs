@@ -5,7 +5,6 @@
 //! outbound payloads.
 
 use serde::Serialize;
-use sqlx::FromRow;
 use utoipa::ToSchema;
 
 use super::funnel_history::FunnelEvent;
@@ -23,8 +22,9 @@ use crate::domain::lead::LeadFields;
 use crate::domain::time::{now_micros, to_rfc3339};
 use crate::outbound::events::EventName;
 
-/// A lead as stored, with its current stage's title and position.
-#[derive(Debug, Clone, FromRow)]
+/// A lead as stored, with its current stage's title and position (decoded
+/// by its [`FromDbRow`] impl, on either path).
+#[derive(Debug, Clone)]
 pub struct Lead {
     pub id: String,
     pub email: String,
@@ -166,7 +166,7 @@ pub enum StageChange {
     Clear,
 }
 
-const LEAD_SELECT: &str = "SELECT l.id, l.email, l.company, l.first_name, l.last_name, l.phone, \
+pub(super) const LEAD_SELECT: &str = "SELECT l.id, l.email, l.company, l.first_name, l.last_name, l.phone, \
     l.website, l.position, l.twitter, l.linkedin, l.notes, l.score, l.funnel_stage_id, \
     s.title AS funnel_stage_title, s.position AS funnel_stage_position, l.created_at, l.updated_at \
     FROM leads l LEFT JOIN funnel_stages s ON s.id = l.funnel_stage_id";
@@ -287,12 +287,11 @@ async fn insert(
 
 /// One lead by its `lead_profile_uid`.
 pub async fn get(db: &Database, account_id: &str, lead_id: &str) -> StoreResult<Lead> {
-    sqlx::query_as::<_, Lead>(&format!(
-        "{LEAD_SELECT} WHERE l.account_id = $1 AND l.id = $2"
-    ))
-    .bind(account_id)
-    .bind(lead_id)
-    .fetch_optional(db.reader())
+    sql::fetch_optional(
+        db.reader(),
+        &format!("{LEAD_SELECT} WHERE l.account_id = $1 AND l.id = $2"),
+        args![account_id, lead_id],
+    )
     .await?
     .ok_or_else(|| lead_not_found(lead_id))
 }
@@ -304,15 +303,12 @@ pub async fn list(
     after: Option<&str>,
     limit: i64,
 ) -> StoreResult<Vec<Lead>> {
-    let leads = sqlx::query_as::<_, Lead>(&format!(
-        "{LEAD_SELECT} WHERE l.account_id = $1 AND l.id > $2 ORDER BY l.id LIMIT $3"
-    ))
-    .bind(account_id)
-    .bind(after.unwrap_or(""))
-    .bind(limit)
-    .fetch_all(db.reader())
-    .await?;
-    Ok(leads)
+    sql::fetch_all(
+        db.reader(),
+        &format!("{LEAD_SELECT} WHERE l.account_id = $1 AND l.id > $2 ORDER BY l.id LIMIT $3"),
+        args![account_id, after.unwrap_or(""), limit],
+    )
+    .await
 }
 
 /// Applies `edit` to the lead's current fields and stores the result, then

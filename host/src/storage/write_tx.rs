@@ -163,7 +163,9 @@ fn sqlite_execute(
     Ok(statement.raw_execute()? as u64)
 }
 
-fn sqlite_fetch<R: FromDbRow>(
+/// Up to `limit` rows of a query on an SQLite connection (also used by
+/// [`super::hot_reads`]).
+pub(super) fn sqlite_fetch<R: FromDbRow>(
     conn: &rusqlite::Connection,
     sql: &str,
     args: &[Arg<'_>],
