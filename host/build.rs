@@ -6,17 +6,18 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-/// Plugins compiled from plugins/: (name shown to users, kind, crate's wasm
-/// file stem, whether it is a built-in or an example).
+/// Plugins compiled from plugins/: (name shown to users, kind (a
+/// `domain::plugin::PluginKind` variant), crate's wasm file stem, whether it
+/// is a built-in or an example).
 const PLUGINS: &[(&str, &str, &str, bool)] = &[
-    ("json-mapper", "inbound-transform", "json_mapper", true),
-    ("event-only", "payload-builder", "event_only", true),
-    ("small", "payload-builder", "small", true),
-    ("full", "payload-builder", "full", true),
-    ("template", "payload-builder", "template", true),
+    ("json-mapper", "InboundTransform", "json_mapper", true),
+    ("event-only", "PayloadBuilder", "event_only", true),
+    ("small", "PayloadBuilder", "small", true),
+    ("full", "PayloadBuilder", "full", true),
+    ("template", "PayloadBuilder", "template", true),
     (
         "pipedrive-deal-stage",
-        "inbound-transform",
+        "InboundTransform",
         "pipedrive_deal_stage",
         false,
     ),
@@ -109,7 +110,7 @@ fn main() {
         std::fs::copy(&wasm, &copy)
             .unwrap_or_else(|error| panic!("copy {}: {error}", wasm.display()));
         generated.push_str(&format!(
-            "    CompiledFromSource {{ name: {name:?}, kind: {kind:?}, builtin: {builtin}, module: include_bytes!({:?}) }},\n",
+            "    CompiledFromSource {{ name: {name:?}, kind: PluginKind::{kind}, builtin: {builtin}, module: include_bytes!({:?}) }},\n",
             copy.display().to_string()
         ));
     }

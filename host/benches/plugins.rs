@@ -10,9 +10,9 @@
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
-use switchyard::plugins::PluginKind;
+use switchyard::domain::plugin::PluginKind;
+use switchyard::domain::plugin::PluginLimits;
 use switchyard::plugins::builtin::builtin;
-use switchyard::plugins::limits::PluginLimits;
 use switchyard::plugins::runtime::PluginRuntime;
 use switchyard_plugin_sdk::FunnelUpdate;
 

@@ -9,10 +9,11 @@ use std::path::{Path, PathBuf};
 use serde_json::Value;
 
 use crate::config::{DatabaseConfig, LogFormat, ServeConfig};
+use crate::domain::plugin::PluginKind;
+use crate::domain::plugin::PluginLimits;
+use crate::plugins::abi;
 use crate::plugins::builtin::builtin;
-use crate::plugins::limits::PluginLimits;
 use crate::plugins::runtime::PluginRuntime;
-use crate::plugins::{PluginKind, abi};
 use crate::startup::{Application, redact, shutdown_signal};
 use crate::storage::{Database, accounts, api_keys};
 use crate::telemetry;

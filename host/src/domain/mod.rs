@@ -4,16 +4,25 @@
 //! [`email::EmailAddress`], a [`stage_title::StageTitle`], validated
 //! [`lead`] fields); the funnel rules (backfill forward, archive backward,
 //! no-op on the same stage) are a pure function in [`funnel`].
+//!
+//! The models of the two configurable things live here too, so that
+//! `storage` (which stores them), `outbound` and `plugins` (which run them)
+//! and `http` and `ui` (which edit them) share one definition:
+//! [`webhook`] (a webhook's settings and their defaults) and [`plugin`]
+//! (a plugin's kind and limits). Stored values are parsed back through the
+//! same types, and a value that does not parse is an error, not a default.
 
 pub mod actor;
 pub mod email;
 pub mod funnel;
 pub mod ids;
 pub mod lead;
+pub mod plugin;
 pub mod secrets;
 pub mod stage_matching;
 pub mod stage_title;
 pub mod time;
+pub mod webhook;
 
 /// A value a user sent that breaks a rule; the message says which and how to
 /// fix it, and is shown to the user as it is.
@@ -30,4 +39,42 @@ pub fn reject_nul(field: &str, value: &str) -> Result<(), InvalidInput> {
         )));
     }
     Ok(())
+}
+
+/// Longest name of a webhook or webhook import, in characters.
+const MAX_NAME_LENGTH: usize = 200;
+
+/// A trimmed, non-empty name of a webhook or webhook import.
+pub fn parse_name(raw: &str) -> Result<String, InvalidInput> {
+    let name = raw.trim();
+    if name.is_empty() {
+        return Err(InvalidInput("name must not be empty".into()));
+    }
+    reject_nul("name", name)?;
+    if name.chars().count() > MAX_NAME_LENGTH {
+        return Err(InvalidInput(format!(
+            "name must be at most {MAX_NAME_LENGTH} characters"
+        )));
+    }
+    Ok(name.to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_are_trimmed_and_bounded() {
+        assert_eq!(parse_name("  CRM sync ").unwrap(), "CRM sync");
+        assert_eq!(parse_name(" \t").unwrap_err().0, "name must not be empty");
+        assert_eq!(
+            parse_name("a\0b").unwrap_err().0,
+            "name must not contain NUL (\\u0000) characters"
+        );
+        assert_eq!(parse_name(&"é".repeat(200)).unwrap().chars().count(), 200);
+        assert_eq!(
+            parse_name(&"é".repeat(201)).unwrap_err().0,
+            "name must be at most 200 characters"
+        );
+    }
 }

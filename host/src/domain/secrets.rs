@@ -1,10 +1,15 @@
-//! Bearer secrets (admin API keys, import tokens): generated from the OS's
-//! random source and stored only as a SHA-256 digest. The secrets carry 256
-//! bits of entropy, so a fast digest is enough; a slow password hash would
-//! only slow every request down.
+//! Every secret Switchyard generates, from the OS's random source:
+//!
+//! - bearer secrets (admin API keys, import tokens), stored only as a
+//!   SHA-256 digest. They carry 256 bits of entropy, so a fast digest is
+//!   enough; a slow password hash would only slow every request down;
+//! - webhook signing secrets, stored as they are, since Switchyard signs
+//!   with them (`outbound::signing`).
 
-use rand::Rng;
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
 use rand::distr::Alphanumeric;
+use rand::{Rng, RngCore};
 use sha2::{Digest, Sha256};
 
 /// A freshly generated secret: the plain text is shown to the user once, the
@@ -43,6 +48,19 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
 /// Lowercase hex of bytes.
 pub fn to_hex(bytes: &[u8]) -> String {
     bytes.iter().map(|byte| format!("{byte:02x}")).collect()
+}
+
+/// Prefix of webhook signing secrets, as the Standard Webhooks libraries
+/// expect.
+pub const SIGNING_SECRET_PREFIX: &str = "whsec_";
+/// Random bytes in a new signing secret (the spec allows 24 to 64).
+const SIGNING_SECRET_BYTES: usize = 32;
+
+/// A new webhook signing secret: `whsec_<base64 of 32 random bytes>`.
+pub fn generate_signing_secret() -> String {
+    let mut key = [0u8; SIGNING_SECRET_BYTES];
+    rand::rng().fill_bytes(&mut key);
+    format!("{SIGNING_SECRET_PREFIX}{}", STANDARD.encode(key))
 }
 
 #[cfg(test)]

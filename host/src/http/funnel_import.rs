@@ -23,10 +23,11 @@ use super::AppState;
 use super::error::{ApiError, with_auth_challenge};
 use super::extract::{bearer_token, body_rejection, from_json_value, parse_json};
 use crate::domain::actor::{Actor, ActorKind};
+use crate::domain::plugin::PluginKind;
 use crate::domain::stage_matching::StageDirectory;
+use crate::plugins::abi;
 use crate::plugins::error::PluginError;
 use crate::plugins::registry::{RegistryError, transform_records};
-use crate::plugins::{PluginKind, abi};
 use crate::storage::funnel_updates::{FunnelUpdate, RecordFailure, UpdateRequest, UpdateStatus};
 use crate::storage::webhook_imports;
 

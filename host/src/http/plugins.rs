@@ -17,11 +17,13 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 use super::AppState;
 use super::error::{ApiError, ApiResult, ErrorBody};
 use super::extract::{AdminAuth, ApiQuery, JsonBody, body_rejection};
+use crate::domain::plugin::BUILTIN_ID_PREFIX;
+use crate::domain::plugin::PluginKind;
+use crate::domain::plugin::PluginLimits;
 use crate::domain::time::to_rfc3339;
-use crate::plugins::builtin::{BUILTIN_ID_PREFIX, builtins};
-use crate::plugins::limits::PluginLimits;
+use crate::plugins::abi;
+use crate::plugins::builtin::builtins;
 use crate::plugins::runtime::MAX_MODULE_BYTES;
-use crate::plugins::{PluginKind, abi};
 use crate::storage::plugins::{self, PluginRecord};
 
 /// A plugin: built in (id `builtin:NAME`) or uploaded.
@@ -42,8 +44,8 @@ pub struct PluginView {
 impl From<PluginRecord> for PluginView {
     fn from(record: PluginRecord) -> Self {
         Self {
-            limits: record.limits(),
-            kind: record.kind(),
+            limits: record.limits,
+            kind: record.kind,
             id: record.id,
             name: record.name,
             builtin: false,
@@ -58,7 +60,7 @@ pub(crate) fn builtin_views() -> impl Iterator<Item = PluginView> {
     builtins().map(|plugin| PluginView {
         id: format!("{BUILTIN_ID_PREFIX}{}", plugin.name),
         name: plugin.name.to_owned(),
-        kind: plugin.kind(),
+        kind: plugin.kind,
         builtin: true,
         sha256: crate::domain::secrets::sha256_hex(plugin.module),
         size_bytes: plugin.module.len() as u64,

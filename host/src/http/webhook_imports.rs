@@ -14,8 +14,8 @@ use super::error::{ApiResult, ErrorBody};
 use super::extract::{AdminAuth, JsonBody};
 use serde_json::Value;
 
+use crate::domain::plugin::PluginKind;
 use crate::domain::time::to_rfc3339;
-use crate::plugins::PluginKind;
 use crate::storage::webhook_imports::{self, StageMapping, WebhookImport};
 
 /// The URLs a CRM sends funnel updates to.
@@ -223,7 +223,7 @@ async fn create_import(
     auth: AdminAuth,
     JsonBody(request): JsonBody<WebhookImportName>,
 ) -> ApiResult<(StatusCode, Json<WebhookImportWithToken>)> {
-    let name = webhook_imports::parse_name(&request.name)?;
+    let name = crate::domain::parse_name(&request.name)?;
     let (import, token) = webhook_imports::create(&state.db, &auth.account_id, &name).await?;
     Ok((
         StatusCode::CREATED,
@@ -257,7 +257,7 @@ async fn rename_import(
     Path(import_id): Path<String>,
     JsonBody(request): JsonBody<WebhookImportName>,
 ) -> ApiResult<Json<WebhookImportView>> {
-    let name = webhook_imports::parse_name(&request.name)?;
+    let name = crate::domain::parse_name(&request.name)?;
     let import = webhook_imports::rename(&state.db, &auth.account_id, &import_id, &name).await?;
     Ok(Json(WebhookImportView::new(import, &state.public_url)))
 }

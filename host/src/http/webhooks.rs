@@ -21,16 +21,15 @@ use crate::domain::InvalidInput;
 use crate::domain::actor::Actor;
 use crate::domain::ids::{IdKind, new_id};
 use crate::domain::time::{now_micros, to_rfc3339};
-use crate::outbound::events::{Conditions, EventName, parse_event_list};
-use crate::outbound::payload::{Envelope, sample_event};
-use crate::outbound::settings::{
-    BatchMode, Batching, DEFAULT_FORMAT, DEFAULT_RETRY_SCHEDULE, DEFAULT_TIMEOUT, PayloadFormat,
-    WebhookAuth, WebhookMethod, check_retry_schedule, parse_timeout,
+use crate::domain::webhook::{
+    BatchMode, Conditions, EventName, PayloadFormat, WebhookAuth, WebhookMethod, WebhookSettings,
+    check_retry_schedule, parse_event_list, parse_timeout,
 };
+use crate::outbound::payload::{Envelope, sample_event};
 use crate::storage::deliveries::{self, Attempt, Delivery};
+use crate::storage::funnel_stages;
 use crate::storage::leads::LeadStageView;
-use crate::storage::webhooks::{self, Webhook, WebhookSettings};
-use crate::storage::{funnel_stages, webhook_imports};
+use crate::storage::webhooks::{self, Webhook};
 
 /// A webhook. Auth credentials are shown redacted; the signing secret is
 /// shown, since receivers need it to verify signatures.
@@ -154,7 +153,7 @@ impl WebhookInput {
     /// database or the plugins: see [`check_settings`]).
     fn apply(self, mut base: WebhookSettings) -> Result<WebhookSettings, InvalidInput> {
         if let Some(name) = self.name {
-            base.name = webhook_imports::parse_name(&name)?;
+            base.name = crate::domain::parse_name(&name)?;
         }
         if let Some(url) = self.url {
             crate::domain::reject_nul("url", &url)?;
@@ -214,26 +213,6 @@ impl WebhookInput {
             base.active = flag;
         }
         Ok(base)
-    }
-}
-
-fn default_settings() -> WebhookSettings {
-    WebhookSettings {
-        name: String::new(),
-        url: String::new(),
-        method: WebhookMethod::Post,
-        events: Vec::new(),
-        conditions: Conditions::default(),
-        auth: WebhookAuth::None,
-        send_secret_header: false,
-        send_hmac_header: false,
-        timeout: DEFAULT_TIMEOUT,
-        retry_schedule: DEFAULT_RETRY_SCHEDULE.to_vec(),
-        payload_format: PayloadFormat::Builtin(DEFAULT_FORMAT),
-        payload_config: Value::Null,
-        lightweight_logs: false,
-        batching: Batching::default(),
-        active: true,
     }
 }
 
@@ -358,7 +337,7 @@ async fn create_webhook(
             )));
         }
     }
-    let settings = input.apply(default_settings())?;
+    let settings = input.apply(WebhookSettings::default())?;
     check_settings(&state, &auth, &settings).await?;
     let webhook = webhooks::create(&state.db, &auth.account_id, &settings).await?;
     Ok((StatusCode::CREATED, Json(webhook.into())))

@@ -30,6 +30,8 @@ use reqwest::dns::{Addrs, Name, Resolve, Resolving};
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue, RETRY_AFTER};
 use reqwest::{Method, Url, redirect};
 
+use crate::domain::webhook::WebhookMethod;
+
 /// How much of a receiver's response body is kept for the delivery log.
 pub const RESPONSE_BODY_CAP: usize = 64 * 1024;
 
@@ -288,6 +290,18 @@ pub struct OutboundRequest {
     /// For the whole exchange: resolving, connecting, redirects, and reading
     /// the response body.
     pub timeout: Duration,
+}
+
+impl From<WebhookMethod> for Method {
+    fn from(method: WebhookMethod) -> Self {
+        match method {
+            WebhookMethod::Post => Method::POST,
+            WebhookMethod::Put => Method::PUT,
+            WebhookMethod::Patch => Method::PATCH,
+            WebhookMethod::Delete => Method::DELETE,
+            WebhookMethod::Get => Method::GET,
+        }
+    }
 }
 
 /// What the receiver answered.
@@ -1286,5 +1300,12 @@ mod tests {
             .expect_err("value");
         assert!(!error.to_string().contains("s3cret"), "{error}");
         assert!(error.to_string().contains("x-secret"), "{error}");
+    }
+
+    #[test]
+    fn every_webhook_method_becomes_the_same_http_method() {
+        for method in WebhookMethod::ALL {
+            assert_eq!(Method::from(method).as_str(), method.as_str());
+        }
     }
 }

@@ -1,9 +1,8 @@
 //! Outbound webhooks: turning committed lead events into signed HTTP
-//! deliveries.
+//! deliveries. What a webhook is (its settings, events and conditions)
+//! is the domain's: [`crate::domain::webhook`].
 //!
-//! - [`events`]: event names and which webhooks an event goes to.
-//! - [`settings`]: a webhook's checked settings (method, auth, retries,
-//!   payload format).
+//! - [`retry`]: when a retry falls due (jitter, `Retry-After`).
 //! - [`signing`]: Standard Webhooks signatures and the compatibility headers.
 //! - [`payload`]: the event a payload builder plugin receives, and the
 //!   request built from its answer.
@@ -14,7 +13,6 @@
 
 pub mod client;
 pub mod delivery;
-pub mod events;
 pub mod payload;
-pub mod settings;
+pub mod retry;
 pub mod signing;

@@ -14,7 +14,7 @@ use serde_json::{Value, json};
 
 use crate::domain::actor::{Actor, ActorKind};
 use crate::domain::time::to_rfc3339;
-use crate::outbound::settings::RESERVED_HEADERS;
+use crate::domain::webhook::RESERVED_HEADERS;
 use crate::plugins::error::PluginError;
 use crate::storage::deliveries::StoredEvent;
 use crate::storage::leads::{FunnelEventView, LeadStageView};

@@ -1,4 +1,4 @@
-//! Signing secrets and signatures: Standard Webhooks
+//! Signatures: Standard Webhooks
 //! (<https://www.standardwebhooks.com/>) `webhook-id`, `webhook-timestamp`
 //! and `webhook-signature` headers, plus the optional compatibility headers
 //! `X-Webhook-Secret` (the secret itself) and `X-Hmac-Signature` (hex
@@ -7,28 +7,16 @@
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use hmac::{Hmac, Mac};
-use rand::RngCore;
 use sha2::Sha256;
 
-use crate::domain::secrets::to_hex;
-
-/// Prefix of signing secrets, as the Standard Webhooks libraries expect.
-pub const SECRET_PREFIX: &str = "whsec_";
-/// Random bytes in a new secret (the spec allows 24 to 64).
-const SECRET_BYTES: usize = 32;
-
-/// A new `whsec_<base64 of 32 random bytes>` secret.
-pub fn generate_secret() -> String {
-    let mut key = [0u8; SECRET_BYTES];
-    rand::rng().fill_bytes(&mut key);
-    format!("{SECRET_PREFIX}{}", STANDARD.encode(key))
-}
+use crate::domain::secrets::{SIGNING_SECRET_PREFIX, to_hex};
 
 /// The HMAC key of a secret: the base64 after `whsec_`. Secrets are only
-/// ever made by [`generate_secret`], so a malformed one means a corrupted
-/// row; it falls back to the raw text rather than failing every delivery.
+/// ever made by `domain::secrets::generate_signing_secret`, so a malformed
+/// one means a corrupted row; it falls back to the raw text rather than
+/// failing every delivery.
 fn key_bytes(secret: &str) -> Vec<u8> {
-    let encoded = secret.strip_prefix(SECRET_PREFIX).unwrap_or(secret);
+    let encoded = secret.strip_prefix(SIGNING_SECRET_PREFIX).unwrap_or(secret);
     STANDARD
         .decode(encoded)
         .unwrap_or_else(|_| encoded.as_bytes().to_vec())
@@ -82,10 +70,11 @@ mod tests {
 
     #[test]
     fn generated_secrets_have_the_prefix_and_32_bytes() {
-        let secret = generate_secret();
-        assert!(secret.starts_with(SECRET_PREFIX));
+        use crate::domain::secrets::generate_signing_secret;
+        let secret = generate_signing_secret();
+        assert!(secret.starts_with(SIGNING_SECRET_PREFIX));
         assert_eq!(key_bytes(&secret).len(), 32);
-        assert_ne!(secret, generate_secret());
+        assert_ne!(secret, generate_signing_secret());
     }
 
     #[test]

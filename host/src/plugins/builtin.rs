@@ -3,27 +3,18 @@
 //! `builtin:NAME`, and the examples, embedded so tests and the docs can
 //! upload them. Built-ins run in the same sandbox as users' plugins.
 
-use super::PluginKind;
+use crate::domain::plugin::PluginKind;
 
 /// A plugin compiled from this repository's sources.
 #[derive(Debug, Clone, Copy)]
 pub struct CompiledFromSource {
     pub name: &'static str,
-    pub kind: &'static str,
+    pub kind: PluginKind,
     pub builtin: bool,
     pub module: &'static [u8],
 }
 
-impl CompiledFromSource {
-    pub fn kind(&self) -> PluginKind {
-        PluginKind::from_stored(self.kind)
-    }
-}
-
 include!(concat!(env!("OUT_DIR"), "/builtin_plugins.rs"));
-
-/// Prefix of built-in plugin ids: `builtin:json-mapper`.
-pub const BUILTIN_ID_PREFIX: &str = "builtin:";
 
 /// Every built-in plugin.
 pub fn builtins() -> impl Iterator<Item = &'static CompiledFromSource> {
@@ -41,4 +32,25 @@ pub fn example(name: &str) -> Option<&'static [u8]> {
         .iter()
         .find(|plugin| !plugin.builtin && plugin.name == name)
         .map(|plugin| plugin.module)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::webhook::BuiltinFormat;
+
+    /// Every built-in payload format an admin can pick has its plugin.
+    #[test]
+    fn every_builtin_format_is_a_builtin_payload_builder() {
+        for format in BuiltinFormat::ALL {
+            let plugin = builtin(format.as_str())
+                .unwrap_or_else(|| panic!("no built-in plugin named {}", format.as_str()));
+            assert_eq!(
+                plugin.kind,
+                PluginKind::PayloadBuilder,
+                "{}",
+                format.as_str()
+            );
+        }
+    }
 }

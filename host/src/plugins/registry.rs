@@ -7,11 +7,12 @@ use std::sync::{Arc, Mutex, PoisonError};
 
 use serde_json::Value;
 
-use super::PluginKind;
-use super::builtin::{BUILTIN_ID_PREFIX, builtin};
+use super::builtin::builtin;
 use super::error::PluginError;
-use super::limits::PluginLimits;
 use super::runtime::{CompiledPlugin, PluginCall, PluginRuntime};
+use crate::domain::plugin::BUILTIN_ID_PREFIX;
+use crate::domain::plugin::PluginKind;
+use crate::domain::plugin::PluginLimits;
 use crate::storage::plugins::{self, NewPlugin, PluginRecord};
 use crate::storage::{Database, StoreError};
 
@@ -87,7 +88,7 @@ impl PluginRegistry {
             account_id,
             NewPlugin {
                 name,
-                kind: kind.as_str(),
+                kind,
                 sha256: &compiled.sha256,
                 module: &module,
                 limits: limits.clamped_to(PluginLimits::ACCOUNT_MAXIMUM),
@@ -130,7 +131,7 @@ impl PluginRegistry {
                     .ok_or_else(|| StoreError::NotFound(format!("Plugin {plugin_id} not found")))?;
                 (
                     ModuleSource::Static(plugin.name, plugin.module),
-                    plugin.kind(),
+                    plugin.kind,
                     PluginLimits::DEFAULT,
                 )
             }
@@ -138,8 +139,8 @@ impl PluginRegistry {
                 let record = plugins::get(&self.db, account_id, plugin_id).await?;
                 (
                     ModuleSource::Stored(record.sha256.clone()),
-                    record.kind(),
-                    record.limits(),
+                    record.kind,
+                    record.limits,
                 )
             }
         };

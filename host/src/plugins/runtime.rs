@@ -23,10 +23,12 @@ use wasmtime::{
     Store, Trap, UpdateDeadline, ValType,
 };
 
-use super::PluginKind;
 use super::error::PluginError;
-use super::limits::{MAX_WASM_STACK_BYTES, PluginLimits};
+use crate::domain::plugin::{PluginKind, PluginLimits};
 use crate::domain::secrets::sha256_hex;
+
+/// Native stack Wasm code may use, for every call.
+pub const MAX_WASM_STACK_BYTES: usize = 512 * 1024;
 
 /// Largest module accepted, in bytes: bounds the work of validating and
 /// compiling untrusted code.

@@ -6,11 +6,11 @@ use std::time::Duration;
 
 use serde_json::json;
 
-use super::PluginKind;
 use super::builtin::builtin;
 use super::error::PluginError;
-use super::limits::PluginLimits;
 use super::runtime::{CompiledPlugin, PluginRuntime};
+use crate::domain::plugin::PluginKind;
+use crate::domain::plugin::PluginLimits;
 
 macro_rules! hostile {
     ($name:literal) => {

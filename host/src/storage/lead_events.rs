@@ -19,7 +19,7 @@ use super::write_tx::WriteTx;
 use super::{Database, StoreResult, funnel_stages, params, webhooks};
 use crate::domain::actor::Actor;
 use crate::domain::ids::{IdKind, new_id};
-use crate::outbound::events::{EventName, OccurredEvent, Subscription};
+use crate::domain::webhook::{EventName, OccurredEvent, Subscription};
 
 /// One change to a lead, about to be committed.
 #[derive(Debug, Clone, Copy)]

@@ -20,7 +20,7 @@ use crate::domain::email::EmailAddress;
 use crate::domain::ids::{IdKind, new_id};
 use crate::domain::lead::LeadFields;
 use crate::domain::time::{now_micros, to_rfc3339};
-use crate::outbound::events::EventName;
+use crate::domain::webhook::EventName;
 
 /// A lead as stored, with its current stage's title and position (decoded
 /// by its [`FromDbRow`] impl, on either path).

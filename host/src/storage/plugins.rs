@@ -7,37 +7,64 @@ use super::sql::args;
 use super::write_tx::WriteTx;
 use super::{Database, StoreError, StoreResult};
 use crate::domain::ids::{IdKind, new_id};
+use crate::domain::plugin::{PluginKind, PluginLimits};
 use crate::domain::time::now_micros;
-use crate::plugins::PluginKind;
-use crate::plugins::limits::PluginLimits;
 
 /// An uploaded plugin.
-#[derive(Debug, Clone, FromRow)]
+#[derive(Debug, Clone)]
 pub struct PluginRecord {
     pub id: String,
     pub name: String,
-    pub kind: String,
+    pub kind: PluginKind,
     pub sha256: String,
     pub size_bytes: i64,
-    pub fuel: i64,
-    pub memory_bytes: i64,
-    pub time_limit_ms: i64,
-    pub output_bytes: i64,
+    pub limits: PluginLimits,
     pub created_at: i64,
 }
 
-impl PluginRecord {
-    pub fn kind(&self) -> PluginKind {
-        PluginKind::from_stored(&self.kind)
-    }
+#[derive(Debug, FromRow)]
+struct PluginRow {
+    id: String,
+    name: String,
+    kind: String,
+    sha256: String,
+    size_bytes: i64,
+    fuel: i64,
+    memory_bytes: i64,
+    time_limit_ms: i64,
+    output_bytes: i64,
+    created_at: i64,
+}
 
-    pub fn limits(&self) -> PluginLimits {
-        PluginLimits {
-            fuel: self.fuel.max(0) as u64,
-            memory_bytes: self.memory_bytes.max(0) as u64,
-            time_limit_ms: self.time_limit_ms.max(0) as u64,
-            output_bytes: self.output_bytes.max(0) as u64,
-        }
+impl PluginRow {
+    /// Rows are only written from a parsed kind and limits, so a column
+    /// that does not parse means the row was edited by hand: it is
+    /// reported, not guessed at.
+    fn into_record(self) -> StoreResult<PluginRecord> {
+        let corrupt = |column: &str, detail: String| {
+            StoreError::Database(sqlx::Error::Decode(
+                format!("plugin {}: column {column} is not valid: {detail}", self.id).into(),
+            ))
+        };
+        let kind = PluginKind::parse(&self.kind).map_err(|error| corrupt("kind", error.0))?;
+        let limit = |column: &str, value: i64| {
+            u64::try_from(value).map_err(|_| corrupt(column, format!("{value} is negative")))
+        };
+        let limits = PluginLimits {
+            fuel: limit("fuel", self.fuel)?,
+            memory_bytes: limit("memory_bytes", self.memory_bytes)?,
+            time_limit_ms: limit("time_limit_ms", self.time_limit_ms)?,
+            output_bytes: limit("output_bytes", self.output_bytes)?,
+        };
+        Ok(PluginRecord {
+            id: self.id,
+            name: self.name,
+            kind,
+            sha256: self.sha256,
+            size_bytes: self.size_bytes,
+            limits,
+            created_at: self.created_at,
+        })
     }
 }
 
@@ -48,7 +75,7 @@ const PLUGIN_SELECT: &str = "SELECT p.id, p.name, p.kind, p.sha256, m.size_bytes
 /// A plugin to store: its module was validated and compiled already.
 pub struct NewPlugin<'a> {
     pub name: &'a str,
-    pub kind: &'a str,
+    pub kind: PluginKind,
     pub sha256: &'a str,
     pub module: &'a [u8],
     pub limits: PluginLimits,
@@ -65,7 +92,7 @@ pub async fn create(
         id.clone(),
         account_id.to_owned(),
         plugin.name.to_owned(),
-        plugin.kind.to_owned(),
+        plugin.kind.as_str(),
     );
     let (sha256, module, limits) = (
         plugin.sha256.to_owned(),
@@ -112,23 +139,27 @@ pub async fn create(
 }
 
 pub async fn list(db: &Database, account_id: &str) -> StoreResult<Vec<PluginRecord>> {
-    Ok(sqlx::query_as::<_, PluginRecord>(&format!(
+    sqlx::query_as::<_, PluginRow>(&format!(
         "{PLUGIN_SELECT} WHERE p.account_id = $1 ORDER BY p.id"
     ))
     .bind(account_id)
     .fetch_all(db.reader())
-    .await?)
+    .await?
+    .into_iter()
+    .map(PluginRow::into_record)
+    .collect()
 }
 
 pub async fn get(db: &Database, account_id: &str, plugin_id: &str) -> StoreResult<PluginRecord> {
-    sqlx::query_as::<_, PluginRecord>(&format!(
+    sqlx::query_as::<_, PluginRow>(&format!(
         "{PLUGIN_SELECT} WHERE p.account_id = $1 AND p.id = $2"
     ))
     .bind(account_id)
     .bind(plugin_id)
     .fetch_optional(db.reader())
     .await?
-    .ok_or_else(|| plugin_not_found(plugin_id))
+    .ok_or_else(|| plugin_not_found(plugin_id))?
+    .into_record()
 }
 
 /// The module bytes with this hash.

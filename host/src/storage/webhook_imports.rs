@@ -22,7 +22,6 @@ use crate::domain::time::now_micros;
 const TOKEN_PREFIX: &str = "sy_import";
 /// Most mappings one import may have.
 pub const MAX_MAPPINGS: usize = 1_000;
-const MAX_NAME_LENGTH: usize = 200;
 
 #[derive(Debug, Clone, FromRow)]
 pub struct WebhookImport {
@@ -58,21 +57,6 @@ pub struct ImportCaller {
 
 const IMPORT_COLUMNS: &str =
     "id, name, active, transform_plugin_id, transform_config, created_at, updated_at";
-
-/// A trimmed, non-empty import name.
-pub fn parse_name(raw: &str) -> Result<String, InvalidInput> {
-    let name = raw.trim();
-    if name.is_empty() {
-        return Err(InvalidInput("name must not be empty".into()));
-    }
-    crate::domain::reject_nul("name", name)?;
-    if name.chars().count() > MAX_NAME_LENGTH {
-        return Err(InvalidInput(format!(
-            "name must be at most {MAX_NAME_LENGTH} characters"
-        )));
-    }
-    Ok(name.to_owned())
-}
 
 /// Creates an inactive import and returns it with its token in plain text
 /// (shown this once).

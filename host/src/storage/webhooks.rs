@@ -14,31 +14,12 @@ use super::sql::{Arg, args};
 use super::write_tx::WriteTx;
 use super::{Database, StoreError, StoreResult, deliveries, params};
 use crate::domain::ids::{IdKind, new_id};
+use crate::domain::secrets::generate_signing_secret;
 use crate::domain::time::now_micros;
-use crate::outbound::events::{Conditions, EventName, Subscription};
-use crate::outbound::settings::{BatchMode, Batching, PayloadFormat, WebhookAuth, WebhookMethod};
-use crate::outbound::signing;
-
-/// Everything an admin sets on a webhook, checked.
-#[derive(Debug, Clone, PartialEq)]
-pub struct WebhookSettings {
-    pub name: String,
-    pub url: String,
-    pub method: WebhookMethod,
-    pub events: Vec<EventName>,
-    pub conditions: Conditions,
-    pub auth: WebhookAuth,
-    pub send_secret_header: bool,
-    pub send_hmac_header: bool,
-    pub timeout: Duration,
-    /// Seconds before each retry.
-    pub retry_schedule: Vec<u64>,
-    pub payload_format: PayloadFormat,
-    pub payload_config: Value,
-    pub lightweight_logs: bool,
-    pub batching: Batching,
-    pub active: bool,
-}
+use crate::domain::webhook::{
+    Batching, Conditions, EventName, PayloadFormat, Subscription, WebhookAuth, WebhookMethod,
+    WebhookSettings,
+};
 
 /// A stored webhook.
 #[derive(Debug, Clone)]
@@ -111,13 +92,18 @@ impl WebhookRow {
             .map_err(|error| corrupt("retry_schedule", error.to_string()))?;
         let payload_config: Value = serde_json::from_str(&self.payload_config)
             .map_err(|error| corrupt("payload_config", error.to_string()))?;
-        let method = WebhookMethod::parse(&self.method)
-            .ok_or_else(|| corrupt("method", self.method.clone()))?;
+        let method =
+            WebhookMethod::parse(&self.method).map_err(|error| corrupt("method", error.0))?;
         let payload_format = PayloadFormat::parse(&self.payload_format)
             .map_err(|error| corrupt("payload_format", error.0))?;
         let batching =
-            batching_from_columns(&self.batch_mode, self.batch_wait_ms, self.batch_max_items)
-                .ok_or_else(|| corrupt("batch_mode", self.batch_mode.clone()))?;
+            Batching::from_columns(&self.batch_mode, self.batch_wait_ms, self.batch_max_items)
+                .map_err(|error| {
+                    corrupt("batch_mode, batch_wait_ms or batch_max_items", error.0)
+                })?;
+        let timeout = u64::try_from(self.timeout_ms)
+            .map(Duration::from_millis)
+            .map_err(|_| corrupt("timeout_ms", format!("{} is negative", self.timeout_ms)))?;
         Ok(Webhook {
             settings: WebhookSettings {
                 name: self.name,
@@ -128,7 +114,7 @@ impl WebhookRow {
                 auth,
                 send_secret_header: self.send_secret_header != 0,
                 send_hmac_header: self.send_hmac_header != 0,
-                timeout: Duration::from_millis(u64::try_from(self.timeout_ms).unwrap_or(0)),
+                timeout,
                 retry_schedule,
                 payload_format,
                 payload_config,
@@ -208,7 +194,7 @@ pub async fn create(
     let mut binds = vec![
         Arg::from(id.clone()),
         Arg::from(account_id.to_owned()),
-        Arg::from(signing::generate_secret()),
+        Arg::from(generate_signing_secret()),
         Arg::from(now),
     ];
     binds.extend(settings_args(settings));
@@ -374,7 +360,7 @@ pub async fn regenerate_secret(
     webhook_id: &str,
 ) -> StoreResult<Webhook> {
     let (account, webhook) = (account_id.to_owned(), webhook_id.to_owned());
-    let secret = signing::generate_secret();
+    let secret = generate_signing_secret();
     db.write(move |tx| {
         Box::pin(async move {
             let updated = tx
@@ -513,12 +499,12 @@ pub async fn active_subscriptions(
         .await?;
     let mut subscriptions = Vec::with_capacity(rows.len());
     for (webhook_id, events, conditions, batch_mode, wait_ms, max_items) in rows {
-        let (Ok(events), Ok(conditions), Some(batching)) = (
+        let (Ok(events), Ok(conditions), Ok(batching)) = (
             serde_json::from_str::<Vec<EventName>>(&events),
             serde_json::from_str::<Conditions>(&conditions),
-            batching_from_columns(&batch_mode, wait_ms, max_items),
+            Batching::from_columns(&batch_mode, wait_ms, max_items),
         ) else {
-            tracing::error!(%webhook_id, "webhook has unreadable events or conditions; skipped");
+            tracing::error!(%webhook_id, "webhook has unreadable events, conditions or batching; skipped");
             continue;
         };
         subscriptions.push(Subscription {
@@ -565,14 +551,6 @@ pub async fn disable(db: &Database, webhook_id: &str, reason: &str) -> StoreResu
         })
     })
     .await
-}
-
-fn batching_from_columns(mode: &str, wait_ms: i64, max_items: i64) -> Option<Batching> {
-    Some(Batching {
-        mode: BatchMode::parse(mode)?,
-        wait: Duration::from_millis(u64::try_from(wait_ms).ok()?),
-        max_items: u32::try_from(max_items).ok()?,
-    })
 }
 
 pub fn webhook_not_found(webhook_id: &str) -> StoreError {

@@ -21,11 +21,12 @@ use super::{
     ConfirmPage, Flash, Layout, UiError, UiForm, UiResult, display_time, page, redirect_with_flash,
     render,
 };
+use crate::domain::plugin::BUILTIN_ID_PREFIX;
+use crate::domain::plugin::PluginKind;
 use crate::http::AppState;
 use crate::http::plugins::{DryRunRequest, run_once};
 use crate::http::webhook_imports::{ImportTransform, attach_transform};
-use crate::plugins::PluginKind;
-use crate::plugins::builtin::{BUILTIN_ID_PREFIX, builtins};
+use crate::plugins::builtin::builtins;
 use crate::storage::webhook_imports::{self, WebhookImport};
 use crate::storage::{StoreError, funnel_stages, plugins};
 
@@ -112,7 +113,7 @@ async fn create(
     UiForm(form): UiForm<NameForm>,
 ) -> UiResult {
     let created = async {
-        let name = webhook_imports::parse_name(&form.name)?;
+        let name = crate::domain::parse_name(&form.name)?;
         Ok::<_, UiError>(webhook_imports::create(&state.db, &session.account_id, &name).await?)
     }
     .await;
@@ -250,7 +251,7 @@ async fn render_import(
         error: None,
     }));
     let mut plugin_options: Vec<StageOption> = builtins()
-        .filter(|plugin| plugin.kind() == PluginKind::InboundTransform)
+        .filter(|plugin| plugin.kind == PluginKind::InboundTransform)
         .map(|plugin| StageOption {
             id: format!("{BUILTIN_ID_PREFIX}{}", plugin.name),
             title: format!("{} (built in)", plugin.name),
@@ -260,7 +261,7 @@ async fn render_import(
         plugins::list(&state.db, &session.account_id)
             .await?
             .into_iter()
-            .filter(|plugin| plugin.kind() == PluginKind::InboundTransform)
+            .filter(|plugin| plugin.kind == PluginKind::InboundTransform)
             .map(|plugin| StageOption {
                 title: plugin.name,
                 id: plugin.id,
@@ -330,7 +331,7 @@ async fn rename(
     UiForm(form): UiForm<NameForm>,
 ) -> UiResult {
     let renamed = async {
-        let name = webhook_imports::parse_name(&form.name)?;
+        let name = crate::domain::parse_name(&form.name)?;
         Ok::<_, UiError>(webhook_imports::rename(&state.db, &session.account_id, &id, &name).await?)
     }
     .await;

@@ -17,12 +17,12 @@ use super::session::Session;
 use super::{
     ConfirmPage, Flash, Layout, UiError, UiForm, UiResult, page, redirect_with_flash, render,
 };
+use crate::domain::plugin::BUILTIN_ID_PREFIX;
+use crate::domain::plugin::PluginKind;
 use crate::http::AppState;
 use crate::http::plugins::{
     DryRunRequest, PluginView, UploadParams, builtin_views, run_once, upload,
 };
-use crate::plugins::PluginKind;
-use crate::plugins::builtin::BUILTIN_ID_PREFIX;
 use crate::plugins::runtime::MAX_MODULE_BYTES;
 use crate::storage::{plugins, webhook_imports, webhooks};
 

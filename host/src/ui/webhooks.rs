@@ -20,8 +20,8 @@ use super::session::Session;
 use super::{
     ConfirmPage, Flash, Layout, UiError, UiResult, display_time, page, redirect_with_flash,
 };
+use crate::domain::webhook::EventName;
 use crate::http::AppState;
-use crate::outbound::events::EventName;
 use crate::storage::deliveries::{self, Attempt, Delivery};
 use crate::storage::delivery_search::{self, DeliveryFilter};
 use crate::storage::webhooks::{self, Webhook};

@@ -12,8 +12,8 @@ use super::recorder::Recorded;
 use super::request::lightweight;
 use super::{Context, DeliveryWorker};
 use crate::domain::time::now_micros;
+use crate::domain::webhook::WebhookMethod;
 use crate::outbound::payload::BuiltPayload;
-use crate::outbound::settings::WebhookMethod;
 use crate::storage::deliveries::{
     AttemptLog, AttemptOutcome, AttemptResult, ClaimedDelivery, StoredEvent,
 };

@@ -10,14 +10,15 @@ use serde_json::{Value, json};
 
 use super::micros;
 use super::request::{Credentials, log_response, redacted_for_log, signed_headers, with_query};
+use crate::domain::plugin::PluginKind;
 use crate::domain::time::now_micros;
+use crate::domain::webhook::WebhookMethod;
 use crate::outbound::client::{OutboundRequest, OutboundResponse, SendError, WebhookClient};
 use crate::outbound::payload::{
     BuiltPayload, Envelope, EventData, event_document, payload_from_output,
 };
-use crate::outbound::settings::WebhookMethod;
+use crate::plugins::abi;
 use crate::plugins::registry::{PluginRegistry, RegistryError};
-use crate::plugins::{PluginKind, abi};
 use crate::storage::deliveries::{AttemptLog, ClaimedDelivery, RenderedPayload, StoredEvent};
 use crate::storage::leads::{FunnelEventView, LeadStageView};
 use crate::storage::webhooks::Webhook;
@@ -117,8 +118,7 @@ impl Deliverer {
         let response = self
             .client
             .send(OutboundRequest {
-                method: reqwest::Method::from_bytes(settings.method.as_str().as_bytes())
-                    .unwrap_or(reqwest::Method::POST),
+                method: settings.method.into(),
                 url,
                 headers,
                 body,

@@ -8,8 +8,8 @@
 //!
 //! - `outcome.rs`: what an answer or an error means (delivered, retry at,
 //!   give up, deactivate on `410 Gone`, the receiver's `Retry-After`). To
-//!   change retry behaviour, edit this (and `settings::retry_delay` for the
-//!   schedule's jitter and the `Retry-After` bounds).
+//!   change retry behaviour, edit this (and `outbound::retry::retry_delay`
+//!   for the schedule's jitter and the `Retry-After` bounds).
 //! - `request.rs`: the signed headers of a request and what the delivery log
 //!   keeps of it (credentials redacted, lightweight logs trimmed). To change
 //!   signing or the headers sent, edit this (and `outbound::signing`).
@@ -49,8 +49,8 @@ use self::batches::{Grouped, group_for_batching};
 use self::deliverer::previous_stages;
 use self::leases::{Leases, lease_until};
 use self::recorder::record_loop;
-use super::settings::BatchMode;
 use crate::domain::time::now_micros;
+use crate::domain::webhook::BatchMode;
 use crate::storage::deliveries::{self, ClaimedDelivery, StoredEvent};
 use crate::storage::leads::LeadStageView;
 use crate::storage::webhooks::{self, Webhook};

@@ -7,7 +7,7 @@
 //!
 //! To change retry behaviour, edit [`judge`] (which answers and errors are
 //! retried) and [`next_attempt`] (when); the schedule's jitter and the
-//! bounds on `Retry-After` are in `outbound::settings::retry_delay`.
+//! bounds on `Retry-After` are in `outbound::retry::retry_delay`.
 
 use std::time::Duration;
 
@@ -15,7 +15,7 @@ use super::micros;
 use super::recorder::Recorded;
 use crate::domain::time::{now_micros, to_rfc3339};
 use crate::outbound::client::{OutboundResponse, SendError};
-use crate::outbound::settings::retry_delay;
+use crate::outbound::retry::retry_delay;
 use crate::storage::deliveries::{AttemptOutcome, AttemptResult, ClaimedDelivery};
 use crate::storage::webhooks::Webhook;
 

@@ -12,9 +12,9 @@ use std::collections::BTreeMap;
 
 use serde_json::json;
 
+use crate::domain::webhook::{REDACTED, WebhookAuth};
 use crate::outbound::client::{OutboundResponse, SendError};
 use crate::outbound::payload::BuiltPayload;
-use crate::outbound::settings::{REDACTED, WebhookAuth};
 use crate::outbound::signing;
 use crate::storage::deliveries::AttemptLog;
 use crate::storage::webhooks::Webhook;

@@ -1,13 +1,13 @@
 //! Lead event names and which webhooks an event goes to: the events a
 //! webhook listens to (with `lead.saved` standing for created or updated)
 //! and its optional conditions on the lead's funnel stage. Pure, so the
-//! outbox and its tests share one definition.
+//! outbox (`storage::lead_events`) and its tests share one definition.
 
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+use super::batching::Batching;
 use crate::domain::InvalidInput;
-use crate::outbound::settings::Batching;
 
 /// The events a lead change produces, and the names a webhook listens to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
@@ -218,7 +218,7 @@ mod tests {
     fn subscription_needs_event_and_conditions() {
         let subscription = Subscription {
             webhook_id: "wh".into(),
-            batching: Batching::default(),
+            batching: crate::domain::webhook::WebhookSettings::default().batching,
             events: vec![EventName::LeadSaved],
             conditions: Conditions {
                 funnel_stage_in: vec!["a".into()],
@@ -232,7 +232,12 @@ mod tests {
 
     #[test]
     fn event_lists_are_checked() {
-        assert!(parse_event_list(&[]).is_err());
+        let none = parse_event_list(&[]).unwrap_err();
+        assert!(
+            none.0
+                .starts_with("events must name at least one of: lead.created"),
+            "{none}"
+        );
         let error = parse_event_list(&["lead.exploded".into()]).unwrap_err();
         assert!(error.0.contains("unknown event `lead.exploded`"), "{error}");
         let events = parse_event_list(&[

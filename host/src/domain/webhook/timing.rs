@@ -1,0 +1,68 @@
+//! How long a webhook waits for an answer, and its retry schedule: the
+//! limits an admin's values must respect. When a retry actually falls due
+//! (jitter, a receiver's `Retry-After`) is the delivery engine's business:
+//! `outbound::retry`.
+
+use std::time::Duration;
+
+use crate::domain::InvalidInput;
+
+pub const MAX_TIMEOUT_SECONDS: u64 = 60;
+/// Most retries a schedule may list.
+const MAX_RETRIES: usize = 20;
+/// Longest wait before one retry: 7 days.
+const MAX_RETRY_DELAY_SECONDS: u64 = 7 * 24 * 3_600;
+
+/// A timeout of 1 to [`MAX_TIMEOUT_SECONDS`] seconds.
+pub fn parse_timeout(seconds: u64) -> Result<Duration, InvalidInput> {
+    if !(1..=MAX_TIMEOUT_SECONDS).contains(&seconds) {
+        return Err(InvalidInput(format!(
+            "timeout_seconds must be between 1 and {MAX_TIMEOUT_SECONDS}"
+        )));
+    }
+    Ok(Duration::from_secs(seconds))
+}
+
+/// A retry schedule (seconds before each retry): at most 20 retries, each
+/// at most 7 days after the attempt before it. An empty schedule never
+/// retries.
+pub fn check_retry_schedule(schedule: &[u64]) -> Result<(), InvalidInput> {
+    if schedule.len() > MAX_RETRIES {
+        return Err(InvalidInput(format!(
+            "retry_schedule_seconds may list at most {MAX_RETRIES} retries"
+        )));
+    }
+    if schedule
+        .iter()
+        .any(|&delay| delay > MAX_RETRY_DELAY_SECONDS)
+    {
+        return Err(InvalidInput(format!(
+            "each delay in retry_schedule_seconds must be at most {MAX_RETRY_DELAY_SECONDS} seconds (7 days)"
+        )));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn timeouts_are_between_one_and_sixty_seconds() {
+        let message = "timeout_seconds must be between 1 and 60";
+        assert_eq!(parse_timeout(0).unwrap_err().0, message);
+        assert_eq!(parse_timeout(61).unwrap_err().0, message);
+        assert_eq!(parse_timeout(1).unwrap(), Duration::from_secs(1));
+        assert_eq!(parse_timeout(60).unwrap(), Duration::from_secs(60));
+    }
+
+    #[test]
+    fn retry_schedules_are_bounded_in_length_and_delay() {
+        let too_long = check_retry_schedule(&[0; 21]).unwrap_err();
+        assert!(too_long.0.contains("at most 20 retries"), "{too_long}");
+        let too_late = check_retry_schedule(&[8 * 24 * 3600]).unwrap_err();
+        assert!(too_late.0.contains("(7 days)"), "{too_late}");
+        assert!(check_retry_schedule(&[]).is_ok());
+        assert!(check_retry_schedule(&[MAX_RETRY_DELAY_SECONDS; 20]).is_ok());
+    }
+}
