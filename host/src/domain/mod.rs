@@ -13,6 +13,7 @@
 //! same types, and a value that does not parse is an error, not a default.
 
 pub mod actor;
+pub mod delivery;
 pub mod email;
 pub mod funnel;
 pub mod ids;

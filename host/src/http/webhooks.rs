@@ -19,6 +19,7 @@ use super::error::{ApiError, ApiResult, ErrorBody};
 use super::extract::{AdminAuth, ApiQuery, JsonBody, parse_json};
 use crate::domain::InvalidInput;
 use crate::domain::actor::Actor;
+use crate::domain::delivery::DeliveryStatus;
 use crate::domain::ids::{IdKind, new_id};
 use crate::domain::time::{now_micros, to_rfc3339};
 use crate::domain::webhook::{
@@ -564,7 +565,7 @@ pub struct DeliveryView {
     pub lead_profile_uid: Option<String>,
     /// pending, succeeded, failed, or batched (sent in the batch
     /// `batch_id`, whose outcome it takes).
-    pub status: String,
+    pub status: DeliveryStatus,
     pub batch_id: Option<String>,
     pub attempt_count: i64,
     pub next_attempt_at: Option<String>,
@@ -685,23 +686,17 @@ async fn list_deliveries(
             "limit must be between 1 and {MAX_PAGE_SIZE}"
         )));
     }
-    if let Some(status) = &query.status
-        && ![
-            deliveries::PENDING,
-            deliveries::SUCCEEDED,
-            deliveries::FAILED,
-        ]
-        .contains(&status.as_str())
-    {
-        return Err(ApiError::BadRequest(
-            "status must be pending, succeeded or failed".into(),
-        ));
-    }
+    let status = query
+        .status
+        .as_deref()
+        .map(DeliveryStatus::parse_filter)
+        .transpose()
+        .map_err(|error| ApiError::BadRequest(error.0))?;
     let mut page = deliveries::list_for_webhook(
         &state.db,
         &auth.account_id,
         &webhook_id,
-        query.status.as_deref(),
+        status,
         query.cursor.as_deref(),
         limit + 1,
     )

@@ -16,7 +16,7 @@ use crate::domain::actor::{Actor, ActorKind};
 use crate::domain::time::to_rfc3339;
 use crate::domain::webhook::RESERVED_HEADERS;
 use crate::plugins::error::PluginError;
-use crate::storage::deliveries::StoredEvent;
+use crate::storage::lead_events::StoredEvent;
 use crate::storage::leads::{FunnelEventView, LeadStageView};
 
 /// The envelope every payload carries.

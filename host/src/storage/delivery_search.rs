@@ -3,15 +3,16 @@
 //! time, newest first, paged by id like
 //! [`super::deliveries::list_for_webhook`].
 
-use super::deliveries::Delivery;
-use super::sql::Arg;
+use super::deliveries::{DELIVERY_COLUMNS, Delivery};
+use super::sql::{self, Arg};
 use super::{Database, StoreResult};
+use crate::domain::delivery::DeliveryStatus;
 
 /// What to look for; `None` matches everything.
 #[derive(Debug, Clone, Default)]
 pub struct DeliveryFilter {
     pub webhook_id: Option<String>,
-    pub status: Option<String>,
+    pub status: Option<DeliveryStatus>,
     pub event_type: Option<String>,
     pub lead_id: Option<String>,
     /// Created at or after (µs).
@@ -29,12 +30,7 @@ pub async fn search(
     before: Option<&str>,
     limit: i64,
 ) -> StoreResult<Vec<Delivery>> {
-    let mut sql = String::from(
-        "SELECT id, webhook_id, event_id, event_type, lead_id, status, batch_id, \
-             attempt_count, next_attempt_at, payload_body, payload_content_type, \
-             last_response_status, last_error, created_at, updated_at \
-         FROM deliveries WHERE account_id = $1",
-    );
+    let mut sql = format!("SELECT {DELIVERY_COLUMNS} FROM deliveries WHERE account_id = $1");
     let mut args: Vec<Arg<'_>> = vec![account_id.into()];
     let mut condition = |column: &str, operator: &str, arg: Arg<'static>| {
         args.push(arg);
@@ -44,7 +40,7 @@ pub async fn search(
         condition("webhook_id", "=", webhook.clone().into());
     }
     if let Some(status) = &filter.status {
-        condition("status", "=", status.clone().into());
+        condition("status", "=", status.as_str().into());
     }
     if let Some(event) = &filter.event_type {
         condition("event_type", "=", event.clone().into());
@@ -63,13 +59,5 @@ pub async fn search(
     }
     args.push(limit.into());
     sql.push_str(&format!(" ORDER BY id DESC LIMIT ${}", args.len()));
-    let mut query = sqlx::query_as::<_, Delivery>(&sql);
-    for arg in &args {
-        query = match arg {
-            Arg::Text(text) => query.bind(text.to_string()),
-            Arg::Int(number) => query.bind(*number),
-            _ => query,
-        };
-    }
-    Ok(query.fetch_all(db.reader()).await?)
+    sql::fetch_all(db.reader(), &sql, &args).await
 }

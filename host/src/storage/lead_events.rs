@@ -6,7 +6,8 @@
 //!
 //! When a delivery is created the event keeps a snapshot of the lead as
 //! the change left it, so payloads describe the lead at the time of the
-//! event (and a deleted lead can still be described).
+//! event (and a deleted lead can still be described). The delivery engine
+//! reads events back with [`events_by_id`].
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
@@ -282,4 +283,52 @@ fn values_rows(rows: usize, columns: usize) -> String {
         .map(|row| format!("({}, $1)", params(2 + row * columns, columns)))
         .collect::<Vec<_>>()
         .join(", ")
+}
+
+/// A lead event as the outbox stored it.
+#[derive(Debug, Clone)]
+pub struct StoredEvent {
+    pub id: String,
+    pub event_type: String,
+    pub lead_id: String,
+    pub actor_type: String,
+    pub actor_id: String,
+    pub actor_name: String,
+    /// JSON: the stage ids and, when a delivery was made, the lead snapshot.
+    pub data: String,
+    pub occurred_at: i64,
+}
+
+impl super::sql::FromDbRow for StoredEvent {
+    fn from_db_row(row: &super::sql::DbRow<'_, '_>) -> StoreResult<Self> {
+        Ok(Self {
+            id: row.get("id")?,
+            event_type: row.get("event_type")?,
+            lead_id: row.get("lead_id")?,
+            actor_type: row.get("actor_type")?,
+            actor_id: row.get("actor_id")?,
+            actor_name: row.get("actor_name")?,
+            data: row.get("data")?,
+            occurred_at: row.get("occurred_at")?,
+        })
+    }
+}
+
+/// The stored events with these ids, by id.
+pub async fn events_by_id(
+    db: &Database,
+    event_ids: &[&str],
+) -> StoreResult<HashMap<String, StoredEvent>> {
+    let mut events = HashMap::with_capacity(event_ids.len());
+    for chunk in event_ids.chunks(500) {
+        let mut query = super::statement::Statement::new(
+            "SELECT id, event_type, lead_id, actor_type, actor_id, actor_name, data, occurred_at \
+             FROM lead_events WHERE id IN (",
+        );
+        query.push_list(chunk.iter().copied()).push(")");
+        let found: Vec<StoredEvent> =
+            super::sql::fetch_all(db.reader(), query.sql(), query.args()).await?;
+        events.extend(found.into_iter().map(|event| (event.id.clone(), event)));
+    }
+    Ok(events)
 }

@@ -13,6 +13,7 @@
 pub mod accounts;
 pub mod api_keys;
 pub mod deliveries;
+pub mod delivery_results;
 pub mod delivery_search;
 pub mod delivery_signal;
 pub mod funnel_history;
@@ -26,7 +27,9 @@ pub mod leads;
 pub mod plugins;
 pub mod sql;
 pub mod sqlite_writer;
+mod statement;
 pub mod ui_sessions;
+pub mod webhook_health;
 pub mod webhook_imports;
 pub mod webhooks;
 pub mod write_tx;
@@ -91,6 +94,19 @@ impl StoreError {
 }
 
 pub type StoreResult<T> = Result<T, StoreError>;
+
+/// A stored value that does not parse. Rows are only written from parsed
+/// values, so this means the row was edited by hand: it is reported, not
+/// guessed at. `row` names it, e.g. `webhook wh_...`.
+pub(crate) fn corrupt_column(
+    row: &str,
+    column: &str,
+    detail: impl std::fmt::Display,
+) -> StoreError {
+    StoreError::Database(sqlx::Error::Decode(
+        format!("{row}: column {column} is not valid: {detail}").into(),
+    ))
+}
 
 /// True when PostgreSQL refused text because it contains a NUL character
 /// (SQLite stores it): a problem with the input, not the server.

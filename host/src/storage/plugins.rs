@@ -5,7 +5,7 @@ use sqlx::FromRow;
 
 use super::sql::args;
 use super::write_tx::WriteTx;
-use super::{Database, StoreError, StoreResult};
+use super::{Database, StoreError, StoreResult, corrupt_column};
 use crate::domain::ids::{IdKind, new_id};
 use crate::domain::plugin::{PluginKind, PluginLimits};
 use crate::domain::time::now_micros;
@@ -37,15 +37,11 @@ struct PluginRow {
 }
 
 impl PluginRow {
-    /// Rows are only written from a parsed kind and limits, so a column
-    /// that does not parse means the row was edited by hand: it is
-    /// reported, not guessed at.
+    /// Parses the columns back; one that does not parse is reported (see
+    /// [`corrupt_column`]).
     fn into_record(self) -> StoreResult<PluginRecord> {
-        let corrupt = |column: &str, detail: String| {
-            StoreError::Database(sqlx::Error::Decode(
-                format!("plugin {}: column {column} is not valid: {detail}", self.id).into(),
-            ))
-        };
+        let row = format!("plugin {}", self.id);
+        let corrupt = |column: &str, detail: String| corrupt_column(&row, column, detail);
         let kind = PluginKind::parse(&self.kind).map_err(|error| corrupt("kind", error.0))?;
         let limit = |column: &str, value: i64| {
             u64::try_from(value).map_err(|_| corrupt(column, format!("{value} is negative")))

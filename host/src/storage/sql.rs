@@ -40,7 +40,7 @@ impl<'a> From<&'a String> for Arg<'a> {
     }
 }
 
-impl From<String> for Arg<'static> {
+impl From<String> for Arg<'_> {
     fn from(text: String) -> Self {
         Arg::Text(Cow::Owned(text))
     }
@@ -83,7 +83,7 @@ impl<'a> From<&'a Option<String>> for Arg<'a> {
     }
 }
 
-impl From<Option<String>> for Arg<'static> {
+impl From<Option<String>> for Arg<'_> {
     fn from(text: Option<String>) -> Self {
         text.map_or(Arg::NullText, Arg::from)
     }

@@ -10,9 +10,10 @@ use std::time::Duration;
 use serde_json::Value;
 use sqlx::FromRow;
 
-use super::sql::{Arg, args};
+use super::sql::{self, Arg, args};
+use super::statement::Statement;
 use super::write_tx::WriteTx;
-use super::{Database, StoreError, StoreResult, deliveries, params};
+use super::{Database, StoreError, StoreResult, corrupt_column, deliveries};
 use crate::domain::ids::{IdKind, new_id};
 use crate::domain::secrets::generate_signing_secret;
 use crate::domain::time::now_micros;
@@ -69,19 +70,11 @@ const WEBHOOK_COLUMNS: &str = "id, account_id, name, url, method, events, condit
     active, disabled_reason, failing_since, created_at, updated_at";
 
 impl WebhookRow {
-    /// Rows are only written from checked settings, so a column that does
-    /// not parse means the row was edited by hand: it is reported, not
-    /// guessed at.
+    /// Parses the columns back; one that does not parse is reported (see
+    /// [`corrupt_column`]).
     fn into_webhook(self) -> StoreResult<Webhook> {
-        let corrupt = |column: &str, detail: String| {
-            StoreError::Database(sqlx::Error::Decode(
-                format!(
-                    "webhook {}: column {column} is not valid: {detail}",
-                    self.id
-                )
-                .into(),
-            ))
-        };
+        let row = format!("webhook {}", self.id);
+        let corrupt = |column: &str, detail: String| corrupt_column(&row, column, detail);
         let events: Vec<EventName> = serde_json::from_str(&self.events)
             .map_err(|error| corrupt("events", error.to_string()))?;
         let conditions: Conditions = serde_json::from_str(&self.conditions)
@@ -184,25 +177,26 @@ pub async fn create(
 ) -> StoreResult<Webhook> {
     let id = new_id(IdKind::Webhook);
     let now = now_micros();
-    // $1 id, $2 account, $3 secret, $4 now, then the settings from $5.
-    let sql = format!(
-        "INSERT INTO webhooks (id, account_id, signing_secret, created_at, updated_at, {}) \
-         VALUES ($1, $2, $3, $4, $4, {})",
-        SETTINGS_COLUMNS.join(", "),
-        params(5, SETTINGS_COLUMNS.len())
-    );
-    let mut binds = vec![
-        Arg::from(id.clone()),
-        Arg::from(account_id.to_owned()),
-        Arg::from(generate_signing_secret()),
-        Arg::from(now),
-    ];
-    binds.extend(settings_args(settings));
+    let mut insert = Statement::new(&format!(
+        "INSERT INTO webhooks (id, account_id, signing_secret, created_at, updated_at, {}) VALUES (",
+        SETTINGS_COLUMNS.join(", ")
+    ));
+    insert
+        .push_list([
+            Arg::from(id.clone()),
+            Arg::from(account_id.to_owned()),
+            Arg::from(generate_signing_secret()),
+            Arg::from(now),
+            Arg::from(now),
+        ])
+        .push(", ")
+        .push_list(settings_args(settings))
+        .push(")");
     let account = account_id.to_owned();
     db.write(move |tx| {
         Box::pin(async move {
             bump_version(tx, &account).await?;
-            tx.execute(&sql, &binds).await?;
+            tx.execute(insert.sql(), insert.args()).await?;
             Ok::<_, StoreError>(())
         })
     })
@@ -238,15 +232,15 @@ pub async fn get(db: &Database, account_id: &str, webhook_id: &str) -> StoreResu
 pub async fn get_many(db: &Database, webhook_ids: &[&str]) -> StoreResult<Vec<Webhook>> {
     let mut webhooks = Vec::with_capacity(webhook_ids.len());
     for chunk in webhook_ids.chunks(500) {
-        let sql = format!(
-            "SELECT {WEBHOOK_COLUMNS} FROM webhooks WHERE id IN ({})",
-            params(1, chunk.len())
-        );
-        let mut query = sqlx::query_as::<_, WebhookRow>(&sql);
-        for id in chunk {
-            query = query.bind(*id);
-        }
-        for row in query.fetch_all(db.reader()).await? {
+        let mut query = Statement::new(&format!(
+            "SELECT {WEBHOOK_COLUMNS} FROM webhooks WHERE id IN ("
+        ));
+        query.push_list(chunk.iter().copied()).push(")");
+        let rows = sql::bind_all(sqlx::query(query.sql()), query.args())
+            .try_map(|row: sqlx::any::AnyRow| WebhookRow::from_row(&row))
+            .fetch_all(db.reader())
+            .await?;
+        for row in rows {
             webhooks.push(row.into_webhook()?);
         }
     }
@@ -261,30 +255,24 @@ pub async fn update(
     webhook_id: &str,
     settings: &WebhookSettings,
 ) -> StoreResult<Webhook> {
-    // $1 now, $2 account, $3 id, then the settings from $4.
-    let assignments: Vec<String> = SETTINGS_COLUMNS
-        .iter()
-        .enumerate()
-        .map(|(index, column)| format!("{column} = ${}", index + 4))
-        .collect();
+    let mut update = Statement::new("UPDATE webhooks SET ");
+    for (column, value) in SETTINGS_COLUMNS.iter().zip(settings_args(settings)) {
+        update.push(column).push(" = ").push_bind(value).push(", ");
+    }
+    update.push("updated_at = ").push_bind(now_micros());
     // Only a webhook that was inactive starts afresh: editing an active
     // one keeps its run of failures.
-    let reactivation = if settings.active {
-        ", disabled_reason = CASE WHEN active = 0 THEN NULL ELSE disabled_reason END, \
-         failing_since = CASE WHEN active = 0 THEN NULL ELSE failing_since END"
-    } else {
-        ""
-    };
-    let sql = format!(
-        "UPDATE webhooks SET {}, updated_at = $1{reactivation} WHERE account_id = $2 AND id = $3",
-        assignments.join(", ")
-    );
-    let mut binds = vec![
-        Arg::from(now_micros()),
-        Arg::from(account_id.to_owned()),
-        Arg::from(webhook_id.to_owned()),
-    ];
-    binds.extend(settings_args(settings));
+    if settings.active {
+        update.push(
+            ", disabled_reason = CASE WHEN active = 0 THEN NULL ELSE disabled_reason END, \
+             failing_since = CASE WHEN active = 0 THEN NULL ELSE failing_since END",
+        );
+    }
+    update
+        .push(" WHERE account_id = ")
+        .push_bind(account_id.to_owned())
+        .push(" AND id = ")
+        .push_bind(webhook_id.to_owned());
     let (account, webhook) = (account_id.to_owned(), webhook_id.to_owned());
     let new_shape = (
         settings.batching.mode.as_str(),
@@ -304,7 +292,7 @@ pub async fn update(
             let Some((mode, method, format)) = before else {
                 return Err(webhook_not_found(&webhook));
             };
-            tx.execute(&sql, &binds).await?;
+            tx.execute(update.sql(), update.args()).await?;
             let (new_mode, new_method, new_format) = new_shape;
             let batching_changed = mode != new_mode || method != new_method || format != new_format;
             if batching_changed {
@@ -392,19 +380,7 @@ async fn remove(tx: &mut WriteTx<'_>, account_id: &str, webhook_id: &str) -> Sto
     // The account first, as every writer of webhooks and of deliveries
     // takes them, so that none can deadlock with another.
     bump_version(tx, account_id).await?;
-    // Attempts first: SQLite only cascades when foreign keys are enforced,
-    // so the delete is spelled out for both engines.
-    tx.execute(
-        "DELETE FROM delivery_attempts WHERE delivery_id IN \
-             (SELECT id FROM deliveries WHERE account_id = $1 AND webhook_id = $2)",
-        args![account_id, webhook_id],
-    )
-    .await?;
-    tx.execute(
-        "DELETE FROM deliveries WHERE account_id = $1 AND webhook_id = $2",
-        args![account_id, webhook_id],
-    )
-    .await?;
+    deliveries::delete_for_webhook(tx, account_id, webhook_id).await?;
     let deleted = tx
         .execute(
             "DELETE FROM webhooks WHERE account_id = $1 AND id = $2",
@@ -527,30 +503,6 @@ pub(super) async fn bump_version(tx: &mut WriteTx<'_>, account_id: &str) -> Stor
     )
     .await?;
     Ok(())
-}
-
-/// Deactivates a webhook on Switchyard's own decision, recording why.
-pub async fn disable(db: &Database, webhook_id: &str, reason: &str) -> StoreResult<()> {
-    let (webhook, reason) = (webhook_id.to_owned(), reason.to_owned());
-    db.write(move |tx| {
-        Box::pin(async move {
-            // The account first (see `delete`).
-            tx.execute(
-                "UPDATE accounts SET webhooks_version = webhooks_version + 1 \
-                 WHERE id = (SELECT account_id FROM webhooks WHERE id = $1)",
-                args![&webhook],
-            )
-            .await?;
-            tx.execute(
-                "UPDATE webhooks SET active = 0, disabled_reason = $1, updated_at = $2 \
-                 WHERE id = $3",
-                args![&reason, now_micros(), &webhook],
-            )
-            .await?;
-            Ok(())
-        })
-    })
-    .await
 }
 
 pub fn webhook_not_found(webhook_id: &str) -> StoreError {

@@ -20,6 +20,7 @@ use super::session::Session;
 use super::{
     ConfirmPage, Flash, Layout, UiError, UiResult, display_time, page, redirect_with_flash,
 };
+use crate::domain::delivery::DeliveryStatus;
 use crate::domain::webhook::EventName;
 use crate::http::AppState;
 use crate::storage::deliveries::{self, Attempt, Delivery};
@@ -97,12 +98,22 @@ struct WebhooksPage {
     webhooks: Vec<WebhookRow>,
 }
 
+/// A status to filter deliveries by.
+fn parse_status_filter(name: &str) -> Result<DeliveryStatus, UiError> {
+    DeliveryStatus::parse_filter(name).map_err(|_| {
+        UiError::new(
+            StatusCode::BAD_REQUEST,
+            "Filter by status pending, succeeded or failed.",
+        )
+    })
+}
+
 /// How the last delivery went, in a few words.
 fn delivery_outcome(delivery: &Delivery) -> String {
     match (delivery.last_response_status, &delivery.last_error) {
         (Some(status), _) => format!("HTTP {status} ({})", delivery.status),
         (None, Some(error)) => format!("{} ({})", error, delivery.status),
-        (None, None) => delivery.status.clone(),
+        (None, None) => delivery.status.to_string(),
     }
 }
 
@@ -186,13 +197,7 @@ async fn show(
     let webhook = webhooks::get(&state.db, &session.account_id, &id).await?;
     let status = match query.status.as_str() {
         "" => None,
-        known @ (deliveries::PENDING | deliveries::SUCCEEDED | deliveries::FAILED) => Some(known),
-        _ => {
-            return Err(UiError::new(
-                StatusCode::BAD_REQUEST,
-                "Filter by status pending, succeeded or failed.",
-            ));
-        }
+        name => Some(parse_status_filter(name)?),
     };
     let before = query.before.as_deref().filter(|before| !before.is_empty());
     let mut found = deliveries::list_for_webhook(
@@ -253,7 +258,10 @@ async fn show(
         name: settings.name.clone(),
         settings: summary,
         signing_secret: webhook.signing_secret.clone(),
-        status: status.unwrap_or_default().to_owned(),
+        status: status
+            .map(DeliveryStatus::as_str)
+            .unwrap_or_default()
+            .to_owned(),
         deliveries: found
             .into_iter()
             .map(|delivery| DeliveryRow {
@@ -262,7 +270,7 @@ async fn show(
                 id: delivery.id,
                 event: delivery.event_type,
                 lead: delivery.lead_id,
-                status: delivery.status,
+                status: delivery.status.to_string(),
                 attempts: delivery.attempt_count,
             })
             .collect(),
@@ -461,7 +469,7 @@ async fn delivery(
     let lightweight = webhook.settings.lightweight_logs;
     let summary = vec![
         ("Event", delivery.event_type.clone()),
-        ("Status", delivery.status.clone()),
+        ("Status", delivery.status.to_string()),
         ("Attempts", delivery.attempt_count.to_string()),
         (
             "Next attempt",
@@ -591,20 +599,9 @@ async fn all_deliveries(
     Query(query): Query<LogQuery>,
 ) -> UiResult {
     let text = |value: &str| Some(value.trim().to_owned()).filter(|value| !value.is_empty());
-    let status = text(&query.status);
-    if let Some(status) = &status
-        && ![
-            deliveries::PENDING,
-            deliveries::SUCCEEDED,
-            deliveries::FAILED,
-        ]
-        .contains(&status.as_str())
-    {
-        return Err(UiError::new(
-            StatusCode::BAD_REQUEST,
-            "Filter by status pending, succeeded or failed.",
-        ));
-    }
+    let status = text(&query.status)
+        .map(|name| parse_status_filter(&name))
+        .transpose()?;
     let filter = DeliveryFilter {
         webhook_id: text(&query.webhook),
         status,
@@ -658,7 +655,7 @@ async fn all_deliveries(
             webhook_id: delivery.webhook_id,
             event: delivery.event_type,
             lead: delivery.lead_id,
-            status: delivery.status,
+            status: delivery.status.to_string(),
         })
         .collect();
     Ok(page(&DeliveriesPage {

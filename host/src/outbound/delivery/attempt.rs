@@ -14,9 +14,8 @@ use super::{Context, DeliveryWorker};
 use crate::domain::time::now_micros;
 use crate::domain::webhook::WebhookMethod;
 use crate::outbound::payload::BuiltPayload;
-use crate::storage::deliveries::{
-    AttemptLog, AttemptOutcome, AttemptResult, ClaimedDelivery, StoredEvent,
-};
+use crate::storage::deliveries::{AttemptLog, AttemptOutcome, AttemptResult, ClaimedDelivery};
+use crate::storage::lead_events::StoredEvent;
 use crate::storage::leads::LeadStageView;
 use crate::storage::webhooks::Webhook;
 

@@ -22,6 +22,7 @@ use crate::outbound::payload::BuiltPayload;
 use crate::plugins::abi;
 use crate::storage::StoreError;
 use crate::storage::deliveries::{self, AttemptResult, ClaimedDelivery};
+use crate::storage::lead_events;
 use crate::storage::webhooks::Webhook;
 
 /// Claimed deliveries, sorted for sending.
@@ -217,7 +218,7 @@ impl DeliveryWorker {
             .filter(|member| member.payload_body.is_none())
             .filter_map(|member| member.event_id.as_deref())
             .collect();
-        let events = deliveries::events_by_id(db, &event_ids)
+        let events = lead_events::events_by_id(db, &event_ids)
             .await
             .map_err(transient)?;
         let stages = previous_stages(db, events.values())

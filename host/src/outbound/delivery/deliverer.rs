@@ -19,7 +19,8 @@ use crate::outbound::payload::{
 };
 use crate::plugins::abi;
 use crate::plugins::registry::{PluginRegistry, RegistryError};
-use crate::storage::deliveries::{AttemptLog, ClaimedDelivery, RenderedPayload, StoredEvent};
+use crate::storage::deliveries::{AttemptLog, ClaimedDelivery, RenderedPayload};
+use crate::storage::lead_events::StoredEvent;
 use crate::storage::leads::{FunnelEventView, LeadStageView};
 use crate::storage::webhooks::Webhook;
 use crate::storage::{Database, StoreError, funnel_history, funnel_stages};

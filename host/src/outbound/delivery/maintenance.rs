@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use super::{DeliveryWorker, micros};
 use crate::domain::time::{now_micros, to_rfc3339};
-use crate::storage::deliveries;
+use crate::storage::{deliveries, webhook_health};
 
 /// Why a webhook failing for `period` was deactivated at `now` (µs).
 fn failing_reason(period: Duration, now: i64) -> String {
@@ -26,7 +26,7 @@ impl DeliveryWorker {
         let period = self.config.disable_failing_after;
         let cutoff = now.saturating_sub(micros(period));
         let reason = failing_reason(period, now);
-        match deliveries::disable_long_failing(db, cutoff, &reason).await {
+        match webhook_health::disable_long_failing(db, cutoff, &reason).await {
             Ok(disabled) if !disabled.is_empty() => {
                 tracing::warn!(?disabled, "deactivated webhooks that kept failing");
             }

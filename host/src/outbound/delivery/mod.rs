@@ -51,7 +51,8 @@ use self::leases::{Leases, lease_until};
 use self::recorder::record_loop;
 use crate::domain::time::now_micros;
 use crate::domain::webhook::BatchMode;
-use crate::storage::deliveries::{self, ClaimedDelivery, StoredEvent};
+use crate::storage::deliveries::{self, ClaimedDelivery};
+use crate::storage::lead_events::{self, StoredEvent};
 use crate::storage::leads::LeadStageView;
 use crate::storage::webhooks::{self, Webhook};
 
@@ -245,7 +246,7 @@ impl DeliveryWorker {
             .iter()
             .filter_map(|d| d.event_id.as_deref())
             .collect();
-        let events = deliveries::events_by_id(db, &event_ids).await?;
+        let events = lead_events::events_by_id(db, &event_ids).await?;
         let stages = Arc::new(previous_stages(db, events.values()).await?);
         let webhooks: HashMap<String, Arc<Webhook>> = webhooks
             .into_iter()

@@ -9,8 +9,8 @@ use std::time::Duration;
 use tokio::sync::mpsc;
 
 use crate::storage::Database;
-use crate::storage::deliveries::{self, AttemptResult};
-use crate::storage::webhooks;
+use crate::storage::deliveries::AttemptResult;
+use crate::storage::{delivery_results, webhook_health};
 
 /// Results written in one transaction at most.
 const MAX_BATCH: usize = 500;
@@ -35,7 +35,7 @@ pub(super) async fn record_loop(db: Database, mut results: mpsc::UnboundedReceiv
         for recorded in batch.drain(..) {
             if let Some(reason) = &recorded.disable {
                 let webhook = &recorded.result.webhook_id;
-                if let Err(error) = webhooks::disable(&db, webhook, reason).await {
+                if let Err(error) = webhook_health::disable(&db, webhook, reason).await {
                     tracing::error!(%error, %webhook, "cannot deactivate webhook");
                 } else {
                     tracing::warn!(%webhook, %reason, "webhook deactivated");
@@ -49,7 +49,7 @@ pub(super) async fn record_loop(db: Database, mut results: mpsc::UnboundedReceiv
 async fn write_with_retries(db: &Database, attempts: &[AttemptResult]) {
     let mut tries = 0;
     loop {
-        match deliveries::record_results(db, attempts).await {
+        match delivery_results::record_results(db, attempts).await {
             Ok(()) => break,
             Err(error) if tries < 5 => {
                 tries += 1;

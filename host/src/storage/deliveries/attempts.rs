@@ -1,0 +1,253 @@
+//! Attempts: what one attempt sent and got back, and writing a group of
+//! attempts with the next state of each delivery. The webhooks' run of
+//! failures is written alongside by `storage::delivery_results`.
+
+use sqlx::FromRow;
+
+use super::DeliveryStatus;
+use crate::domain::ids::{IdKind, new_id};
+use crate::storage::StoreResult;
+use crate::storage::sql::args;
+use crate::storage::statement::Statement;
+use crate::storage::write_tx::WriteTx;
+
+/// What one attempt sent and got back, as the log keeps it.
+#[derive(Debug, Clone, Default, FromRow)]
+pub struct AttemptLog {
+    pub url: Option<String>,
+    pub method: Option<String>,
+    /// JSON object, secrets redacted.
+    pub request_headers: Option<String>,
+    pub request_body: Option<String>,
+    pub response_status: Option<i64>,
+    /// JSON object.
+    pub response_headers: Option<String>,
+    pub response_body: Option<String>,
+    pub duration_us: i64,
+    pub error: Option<String>,
+}
+
+/// What happens to a delivery after an attempt.
+#[derive(Debug, Clone, PartialEq)]
+pub enum AttemptOutcome {
+    Succeeded,
+    /// Try again at this time (µs).
+    RetryAt(i64),
+    /// Give up.
+    Failed,
+    /// Not attempted: the webhook is inactive. The delivery waits, due
+    /// again when the webhook is activated.
+    Parked,
+}
+
+/// A payload rendered for the first time, kept for retries and resends.
+#[derive(Debug, Clone)]
+pub struct RenderedPayload {
+    pub body: String,
+    pub content_type: String,
+    /// JSON object.
+    pub headers: String,
+}
+
+/// One finished attempt, to record.
+#[derive(Debug, Clone)]
+pub struct AttemptResult {
+    pub delivery_id: String,
+    pub account_id: String,
+    pub webhook_id: String,
+    pub attempted_at: i64,
+    pub triggered_by: String,
+    pub log: AttemptLog,
+    pub outcome: AttemptOutcome,
+    pub rendered: Option<RenderedPayload>,
+    /// The claim the attempt was made under ([`ClaimedDelivery::claimed_until`]).
+    pub claim: i64,
+    /// Drop the stored payload once the delivery is finished (lightweight
+    /// logs keep no bodies).
+    pub forget_payload: bool,
+    /// The delivery is a batch: its members take its final status.
+    pub is_batch: bool,
+}
+
+impl AttemptResult {
+    /// The same result with only status, duration and error in its log:
+    /// what is still recorded when the full log cannot be.
+    pub(crate) fn minimal(&self) -> Self {
+        Self {
+            log: AttemptLog {
+                response_status: self.log.response_status,
+                duration_us: self.log.duration_us,
+                error: self.log.error.clone(),
+                ..AttemptLog::default()
+            },
+            rendered: None,
+            ..self.clone()
+        }
+    }
+}
+
+/// Attempt rows one `INSERT` writes at most.
+const ATTEMPT_ROWS_PER_INSERT: usize = 50;
+
+/// Where a delivery goes after an attempt with this outcome.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct NextState {
+    status: DeliveryStatus,
+    next_attempt_at: Option<i64>,
+    /// Added to the attempt count: a parked delivery was not attempted.
+    counted: i64,
+    /// Succeeded or failed for good: lightweight logs drop the payload.
+    finished: bool,
+}
+
+fn next_state(outcome: &AttemptOutcome) -> NextState {
+    let (status, next_attempt_at, counted) = match *outcome {
+        AttemptOutcome::Succeeded => (DeliveryStatus::Succeeded, None, 1),
+        AttemptOutcome::RetryAt(at) => (DeliveryStatus::Pending, Some(at), 1),
+        AttemptOutcome::Failed => (DeliveryStatus::Failed, None, 1),
+        AttemptOutcome::Parked => (DeliveryStatus::Pending, None, 0),
+    };
+    NextState {
+        status,
+        next_attempt_at,
+        counted,
+        finished: matches!(outcome, AttemptOutcome::Succeeded | AttemptOutcome::Failed),
+    }
+}
+
+/// Logs the attempts made (parked results were not attempted) and moves
+/// each delivery on: done, retry later, failed, or parked; a finished
+/// batch's members take its status. Only while the claim that made the
+/// attempt still holds the delivery.
+pub(crate) async fn write_attempts(
+    tx: &mut WriteTx<'_>,
+    results: &[AttemptResult],
+    now: i64,
+) -> StoreResult<()> {
+    let attempted: Vec<&AttemptResult> = results
+        .iter()
+        .filter(|result| result.outcome != AttemptOutcome::Parked)
+        .collect();
+    for chunk in attempted.chunks(ATTEMPT_ROWS_PER_INSERT) {
+        let mut insert = Statement::new(
+            "INSERT INTO delivery_attempts (id, delivery_id, account_id, attempted_at, \
+                 triggered_by, url, method, request_headers, request_body, response_status, \
+                 response_headers, response_body, duration_us, error) VALUES ",
+        );
+        insert.push_values(chunk, |row, result| {
+            let log = &result.log;
+            row.bind(new_id(IdKind::DeliveryAttempt))
+                .bind(&result.delivery_id)
+                .bind(&result.account_id)
+                .bind(result.attempted_at)
+                .bind(&result.triggered_by)
+                .bind(&log.url)
+                .bind(&log.method)
+                .bind(&log.request_headers)
+                .bind(&log.request_body)
+                .bind(log.response_status)
+                .bind(&log.response_headers)
+                .bind(&log.response_body)
+                .bind(log.duration_us)
+                .bind(&log.error);
+        });
+        tx.execute(insert.sql(), insert.args()).await?;
+    }
+    for result in results {
+        let next = next_state(&result.outcome);
+        let forget = next.finished && result.forget_payload;
+        let rendered = result.rendered.as_ref();
+        // Only while this claim still holds the delivery: after a resend or
+        // an expired lease, another attempt owns it.
+        let recorded = tx
+            .execute(
+                "UPDATE deliveries SET status = $1, next_attempt_at = $2, claimed_until = NULL, \
+                     attempt_count = attempt_count + $3, next_trigger = 'scheduled', \
+                     last_response_status = $4, last_error = $5, updated_at = $6, \
+                     payload_body = CASE WHEN $7 = 1 THEN NULL ELSE COALESCE($8, payload_body) END, \
+                     payload_content_type = COALESCE($9, payload_content_type), \
+                     payload_headers = COALESCE($10, payload_headers) \
+                 WHERE id = $11 AND claimed_until = $12",
+                args![
+                    next.status.as_str(),
+                    next.next_attempt_at,
+                    next.counted,
+                    result.log.response_status,
+                    &result.log.error,
+                    now,
+                    forget,
+                    rendered.map(|payload| payload.body.as_str()),
+                    rendered.map(|payload| payload.content_type.as_str()),
+                    rendered.map(|payload| payload.headers.as_str()),
+                    &result.delivery_id,
+                    result.claim,
+                ],
+            )
+            .await?;
+        if next.finished && result.is_batch && recorded == 1 {
+            // The messages a batch carried share its outcome (and, with
+            // lightweight logs, lose their bodies with it).
+            tx.execute(
+                "UPDATE deliveries SET status = $1, updated_at = $2, \
+                     payload_body = CASE WHEN $3 = 1 THEN NULL ELSE payload_body END \
+                 WHERE batch_id = $4",
+                args![next.status.as_str(), now, forget, &result.delivery_id],
+            )
+            .await?;
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_outcome_moves_the_delivery_to_its_next_state() {
+        let cases = [
+            (
+                AttemptOutcome::Succeeded,
+                DeliveryStatus::Succeeded,
+                None,
+                1,
+                true,
+            ),
+            (
+                AttemptOutcome::RetryAt(42),
+                DeliveryStatus::Pending,
+                Some(42),
+                1,
+                false,
+            ),
+            (
+                AttemptOutcome::Failed,
+                DeliveryStatus::Failed,
+                None,
+                1,
+                true,
+            ),
+            // Parked: not attempted, due again only when the webhook is
+            // activated (no next attempt time).
+            (
+                AttemptOutcome::Parked,
+                DeliveryStatus::Pending,
+                None,
+                0,
+                false,
+            ),
+        ];
+        for (outcome, status, next_attempt_at, counted, finished) in cases {
+            assert_eq!(
+                next_state(&outcome),
+                NextState {
+                    status,
+                    next_attempt_at,
+                    counted,
+                    finished
+                },
+                "{outcome:?}"
+            );
+        }
+    }
+}

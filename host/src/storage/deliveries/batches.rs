@@ -1,0 +1,184 @@
+//! Batches: a delivery of its own (`event_type = 'batch'`) carrying the
+//! messages of a batching webhook that waited under the same key
+//! (`batch_id`), formed when the first of them falls due; and undoing
+//! batches when the webhook's batching settings change.
+
+use super::{
+    BATCH_EVENT, CLAIM_COLUMNS, ClaimedDelivery, IN_LIST_CHUNK, RenderedPayload, skip_locked,
+};
+use crate::domain::ids::{IdKind, new_id};
+use crate::storage::sql::{self, args};
+use crate::storage::statement::Statement;
+use crate::storage::write_tx::WriteTx;
+use crate::storage::{Database, StoreResult};
+
+/// Makes a batch of `first` (a claimed delivery of a batching webhook) and
+/// up to `max_items - 1` more deliveries waiting under its key, oldest
+/// first, whether due or not: a new batch delivery, claimed until
+/// `lease_until`, carrying them. Returns the batch and its members, or
+/// `None` when `first` was batched meanwhile and nothing else waits.
+pub async fn form_batch(
+    db: &Database,
+    first: &ClaimedDelivery,
+    max_items: u32,
+    lease_until: i64,
+    now: i64,
+) -> StoreResult<Option<(ClaimedDelivery, Vec<ClaimedDelivery>)>> {
+    let first = first.clone();
+    db.write(move |tx| {
+        Box::pin(async move { make_batch(tx, &first, max_items, lease_until, now).await })
+    })
+    .await
+}
+
+/// The work of [`form_batch`], inside the caller's transaction.
+async fn make_batch(
+    tx: &mut WriteTx<'_>,
+    first: &ClaimedDelivery,
+    max_items: u32,
+    lease_until: i64,
+    now: i64,
+) -> StoreResult<Option<(ClaimedDelivery, Vec<ClaimedDelivery>)>> {
+    let skip_locked = skip_locked(tx);
+    let batch_key = first.batch_key.as_deref().unwrap_or_default();
+    // Members: free ones, or ones this same claim holds; `first` itself,
+    // then the oldest others (read in index order: a key may have a long
+    // queue behind it).
+    let eligible = "webhook_id = $1 AND batch_key = $2 AND status = 'pending' \
+         AND next_attempt_at IS NOT NULL \
+         AND (claimed_until IS NULL OR claimed_until < $3 OR claimed_until = $4)";
+    let mut members: Vec<ClaimedDelivery> = tx
+        .fetch_all(
+            &format!(
+                "SELECT {CLAIM_COLUMNS} FROM deliveries WHERE {eligible} AND id = $5{skip_locked}"
+            ),
+            args![
+                &first.webhook_id,
+                batch_key,
+                now,
+                first.claimed_until,
+                &first.id
+            ],
+        )
+        .await?;
+    let others = i64::from(max_items.max(1)) - i64::try_from(members.len()).unwrap_or(0);
+    members.extend(
+        tx.fetch_all::<ClaimedDelivery>(
+            &format!(
+                "SELECT {CLAIM_COLUMNS} FROM deliveries WHERE {eligible} AND id <> $5 \
+                 ORDER BY id LIMIT $6{skip_locked}"
+            ),
+            args![
+                &first.webhook_id,
+                batch_key,
+                now,
+                first.claimed_until,
+                &first.id,
+                others,
+            ],
+        )
+        .await?,
+    );
+    if members.is_empty() {
+        return Ok(None);
+    }
+    let batch_id = new_id(IdKind::Delivery);
+    tx.execute(
+        "INSERT INTO deliveries (id, account_id, webhook_id, event_type, status, \
+             next_attempt_at, claimed_until, created_at, updated_at) \
+         VALUES ($1, $2, $3, $4, 'pending', $5, $6, $5, $5)",
+        args![
+            &batch_id,
+            &first.account_id,
+            &first.webhook_id,
+            BATCH_EVENT,
+            now,
+            lease_until,
+        ],
+    )
+    .await?;
+    for chunk in members.chunks(IN_LIST_CHUNK) {
+        let mut carried = Statement::new("UPDATE deliveries SET status = 'batched', batch_id = ");
+        carried
+            .push_bind(&batch_id)
+            .push(", next_attempt_at = NULL, claimed_until = NULL, updated_at = ")
+            .push_bind(now)
+            .push(" WHERE id IN (")
+            .push_list(chunk.iter().map(|member| &member.id))
+            .push(")");
+        tx.execute(carried.sql(), carried.args()).await?;
+    }
+    let batch: ClaimedDelivery = tx
+        .fetch_one(
+            &format!("SELECT {CLAIM_COLUMNS} FROM deliveries WHERE id = $1"),
+            args![&batch_id],
+        )
+        .await?;
+    Ok(Some((batch, members)))
+}
+
+/// The deliveries a batch carries, oldest first.
+pub async fn batch_members(db: &Database, batch_id: &str) -> StoreResult<Vec<ClaimedDelivery>> {
+    sql::fetch_all(
+        db.reader(),
+        &format!("SELECT {CLAIM_COLUMNS} FROM deliveries WHERE batch_id = $1 ORDER BY id"),
+        args![batch_id],
+    )
+    .await
+}
+
+/// Keeps each member's own rendered payload, so that one can be resent
+/// alone.
+pub async fn save_payloads(
+    db: &Database,
+    payloads: &[(String, RenderedPayload)],
+) -> StoreResult<()> {
+    if payloads.is_empty() {
+        return Ok(());
+    }
+    let payloads = payloads.to_vec();
+    db.write(move |tx| {
+        Box::pin(async move {
+            for (id, payload) in &payloads {
+                tx.execute(
+                    "UPDATE deliveries SET payload_body = $1, payload_content_type = $2, \
+                         payload_headers = $3 \
+                     WHERE id = $4",
+                    args![&payload.body, &payload.content_type, &payload.headers, id],
+                )
+                .await?;
+            }
+            Ok(())
+        })
+    })
+    .await
+}
+
+/// After a webhook's batching settings changed: its messages waiting for a
+/// batch, and those of batches not yet sent, are sent on their own instead
+/// (a receiver that no longer expects arrays would not understand them).
+pub async fn unbatch(tx: &mut WriteTx<'_>, webhook_id: &str, now: i64) -> StoreResult<()> {
+    tx.execute(
+        "UPDATE deliveries SET status = 'pending', batch_id = NULL, batch_key = NULL, \
+             next_attempt_at = $1, updated_at = $1 \
+         WHERE batch_id IN (SELECT id FROM deliveries \
+             WHERE webhook_id = $2 AND event_type = 'batch' AND status = 'pending')",
+        args![now, webhook_id],
+    )
+    .await?;
+    tx.execute(
+        "UPDATE deliveries SET status = 'failed', next_attempt_at = NULL, updated_at = $1, \
+             last_error = 'not sent: the batching settings changed, so its messages are sent on their own' \
+         WHERE webhook_id = $2 AND event_type = 'batch' AND status = 'pending'",
+        args![now, webhook_id],
+    )
+    .await?;
+    tx.execute(
+        "UPDATE deliveries SET batch_key = NULL, updated_at = $1, \
+             next_attempt_at = CASE WHEN next_attempt_at IS NULL THEN NULL ELSE $1 END \
+         WHERE webhook_id = $2 AND status = 'pending' AND batch_key IS NOT NULL",
+        args![now, webhook_id],
+    )
+    .await?;
+    Ok(())
+}

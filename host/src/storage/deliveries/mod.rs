@@ -1,0 +1,109 @@
+//! Deliveries: one message to one webhook, and the log of its attempts.
+//!
+//! - `claims`: claiming due deliveries with a lease (so a process that dies
+//!   holding some has them picked up once the lease runs out), and giving
+//!   them back.
+//! - `batches`: forming a batch of a batching webhook's waiting deliveries,
+//!   its members, and undoing batches when the batching settings change.
+//! - `attempts`: what an attempt sent and got back, and writing attempts
+//!   with the delivery's next state (the webhook's run of failures is
+//!   `webhook_health`'s; `delivery_results` writes both together).
+//! - `admin`: listing and reading deliveries and attempts for the admin,
+//!   resending, and releasing deliveries parked while a webhook was
+//!   inactive.
+//! - `retention`: purging old logs.
+//!
+//! A delivery's status is [`DeliveryStatus`].
+
+mod admin;
+mod attempts;
+mod batches;
+mod claims;
+mod retention;
+
+pub(super) use admin::DELIVERY_COLUMNS;
+pub use admin::{
+    Attempt, Delivery, attempts, delete_for_webhook, get, list_for_webhook, resend, unpark,
+};
+pub(super) use attempts::write_attempts;
+pub use attempts::{AttemptLog, AttemptOutcome, AttemptResult, RenderedPayload};
+pub use batches::{batch_members, form_batch, save_payloads, unbatch};
+pub use claims::{claim_due, release, release_leases};
+pub use retention::purge_before;
+
+use super::Backend;
+use super::StoreResult;
+use super::sql::{DbRow, FromDbRow};
+use super::write_tx::WriteTx;
+pub use crate::domain::delivery::DeliveryStatus;
+
+/// The event type of a batch delivery.
+pub const BATCH_EVENT: &str = "batch";
+
+/// Most ids one `IN (...)` list binds: well under either engine's limit on
+/// parameters per statement.
+const IN_LIST_CHUNK: usize = 500;
+
+/// A delivery a worker has claimed.
+#[derive(Debug, Clone)]
+pub struct ClaimedDelivery {
+    pub id: String,
+    pub account_id: String,
+    pub webhook_id: String,
+    /// `None` for a batch.
+    pub event_id: Option<String>,
+    pub event_type: String,
+    pub lead_id: Option<String>,
+    pub attempt_count: i64,
+    pub next_trigger: String,
+    /// Set for deliveries of a batching webhook, until they join a batch.
+    pub batch_key: Option<String>,
+    pub payload_body: Option<String>,
+    pub payload_content_type: Option<String>,
+    /// JSON object.
+    pub payload_headers: Option<String>,
+    pub created_at: i64,
+    /// The lease this claim holds; results are recorded only while the
+    /// delivery is still held by it (0 when read unclaimed).
+    pub claimed_until: i64,
+}
+
+const CLAIM_COLUMNS: &str = "id, account_id, webhook_id, event_id, event_type, lead_id, \
+    attempt_count, next_trigger, batch_key, payload_body, payload_content_type, payload_headers, \
+    created_at, COALESCE(claimed_until, 0) AS claimed_until";
+
+impl ClaimedDelivery {
+    pub fn is_batch(&self) -> bool {
+        self.event_type == BATCH_EVENT
+    }
+}
+
+impl FromDbRow for ClaimedDelivery {
+    fn from_db_row(row: &DbRow<'_, '_>) -> StoreResult<Self> {
+        Ok(Self {
+            id: row.get("id")?,
+            account_id: row.get("account_id")?,
+            webhook_id: row.get("webhook_id")?,
+            event_id: row.get("event_id")?,
+            event_type: row.get("event_type")?,
+            lead_id: row.get("lead_id")?,
+            attempt_count: row.get("attempt_count")?,
+            next_trigger: row.get("next_trigger")?,
+            batch_key: row.get("batch_key")?,
+            payload_body: row.get("payload_body")?,
+            payload_content_type: row.get("payload_content_type")?,
+            payload_headers: row.get("payload_headers")?,
+            created_at: row.get("created_at")?,
+            claimed_until: row.get("claimed_until")?,
+        })
+    }
+}
+
+/// The clause with which claims skip the rows other workers hold
+/// (PostgreSQL); SQLite's single writer serialises claims.
+fn skip_locked(tx: &WriteTx<'_>) -> &'static str {
+    match tx.backend() {
+        Backend::Postgres => " FOR UPDATE SKIP LOCKED",
+        Backend::Sqlite => "",
+    }
+}
