@@ -1,7 +1,9 @@
 //! Builds the built-in plugins (the `plugins/` workspace) for
 //! `wasm32-unknown-unknown` so the binary can embed them: they are compiled
 //! from source on every machine, never committed as `.wasm` files. Installs
-//! the wasm32 target with rustup when it is missing.
+//! the wasm32 target with rustup when it is missing, and the C toolchain that
+//! compiles the JavaScript engine (`plugins/js-engine`, QuickJS) with
+//! `scripts/install-wasm-c-toolchain`.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -24,6 +26,9 @@ const PLUGINS: &[(&str, &str, &str, bool)] = &[
 ];
 
 const TARGET: &str = "wasm32-unknown-unknown";
+/// The crate of the JavaScript engine, which JS and TypeScript plugins are
+/// snapshots of (see host/src/plugins/js.rs).
+const JS_ENGINE_CRATE: &str = "js-engine";
 
 fn main() {
     let manifest_dir = PathBuf::from(env("CARGO_MANIFEST_DIR"));
@@ -45,6 +50,14 @@ fn main() {
     }
     println!(
         "cargo:rerun-if-changed={}",
+        plugins.join(JS_ENGINE_CRATE).display()
+    );
+    println!(
+        "cargo:rerun-if-changed={}",
+        plugins.join(".cargo/config.toml").display()
+    );
+    println!(
+        "cargo:rerun-if-changed={}",
         root.join("plugin-sdk").display()
     );
     // `sqlx::migrate!` embeds the migrations: a new file must rebuild the
@@ -57,6 +70,7 @@ fn main() {
     let out_dir = PathBuf::from(env("OUT_DIR"));
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     ensure_wasm_target();
+    ensure_c_toolchain(&root);
 
     // Shared by every profile of the host (debug, release, bench), next to
     // the host's own target directory: out/ is <target>/<profile>/build/<pkg>/out.
@@ -115,6 +129,18 @@ fn main() {
         ));
     }
     generated.push_str("];\n");
+    let engine = target_dir
+        .join(TARGET)
+        .join("release")
+        .join(format!("{}.wasm", JS_ENGINE_CRATE.replace('-', "_")));
+    let engine_copy = out_dir.join("js_engine.wasm");
+    std::fs::copy(&engine, &engine_copy)
+        .unwrap_or_else(|error| panic!("copy {}: {error}", engine.display()));
+    generated.push_str(&format!(
+        "/// The JavaScript engine (plugins/js-engine), before a script is snapshotted into it.\n\
+         pub const JS_ENGINE: &[u8] = include_bytes!({:?});\n",
+        engine_copy.display().to_string()
+    ));
     std::fs::write(out_dir.join("builtin_plugins.rs"), generated)
         .expect("write builtin_plugins.rs");
 }
@@ -148,6 +174,34 @@ fn ensure_wasm_target() {
         panic!(
             "the {TARGET} target is missing and `rustup target add {TARGET}` failed; \
              install it to build Switchyard's built-in plugins"
+        );
+    }
+}
+
+/// Runs `scripts/install-wasm-c-toolchain` when clang-19 or llvm-ar-19 is
+/// missing: QuickJS is C, compiled for wasm32 by the js-engine crate.
+fn ensure_c_toolchain(root: &Path) {
+    let found = |tool: &str| {
+        Command::new(tool)
+            .arg("--version")
+            .output()
+            .is_ok_and(|output| output.status.success())
+    };
+    // Whoever set the compiler for the wasm32 build knows what they use.
+    let chosen = std::env::var_os("CC_wasm32_unknown_unknown").is_some();
+    if chosen || (found("clang-19") && found("llvm-ar-19")) {
+        return;
+    }
+    println!(
+        "cargo:warning=installing clang-19 and llvm-19 (needed to compile the JavaScript engine)"
+    );
+    let script = root.join("scripts/install-wasm-c-toolchain");
+    let installed = Command::new("bash").arg(&script).status();
+    if !matches!(installed, Ok(status) if status.success()) {
+        panic!(
+            "clang-19 and llvm-ar-19 are missing and {} could not install them; \
+             install Debian's clang-19 and llvm-19 packages",
+            script.display()
         );
     }
 }

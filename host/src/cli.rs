@@ -1,5 +1,5 @@
 //! The `switchyard` command line: `serve`, `migrate`, `account create`,
-//! `account key create` and `plugin run`.
+//! `account key create`, `plugin run` and `plugin build`.
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
@@ -13,6 +13,7 @@ use crate::domain::plugin::PluginKind;
 use crate::domain::plugin::PluginLimits;
 use crate::plugins::abi;
 use crate::plugins::builtin::builtin;
+use crate::plugins::js;
 use crate::plugins::runtime::PluginRuntime;
 use crate::startup::{Application, redact, shutdown_signal};
 use crate::storage::{Database, accounts, api_keys};
@@ -59,12 +60,31 @@ pub enum PluginCommand {
     /// Run a plugin once, in the same sandbox and with the same limits as
     /// the server, and print its output, the fuel it used and its time.
     Run(PluginRunArgs),
+    /// Build a JavaScript or TypeScript plugin (`.js`, `.ts`) into an
+    /// ordinary ABI v1 module, ready to upload.
+    Build(PluginBuildArgs),
+}
+
+/// `switchyard plugin build`.
+#[derive(Debug, clap::Args)]
+pub struct PluginBuildArgs {
+    /// The script: a `.js` or `.ts` file exporting `transform(config,
+    /// request)` or `buildPayload(config, event)`.
+    pub source: PathBuf,
+    /// Where to write the module.
+    #[arg(short, long)]
+    pub output: PathBuf,
+    /// Check that the script exports this kind's function (by default,
+    /// either will do).
+    #[arg(long, value_enum)]
+    pub kind: Option<PluginKind>,
 }
 
 /// `switchyard plugin run`.
 #[derive(Debug, clap::Args)]
 pub struct PluginRunArgs {
-    /// The module: a `.wasm` file, or `builtin:NAME` (e.g. `builtin:json-mapper`).
+    /// The module: a `.wasm` file, a `.js` or `.ts` script (built first, as
+    /// `plugin build` would), or `builtin:NAME` (e.g. `builtin:json-mapper`).
     pub module: String,
     /// What the plugin does.
     #[arg(long, value_enum)]
@@ -176,7 +196,50 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Plugin {
             command: PluginCommand::Run(args),
         } => run_plugin(args).await,
+        Command::Plugin {
+            command: PluginCommand::Build(args),
+        } => build_plugin(args),
     }
+}
+
+/// Builds a script into a module file.
+fn build_plugin(args: PluginBuildArgs) -> anyhow::Result<()> {
+    let source = args.source.display().to_string();
+    let built = build_script(&source, args.kind)?;
+    std::fs::write(&args.output, &built.module)
+        .with_context(|| format!("cannot write {}", args.output.display()))?;
+    let kinds: Vec<&str> = built.kinds.iter().map(|kind| kind.as_str()).collect();
+    eprintln!(
+        "Built {} ({} bytes, {}) from {source}.",
+        args.output.display(),
+        built.module.len(),
+        kinds.join(" and ")
+    );
+    Ok(())
+}
+
+/// Builds the script at `path` (its language from its extension), printing
+/// what its top level logged and how long the build took.
+fn build_script(path: &str, kind: Option<PluginKind>) -> anyhow::Result<js::BuiltScript> {
+    let language = js::Language::from_path(path)
+        .with_context(|| format!("{path} is neither a .js nor a .ts file"))?;
+    let bytes = std::fs::read(path).with_context(|| format!("cannot read {path}"))?;
+    let source = String::from_utf8(bytes).with_context(|| format!("{path} is not UTF-8 text"))?;
+    let filename = Path::new(path).file_name().map_or_else(
+        || path.to_owned(),
+        |name| name.to_string_lossy().into_owned(),
+    );
+    let started = std::time::Instant::now();
+    let built = js::build(&source, &filename, language, kind)
+        .map_err(|error| anyhow::anyhow!("{path}: {error}"))?;
+    for line in &built.logs {
+        eprintln!("script log: {line}");
+    }
+    eprintln!(
+        "built {path} in {:.0} ms",
+        started.elapsed().as_secs_f64() * 1e3
+    );
+    Ok(built)
 }
 
 /// Runs a plugin once and prints what it did; fails when the plugin does.
@@ -186,6 +249,9 @@ async fn run_plugin(args: PluginRunArgs) -> anyhow::Result<()> {
             .with_context(|| format!("there is no built-in plugin `{name}`"))?
             .module
             .to_vec(),
+        None if js::Language::from_path(&args.module).is_some() => {
+            build_script(&args.module, Some(args.kind))?.module
+        }
         None => {
             std::fs::read(&args.module).with_context(|| format!("cannot read {}", args.module))?
         }

@@ -125,6 +125,9 @@ impl From<crate::plugins::registry::RegistryError> for ApiError {
             RegistryError::Plugin(PluginError::InvalidModule(reason)) => {
                 ApiError::Unprocessable(format!("Invalid plugin: {reason}"))
             }
+            RegistryError::Plugin(PluginError::InvalidScript(reason)) => {
+                ApiError::Unprocessable(format!("Invalid script: {reason}"))
+            }
             RegistryError::Plugin(PluginError::Busy(reason)) => ApiError::Unavailable(reason),
             RegistryError::Plugin(other) => {
                 ApiError::Internal(anyhow::anyhow!("plugin compilation failed: {other}"))

@@ -1,6 +1,8 @@
-//! `/api/v1/plugins`: upload a Wasm module (raw body), list (built-ins
-//! too), read, delete (refused while an import uses it), and a dry run that
-//! calls the plugin and reports its output or error, fuel, time and logs.
+//! `/api/v1/plugins`: upload a Wasm module (raw body) or a JavaScript or
+//! TypeScript source (built into a module by the server, its source kept),
+//! list (built-ins too), read, read a script's source, delete (refused while
+//! an import uses it), and a dry run that calls the plugin and reports its
+//! output or error, fuel, time and logs.
 
 use std::collections::BTreeMap;
 
@@ -8,7 +10,8 @@ use axum::Json;
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
 use axum::extract::{DefaultBodyLimit, Path, State};
-use axum::http::StatusCode;
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::IntoResponse;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use utoipa::{IntoParams, ToSchema};
@@ -23,7 +26,10 @@ use crate::domain::plugin::PluginLimits;
 use crate::domain::time::to_rfc3339;
 use crate::plugins::abi;
 use crate::plugins::builtin::builtins;
+use crate::plugins::js::Language;
+use crate::plugins::registry::Script;
 use crate::plugins::runtime::MAX_MODULE_BYTES;
+use crate::storage::plugin_sources;
 use crate::storage::plugins::{self, PluginRecord};
 
 /// A plugin: built in (id `builtin:NAME`) or uploaded.
@@ -39,6 +45,11 @@ pub struct PluginView {
     pub limits: PluginLimits,
     /// Upload time; null for built-ins.
     pub created_at: Option<String>,
+    /// `javascript` or `typescript` for a plugin built from a script
+    /// (`GET /api/v1/plugins/{id}/source` returns it); null for Wasm.
+    pub language: Option<String>,
+    /// The script's file name, as its stack traces show it.
+    pub filename: Option<String>,
 }
 
 impl From<PluginRecord> for PluginView {
@@ -52,7 +63,23 @@ impl From<PluginRecord> for PluginView {
             sha256: record.sha256,
             size_bytes: record.size_bytes.max(0) as u64,
             created_at: Some(to_rfc3339(record.created_at)),
+            language: None,
+            filename: None,
         }
+    }
+}
+
+impl PluginView {
+    /// The view with its script's language and file name, if it was built
+    /// from one.
+    async fn with_source(mut self, state: &AppState) -> ApiResult<Self> {
+        if !self.builtin
+            && let Some(source) = plugin_sources::of_module(&state.db, &self.sha256).await?
+        {
+            self.language = Some(source.language);
+            self.filename = Some(source.filename);
+        }
+        Ok(self)
     }
 }
 
@@ -66,6 +93,8 @@ pub(crate) fn builtin_views() -> impl Iterator<Item = PluginView> {
         size_bytes: plugin.module.len() as u64,
         limits: PluginLimits::DEFAULT,
         created_at: None,
+        language: None,
+        filename: None,
     })
 }
 
@@ -89,6 +118,13 @@ pub struct UploadParams {
     pub memory_bytes: Option<u64>,
     pub time_limit_ms: Option<u64>,
     pub output_bytes: Option<u64>,
+    /// `js` or `ts`: the body is a script to build (a JavaScript or
+    /// TypeScript content type says so too: `text/javascript`,
+    /// `application/typescript`). Without either, the body is a module.
+    pub language: Option<String>,
+    /// A script's file name, shown in its stack traces and errors (default
+    /// `transform.js`, `payload.ts`, ...).
+    pub filename: Option<String>,
 }
 
 /// A dry run: what to call the plugin with.
@@ -128,6 +164,7 @@ pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(list_plugins, upload_plugin))
         .routes(routes!(get_plugin, delete_plugin))
+        .routes(routes!(get_source))
         .routes(routes!(dry_run))
         // Modules are larger than ordinary API bodies.
         .layer(DefaultBodyLimit::max(MAX_MODULE_BYTES + 1024))
@@ -141,15 +178,19 @@ async fn list_plugins(
     auth: AdminAuth,
 ) -> ApiResult<Json<PluginList>> {
     let uploaded = plugins::list(&state.db, &auth.account_id).await?;
-    Ok(Json(PluginList {
-        data: builtin_views()
-            .chain(uploaded.into_iter().map(PluginView::from))
-            .collect(),
-    }))
+    let mut data: Vec<PluginView> = builtin_views().collect();
+    for record in uploaded {
+        data.push(PluginView::from(record).with_source(&state).await?);
+    }
+    Ok(Json(PluginList { data }))
 }
 
-/// Uploads a module (the raw `.wasm` bytes as the body). It is validated
-/// (imports, exports for its kind) and compiled before it is stored.
+/// Uploads a module (the raw `.wasm` bytes as the body), or a JavaScript or
+/// TypeScript script (its text as the body, with `language=js|ts` or a
+/// JavaScript or TypeScript content type), which the server builds into a
+/// module and keeps. The module is validated (imports, exports for its
+/// kind) and compiled before it is stored; a script with a syntax error is
+/// refused with its line and column.
 #[utoipa::path(post, path = "/api/v1/plugins", tag = "plugins", params(UploadParams),
     request_body(content = Vec<u8>, content_type = "application/wasm"),
     responses((status = 201, body = PluginView), (status = 409, body = ErrorBody),
@@ -157,6 +198,7 @@ async fn list_plugins(
 async fn upload_plugin(
     State(state): State<AppState>,
     auth: AdminAuth,
+    headers: HeaderMap,
     params: Result<ApiQuery<UploadParams>, ApiError>,
     body: Result<Bytes, BytesRejection>,
 ) -> ApiResult<(StatusCode, Json<PluginView>)> {
@@ -164,9 +206,20 @@ async fn upload_plugin(
     // large body is still arriving makes the server drop the connection, and
     // a client reusing it sees a reset instead of the 400.
     let module = body.map_err(body_rejection)?;
-    let ApiQuery(params) = params?;
+    let ApiQuery(mut params) = params?;
+    if params.language.is_none()
+        && let Some(language) = headers
+            .get(header::CONTENT_TYPE)
+            .and_then(|value| value.to_str().ok())
+            .and_then(Language::from_content_type)
+    {
+        params.language = Some(language.as_str().to_owned());
+    }
     let record = upload(&state, &auth.account_id, &params, module.to_vec()).await?;
-    Ok((StatusCode::CREATED, Json(record.into())))
+    Ok((
+        StatusCode::CREATED,
+        Json(PluginView::from(record).with_source(&state).await?),
+    ))
 }
 
 /// Checks an upload's name, applies the default limits, then validates,
@@ -187,6 +240,13 @@ pub(crate) async fn upload(
             "name must be 1 to 200 characters and not start with `builtin:`".into(),
         ));
     }
+    if module.is_empty() {
+        return Err(ApiError::Unprocessable(
+            "the body is empty: send the module's bytes (or the script's text) as the body, \
+             e.g. `curl --data-binary @plugin.wasm`, and check that the file exists"
+                .into(),
+        ));
+    }
     let defaults = PluginLimits::DEFAULT;
     let limits = PluginLimits {
         fuel: params.fuel.unwrap_or(defaults.fuel),
@@ -194,10 +254,71 @@ pub(crate) async fn upload(
         time_limit_ms: params.time_limit_ms.unwrap_or(defaults.time_limit_ms),
         output_bytes: params.output_bytes.unwrap_or(defaults.output_bytes),
     };
+    let Some(language) = &params.language else {
+        return Ok(state
+            .plugins
+            .upload(account_id, name, params.kind, module, limits)
+            .await?);
+    };
+    let language = Language::parse(language).ok_or_else(|| {
+        ApiError::Unprocessable(format!("language must be `js` or `ts`, not `{language}`"))
+    })?;
+    let source = String::from_utf8(module)
+        .map_err(|_| ApiError::Unprocessable("a script must be UTF-8 text".into()))?;
+    let filename = match params.filename.as_deref().map(str::trim) {
+        Some(filename)
+            if !filename.is_empty()
+                && filename.len() <= 200
+                && !filename.contains(['\0', '\n', '/', '\\']) =>
+        {
+            filename.to_owned()
+        }
+        Some(_) => {
+            return Err(ApiError::Unprocessable(
+                "filename must be 1 to 200 characters, without slashes".into(),
+            ));
+        }
+        None => language.default_filename(params.kind).to_owned(),
+    };
+    let script = Script {
+        language,
+        filename,
+        source,
+    };
     Ok(state
         .plugins
-        .upload(account_id, name, params.kind, module, limits)
+        .upload_script(account_id, name, params.kind, script, limits)
         .await?)
+}
+
+/// The source of a plugin built from a script: its text, as uploaded, with
+/// a JavaScript or TypeScript content type.
+#[utoipa::path(get, path = "/api/v1/plugins/{plugin_id}/source", tag = "plugins",
+    params(("plugin_id" = String, Path)),
+    responses((status = 200, body = String, content_type = "text/javascript"),
+        (status = 404, body = ErrorBody)))]
+async fn get_source(
+    State(state): State<AppState>,
+    auth: AdminAuth,
+    Path(plugin_id): Path<String>,
+) -> ApiResult<axum::response::Response> {
+    let not_built_from_a_script = || {
+        ApiError::NotFound(format!(
+            "Plugin {plugin_id} was not built from a script; it has no source"
+        ))
+    };
+    if plugin_id.starts_with(BUILTIN_ID_PREFIX) {
+        return Err(not_built_from_a_script());
+    }
+    let record = plugins::get(&state.db, &auth.account_id, &plugin_id).await?;
+    let source = plugin_sources::of_module(&state.db, &record.sha256)
+        .await?
+        .ok_or_else(not_built_from_a_script)?;
+    let content_type = match Language::parse(&source.language) {
+        Some(Language::TypeScript) => "application/typescript; charset=utf-8",
+        _ => "text/javascript; charset=utf-8",
+    };
+    Ok(([(header::CONTENT_TYPE, content_type)], source.source).into_response())
 }
 
 /// One plugin.
@@ -216,9 +337,9 @@ async fn get_plugin(
             .ok_or_else(|| ApiError::NotFound(format!("Plugin {plugin_id} not found")));
     }
     Ok(Json(
-        plugins::get(&state.db, &auth.account_id, &plugin_id)
-            .await?
-            .into(),
+        PluginView::from(plugins::get(&state.db, &auth.account_id, &plugin_id).await?)
+            .with_source(&state)
+            .await?,
     ))
 }
 

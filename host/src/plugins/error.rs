@@ -8,6 +8,11 @@ pub enum PluginError {
     /// export, too large.
     #[error("invalid module: {0}")]
     InvalidModule(String),
+    /// A JavaScript or TypeScript source refused at build or upload: a
+    /// syntax error (with its line and column), an error thrown by its top
+    /// level, a missing entry point.
+    #[error("invalid script: {0}")]
+    InvalidScript(String),
     #[error("out of fuel")]
     OutOfFuel,
     #[error("memory limit exceeded")]

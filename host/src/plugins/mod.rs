@@ -4,7 +4,11 @@
 //! - [`error`]: the named errors a plugin call ends in.
 //! - [`runtime`]: the wasmtime engine, module validation (imports, exports)
 //!   and compilation, and one call in a fresh instance.
-//! - [`builtin`]: the built-in plugins, compiled from `plugins/` at build time.
+//! - [`builtin`]: the built-in plugins, compiled from `plugins/` at build
+//!   time, and the JavaScript engine.
+//! - [`js`]: JavaScript and TypeScript plugins, built into ABI v1 modules by
+//!   snapshotting the engine after the script ran; [`typescript`] strips
+//!   types first.
 //! - [`registry`]: built-ins and uploads resolved by id, called off the
 //!   async runtime.
 //!
@@ -15,8 +19,10 @@
 pub mod abi;
 pub mod builtin;
 pub mod error;
+pub mod js;
 pub mod registry;
 pub mod runtime;
+pub mod typescript;
 
 #[cfg(test)]
 mod sandbox_tests;

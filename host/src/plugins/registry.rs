@@ -9,10 +9,12 @@ use serde_json::Value;
 
 use super::builtin::builtin;
 use super::error::PluginError;
+use super::js::{self, Language};
 use super::runtime::{CompiledPlugin, PluginCall, PluginRuntime};
 use crate::domain::plugin::BUILTIN_ID_PREFIX;
 use crate::domain::plugin::PluginKind;
 use crate::domain::plugin::PluginLimits;
+use crate::storage::plugin_sources::{self, NewBuild};
 use crate::storage::plugins::{self, NewPlugin, PluginRecord};
 use crate::storage::{Database, StoreError};
 
@@ -96,6 +98,69 @@ impl PluginRegistry {
         )
         .await?;
         Ok(record)
+    }
+
+    /// Builds a JavaScript or TypeScript plugin into a module (or reuses
+    /// the module built from the same script before), keeps the source
+    /// beside it, then validates, compiles and stores the plugin like an
+    /// uploaded module.
+    pub async fn upload_script(
+        &self,
+        account_id: &str,
+        name: &str,
+        kind: PluginKind,
+        script: Script,
+        limits: PluginLimits,
+    ) -> Result<PluginRecord, RegistryError> {
+        let build_key = js::build_key(script.language, &script.filename, &script.source);
+        let module = match plugin_sources::built(&self.db, &build_key).await? {
+            Some(built) => {
+                let function = js::function_name(kind);
+                if !built.entry_points.split(' ').any(|name| name == function) {
+                    return Err(PluginError::InvalidScript(format!(
+                        "a {} script must export a function `{}`",
+                        kind.as_str(),
+                        js::signature(kind)
+                    ))
+                    .into());
+                }
+                plugins::module(&self.db, &built.module_sha256).await?
+            }
+            None => {
+                let compiling = self.compiling.lock().await;
+                let source = script.source.clone();
+                let filename = script.filename.clone();
+                let language = script.language;
+                let built = tokio::task::spawn_blocking(move || {
+                    js::build(&source, &filename, language, Some(kind))
+                })
+                .await
+                .map_err(|error| {
+                    PluginError::Trap(format!("the build thread failed: {error}"))
+                })??;
+                drop(compiling);
+                let entry_points: Vec<&str> = built
+                    .kinds
+                    .iter()
+                    .map(|kind| js::function_name(*kind))
+                    .collect();
+                plugin_sources::store(
+                    &self.db,
+                    NewBuild {
+                        build_key: &build_key,
+                        module_sha256: &crate::domain::secrets::sha256_hex(&built.module),
+                        module: &built.module,
+                        language: script.language.as_str(),
+                        filename: &script.filename,
+                        entry_points: &entry_points.join(" "),
+                        source: &script.source,
+                    },
+                )
+                .await?;
+                built.module
+            }
+        };
+        self.upload(account_id, name, kind, module, limits).await
     }
 
     /// The plugin with this id (`builtin:NAME` or an upload of the
@@ -214,6 +279,15 @@ impl PluginRegistry {
             .call(&plugin.compiled, &document, &plugin.limits)
             .await
     }
+}
+
+/// A script to build into a plugin.
+#[derive(Debug, Clone)]
+pub struct Script {
+    pub language: Language,
+    /// The name its stack traces and errors show.
+    pub filename: String,
+    pub source: String,
 }
 
 enum ModuleSource {

@@ -24,6 +24,7 @@ pub mod kept_connections;
 pub mod lead_events;
 pub mod lead_search;
 pub mod leads;
+pub mod plugin_sources;
 pub mod plugins;
 pub mod sql;
 pub mod sqlite_writer;

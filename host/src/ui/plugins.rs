@@ -153,6 +153,8 @@ async fn create(State(state): State<AppState>, session: Session, form: Multipart
             memory_bytes: None,
             time_limit_ms: None,
             output_bytes: None,
+            language: None,
+            filename: None,
         };
         Ok(upload(&state, &session.account_id, &params, upload_form.module).await?)
     }
