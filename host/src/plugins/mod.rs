@@ -25,4 +25,6 @@ pub mod runtime;
 pub mod typescript;
 
 #[cfg(test)]
+mod js_tests;
+#[cfg(test)]
 mod sandbox_tests;

@@ -382,7 +382,15 @@ impl PluginRuntime {
         });
         store.set_epoch_deadline(1);
 
-        let outcome = run(&mut store, plugin, input, limits).await;
+        let outcome = match run(&mut store, plugin, input, limits).await {
+            // A runtime that survives its own failed allocation (QuickJS
+            // throws `InternalError: out of memory`) answers with an error:
+            // name the cause, as for a module that traps.
+            Err(PluginError::Plugin(_)) if store.data().limiter.refused => {
+                Err(PluginError::MemoryLimitExceeded)
+            }
+            outcome => outcome,
+        };
         let fuel_used = fuel.saturating_sub(store.get_fuel().unwrap_or(0));
         let state = store.into_data();
         PluginCall {
