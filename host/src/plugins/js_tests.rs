@@ -7,11 +7,11 @@ use std::sync::{Arc, OnceLock};
 
 use serde_json::{Value, json};
 
-use super::PluginKind;
 use super::error::PluginError;
 use super::js::{self, Language};
-use super::limits::PluginLimits;
 use super::runtime::{CompiledPlugin, PluginCall, PluginRuntime};
+use crate::domain::plugin::PluginKind;
+use crate::domain::plugin::PluginLimits;
 
 const HOSTILE: &str = include_str!(concat!(
     env!("CARGO_MANIFEST_DIR"),
