@@ -11,6 +11,7 @@ mod delivery_engine;
 mod funnel_history;
 mod funnel_import;
 mod funnel_stages;
+mod js_plugins;
 mod kept_connections;
 mod leads;
 mod migrations;

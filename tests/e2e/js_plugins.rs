@@ -1,0 +1,272 @@
+//! JavaScript and TypeScript plugins through the API: the source is the
+//! upload's body, the server builds it (and keeps it), and the result runs
+//! like any plugin: a JS transform moves a lead from a CRM's own JSON, a TS
+//! payload builder's message reaches a real receiver, and bad scripts are
+//! refused at the door with their line and column.
+
+use serde_json::{Value, json};
+
+use crate::helpers::{TestApp, TestResponse};
+use crate::on_both_backends;
+use crate::receiver::Receiver;
+
+on_both_backends!(
+    a_js_transform_uploaded_as_source_moves_the_lead,
+    a_ts_payload_builder_delivers_to_a_real_receiver,
+    bad_scripts_are_refused_at_upload_with_their_position,
+);
+
+const HUBSPOT: &str = include_str!("../../plugins/js-examples/hubspot-lifecycle.js");
+const SLACK: &str = include_str!("../../plugins/js-examples/slack-stage-changed.ts");
+
+async fn upload_script(
+    app: &TestApp,
+    query: &str,
+    content_type: &str,
+    source: &str,
+) -> TestResponse {
+    let response = app
+        .client
+        .post(app.url(&format!("/api/v1/plugins?{query}")))
+        .bearer_auth(&app.api_key)
+        .header("content-type", content_type)
+        .body(source.to_owned())
+        .send()
+        .await
+        .expect("upload");
+    let status = response.status().as_u16();
+    let headers = response.headers().clone();
+    let text = response.text().await.expect("body");
+    TestResponse {
+        status,
+        body: serde_json::from_str(&text).unwrap_or(Value::Null),
+        text,
+        headers,
+    }
+}
+
+async fn a_js_transform_uploaded_as_source_moves_the_lead(app: TestApp) {
+    app.create_stages(&["Lead", "Customer"]).await;
+    let ada = app.create_lead(json!({"email": "ada@example.com"})).await;
+    let uploaded = upload_script(
+        &app,
+        "name=hubspot&kind=inbound-transform&filename=hubspot.js",
+        "text/javascript",
+        HUBSPOT,
+    )
+    .await;
+    assert_eq!(uploaded.status, 201, "{}", uploaded.text);
+    assert_eq!(uploaded.body["language"], "javascript");
+    assert_eq!(uploaded.body["filename"], "hubspot.js");
+    let size = uploaded.body["size_bytes"].as_u64().unwrap();
+    assert!(size < 2 * 1024 * 1024, "the module is {size} bytes");
+    let plugin = uploaded.body["id"].as_str().unwrap().to_owned();
+
+    // The source is kept beside the module, as uploaded.
+    let source = app
+        .client
+        .get(app.url(&format!("/api/v1/plugins/{plugin}/source")))
+        .bearer_auth(&app.api_key)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(source.status(), 200);
+    assert_eq!(
+        source.headers()["content-type"],
+        "text/javascript; charset=utf-8"
+    );
+    assert_eq!(source.text().await.unwrap(), HUBSPOT);
+    let listed = app.get("/api/v1/plugins").await;
+    let entry = listed.body["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|entry| entry["id"] == plugin.as_str())
+        .expect("the upload is listed");
+    assert_eq!(entry["language"], "javascript");
+
+    let (import, token) = app.create_active_import("HubSpot").await;
+    let attached = app
+        .put(
+            &format!("/api/v1/webhook-imports/{import}/transform"),
+            json!({"plugin_id": plugin, "config": {"stages": {"customer": "Customer"}}}),
+        )
+        .await;
+    assert_eq!(attached.status, 200, "{}", attached.text);
+    let events = json!([
+        {"eventId": 1, "subscriptionType": "contact.propertyChange", "objectId": ada,
+         "propertyName": "lifecyclestage", "propertyValue": "customer"},
+        {"eventId": 2, "subscriptionType": "contact.propertyChange", "objectId": ada,
+         "propertyName": "email", "propertyValue": "ada@example.org"}
+    ]);
+    let response = app
+        .inbound(&token, "/api/v1/webhook-import/update", events.clone())
+        .await;
+    assert_eq!(response.status, 200, "{}", response.text);
+    assert_eq!(response.body["results"][0]["funnel_stage"], "Customer");
+    assert_eq!(
+        app.get(&format!("/api/v1/leads/{ada}")).await.body["funnel_stage"]["title"],
+        "Customer"
+    );
+
+    // A dry run shows what console.log wrote.
+    let dry_run = app
+        .post(
+            &format!("/api/v1/plugins/{plugin}/run"),
+            json!({"config": {}, "input": events}),
+        )
+        .await;
+    assert_eq!(dry_run.status, 200, "{}", dry_run.text);
+    assert_eq!(dry_run.body["logs"], json!(["1 of 2 events move a lead"]));
+
+    // A thrown error names its message and the line that threw it.
+    let refused = app
+        .inbound(
+            &token,
+            "/api/v1/webhook-import/update",
+            json!({"not": "a list"}),
+        )
+        .await;
+    assert_eq!(refused.status, 422, "{}", refused.text);
+    assert_eq!(
+        refused.error(),
+        "Transform failed: plugin error: Error: expected HubSpot's list of events, got object \
+         (at transform (hubspot.js:15:70))"
+    );
+
+    // The same script again is the same module, from the build cache.
+    let again = upload_script(
+        &app,
+        "name=hubspot-again&kind=inbound-transform&filename=hubspot.js",
+        "application/javascript",
+        HUBSPOT,
+    )
+    .await;
+    assert_eq!(again.status, 201, "{}", again.text);
+    assert_eq!(again.body["sha256"], uploaded.body["sha256"]);
+}
+
+async fn a_ts_payload_builder_delivers_to_a_real_receiver(app: TestApp) {
+    let stages = app.create_stages(&["Inquiry", "Enrolled"]).await;
+    let uploaded = upload_script(
+        &app,
+        "name=slack&kind=payload-builder&language=ts&filename=slack.ts",
+        "text/plain",
+        SLACK,
+    )
+    .await;
+    assert_eq!(uploaded.status, 201, "{}", uploaded.text);
+    assert_eq!(uploaded.body["language"], "typescript");
+    let plugin = uploaded.body["id"].as_str().unwrap();
+
+    let receiver = Receiver::start().await;
+    let created = app
+        .post(
+            "/api/v1/webhooks",
+            json!({"name": "slack", "url": receiver.url("/slack"), "events": ["lead.stage_changed"],
+                   "payload_format": plugin, "payload_config": {"channel": "#admissions"}}),
+        )
+        .await;
+    assert_eq!(created.status, 201, "{}", created.text);
+    app.create_lead(json!({
+        "email": "ada@example.com", "first_name": "Ada", "last_name": "Lovelace",
+        "funnel_stage_id": stages[0],
+    }))
+    .await;
+
+    let received = receiver.wait_for(1).await;
+    let message = &received[0];
+    assert_eq!(message.path, "/slack");
+    assert_eq!(message.header("content-type"), "application/json");
+    assert!(
+        message.header("x-switchyard-event").starts_with("msg_"),
+        "{:?}",
+        message.headers
+    );
+    assert_eq!(
+        message.json(),
+        json!({"text": ":arrow_right: Ada Lovelace (ada@example.com) moved from no stage to Inquiry",
+               "channel": "#admissions"})
+    );
+}
+
+async fn bad_scripts_are_refused_at_upload_with_their_position(app: TestApp) {
+    let syntax = upload_script(
+        &app,
+        "name=broken&kind=inbound-transform&filename=broken.js",
+        "text/javascript",
+        "export function transform(config, request) {\n  return [request.body.;\n}\n",
+    )
+    .await;
+    assert_eq!(syntax.status, 422, "{}", syntax.text);
+    assert!(
+        syntax.error().starts_with("Invalid script: SyntaxError: "),
+        "{}",
+        syntax.text
+    );
+    assert!(syntax.error().contains("line 2, column"), "{}", syntax.text);
+
+    let typescript = upload_script(
+        &app,
+        "name=broken-ts&kind=inbound-transform&language=ts",
+        "text/plain",
+        "export function transform(config: unknown): string[] {\n  return [;\n}\n",
+    )
+    .await;
+    assert_eq!(typescript.status, 422, "{}", typescript.text);
+    assert!(
+        typescript.error().contains("line 2, column"),
+        "{}",
+        typescript.text
+    );
+    assert!(
+        typescript.error().ends_with("of transform.ts"),
+        "{}",
+        typescript.text
+    );
+
+    let wrong_kind = upload_script(
+        &app,
+        "name=wrong-kind&kind=payload-builder",
+        "text/javascript",
+        HUBSPOT,
+    )
+    .await;
+    assert_eq!(wrong_kind.status, 422, "{}", wrong_kind.text);
+    assert!(
+        wrong_kind
+            .error()
+            .contains("must export a function `buildPayload(config, event)`"),
+        "{}",
+        wrong_kind.text
+    );
+
+    let empty = upload_script(
+        &app,
+        "name=empty&kind=inbound-transform",
+        "application/wasm",
+        "",
+    )
+    .await;
+    assert_eq!(empty.status, 422, "{}", empty.text);
+    assert!(
+        empty.error().starts_with("the body is empty"),
+        "{}",
+        empty.text
+    );
+
+    let listed = app.get("/api/v1/plugins").await;
+    assert_eq!(
+        listed.body["data"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|plugin| plugin["builtin"] == false)
+            .count(),
+        0,
+        "nothing refused was stored: {}",
+        listed.text
+    );
+    let builtin_source = app.get("/api/v1/plugins/builtin:json-mapper/source").await;
+    assert_eq!(builtin_source.status, 404, "{}", builtin_source.text);
+}
