@@ -1,0 +1,32 @@
+//! `/api/v1/webhooks`: outbound subscriptions, split the way svix splits
+//! its endpoint resource:
+//!
+//! - `crud`: create, list, read, update, delete; activate, deactivate,
+//!   regenerate the signing secret;
+//! - `input`: the fields an admin sends, the PATCH merge over the current
+//!   settings and its checks;
+//! - `try_out`: preview a payload, send a test event;
+//! - `deliveries`: list a webhook's deliveries, read one with its
+//!   attempts, resend one;
+//! - `views`: what the API answers.
+//!
+//! The settings themselves are [`crate::domain::webhook`].
+
+mod crud;
+mod deliveries;
+mod input;
+mod try_out;
+mod views;
+
+use utoipa_axum::router::OpenApiRouter;
+
+pub(crate) use deliveries::resend;
+
+use super::AppState;
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .merge(crud::router())
+        .merge(try_out::router())
+        .merge(deliveries::router())
+}
