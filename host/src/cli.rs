@@ -1,5 +1,5 @@
 //! The `switchyard` command line: `serve`, `migrate`, `account create`,
-//! `account key create`, `plugin run` and `plugin build`.
+//! `account key create`, `plugin run`, `plugin build` and `plugin new`.
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
@@ -63,7 +63,35 @@ pub enum PluginCommand {
     /// Build a JavaScript or TypeScript plugin (`.js`, `.ts`) into an
     /// ordinary ABI v1 module, ready to upload.
     Build(PluginBuildArgs),
+    /// Create a plugin project in a new folder: a transform in JavaScript or
+    /// TypeScript, its types, a sample config and input.
+    New(PluginNewArgs),
 }
+
+/// `switchyard plugin new`.
+#[derive(Debug, clap::Args)]
+pub struct PluginNewArgs {
+    /// The folder to create (anywhere; it must not exist or be empty).
+    pub folder: PathBuf,
+    /// The plugin's language.
+    #[arg(long, value_enum, default_value_t = NewPluginLanguage::Ts)]
+    pub lang: NewPluginLanguage,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum NewPluginLanguage {
+    Js,
+    Ts,
+}
+
+/// The template project (`plugin-sdk/js/template`), compiled into the
+/// binary so that `plugin new` needs neither this repository nor a registry.
+const TEMPLATE_TYPES: &str = include_str!("../../plugin-sdk/js/switchyard-plugin.d.ts");
+const TEMPLATE_TRANSFORM_TS: &str = include_str!("../../plugin-sdk/js/template/transform.ts");
+const TEMPLATE_TRANSFORM_JS: &str = include_str!("../../plugin-sdk/js/template/transform.js");
+const TEMPLATE_CONFIG: &str = include_str!("../../plugin-sdk/js/template/config.json");
+const TEMPLATE_INPUT: &str = include_str!("../../plugin-sdk/js/template/input.json");
+const TEMPLATE_TSCONFIG: &str = include_str!("../../plugin-sdk/js/template/tsconfig.json");
 
 /// `switchyard plugin build`.
 #[derive(Debug, clap::Args)]
@@ -199,7 +227,50 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Plugin {
             command: PluginCommand::Build(args),
         } => build_plugin(args),
+        Command::Plugin {
+            command: PluginCommand::New(args),
+        } => new_plugin(&args),
     }
+}
+
+/// Writes the template project into a new folder.
+fn new_plugin(args: &PluginNewArgs) -> anyhow::Result<()> {
+    let folder = &args.folder;
+    if folder
+        .read_dir()
+        .is_ok_and(|mut entries| entries.next().is_some())
+    {
+        anyhow::bail!(
+            "{} exists and is not empty; choose a new folder",
+            folder.display()
+        );
+    }
+    std::fs::create_dir_all(folder)
+        .with_context(|| format!("cannot create {}", folder.display()))?;
+    let script = match args.lang {
+        NewPluginLanguage::Ts => ("transform.ts", TEMPLATE_TRANSFORM_TS),
+        NewPluginLanguage::Js => ("transform.js", TEMPLATE_TRANSFORM_JS),
+    };
+    for (name, contents) in [
+        script,
+        ("switchyard-plugin.d.ts", TEMPLATE_TYPES),
+        ("config.json", TEMPLATE_CONFIG),
+        ("input.json", TEMPLATE_INPUT),
+        ("tsconfig.json", TEMPLATE_TSCONFIG),
+    ] {
+        let path = folder.join(name);
+        std::fs::write(&path, contents)
+            .with_context(|| format!("cannot write {}", path.display()))?;
+    }
+    let shown = folder.display();
+    println!(
+        "Created {shown}/ with {script}, its types (switchyard-plugin.d.ts), config.json and input.json.\n\n\
+         Run it:    cd {shown} && switchyard plugin run {script} --kind inbound-transform --config config.json --input input.json\n\
+         Build it:  switchyard plugin build {script} -o transform.wasm\n\
+         Upload the source (the server builds it) or the module: see plugin-sdk/js/README.md.",
+        script = script.0
+    );
+    Ok(())
 }
 
 /// Builds a script into a module file.

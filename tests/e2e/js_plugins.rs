@@ -270,3 +270,123 @@ async fn bad_scripts_are_refused_at_upload_with_their_position(app: TestApp) {
     let builtin_source = app.get("/api/v1/plugins/builtin:json-mapper/source").await;
     assert_eq!(builtin_source.status, 404, "{}", builtin_source.text);
 }
+
+/// Runs the `switchyard` binary in `folder`.
+async fn switchyard_in(folder: &std::path::Path, args: &[&str]) -> std::process::Output {
+    tokio::process::Command::new(env!("CARGO_BIN_EXE_switchyard"))
+        .args(args)
+        .current_dir(folder)
+        .env_remove("RUST_BACKTRACE")
+        .output()
+        .await
+        .expect("run switchyard")
+}
+
+#[tokio::test]
+async fn a_new_typescript_project_runs_and_builds_outside_the_repository() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let created = switchyard_in(dir.path(), &["plugin", "new", "crm-sync", "--lang", "ts"]).await;
+    assert!(
+        created.status.success(),
+        "{}",
+        String::from_utf8_lossy(&created.stderr)
+    );
+    let project = dir.path().join("crm-sync");
+    for file in [
+        "transform.ts",
+        "switchyard-plugin.d.ts",
+        "config.json",
+        "input.json",
+        "tsconfig.json",
+    ] {
+        assert!(project.join(file).is_file(), "{file} was not written");
+    }
+    let expected =
+        json!([{"lead_profile_uid": "lead_01JD0000000000000000000000", "funnel_stage": "Won"}]);
+
+    let run = switchyard_in(
+        &project,
+        &[
+            "plugin",
+            "run",
+            "transform.ts",
+            "--kind",
+            "inbound-transform",
+            "--config",
+            "config.json",
+            "--input",
+            "input.json",
+        ],
+    )
+    .await;
+    let stderr = String::from_utf8_lossy(&run.stderr);
+    assert!(run.status.success(), "{stderr}");
+    let printed: Value = serde_json::from_slice(&run.stdout).expect("stdout is the JSON output");
+    assert_eq!(printed, expected);
+    assert!(stderr.contains("plugin log: 1 events"), "{stderr}");
+
+    let build = switchyard_in(
+        &project,
+        &["plugin", "build", "transform.ts", "-o", "transform.wasm"],
+    )
+    .await;
+    assert!(
+        build.status.success(),
+        "{}",
+        String::from_utf8_lossy(&build.stderr)
+    );
+    let module = std::fs::read(project.join("transform.wasm")).unwrap();
+    assert!(module.starts_with(b"\0asm"));
+    assert!(module.len() < 2 * 1024 * 1024, "{} bytes", module.len());
+    let run_module = switchyard_in(
+        &project,
+        &[
+            "plugin",
+            "run",
+            "transform.wasm",
+            "--kind",
+            "inbound-transform",
+            "--config",
+            "config.json",
+            "--input",
+            "input.json",
+        ],
+    )
+    .await;
+    assert!(
+        run_module.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run_module.stderr)
+    );
+    assert_eq!(
+        serde_json::from_slice::<Value>(&run_module.stdout).unwrap(),
+        expected
+    );
+
+    let again = switchyard_in(dir.path(), &["plugin", "new", "crm-sync", "--lang", "js"]).await;
+    assert!(!again.status.success());
+    assert!(
+        String::from_utf8_lossy(&again.stderr).contains("exists and is not empty"),
+        "{}",
+        String::from_utf8_lossy(&again.stderr)
+    );
+}
+
+#[tokio::test]
+async fn plugin_build_refuses_a_syntax_error_with_its_position() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    std::fs::write(
+        dir.path().join("bad.js"),
+        "export function transform(config, request) {\n  return [request.body.;\n}\n",
+    )
+    .unwrap();
+    let build = switchyard_in(dir.path(), &["plugin", "build", "bad.js", "-o", "bad.wasm"]).await;
+    assert!(!build.status.success());
+    let stderr = String::from_utf8_lossy(&build.stderr);
+    assert!(
+        stderr.contains("bad.js: invalid script: SyntaxError: "),
+        "{stderr}"
+    );
+    assert!(stderr.contains("line 2, column"), "{stderr}");
+    assert!(!dir.path().join("bad.wasm").exists());
+}
