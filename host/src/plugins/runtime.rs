@@ -66,6 +66,9 @@ struct AbiExports {
     memory: ModuleExport,
     alloc: ModuleExport,
     entry: ModuleExport,
+    /// `_initialize() -> ()`, which toolchains export to run constructors
+    /// (C++, TinyGo, Go): called once per instance, before `alloc`.
+    initialize: Option<ModuleExport>,
 }
 
 impl std::fmt::Debug for CompiledPlugin {
@@ -424,6 +427,14 @@ async fn run(
             .and_then(|export| export.into_func())
             .ok_or_else(|| PluginError::InvalidModule(format!("no exported function `{name}`")))
     };
+    if let Some(initialize) = &exports.initialize {
+        function(store, initialize, "_initialize")?
+            .typed::<(), ()>(&*store)
+            .map_err(|error| PluginError::InvalidModule(error.to_string()))?
+            .call_async(&mut *store, ())
+            .await
+            .map_err(|error| classify(error, store))?;
+    }
     let alloc = function(store, &exports.alloc, "alloc")?
         .typed::<i32, i32>(&*store)
         .map_err(|error| PluginError::InvalidModule(error.to_string()))?;
@@ -586,6 +597,18 @@ fn check_exports(module: &Module, kind: PluginKind) -> Result<AbiExports, Plugin
             kind.as_str()
         )));
     }
+    let initialize = match export("_initialize") {
+        None => None,
+        Some(ExternType::Func(_)) if has_func("_initialize", &[], &[]) => {
+            module.get_export_index("_initialize")
+        }
+        Some(_) => {
+            return Err(PluginError::InvalidModule(
+                "it exports `_initialize`, which must be a function taking and returning nothing"
+                    .into(),
+            ));
+        }
+    };
     let index = |name: &str| {
         module
             .get_export_index(name)
@@ -595,5 +618,6 @@ fn check_exports(module: &Module, kind: PluginKind) -> Result<AbiExports, Plugin
         memory: index("memory")?,
         alloc: index("alloc")?,
         entry: index(entry)?,
+        initialize,
     })
 }

@@ -405,3 +405,43 @@ async fn concurrent_first_calls_compile_a_module_once() {
         1
     );
 }
+
+/// A module whose `transform` answers `ok` only if `_initialize` ran first
+/// (as C++ constructors, TinyGo and Go need).
+const NEEDS_INITIALIZE: &str = r#"(module
+  (memory (export "memory") 1)
+  (global $ready (mut i32) (i32.const 0))
+  (data (i32.const 16) "{\"ok\":[]}{\"err\":\"not initialised\"}")
+  (func (export "_initialize") (global.set $ready (i32.const 1)))
+  (func (export "alloc") (param i32) (result i32) (i32.const 1024))
+  (func (export "transform") (param i32 i32) (result i64)
+    (if (result i64) (global.get $ready)
+      (then (i64.const 0x10_0000_0009))
+      (else (i64.const 0x19_0000_001b)))))"#;
+
+#[tokio::test]
+async fn initialize_runs_before_every_call_and_within_the_limits() {
+    let runtime = PluginRuntime::new(None).unwrap();
+    for _ in 0..2 {
+        assert_eq!(
+            call(&runtime, NEEDS_INITIALIZE, PluginLimits::DEFAULT).await,
+            Ok(json!([]))
+        );
+    }
+    let endless = NEEDS_INITIALIZE.replace(
+        "(global.set $ready (i32.const 1))",
+        "(loop $forever (br $forever))",
+    );
+    assert_eq!(
+        call(&runtime, &endless, PluginLimits::DEFAULT).await,
+        Err(PluginError::OutOfFuel)
+    );
+    let wrong = NEEDS_INITIALIZE.replace(
+        r#"(func (export "_initialize") (global.set $ready (i32.const 1)))"#,
+        r#"(func (export "_initialize") (param i32))"#,
+    );
+    assert!(matches!(
+        compile(&runtime, &wrong),
+        Err(PluginError::InvalidModule(reason)) if reason.contains("`_initialize`")
+    ));
+}
