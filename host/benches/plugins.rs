@@ -1,8 +1,10 @@
 //! Plugin sandbox benchmark: the cost of one call of the built-in
 //! json-mapper on a ~1 KB HubSpot-style body in a fresh sandboxed instance
 //! (instantiation included), beside the same mapping compiled natively and
-//! run on the same input in the same run. One thread, calls back to back
-//! (each driven by a current-thread tokio runtime, as the server's are by its).
+//! run on the same input in the same run, and beside the same mapping
+//! written in JavaScript (`plugins/js-examples/hubspot-lifecycle.js`). One
+//! thread, calls back to back (each driven by a current-thread tokio
+//! runtime, as the server's are by its).
 //! See BENCHMARKS.md.
 //!
 //! Settings (environment): `BENCH_CALLS` (default 20,000 per side).
@@ -13,6 +15,7 @@ use serde_json::{Value, json};
 use switchyard::domain::plugin::PluginKind;
 use switchyard::domain::plugin::PluginLimits;
 use switchyard::plugins::builtin::builtin;
+use switchyard::plugins::js::{self, Language};
 use switchyard::plugins::runtime::PluginRuntime;
 use switchyard_plugin_sdk::FunnelUpdate;
 
@@ -80,6 +83,32 @@ fn main() {
         assert!(call.outcome.is_ok());
     });
 
+    // The same mapping written in JavaScript (plugins/js-examples), built
+    // as `switchyard plugin build` and an upload would: QuickJS snapshotted
+    // after the script ran. Same input document, same sandbox.
+    let built_at = Instant::now();
+    let script = js::build(
+        include_str!("../../plugins/js-examples/hubspot-lifecycle.js"),
+        "hubspot-lifecycle.js",
+        Language::JavaScript,
+        Some(PluginKind::InboundTransform),
+    )
+    .expect("the example builds");
+    let js_plugin = runtime
+        .compile(&script.module, PluginKind::InboundTransform)
+        .expect("compiles");
+    let js_build = built_at.elapsed();
+    let js_sample = executor.block_on(runtime.call(&js_plugin, &document, &PluginLimits::DEFAULT));
+    assert_eq!(
+        js_sample.outcome.expect("the JS call succeeds"),
+        expected,
+        "the JS mapping answers as json-mapper does"
+    );
+    let javascript = measure(calls, || {
+        let call = executor.block_on(runtime.call(&js_plugin, &document, &PluginLimits::DEFAULT));
+        assert!(call.outcome.is_ok());
+    });
+
     println!("| measurement | calls/s | p50 µs | p99 µs |");
     println!("|---|---:|---:|---:|");
     native.print("native Rust mapping (baseline)");
@@ -89,10 +118,18 @@ fn main() {
         single.len()
     ));
     floor.print("sandbox floor: a module that does nothing, same input");
+    javascript.print("the same mapping in JavaScript (QuickJS snapshot), fresh instance each");
     println!(
         "\nSandbox overhead: {:.1}x the native time per call (p50); fuel used per call: {} (one small event: {single_fuel}).",
         sandboxed.p50.as_secs_f64() / native.p50.as_secs_f64(),
         sample.fuel_used
+    );
+    println!(
+        "JavaScript: {} fuel per call ({:.1}x json-mapper's), module {} bytes, built and compiled in {} ms (first build of the process, engine compile included).",
+        js_sample.fuel_used,
+        js_sample.fuel_used as f64 / sample.fuel_used as f64,
+        script.module.len(),
+        js_build.as_millis()
     );
 }
 
