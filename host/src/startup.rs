@@ -97,6 +97,7 @@ impl Application {
             plugins,
             db: db.clone(),
             public_url,
+            max_body_bytes: config.max_body_bytes,
             funnel_writer: FunnelWriter::start(db.clone()),
             directory_cache: Default::default(),
         });

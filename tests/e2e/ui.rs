@@ -21,6 +21,7 @@ on_both_backends!(
     a_session_sees_only_its_own_account,
     forms_change_data_through_the_same_rules_as_the_api,
     webhook_pages_show_health_deliveries_attempts_and_resend,
+    failed_deliveries_are_counted_and_recovered_and_the_secret_regenerated,
     an_import_transform_is_attached_and_tried_through_the_apis_rules,
     plugins_are_uploaded_dry_run_and_deleted_only_when_unused,
 );
@@ -598,6 +599,152 @@ async fn webhook_pages_show_health_deliveries_attempts_and_resend(app: TestApp) 
     assert_eq!(refused.status(), StatusCode::CONFLICT);
     let html = refused.text().await.expect("body");
     assert!(html.contains("activate it before resending"), "{html}");
+}
+
+async fn failed_deliveries_are_counted_and_recovered_and_the_secret_regenerated(app: TestApp) {
+    let receiver = Receiver::start().await;
+    receiver.script([Reply::status(500), Reply::status(500)]);
+    let created = app
+        .post(
+            "/api/v1/webhooks",
+            json!({"name": "CRM sync", "url": receiver.url("/hook"), "events": ["lead.created"],
+                   "retry_schedule_seconds": []}),
+        )
+        .await;
+    assert_eq!(created.status, 201, "{}", created.text);
+    let webhook = created.body["id"].as_str().expect("id").to_owned();
+    let old_secret = created.body["signing_secret"]
+        .as_str()
+        .expect("secret")
+        .to_owned();
+    app.create_lead(json!({"email": "ada@example.com"})).await;
+    app.create_lead(json!({"email": "grace@example.com"})).await;
+    let secret = sign_in(&app.address, &app.api_key).await;
+    page_showing(
+        &app.address,
+        &format!("/webhooks/{webhook}?status=failed"),
+        &secret,
+        "HTTP 500",
+    )
+    .await;
+    let post = |path: String, form: Vec<(&'static str, String)>| {
+        client()
+            .post(app.url(&path))
+            .header("sec-fetch-site", "same-origin")
+            .header("cookie", format!("switchyard_session={secret}"))
+            .form(&form)
+            .send()
+    };
+
+    let recover_path = format!("/webhooks/{webhook}/recover");
+    let form = get_page(&app.address, &recover_path, &secret)
+        .await
+        .text()
+        .await
+        .expect("body");
+    assert!(form.contains("Failed since (UTC)"), "{form}");
+    let since = (chrono::Utc::now() - chrono::Duration::hours(1))
+        .format("%Y-%m-%dT%H:%M")
+        .to_string();
+    let counted = page_showing(
+        &app.address,
+        &format!("{recover_path}?since={since}"),
+        &secret,
+        "2 failed deliveries since",
+    )
+    .await;
+    assert!(counted.contains("Send 2 again"), "{counted}");
+    assert_eq!(receiver.received().len(), 2, "counting sends nothing");
+
+    let recovered = post(recover_path.clone(), vec![("since", since.clone())])
+        .await
+        .expect("recover");
+    assert_eq!(recovered.status(), StatusCode::SEE_OTHER);
+    assert_eq!(
+        location(recovered.headers()),
+        format!("/webhooks/{webhook}")
+    );
+    // The counts after, in the message the redirect leaves for the page.
+    let flash = set_cookie(recovered.headers(), "switchyard_flash")
+        .and_then(|cookie| cookie.split(';').next())
+        .expect("a message for the next page")
+        .to_owned();
+    let page = client()
+        .get(app.url(&format!("/webhooks/{webhook}")))
+        .header("cookie", format!("switchyard_session={secret}; {flash}"))
+        .send()
+        .await
+        .expect("the webhook's page")
+        .text()
+        .await
+        .expect("body");
+    assert!(
+        page.contains("2 of 2 failed deliveries since") && page.contains("queued to be sent again"),
+        "{page}"
+    );
+    let received = receiver.wait_for(4).await;
+    assert_eq!(received.len(), 4);
+    let nothing_left = page_showing(
+        &app.address,
+        &format!("{recover_path}?since={since}"),
+        &secret,
+        "Nothing to recover",
+    )
+    .await;
+    assert!(!nothing_left.contains("again</button>"), "{nothing_left}");
+    let unreadable = get_page(&app.address, &format!("{recover_path}?since=soon"), &secret).await;
+    assert_eq!(unreadable.status(), StatusCode::BAD_REQUEST);
+
+    // The API's refusal is explained on the page.
+    let light = app
+        .post(
+            "/api/v1/webhooks",
+            json!({"name": "light", "url": receiver.url("/light"), "events": ["lead.deleted"],
+                   "lightweight_logs": true}),
+        )
+        .await;
+    let light = light.body["id"].as_str().expect("id");
+    let refused = get_page(
+        &app.address,
+        &format!("/webhooks/{light}/recover?since={since}"),
+        &secret,
+    )
+    .await;
+    assert_eq!(refused.status(), StatusCode::CONFLICT);
+    let html = refused.text().await.expect("body");
+    assert!(html.contains("keeps lightweight logs"), "{html}");
+
+    // Regenerating the secret asks first, then shows the new one.
+    let confirm = get_page(
+        &app.address,
+        &format!("/webhooks/{webhook}/regenerate-secret"),
+        &secret,
+    )
+    .await
+    .text()
+    .await
+    .expect("body");
+    assert!(
+        confirm.contains("The old secret stops working now"),
+        "{confirm}"
+    );
+    let regenerated = post(format!("/webhooks/{webhook}/regenerate-secret"), vec![])
+        .await
+        .expect("regenerate");
+    assert_eq!(regenerated.status(), StatusCode::SEE_OTHER);
+    let shown = location(regenerated.headers()).to_owned();
+    let page = get_page(&app.address, &shown, &secret)
+        .await
+        .text()
+        .await
+        .expect("body");
+    let new_secret = app.get(&format!("/api/v1/webhooks/{webhook}")).await.body["signing_secret"]
+        .as_str()
+        .expect("secret")
+        .to_owned();
+    assert_ne!(new_secret, old_secret);
+    assert!(page.contains(&new_secret), "{page}");
+    assert!(page.contains("<details class=\"reveal\" open>"), "{page}");
 }
 
 async fn an_import_transform_is_attached_and_tried_through_the_apis_rules(app: TestApp) {

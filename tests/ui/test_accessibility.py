@@ -7,7 +7,7 @@ import uuid
 from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import expect
 
-from conftest import sign_in
+from conftest import api, sign_in
 
 AXE = Axe()
 
@@ -65,6 +65,17 @@ def test_every_screen_passes_axe(page, server, key, shot):
     screens["webhooks"] = serious_violations(page)
     page.goto("/deliveries")
     screens["deliveries"] = serious_violations(page)
+    webhook = api(server, key, "POST", "/api/v1/webhooks", {
+        "name": f"Axe hook {suffix}", "url": "http://127.0.0.1:9/hook",
+        "events": ["lead.deleted"]})
+    page.goto(f"/webhooks/{webhook['id']}")
+    screens["webhook"] = serious_violations(page)
+    page.get_by_role("link", name="Recover failed…").click()
+    page.get_by_role("button", name="Count failed deliveries").click()
+    expect(page.get_by_role("heading", name="Nothing to recover")).to_be_visible()
+    screens["recover failed deliveries"] = serious_violations(page)
+    page.goto(f"/webhooks/{webhook['id']}/regenerate-secret")
+    screens["regenerate the signing secret"] = serious_violations(page)
     page.goto("/plugins")
     screens["plugins"] = serious_violations(page)
     page.goto("/keys")

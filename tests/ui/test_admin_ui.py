@@ -5,6 +5,7 @@ import http.server
 import json
 import re
 import threading
+import time
 import urllib.error
 import urllib.request
 import uuid
@@ -428,6 +429,100 @@ def test_deliveries_show_their_attempts_and_resend(page, server, key, shot):
         shot("delivery-log")
     finally:
         receiver.shutdown()
+
+
+class FlakyReceiver:
+    """A local webhook receiver that answers 500 to its first `failures`
+    requests and 200 after; `received` holds the bodies."""
+
+    def __init__(self, failures):
+        replies = [500] * failures
+        received = self.received = []
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_POST(self):
+                received.append(self.rfile.read(int(self.headers["Content-Length"] or 0)))
+                self.send_response(replies.pop(0) if replies else 200)
+                self.send_header("Content-Type", "application/json")
+                self.end_headers()
+                self.wfile.write(b'{"ok": true}')
+
+            def log_message(self, *args):
+                pass
+
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}/hook"
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.server.shutdown()
+
+
+def reload_until(page, locator, text, tries=100):
+    """Reloads until `locator` shows `text` (deliveries are sent by the
+    worker, a moment after the change that made them)."""
+    for _ in range(tries):
+        if text in locator.inner_text():
+            return
+        page.wait_for_timeout(100)
+        page.reload()
+    expect(locator).to_contain_text(text)
+
+
+def test_failed_deliveries_are_recovered_and_the_secret_regenerated(page, server, key, shot):
+    with FlakyReceiver(failures=2) as receiver:
+        name = unique("Billing sync")
+        webhook = api(server, key, "POST", "/api/v1/webhooks", {
+            "name": name, "url": receiver.url, "events": ["lead.created"],
+            "retry_schedule_seconds": []})
+        for person in ["ada", "grace"]:
+            api(server, key, "POST", "/api/v1/leads",
+                {"email": f"{person}.{uuid.uuid4().hex[:6]}@example.com"})
+        sign_in(page, key)
+        page.goto(f"/webhooks/{webhook['id']}?status=failed")
+        reload_until(page, page.locator("table"), "HTTP 500")
+        expect(page.locator("table tbody tr")).to_have_count(2)
+
+        page.get_by_role("link", name="Recover failed…").click()
+        since = page.get_by_label("Failed since (UTC)")
+        expect(since).not_to_have_value("")
+        hour_ago = time.strftime("%Y-%m-%dT%H:%M", time.gmtime(time.time() - 3600))
+        since.fill(hour_ago)
+        page.get_by_role("button", name="Count failed deliveries").click()
+        expect(page.get_by_role("heading", name=re.compile("2 failed deliveries since"))).to_be_visible()
+        assert len(receiver.received) == 2, "counting sends nothing"
+        shot("recover-count")
+        page.get_by_role("button", name="Send 2 again").click()
+        expect(page.get_by_role("status")).to_contain_text("2 of 2 failed deliveries since")
+        shot("recovered")
+        page.get_by_label("Status").select_option("succeeded")
+        page.get_by_role("button", name="Filter").click()
+        expect(page).to_have_url(re.compile(r"status=succeeded"))
+        reload_until(page, page.locator("main"), "HTTP 200")
+        for _ in range(100):
+            if page.locator("table tbody tr").count() == 2:
+                break
+            page.wait_for_timeout(100)
+            page.reload()
+        expect(page.locator("table tbody tr")).to_have_count(2)
+        assert len(receiver.received) == 4
+
+        page.locator("summary", has_text="Signing secret").click()
+        old_secret = page.locator("#signing-secret").input_value()
+        assert old_secret == webhook["signing_secret"]
+        page.get_by_role("link", name="Regenerate…").click()
+        expect(page.get_by_text("The old secret stops working now")).to_be_visible()
+        page.get_by_role("button", name="Regenerate secret").click()
+        expect(page.get_by_role("status")).to_contain_text("New signing secret")
+        expect(page.locator("#signing-secret")).to_be_visible()
+        new_secret = page.locator("#signing-secret").input_value()
+        assert new_secret.startswith("whsec_") and new_secret != old_secret
+        assert api(server, key, "GET", f"/api/v1/webhooks/{webhook['id']}")["signing_secret"] == new_secret
+        shot("secret-regenerated")
 
 
 def test_screens_fit_a_phone(page, server, key, shot):

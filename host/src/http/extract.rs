@@ -69,15 +69,17 @@ pub struct JsonBody<T>(pub T);
 impl<S, T> FromRequest<S> for JsonBody<T>
 where
     T: DeserializeOwned,
+    AppState: FromRef<S>,
     S: Send + Sync,
 {
     type Rejection = ApiError;
 
     async fn from_request(request: Request, state: &S) -> Result<Self, Self::Rejection> {
         require_json_content_type(request.headers())?;
+        let max_body_bytes = AppState::from_ref(state).max_body_bytes;
         let bytes = Bytes::from_request(request, state)
             .await
-            .map_err(body_rejection)?;
+            .map_err(|rejection| body_rejection(rejection, max_body_bytes))?;
         parse_json(&bytes).map(JsonBody)
     }
 }
@@ -108,10 +110,16 @@ pub fn require_json_content_type(headers: &HeaderMap) -> Result<(), ApiError> {
     }
 }
 
-/// Maps a failure to read the body: over the size limit is 413.
-pub fn body_rejection(rejection: BytesRejection) -> ApiError {
+/// Maps a failure to read the body: over the size limit
+/// (`max_body_bytes`, the server's `--max-body-bytes`) is a 413 that says
+/// the limit and how to raise it.
+pub fn body_rejection(rejection: BytesRejection, max_body_bytes: usize) -> ApiError {
     if rejection.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
-        ApiError::PayloadTooLarge("Request body is larger than the server's limit".into())
+        ApiError::PayloadTooLarge(format!(
+            "The request body is larger than this server accepts ({max_body_bytes} bytes); \
+             start the server with a larger --max-body-bytes (or SWITCHYARD_MAX_BODY_BYTES) \
+             to accept it"
+        ))
     } else {
         ApiError::BadRequest(format!("Could not read the request body: {rejection}"))
     }

@@ -207,7 +207,7 @@ async fn update_one(
         let response = apply_transformed(&state, auth, transform, &headers, body).await?;
         return Ok(Json(response).into_response());
     }
-    let record: FunnelUpdateRecord = read_json(body)?;
+    let record: FunnelUpdateRecord = read_json(body, state.max_body_bytes)?;
     let stage = auth
         .directory
         .resolve(&record.funnel_stage)
@@ -261,7 +261,7 @@ async fn update_batch(
             apply_transformed(&state, auth, transform, &headers, body).await?,
         ));
     }
-    let request: BatchUpdateRequest = read_json(body)?;
+    let request: BatchUpdateRequest = read_json(body, state.max_body_bytes)?;
     if request.records.is_empty() {
         return Err(ApiError::BadRequest("records must contain at least one record".into()).into());
     }
@@ -284,7 +284,7 @@ async fn apply_transformed(
     headers: &HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<BatchUpdateResponse, InboundError> {
-    let body = body.map_err(body_rejection)?;
+    let body = body.map_err(|rejection| body_rejection(rejection, state.max_body_bytes))?;
     let content_type = headers
         .get(CONTENT_TYPE)
         .and_then(|value| value.to_str().ok())
@@ -439,8 +439,9 @@ fn resolve_records(
 /// body parses.
 fn read_json<T: serde::de::DeserializeOwned>(
     body: Result<Bytes, BytesRejection>,
+    max_body_bytes: usize,
 ) -> Result<T, ApiError> {
-    let bytes = body.map_err(body_rejection)?;
+    let bytes = body.map_err(|rejection| body_rejection(rejection, max_body_bytes))?;
     parse_json(&bytes)
 }
 

@@ -1,9 +1,12 @@
 //! The HTTP API: one module per resource, each exporting its own `router()`
 //! of documented handlers; [`router`] merges them, serves the OpenAPI
 //! document generated from those handlers at `/api/openapi.json`, and adds
-//! the layers every request goes through (body limit, request tracing).
+//! the layers every request goes through (body limit, request tracing, the
+//! access log).
 
+pub mod access_log;
 pub mod api_keys;
+pub mod delivery_recovery;
 pub mod error;
 pub mod extract;
 pub mod funnel_import;
@@ -19,6 +22,7 @@ use std::sync::Arc;
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::http::{Method, Uri};
+use axum::middleware;
 use axum::routing::get;
 use serde::{Deserialize, Deserializer};
 use tower_http::trace::TraceLayer;
@@ -59,6 +63,9 @@ pub struct AppContext {
     pub db: Database,
     /// Base URL the server is reached at, for URLs shown to admins.
     pub public_url: String,
+    /// The largest request body accepted (`--max-body-bytes`), for the 413
+    /// that says so.
+    pub max_body_bytes: usize,
     /// Applies inbound funnel updates with group commit.
     pub funnel_writer: FunnelWriter,
     /// Stage directories of webhook imports, checked for staleness on use.
@@ -117,6 +124,7 @@ pub fn router(state: AppState, max_body_bytes: usize) -> Router {
         .merge(funnel_import::router())
         .merge(plugins::router())
         .merge(webhooks::router())
+        .merge(delivery_recovery::router())
         .merge(api_keys::router())
         .split_for_parts();
     let openapi = Arc::new(openapi);
@@ -133,6 +141,7 @@ pub fn router(state: AppState, max_body_bytes: usize) -> Router {
     .method_not_allowed_fallback(method_not_allowed)
     .layer(DefaultBodyLimit::max(max_body_bytes))
     .layer(TraceLayer::new_for_http())
+    .layer(middleware::from_fn(access_log::access_log))
     .with_state(state)
 }
 
@@ -144,6 +153,7 @@ pub fn health_only_router(state: AppState) -> Router {
         .split_for_parts();
     api.fallback(worker_only)
         .layer(TraceLayer::new_for_http())
+        .layer(middleware::from_fn(access_log::access_log))
         .with_state(state)
 }
 
@@ -164,6 +174,7 @@ pub fn openapi_document() -> utoipa::openapi::OpenApi {
         .merge(funnel_import::router())
         .merge(plugins::router())
         .merge(webhooks::router())
+        .merge(delivery_recovery::router())
         .merge(api_keys::router())
         .split_for_parts();
     openapi

@@ -205,7 +205,7 @@ async fn upload_plugin(
     // Read the module before refusing bad parameters: answering while a
     // large body is still arriving makes the server drop the connection, and
     // a client reusing it sees a reset instead of the 400.
-    let module = body.map_err(body_rejection)?;
+    let module = body.map_err(|rejection| body_rejection(rejection, MAX_MODULE_BYTES + 1024))?;
     let ApiQuery(mut params) = params?;
     if params.language.is_none()
         && let Some(language) = headers

@@ -16,6 +16,7 @@ pub mod imports;
 pub mod keys;
 pub mod leads;
 pub mod plugins;
+pub mod recovery;
 pub mod session;
 pub mod stages;
 pub mod webhooks;
@@ -74,6 +75,7 @@ pub fn router(state: AppState) -> Router<AppState> {
         .merge(imports::router())
         .merge(leads::router())
         .merge(webhooks::router())
+        .merge(recovery::router())
         .merge(plugins::router())
         .merge(keys::router())
         .route("/assets/{version}/{file}", get(asset))

@@ -38,6 +38,10 @@ pub fn router() -> Router<AppState> {
         .route("/webhooks/{id}/activate", post(activate))
         .route("/webhooks/{id}/deactivate", post(deactivate))
         .route("/webhooks/{id}/delete", get(confirm_delete).post(delete))
+        .route(
+            "/webhooks/{id}/regenerate-secret",
+            get(confirm_regenerate_secret).post(regenerate_secret),
+        )
         .route("/webhooks/{id}/deliveries/{delivery}", get(delivery))
         .route("/webhooks/{id}/deliveries/{delivery}/resend", post(resend))
 }
@@ -174,6 +178,8 @@ struct WebhookPage {
     health: Health,
     settings: Vec<(&'static str, String)>,
     signing_secret: String,
+    /// Open the signing secret (just regenerated).
+    reveal_secret: bool,
     status: String,
     deliveries: Vec<DeliveryRow>,
     next: Option<String>,
@@ -185,6 +191,9 @@ struct DeliveriesQuery {
     #[serde(default)]
     status: String,
     before: Option<String>,
+    /// `secret` opens the signing secret.
+    #[serde(default)]
+    reveal: String,
 }
 
 async fn show(
@@ -219,12 +228,16 @@ async fn show(
         None
     };
     let settings = &webhook.settings;
-    let retries = settings
-        .retry_schedule
-        .iter()
-        .map(|seconds| format!("{seconds} s"))
-        .collect::<Vec<_>>()
-        .join(", ");
+    let retries = if settings.retry_schedule.is_empty() {
+        "none: one attempt".to_owned()
+    } else {
+        settings
+            .retry_schedule
+            .iter()
+            .map(|seconds| format!("{seconds} s"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
     let yes_no = |flag: bool| if flag { "yes" } else { "no" }.to_owned();
     let summary = vec![
         (
@@ -258,6 +271,7 @@ async fn show(
         name: settings.name.clone(),
         settings: summary,
         signing_secret: webhook.signing_secret.clone(),
+        reveal_secret: query.reveal == "secret",
         status: status
             .map(DeliveryStatus::as_str)
             .unwrap_or_default()
@@ -341,6 +355,48 @@ async fn delete(
     Ok(redirect_with_flash(
         "/webhooks",
         &format!("Webhook “{}” deleted.", webhook.settings.name),
+    ))
+}
+
+async fn confirm_regenerate_secret(
+    State(state): State<AppState>,
+    session: Session,
+    Path(id): Path<String>,
+) -> UiResult {
+    let webhook = webhooks::get(&state.db, &session.account_id, &id).await?;
+    Ok(page(&ConfirmPage {
+        layout: Layout::new(
+            &session,
+            Flash::default(),
+            "Regenerate the signing secret",
+            "webhooks",
+        ),
+        heading: format!(
+            "Regenerate the signing secret of “{}”?",
+            webhook.settings.name
+        ),
+        message: "Requests are signed with the new secret at once: receivers that verify \
+                  signatures reject them until they have the new one. The old secret stops \
+                  working now."
+            .into(),
+        action: format!("/webhooks/{}/regenerate-secret", webhook.id),
+        button: "Regenerate secret",
+        cancel: format!("/webhooks/{}", webhook.id),
+    }))
+}
+
+async fn regenerate_secret(
+    State(state): State<AppState>,
+    session: Session,
+    Path(id): Path<String>,
+) -> UiResult {
+    let webhook = webhooks::regenerate_secret(&state.db, &session.account_id, &id).await?;
+    Ok(redirect_with_flash(
+        &format!(
+            "/webhooks/{}?reveal=secret#signing-secret-heading",
+            webhook.id
+        ),
+        "New signing secret made: give it to the receivers, which must verify with it from now on.",
     ))
 }
 
