@@ -16,7 +16,7 @@ use super::AppState;
 use super::error::{ApiError, ApiResult, ErrorBody};
 use super::extract::{AdminAuth, JsonBody};
 use crate::domain::time::to_rfc3339;
-use crate::storage::delivery_recovery;
+use crate::storage::deliveries;
 use crate::storage::webhooks::{self, Webhook};
 
 /// The most deliveries one recovery queues, so that one request neither
@@ -116,19 +116,18 @@ pub(crate) async fn recover(
 ) -> ApiResult<RecoverView> {
     let webhook = webhooks::get(&state.db, account_id, webhook_id).await?;
     check_resendable(&webhook)?;
-    let failed =
-        delivery_recovery::count_failed_since(&state.db, account_id, webhook_id, since).await?;
+    let failed = deliveries::count_failed_since(&state.db, account_id, webhook_id, since).await?;
     let requeued = match mode {
         Recovery::Count => 0,
         Recovery::Requeue { limit } => {
-            delivery_recovery::requeue_failed_since(&state.db, account_id, webhook_id, since, limit)
+            deliveries::requeue_failed_since(&state.db, account_id, webhook_id, since, limit)
                 .await?
         }
     };
     let remaining = match mode {
         Recovery::Count => failed,
         Recovery::Requeue { .. } => {
-            delivery_recovery::count_failed_since(&state.db, account_id, webhook_id, since).await?
+            deliveries::count_failed_since(&state.db, account_id, webhook_id, since).await?
         }
     };
     Ok(RecoverView {

@@ -13,7 +13,6 @@
 pub mod accounts;
 pub mod api_keys;
 pub mod deliveries;
-pub mod delivery_recovery;
 pub mod delivery_results;
 pub mod delivery_search;
 pub mod delivery_signal;

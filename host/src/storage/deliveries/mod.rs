@@ -11,6 +11,8 @@
 //! - `admin`: listing and reading deliveries and attempts for the admin,
 //!   resending, and releasing deliveries parked while a webhook was
 //!   inactive.
+//! - `recovery`: counting a webhook's failed deliveries since a time and
+//!   queueing them to be sent again, in bounded steps.
 //! - `retention`: purging old logs.
 //!
 //! A delivery's status is [`DeliveryStatus`].
@@ -19,6 +21,7 @@ mod admin;
 mod attempts;
 mod batches;
 mod claims;
+mod recovery;
 mod retention;
 
 pub(super) use admin::DELIVERY_COLUMNS;
@@ -29,6 +32,7 @@ pub(super) use attempts::write_attempts;
 pub use attempts::{AttemptLog, AttemptOutcome, AttemptResult, RenderedPayload};
 pub use batches::{batch_members, form_batch, save_payloads, unbatch};
 pub use claims::{claim_due, release, release_leases};
+pub use recovery::{count_failed_since, requeue_failed_since};
 pub use retention::purge_before;
 
 use super::Backend;

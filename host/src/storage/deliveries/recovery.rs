@@ -2,17 +2,17 @@
 //! failed since a time, and queueing a bounded number of them (oldest
 //! first) to be sent again, each under its own message id and with a fresh
 //! retry schedule, exactly as a single resend does
-//! ([`super::deliveries::resend`]). Used by the API's `recover` endpoint
+//! ([`super::resend`]). Used by the API's `recover` endpoint
 //! and the admin UI's "Recover failed deliveries".
 //!
 //! Batch deliveries are left out: the messages a failed batch carried
 //! failed with it, and are recovered one by one, so no message goes out
 //! twice.
 
-use super::sql::args;
-use super::{Database, StoreResult};
 use crate::domain::ids::{IdKind, id_floor};
 use crate::domain::time::now_micros;
+use crate::storage::sql::args;
+use crate::storage::{Database, StoreResult};
 
 /// The deliveries a recovery picks: the webhook's failed messages created
 /// at or after `$3` (µs) and not held by an attempt right now. Ids sort by
