@@ -6,7 +6,6 @@
 
 pub mod access_log;
 pub mod api_keys;
-pub mod delivery_recovery;
 pub mod error;
 pub mod extract;
 pub mod funnel_import;
@@ -124,7 +123,6 @@ pub fn router(state: AppState, max_body_bytes: usize) -> Router {
         .merge(funnel_import::router())
         .merge(plugins::router())
         .merge(webhooks::router())
-        .merge(delivery_recovery::router())
         .merge(api_keys::router())
         .split_for_parts();
     let openapi = Arc::new(openapi);
@@ -174,7 +172,6 @@ pub fn openapi_document() -> utoipa::openapi::OpenApi {
         .merge(funnel_import::router())
         .merge(plugins::router())
         .merge(webhooks::router())
-        .merge(delivery_recovery::router())
         .merge(api_keys::router())
         .split_for_parts();
     openapi

@@ -2,7 +2,7 @@
 //! deliveries failed since then, send them again (at most
 //! [`MAX_RECOVER`] per click, oldest first) and see how many were queued
 //! and how many are still failed. Backed by the API's own
-//! [`crate::http::delivery_recovery::recover`].
+//! [`crate::http::webhooks::recover`].
 
 use askama::Template;
 use axum::Router;
@@ -15,7 +15,7 @@ use serde::Deserialize;
 use super::session::Session;
 use super::{Flash, Layout, UiError, UiForm, UiResult, display_time, redirect_with_flash, render};
 use crate::http::AppState;
-use crate::http::delivery_recovery::{MAX_RECOVER, Recovery, recover};
+use crate::http::webhooks::{MAX_RECOVER, Recovery, recover};
 use crate::storage::webhooks;
 
 pub fn router() -> Router<AppState> {

@@ -14,7 +14,7 @@ use crate::http::AppState;
 use crate::http::error::{ApiError, ApiResult, ErrorBody};
 use crate::http::extract::{AdminAuth, ApiQuery};
 use crate::storage::deliveries::{self, Delivery};
-use crate::storage::webhooks;
+use crate::storage::webhooks::{self, Webhook};
 
 pub(super) fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -136,16 +136,25 @@ pub(crate) async fn resend(
     delivery_id: &str,
 ) -> ApiResult<Delivery> {
     let webhook = webhooks::get(&state.db, account_id, webhook_id).await?;
+    check_resendable(&webhook)?;
+    Ok(deliveries::resend(&state.db, account_id, webhook_id, delivery_id).await?)
+}
+
+/// Why the webhook's deliveries cannot be sent again, if they cannot: a
+/// webhook with lightweight logs keeps no payloads, and an inactive one
+/// sends nothing. Resend and recovery both ask.
+pub(super) fn check_resendable(webhook: &Webhook) -> ApiResult<()> {
+    let id = &webhook.id;
     if webhook.settings.lightweight_logs {
         return Err(ApiError::Conflict(format!(
-            "Webhook {webhook_id} keeps lightweight logs, so its deliveries cannot be resent; \
+            "Webhook {id} keeps lightweight logs, so its deliveries cannot be resent; \
              turn lightweight_logs off to resend future deliveries"
         )));
     }
     if !webhook.settings.active {
         return Err(ApiError::Conflict(format!(
-            "Webhook {webhook_id} is inactive; activate it before resending"
+            "Webhook {id} is inactive; activate it before resending"
         )));
     }
-    Ok(deliveries::resend(&state.db, account_id, webhook_id, delivery_id).await?)
+    Ok(())
 }

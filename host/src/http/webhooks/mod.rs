@@ -8,6 +8,8 @@
 //! - `try_out`: preview a payload, send a test event;
 //! - `deliveries`: list a webhook's deliveries, read one with its
 //!   attempts, resend one;
+//! - `recovery`: send every delivery that failed since a time again, in
+//!   bounded steps;
 //! - `views`: what the API answers.
 //!
 //! The settings themselves are [`crate::domain::webhook`].
@@ -15,12 +17,14 @@
 mod crud;
 mod deliveries;
 mod input;
+mod recovery;
 mod try_out;
 mod views;
 
 use utoipa_axum::router::OpenApiRouter;
 
 pub(crate) use deliveries::resend;
+pub(crate) use recovery::{MAX_RECOVER, Recovery, recover};
 
 use super::AppState;
 
@@ -29,4 +33,5 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(crud::router())
         .merge(try_out::router())
         .merge(deliveries::router())
+        .merge(recovery::router())
 }

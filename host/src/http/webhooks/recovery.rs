@@ -12,12 +12,13 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
-use super::AppState;
-use super::error::{ApiError, ApiResult, ErrorBody};
-use super::extract::{AdminAuth, JsonBody};
+use super::deliveries::check_resendable;
 use crate::domain::time::to_rfc3339;
+use crate::http::AppState;
+use crate::http::error::{ApiError, ApiResult, ErrorBody};
+use crate::http::extract::{AdminAuth, JsonBody};
 use crate::storage::deliveries;
-use crate::storage::webhooks::{self, Webhook};
+use crate::storage::webhooks;
 
 /// The most deliveries one recovery queues, so that one request neither
 /// holds the writer long nor floods a receiver that just came back; call
@@ -49,7 +50,7 @@ pub struct RecoverView {
     pub remaining: i64,
 }
 
-pub fn router() -> OpenApiRouter<AppState> {
+pub(super) fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new().routes(routes!(recover_deliveries))
 }
 
@@ -136,23 +137,4 @@ pub(crate) async fn recover(
         requeued,
         remaining,
     })
-}
-
-/// Why the webhook's deliveries cannot be sent again, if they cannot: a
-/// webhook with lightweight logs keeps no payloads, and an inactive one
-/// sends nothing.
-pub(crate) fn check_resendable(webhook: &Webhook) -> ApiResult<()> {
-    let id = &webhook.id;
-    if webhook.settings.lightweight_logs {
-        return Err(ApiError::Conflict(format!(
-            "Webhook {id} keeps lightweight logs, so its deliveries cannot be resent; \
-             turn lightweight_logs off to resend future deliveries"
-        )));
-    }
-    if !webhook.settings.active {
-        return Err(ApiError::Conflict(format!(
-            "Webhook {id} is inactive; activate it before resending"
-        )));
-    }
-    Ok(())
 }
