@@ -6,6 +6,7 @@ mod receiver;
 
 mod api_keys;
 mod auth;
+mod c_plugins;
 mod cli;
 mod delivery_engine;
 mod delivery_recovery;
