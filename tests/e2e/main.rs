@@ -5,6 +5,7 @@ mod helpers;
 mod receiver;
 
 mod api_keys;
+mod assemblyscript_plugins;
 mod auth;
 mod c_plugins;
 mod cli;
