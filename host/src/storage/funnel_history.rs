@@ -1,11 +1,13 @@
 //! Funnel history: the events written when a lead reaches a stage, and
 //! applying a [`FunnelMove`] to them inside the caller's transaction.
 
+use std::collections::BTreeMap;
+
 use sqlx::FromRow;
 
 use super::sql::{Arg, args};
 use super::write_tx::WriteTx;
-use super::{Database, StoreError, StoreResult};
+use super::{Database, StoreError, StoreResult, params};
 use crate::domain::InvalidInput;
 use crate::domain::actor::Actor;
 use crate::domain::funnel::{FunnelMove, StagePosition, plan_move};
@@ -255,6 +257,40 @@ pub async fn insert_reached(
     Ok(())
 }
 
+/// A backward move, ready to be written alone or with the others of its
+/// group ([`move_backward_many`]).
+#[derive(Debug, Clone)]
+pub struct BackwardMove<'a> {
+    pub lead_id: &'a str,
+    pub target: String,
+    /// The live stages after the target: their active events are archived.
+    pub archived_stages: Vec<&'a str>,
+    pub actor: &'a Actor,
+}
+
+impl<'a> BackwardMove<'a> {
+    /// `lead_id` moving back to `target`, at `target_position` of the live
+    /// `stages` the move was planned against.
+    pub fn new(
+        stages: &'a [StagePosition],
+        lead_id: &'a str,
+        actor: &'a Actor,
+        target: String,
+        target_position: i64,
+    ) -> Self {
+        Self {
+            lead_id,
+            target,
+            archived_stages: stages
+                .iter()
+                .filter(|stage| stage.position > target_position)
+                .map(|stage| stage.id.as_str())
+                .collect(),
+            actor,
+        }
+    }
+}
+
 /// A backward move: the events after the target are archived, and the
 /// target gets an event if it has no active one.
 pub async fn move_backward(
@@ -263,40 +299,117 @@ pub async fn move_backward(
     target: &str,
     target_position: i64,
 ) -> StoreResult<()> {
-    let LeadMove {
-        account_id,
-        lead_id,
-        actor,
-        now,
-        ..
-    } = *lead_move;
-    tx.execute(
+    let backward = BackwardMove::new(
+        lead_move.stages,
+        lead_move.lead_id,
+        lead_move.actor,
+        target.to_owned(),
+        target_position,
+    );
+    move_backward_many(tx, lead_move.account_id, &[backward], lead_move.now).await
+}
+
+/// Writes backward moves of distinct leads of one account in two
+/// statements per 200 moves, whatever their number: one archives the
+/// events after each lead's target, one adds the targets that have no
+/// active event. A statement per move was a round trip per move on
+/// PostgreSQL, the largest per-change cost of a grouped transaction.
+pub async fn move_backward_many(
+    tx: &mut WriteTx<'_>,
+    account_id: &str,
+    moves: &[BackwardMove<'_>],
+    now: i64,
+) -> StoreResult<()> {
+    for chunk in moves.chunks(200) {
+        archive_after_targets(tx, account_id, chunk, now).await?;
+        add_missing_targets(tx, account_id, chunk, now).await?;
+    }
+    Ok(())
+}
+
+/// Archives the active events of each move's `archived_stages`. Moves to
+/// the same target share one term, `(lead_id IN (..) AND funnel_stage_id
+/// IN (..))`, each of which SQLite and PostgreSQL answer from the partial
+/// index of active events.
+async fn archive_after_targets(
+    tx: &mut WriteTx<'_>,
+    account_id: &str,
+    moves: &[BackwardMove<'_>],
+    now: i64,
+) -> StoreResult<()> {
+    let mut by_stages: BTreeMap<&[&str], Vec<&str>> = BTreeMap::new();
+    for backward in moves {
+        if !backward.archived_stages.is_empty() {
+            by_stages
+                .entry(backward.archived_stages.as_slice())
+                .or_default()
+                .push(backward.lead_id);
+        }
+    }
+    if by_stages.is_empty() {
+        return Ok(());
+    }
+    // $1 = now, $2 = account; then each term's leads and stages.
+    let mut binds = vec![Arg::from(now), Arg::from(account_id)];
+    let mut terms = Vec::with_capacity(by_stages.len());
+    for (stages, leads) in &by_stages {
+        let leads_from = binds.len() + 1;
+        binds.extend(leads.iter().map(|lead| Arg::from(*lead)));
+        let stages_from = binds.len() + 1;
+        binds.extend(stages.iter().map(|stage| Arg::from(*stage)));
+        terms.push(format!(
+            "(lead_id IN ({}) AND funnel_stage_id IN ({}))",
+            params(leads_from, leads.len()),
+            params(stages_from, stages.len())
+        ));
+    }
+    let sql = format!(
         "UPDATE funnel_events SET archived_at = $1 \
-         WHERE lead_id = $2 AND account_id = $3 AND archived_at IS NULL \
-         AND funnel_stage_id IN (SELECT id FROM funnel_stages \
-             WHERE account_id = $3 AND deleted_at IS NULL AND position > $4)",
-        args![now, lead_id, account_id, target_position],
-    )
-    .await?;
-    // The target normally has an active event from when the lead first
-    // passed it; a reordered funnel may leave it without one.
-    tx.execute(
+         WHERE account_id = $2 AND archived_at IS NULL AND ({})",
+        terms.join(" OR ")
+    );
+    tx.execute(&sql, &binds).await?;
+    Ok(())
+}
+
+/// The target normally has an active event from when the lead first
+/// passed it; a reordered funnel may leave it without one, and then it
+/// gets one.
+async fn add_missing_targets(
+    tx: &mut WriteTx<'_>,
+    account_id: &str,
+    moves: &[BackwardMove<'_>],
+    now: i64,
+) -> StoreResult<()> {
+    // $1 = now, $2 = account; each row adds id, lead, stage, source type,
+    // id and name.
+    const COLUMNS: usize = 6;
+    let rows: Vec<String> = (0..moves.len())
+        .map(|row| format!("({})", params(3 + row * COLUMNS, COLUMNS)))
+        .collect();
+    let sql = format!(
         "INSERT INTO funnel_events (id, account_id, lead_id, funnel_stage_id, occurred_at, \
              source_type, source_id, source_name, backfilled) \
-         SELECT $1, $2, $3, $4, $5, $6, $7, $8, 0 WHERE NOT EXISTS (SELECT 1 FROM funnel_events \
-             WHERE lead_id = $3 AND funnel_stage_id = $4 AND archived_at IS NULL)",
-        args![
-            new_id(IdKind::FunnelEvent),
-            account_id,
-            lead_id,
-            target,
-            now,
-            actor.kind.as_str(),
-            &actor.id,
-            &actor.name,
-        ],
-    )
-    .await?;
+         SELECT v.column1, $2, v.column2, v.column3, $1, v.column4, v.column5, v.column6, 0 \
+         FROM (VALUES {}) AS v \
+         WHERE NOT EXISTS (SELECT 1 FROM funnel_events f \
+             WHERE f.lead_id = v.column2 AND f.funnel_stage_id = v.column3 AND f.archived_at IS NULL)",
+        rows.join(", ")
+    );
+    let mut binds = Vec::with_capacity(2 + moves.len() * COLUMNS);
+    binds.push(Arg::from(now));
+    binds.push(Arg::from(account_id));
+    for backward in moves {
+        binds.extend([
+            Arg::from(new_id(IdKind::FunnelEvent)),
+            Arg::from(backward.lead_id),
+            Arg::from(backward.target.as_str()),
+            Arg::from(backward.actor.kind.as_str()),
+            Arg::from(&backward.actor.id),
+            Arg::from(&backward.actor.name),
+        ]);
+    }
+    tx.execute(&sql, &binds).await?;
     Ok(())
 }
 

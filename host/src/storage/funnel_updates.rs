@@ -15,12 +15,12 @@
 //! before any record is applied, so concurrent transactions touching the
 //! same leads wait for each other instead of deadlocking.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::sync::Arc;
 
 use tokio::sync::{Mutex, mpsc, oneshot};
 
-use super::funnel_history::{self, LeadMove, ReachedStage};
+use super::funnel_history::{self, BackwardMove, LeadMove, ReachedStage};
 use super::lead_events::{self, LeadEvent};
 use super::sql::Arg;
 use super::write_tx::WriteTx;
@@ -228,9 +228,10 @@ async fn apply_uncommitted(
     // (request, lead, from, to) of each change, in order.
     let mut moves: Vec<(&UpdateRequest, &str, Option<String>, String)> = Vec::new();
     let mut all_results = Vec::with_capacity(requests.len());
-    // Forward moves' events wait here and go in one statement per account;
-    // a backward move of a lead with events waiting writes them first,
-    // since it must see them.
+    // Moves' history writes wait here and go in a few statements per
+    // account; a lead moving again first writes what is waiting (its
+    // next move must see it), so what waits is of distinct leads and its
+    // statements can run in any order.
     let mut waiting = Waiting::default();
     for request in requests {
         let account_id = request.account_id.as_str();
@@ -271,10 +272,20 @@ async fn apply_uncommitted(
                     if waiting.has(account_id, &update.lead_id) {
                         waiting.write(tx, now).await?;
                     }
-                    funnel_history::move_backward(tx, &lead_move, &target, target_position).await?;
+                    let backward = BackwardMove::new(
+                        stages,
+                        &update.lead_id,
+                        &request.actor,
+                        target,
+                        target_position,
+                    );
+                    waiting.add_backward(account_id, backward);
                 }
                 FunnelMove::Forward { backfill, target } => {
-                    waiting.add(
+                    if waiting.has(account_id, &update.lead_id) {
+                        waiting.write(tx, now).await?;
+                    }
+                    waiting.add_forward(
                         account_id,
                         &update.lead_id,
                         backfill,
@@ -323,15 +334,23 @@ async fn apply_uncommitted(
     Ok(all_results)
 }
 
-/// Forward moves whose events are not written yet.
+/// Moves whose history is not written yet, each of a distinct lead.
 #[derive(Default)]
 struct Waiting<'a> {
-    /// (account, lead, backfilled stages, target, actor), in order.
-    moves: Vec<(&'a str, &'a str, Vec<String>, String, &'a Actor)>,
+    /// (account, lead, backfilled stages, target, actor) of forward moves.
+    forward: Vec<(&'a str, &'a str, Vec<String>, String, &'a Actor)>,
+    /// (account, move) of backward moves.
+    backward: Vec<(&'a str, BackwardMove<'a>)>,
+    /// (account, lead) of every move above.
+    leads: HashSet<(&'a str, &'a str)>,
 }
 
 impl<'a> Waiting<'a> {
-    fn add(
+    fn has(&self, account_id: &str, lead_id: &str) -> bool {
+        self.leads.contains(&(account_id, lead_id))
+    }
+
+    fn add_forward(
         &mut self,
         account_id: &'a str,
         lead_id: &'a str,
@@ -339,31 +358,41 @@ impl<'a> Waiting<'a> {
         target: String,
         actor: &'a Actor,
     ) {
-        self.moves
+        self.leads.insert((account_id, lead_id));
+        self.forward
             .push((account_id, lead_id, backfill, target, actor));
     }
 
-    fn has(&self, account_id: &str, lead_id: &str) -> bool {
-        self.moves
-            .iter()
-            .any(|(account, lead, ..)| *account == account_id && *lead == lead_id)
+    fn add_backward(&mut self, account_id: &'a str, backward: BackwardMove<'a>) {
+        self.leads.insert((account_id, backward.lead_id));
+        self.backward.push((account_id, backward));
     }
 
-    /// Writes the waiting events, one statement per account (per 100 rows).
+    /// Writes the waiting history: per account, the forward moves' events
+    /// in one statement (per 100 rows), the backward moves in two (per 200
+    /// moves).
     async fn write(&mut self, tx: &mut WriteTx<'_>, now: i64) -> StoreResult<()> {
-        let mut by_account: BTreeMap<&str, Vec<ReachedStage>> = BTreeMap::new();
-        for (account_id, lead_id, backfill, target, actor) in &self.moves {
-            by_account
+        let mut forward: BTreeMap<&str, Vec<ReachedStage>> = BTreeMap::new();
+        for (account_id, lead_id, backfill, target, actor) in &self.forward {
+            forward
                 .entry(account_id)
                 .or_default()
                 .extend(funnel_history::reached_rows(
                     lead_id, backfill, target, actor,
                 ));
         }
-        for (account_id, rows) in by_account {
+        for (account_id, rows) in forward {
             funnel_history::insert_reached(tx, account_id, &rows, now).await?;
         }
-        self.moves.clear();
+        let mut backward: BTreeMap<&str, Vec<BackwardMove>> = BTreeMap::new();
+        for (account_id, lead_move) in self.backward.drain(..) {
+            backward.entry(account_id).or_default().push(lead_move);
+        }
+        for (account_id, moves) in backward {
+            funnel_history::move_backward_many(tx, account_id, &moves, now).await?;
+        }
+        self.forward.clear();
+        self.leads.clear();
         Ok(())
     }
 }
