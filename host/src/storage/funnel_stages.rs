@@ -257,6 +257,10 @@ async fn remove(tx: &mut WriteTx<'_>, account_id: &str, stage_id: &str) -> Store
 pub async fn positions(tx: &mut WriteTx<'_>, account_id: &str) -> StoreResult<AccountFunnel> {
     if tx.backend() == Backend::Postgres {
         // The shared lock keeps stage and webhook edits out until commit.
+        // The stages are read by a second statement, not joined to this
+        // one: if the lock has to wait for an edit, PostgreSQL rechecks
+        // only the locked row after it, and a joined stage list would come
+        // from before the edit.
         let (webhooks_version,): (i64,) = tx
             .fetch_one(
                 &format!(
