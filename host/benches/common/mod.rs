@@ -263,12 +263,80 @@ pub fn cpu_time(pid: &str) -> Option<Duration> {
     Some(Duration::from_millis((utime + stime) * 10))
 }
 
+/// The CPU time of the server's thread named `name` (the SQLite writer,
+/// the part that cannot run on two cores), if it has one.
+fn thread_cpu_time(pid: u32, name: &str) -> Option<Duration> {
+    let tasks = std::fs::read_dir(format!("/proc/{pid}/task")).ok()?;
+    tasks.flatten().find_map(|task| {
+        let tid = task.file_name().into_string().ok()?;
+        let comm = std::fs::read_to_string(format!("/proc/{pid}/task/{tid}/comm")).ok()?;
+        (comm.trim() == name)
+            .then(|| cpu_time(&format!("{pid}/task/{tid}")))
+            .flatten()
+    })
+}
+
+/// The CPU time all `postgres` processes on this machine have used (the
+/// database server's share of the work, on the PostgreSQL rows).
+fn postgres_cpu_time() -> Option<Duration> {
+    let mut total = Duration::ZERO;
+    let mut found = false;
+    for entry in std::fs::read_dir("/proc").ok()?.flatten() {
+        let pid = entry.file_name().into_string().unwrap_or_default();
+        if !pid.bytes().all(|byte| byte.is_ascii_digit()) {
+            continue;
+        }
+        let comm = std::fs::read_to_string(format!("/proc/{pid}/comm")).unwrap_or_default();
+        if comm.trim() == "postgres"
+            && let Some(time) = cpu_time(&pid)
+        {
+            total += time;
+            found = true;
+        }
+    }
+    found.then_some(total)
+}
+
+/// The bytes a process has written with `write` calls so far (`wchar` of
+/// `/proc/PID/io`): for SQLite, what its commits put in the log file and
+/// its checkpoints copy to the database.
+fn bytes_written(pid: u32) -> Option<u64> {
+    let io = std::fs::read_to_string(format!("/proc/{pid}/io")).ok()?;
+    io.lines()
+        .find_map(|line| line.strip_prefix("wchar:"))
+        .and_then(|value| value.trim().parse().ok())
+}
+
+/// CPU times read together at the start and end of a measurement.
+#[derive(Default, Clone, Copy)]
+struct CpuTimes {
+    client: Option<Duration>,
+    server: Option<Duration>,
+    writer: Option<Duration>,
+    postgres: Option<Duration>,
+    server_written: Option<u64>,
+}
+
+impl CpuTimes {
+    fn now(server: u32) -> Self {
+        Self {
+            client: cpu_time("self"),
+            server: (server != 0).then(|| cpu_time(&server.to_string())).flatten(),
+            writer: (server != 0)
+                .then(|| thread_cpu_time(server, "sqlite-writer"))
+                .flatten(),
+            postgres: postgres_cpu_time(),
+            server_written: (server != 0).then(|| bytes_written(server)).flatten(),
+        }
+    }
+}
+
 /// The CPU time the bench process (the load generator, and anything else
 /// it runs, such as a receiver) and the server use over a measurement,
 /// printed per request to stderr: the client must stay far cheaper than
 /// what it measures.
 struct CpuMeter {
-    at_start: tokio::task::JoinHandle<(Option<Duration>, Option<Duration>)>,
+    at_start: tokio::task::JoinHandle<CpuTimes>,
     server: u32,
 }
 
@@ -277,19 +345,14 @@ impl CpuMeter {
         let server = SERVER_PID.load(Ordering::Relaxed);
         let at_start = tokio::spawn(async move {
             tokio::time::sleep(warm_up).await;
-            (cpu_time("self"), Self::server_time(server))
+            CpuTimes::now(server)
         });
         Self { at_start, server }
     }
 
-    fn server_time(server: u32) -> Option<Duration> {
-        (server != 0)
-            .then(|| cpu_time(&server.to_string()))
-            .flatten()
-    }
-
     async fn report(self, requests: usize) {
-        let (client, server) = self.at_start.await.unwrap_or_default();
+        let before = self.at_start.await.unwrap_or_default();
+        let after = CpuTimes::now(self.server);
         let per_request = |before: Option<Duration>, after: Option<Duration>| match (before, after)
         {
             (Some(before), Some(after)) if requests > 0 => format!(
@@ -298,11 +361,30 @@ impl CpuMeter {
             ),
             _ => "-".into(),
         };
-        eprintln!(
+        let mut line = format!(
             "  cpu per request over {requests} requests: bench process {}, server {}",
-            per_request(client, cpu_time("self")),
-            per_request(server, Self::server_time(self.server)),
+            per_request(before.client, after.client),
+            per_request(before.server, after.server),
         );
+        if after.writer.is_some() {
+            line += &format!(
+                " (its SQLite writer thread {})",
+                per_request(before.writer, after.writer)
+            );
+        }
+        line += &format!(
+            ", all postgres processes {}",
+            per_request(before.postgres, after.postgres)
+        );
+        if let (Some(before), Some(after)) = (before.server_written, after.server_written)
+            && requests > 0
+        {
+            line += &format!(
+                "; server wrote {:.1} KiB per request",
+                after.saturating_sub(before) as f64 / 1024.0 / requests as f64
+            );
+        }
+        eprintln!("{line}");
     }
 }
 

@@ -329,8 +329,8 @@ pub async fn move_backward_many(
 
 /// Archives the active events of each move's `archived_stages`. Moves to
 /// the same target share one term, `(lead_id IN (..) AND funnel_stage_id
-/// IN (..))`, each of which SQLite and PostgreSQL answer from the partial
-/// index of active events.
+/// IN (..))`, each of which SQLite and PostgreSQL answer from the index on
+/// (lead_id, archived_at, funnel_stage_id) without reading archived events.
 async fn archive_after_targets(
     tx: &mut WriteTx<'_>,
     account_id: &str,
