@@ -321,7 +321,9 @@ impl CpuTimes {
     fn now(server: u32) -> Self {
         Self {
             client: cpu_time("self"),
-            server: (server != 0).then(|| cpu_time(&server.to_string())).flatten(),
+            server: (server != 0)
+                .then(|| cpu_time(&server.to_string()))
+                .flatten(),
             writer: (server != 0)
                 .then(|| thread_cpu_time(server, "sqlite-writer"))
                 .flatten(),
