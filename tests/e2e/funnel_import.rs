@@ -12,6 +12,7 @@ on_both_backends!(
     single_update_moves_the_lead_and_repeating_it_is_a_no_op,
     stage_names_match_after_normalising_and_mappings_come_first,
     forward_backfills_and_backward_archives,
+    a_backward_move_to_a_stage_without_an_active_event_gives_it_one,
     auth_errors_use_the_contract_messages,
     bad_single_requests_get_named_errors_and_write_nothing,
     batch_applies_each_record_on_its_own,
@@ -157,6 +158,64 @@ async fn forward_backfills_and_backward_archives(app: TestApp) {
             ("Application Complete", true, false),
             ("Enrolled", false, false),
         ])
+    );
+}
+
+/// A reordered funnel can leave the target of a backward move without an
+/// active event; the move then adds one, in the same grouped statement as
+/// another lead's forward move.
+async fn a_backward_move_to_a_stage_without_an_active_event_gives_it_one(app: TestApp) {
+    let stages = app.create_stages(&["A", "B", "C"]).await;
+    let ada = app.create_lead(json!({"email": "ada@example.com"})).await;
+    let grace = app.create_lead(json!({"email": "grace@example.com"})).await;
+    let (_, token) = app.create_active_import("CRM").await;
+    app.inbound(&token, SINGLE, update(&ada, "A")).await;
+    let reordered = app
+        .put(
+            "/api/v1/funnel-stages/order",
+            json!({"stage_ids": [stages[1], stages[0], stages[2]]}),
+        )
+        .await;
+    assert_eq!(reordered.status, 200, "{}", reordered.text);
+    // The funnel is now B, A, C: Ada has A and reaches C with nothing
+    // between; Grace starts at B.
+    app.inbound(&token, SINGLE, update(&ada, "C")).await;
+    app.inbound(&token, SINGLE, update(&grace, "B")).await;
+
+    let response = app
+        .inbound(
+            &token,
+            BATCH,
+            json!({"records": [update(&ada, "B"), update(&grace, "C")]}),
+        )
+        .await;
+    assert_eq!(response.status, 200, "{}", response.text);
+    let statuses: Vec<&Value> = response.body["results"]
+        .as_array()
+        .expect("results")
+        .iter()
+        .map(|result| &result["status"])
+        .collect();
+    assert_eq!(
+        statuses,
+        [&json!("updated"), &json!("updated")],
+        "{}",
+        response.text
+    );
+    assert_eq!(
+        history(&app, &ada, true).await,
+        events(&[("A", false, true), ("C", false, true), ("B", false, false)])
+    );
+    assert_eq!(
+        history(&app, &grace, true).await,
+        events(&[("B", false, false), ("A", true, false), ("C", false, false)])
+    );
+
+    // Moving back to a stage that has its event adds none.
+    app.inbound(&token, SINGLE, update(&grace, "A")).await;
+    assert_eq!(
+        history(&app, &grace, false).await,
+        events(&[("B", false, false), ("A", true, false)])
     );
 }
 

@@ -177,13 +177,17 @@ pub fn plan(lead_move: &LeadMove<'_>) -> StoreResult<Option<FunnelMove>> {
     }
 }
 
-/// One history event a forward move adds.
+/// One history event a move adds: each stage a forward move reaches, or
+/// the target of a backward move.
 #[derive(Debug, Clone, Copy)]
 pub struct ReachedStage<'a> {
     pub lead_id: &'a str,
     pub stage_id: &'a str,
     pub backfilled: bool,
     pub actor: &'a Actor,
+    /// Written only if the lead has no active event at the stage (the
+    /// target of a backward move normally has one).
+    pub only_if_missing: bool,
 }
 
 /// The events of a forward move, in the order the stages were reached.
@@ -202,13 +206,16 @@ pub fn reached_rows<'a>(
             stage_id,
             backfilled,
             actor,
+            only_if_missing: false,
         })
         .collect()
 }
 
-/// Writes forward moves' events, of any leads of one account, in as few
-/// statements as possible; ids are made in order so the events sort as
-/// they were reached.
+/// Writes moves' events, of distinct leads of one account, in one
+/// statement per 100 rows; ids are made in order so the events sort as
+/// they were reached. Rows marked [`ReachedStage::only_if_missing`] are
+/// skipped where the lead has an active event at the stage, in the same
+/// statement.
 pub async fn insert_reached(
     tx: &mut WriteTx<'_>,
     account_id: &str,
@@ -216,26 +223,24 @@ pub async fn insert_reached(
     now: i64,
 ) -> StoreResult<()> {
     // $1 = now, $2 = account; each row adds id, lead, stage, source type,
-    // id and name, and the flag.
-    const COLUMNS: usize = 7;
+    // id and name, the backfilled flag and the only-if-missing flag.
+    const COLUMNS: usize = 8;
     for chunk in rows.chunks(100) {
         let values: Vec<String> = (0..chunk.len())
-            .map(|row| {
-                let first = 3 + row * COLUMNS;
-                format!(
-                    "(${first}, $2, ${}, ${}, $1, ${}, ${}, ${}, ${})",
-                    first + 1,
-                    first + 2,
-                    first + 3,
-                    first + 4,
-                    first + 5,
-                    first + 6
-                )
-            })
+            .map(|row| format!("({})", params(3 + row * COLUMNS, COLUMNS)))
             .collect();
+        let condition = if chunk.iter().any(|row| row.only_if_missing) {
+            " WHERE v.column8 = 0 OR NOT EXISTS (SELECT 1 FROM funnel_events f \
+                 WHERE f.lead_id = v.column2 AND f.funnel_stage_id = v.column3 \
+                 AND f.archived_at IS NULL)"
+        } else {
+            ""
+        };
         let sql = format!(
             "INSERT INTO funnel_events (id, account_id, lead_id, funnel_stage_id, occurred_at, \
-                 source_type, source_id, source_name, backfilled) VALUES {}",
+                 source_type, source_id, source_name, backfilled) \
+             SELECT v.column1, $2, v.column2, v.column3, $1, v.column4, v.column5, v.column6, \
+                 v.column7 FROM (VALUES {}) AS v{condition}",
             values.join(", ")
         );
         let mut binds = Vec::with_capacity(2 + chunk.len() * COLUMNS);
@@ -250,6 +255,7 @@ pub async fn insert_reached(
                 Arg::from(&row.actor.id),
                 Arg::from(&row.actor.name),
                 Arg::from(row.backfilled),
+                Arg::from(row.only_if_missing),
             ]);
         }
         tx.execute(&sql, &binds).await?;
@@ -291,6 +297,20 @@ impl<'a> BackwardMove<'a> {
     }
 }
 
+impl BackwardMove<'_> {
+    /// The event the target gets if it has no active one (a reordered
+    /// funnel may leave it without).
+    pub fn target_row(&self) -> ReachedStage<'_> {
+        ReachedStage {
+            lead_id: self.lead_id,
+            stage_id: &self.target,
+            backfilled: false,
+            actor: self.actor,
+            only_if_missing: true,
+        }
+    }
+}
+
 /// A backward move: the events after the target are archived, and the
 /// target gets an event if it has no active one.
 pub async fn move_backward(
@@ -310,7 +330,7 @@ pub async fn move_backward(
 }
 
 /// Writes backward moves of distinct leads of one account in two
-/// statements per 200 moves, whatever their number: one archives the
+/// statements (per 100 moves), whatever their number: one archives the
 /// events after each lead's target, one adds the targets that have no
 /// active event. A statement per move was a round trip per move on
 /// PostgreSQL, the largest per-change cost of a grouped transaction.
@@ -320,18 +340,28 @@ pub async fn move_backward_many(
     moves: &[BackwardMove<'_>],
     now: i64,
 ) -> StoreResult<()> {
-    for chunk in moves.chunks(200) {
-        archive_after_targets(tx, account_id, chunk, now).await?;
-        add_missing_targets(tx, account_id, chunk, now).await?;
-    }
-    Ok(())
+    archive_after_targets(tx, account_id, moves, now).await?;
+    let targets: Vec<ReachedStage> = moves.iter().map(BackwardMove::target_row).collect();
+    insert_reached(tx, account_id, &targets, now).await
 }
 
 /// Archives the active events of each move's `archived_stages`. Moves to
 /// the same target share one term, `(lead_id IN (..) AND funnel_stage_id
 /// IN (..))`, each of which SQLite and PostgreSQL answer from the index on
 /// (lead_id, archived_at, funnel_stage_id) without reading archived events.
-async fn archive_after_targets(
+pub async fn archive_after_targets(
+    tx: &mut WriteTx<'_>,
+    account_id: &str,
+    moves: &[BackwardMove<'_>],
+    now: i64,
+) -> StoreResult<()> {
+    for chunk in moves.chunks(200) {
+        archive_chunk(tx, account_id, chunk, now).await?;
+    }
+    Ok(())
+}
+
+async fn archive_chunk(
     tx: &mut WriteTx<'_>,
     account_id: &str,
     moves: &[BackwardMove<'_>],
@@ -368,47 +398,6 @@ async fn archive_after_targets(
          WHERE account_id = $2 AND archived_at IS NULL AND ({})",
         terms.join(" OR ")
     );
-    tx.execute(&sql, &binds).await?;
-    Ok(())
-}
-
-/// The target normally has an active event from when the lead first
-/// passed it; a reordered funnel may leave it without one, and then it
-/// gets one.
-async fn add_missing_targets(
-    tx: &mut WriteTx<'_>,
-    account_id: &str,
-    moves: &[BackwardMove<'_>],
-    now: i64,
-) -> StoreResult<()> {
-    // $1 = now, $2 = account; each row adds id, lead, stage, source type,
-    // id and name.
-    const COLUMNS: usize = 6;
-    let rows: Vec<String> = (0..moves.len())
-        .map(|row| format!("({})", params(3 + row * COLUMNS, COLUMNS)))
-        .collect();
-    let sql = format!(
-        "INSERT INTO funnel_events (id, account_id, lead_id, funnel_stage_id, occurred_at, \
-             source_type, source_id, source_name, backfilled) \
-         SELECT v.column1, $2, v.column2, v.column3, $1, v.column4, v.column5, v.column6, 0 \
-         FROM (VALUES {}) AS v \
-         WHERE NOT EXISTS (SELECT 1 FROM funnel_events f \
-             WHERE f.lead_id = v.column2 AND f.funnel_stage_id = v.column3 AND f.archived_at IS NULL)",
-        rows.join(", ")
-    );
-    let mut binds = Vec::with_capacity(2 + moves.len() * COLUMNS);
-    binds.push(Arg::from(now));
-    binds.push(Arg::from(account_id));
-    for backward in moves {
-        binds.extend([
-            Arg::from(new_id(IdKind::FunnelEvent)),
-            Arg::from(backward.lead_id),
-            Arg::from(backward.target.as_str()),
-            Arg::from(backward.actor.kind.as_str()),
-            Arg::from(&backward.actor.id),
-            Arg::from(&backward.actor.name),
-        ]);
-    }
     tx.execute(&sql, &binds).await?;
     Ok(())
 }

@@ -368,28 +368,34 @@ impl<'a> Waiting<'a> {
         self.backward.push((account_id, backward));
     }
 
-    /// Writes the waiting history: per account, the forward moves' events
-    /// in one statement (per 100 rows), the backward moves in two (per 200
-    /// moves).
+    /// Writes the waiting history, per account: one statement archives
+    /// the events after the backward moves' targets, one inserts the
+    /// forward moves' events and the targets that lack one (per 100
+    /// rows). Archiving first is not required (it never touches a target)
+    /// but reads as the rules do.
     async fn write(&mut self, tx: &mut WriteTx<'_>, now: i64) -> StoreResult<()> {
-        let mut forward: BTreeMap<&str, Vec<ReachedStage>> = BTreeMap::new();
+        let mut backward: BTreeMap<&str, Vec<BackwardMove>> = BTreeMap::new();
+        for (account_id, lead_move) in self.backward.drain(..) {
+            backward.entry(account_id).or_default().push(lead_move);
+        }
+        let mut reached: BTreeMap<&str, Vec<ReachedStage>> = BTreeMap::new();
         for (account_id, lead_id, backfill, target, actor) in &self.forward {
-            forward
+            reached
                 .entry(account_id)
                 .or_default()
                 .extend(funnel_history::reached_rows(
                     lead_id, backfill, target, actor,
                 ));
         }
-        for (account_id, rows) in forward {
+        for (account_id, moves) in &backward {
+            funnel_history::archive_after_targets(tx, account_id, moves, now).await?;
+            reached
+                .entry(account_id)
+                .or_default()
+                .extend(moves.iter().map(BackwardMove::target_row));
+        }
+        for (account_id, rows) in reached {
             funnel_history::insert_reached(tx, account_id, &rows, now).await?;
-        }
-        let mut backward: BTreeMap<&str, Vec<BackwardMove>> = BTreeMap::new();
-        for (account_id, lead_move) in self.backward.drain(..) {
-            backward.entry(account_id).or_default().push(lead_move);
-        }
-        for (account_id, moves) in backward {
-            funnel_history::move_backward_many(tx, account_id, &moves, now).await?;
         }
         self.forward.clear();
         self.leads.clear();
