@@ -1,20 +1,55 @@
 //! What the server logs, read from the real binary's standard error (a
 //! pipe, not a terminal): one access-log line per request at the default
 //! level, with the route's template instead of the ids in the path, no ANSI
-//! colour codes, and a 413 that says the limit and the flag that raises it.
+//! colour codes, a 413 that says the limit and the flag that raises it,
+//! and one warning when a webhook starts failing.
 
 use tokio::io::AsyncReadExt;
 
 use crate::cli::{printed_key, start_serve};
 use crate::helpers::{Backend, TestDatabase};
+use crate::receiver::{Receiver, Reply};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn requests_are_logged_one_plain_line_each_and_a_413_names_the_limit() {
     let database = TestDatabase::create(Backend::Sqlite).await;
-    let mut server = start_serve(&database.url, &["--max-body-bytes", "2000"]).await;
+    let mut server = start_serve(
+        &database.url,
+        &[
+            "--max-body-bytes",
+            "2000",
+            "--outbound-allow-cidr",
+            "127.0.0.0/8",
+        ],
+    )
+    .await;
     let key = printed_key(&server.printed).expect("a first start prints a key");
     let client = reqwest::Client::new();
     let base = &server.address;
+
+    let receiver = Receiver::start().await;
+    receiver.script([Reply::status(500), Reply::status(500)]);
+    let webhook = client
+        .post(format!("{base}/api/v1/webhooks"))
+        .bearer_auth(&key)
+        .json(
+            &serde_json::json!({"name": "Failing CRM", "url": receiver.url("/hook"),
+                                  "events": ["lead.created"], "retry_schedule_seconds": []}),
+        )
+        .send()
+        .await
+        .expect("create a webhook");
+    assert_eq!(webhook.status(), 201);
+    let webhook: serde_json::Value = webhook.json().await.expect("JSON");
+    let webhook_id = webhook["id"].as_str().expect("id").to_owned();
+    let second = client
+        .post(format!("{base}/api/v1/leads"))
+        .bearer_auth(&key)
+        .json(&serde_json::json!({"email": "second@example.com"}))
+        .send()
+        .await
+        .expect("create a lead");
+    assert_eq!(second.status(), 201);
 
     let lead = client
         .post(format!("{base}/api/v1/leads"))
@@ -55,6 +90,28 @@ async fn requests_are_logged_one_plain_line_each_and_a_413_names_the_limit() {
         "{message}"
     );
 
+    // Both deliveries failed (a run of failures that starts once).
+    receiver.wait_for(2).await;
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    loop {
+        let failed: serde_json::Value = client
+            .get(format!(
+                "{base}/api/v1/webhooks/{webhook_id}/deliveries?status=failed"
+            ))
+            .bearer_auth(&key)
+            .send()
+            .await
+            .expect("list deliveries")
+            .json()
+            .await
+            .expect("JSON");
+        if failed["data"].as_array().map(Vec::len) == Some(2) {
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "{failed}");
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+
     let pid = server.child.id().expect("pid").to_string();
     let mut stderr = server.child.stderr.take().expect("stderr");
     std::process::Command::new("kill")
@@ -70,16 +127,19 @@ async fn requests_are_logged_one_plain_line_each_and_a_413_names_the_limit() {
         .lines()
         .filter(|line| line.contains("switchyard::access"))
         .collect();
-    for expected in [
-        "method=POST route=/api/v1/leads status=201",
-        "method=GET route=/api/v1/leads/{lead_profile_uid} status=200",
-        "method=GET route=(no route) status=404",
-        "method=POST route=/api/v1/leads status=413",
+    for (expected, times) in [
+        ("method=POST route=/api/v1/leads status=201", 2),
+        (
+            "method=GET route=/api/v1/leads/{lead_profile_uid} status=200",
+            1,
+        ),
+        ("method=GET route=(no route) status=404", 1),
+        ("method=POST route=/api/v1/leads status=413", 1),
     ] {
         assert_eq!(
             access.iter().filter(|line| line.contains(expected)).count(),
-            1,
-            "one line with {expected:?} in:\n{log}"
+            times,
+            "{times} line(s) with {expected:?} in:\n{log}"
         );
     }
     assert!(
@@ -87,4 +147,13 @@ async fn requests_are_logged_one_plain_line_each_and_a_413_names_the_limit() {
         "{log}"
     );
     assert!(!log.contains(&uid), "ids in paths are not logged:\n{log}");
+    let warnings: Vec<&str> = log
+        .lines()
+        .filter(|line| line.contains("WARN") && line.contains("webhook started failing"))
+        .collect();
+    assert_eq!(warnings.len(), 1, "one warning per run of failures:\n{log}");
+    assert!(
+        warnings[0].contains(&webhook_id) && warnings[0].contains("Failing CRM"),
+        "{log}"
+    );
 }

@@ -20,6 +20,7 @@ mod leads;
 mod logs;
 mod migrations;
 mod plugins;
+mod test_sends;
 mod ui;
 mod webhook_imports;
 mod webhooks;

@@ -22,6 +22,7 @@ on_both_backends!(
     forms_change_data_through_the_same_rules_as_the_api,
     webhook_pages_show_health_deliveries_attempts_and_resend,
     failed_deliveries_are_counted_and_recovered_and_the_secret_regenerated,
+    send_test_opens_the_logged_test_with_its_request_and_answer,
     an_import_transform_is_attached_and_tried_through_the_apis_rules,
     plugins_are_uploaded_dry_run_and_deleted_only_when_unused,
 );
@@ -745,6 +746,63 @@ async fn failed_deliveries_are_counted_and_recovered_and_the_secret_regenerated(
     assert_ne!(new_secret, old_secret);
     assert!(page.contains(&new_secret), "{page}");
     assert!(page.contains("<details class=\"reveal\" open>"), "{page}");
+}
+
+async fn send_test_opens_the_logged_test_with_its_request_and_answer(app: TestApp) {
+    let receiver = Receiver::start().await;
+    receiver.script([Reply::status(202)]);
+    let created = app
+        .post(
+            "/api/v1/webhooks",
+            json!({"name": "CRM sync", "url": receiver.url("/hook"), "events": ["lead.created"],
+                   "active": false}),
+        )
+        .await;
+    let webhook = created.body["id"].as_str().expect("id").to_owned();
+    let secret = sign_in(&app.address, &app.api_key).await;
+    let sent = client()
+        .post(app.url(&format!("/webhooks/{webhook}/test")))
+        .header("sec-fetch-site", "same-origin")
+        .header("cookie", format!("switchyard_session={secret}"))
+        .send()
+        .await
+        .expect("send a test");
+    assert_eq!(sent.status(), StatusCode::SEE_OTHER);
+    let received = receiver.wait_for(1).await;
+    let message = received[0].header("webhook-id").to_owned();
+    assert_eq!(
+        location(sent.headers()),
+        format!("/webhooks/{webhook}/deliveries/{message}"),
+        "an inactive webhook can be tested too"
+    );
+    let flash = set_cookie(sent.headers(), "switchyard_flash")
+        .and_then(|cookie| cookie.split(';').next())
+        .expect("a message for the next page")
+        .to_owned();
+    let page = client()
+        .get(app.url(location(sent.headers())))
+        .header("cookie", format!("switchyard_session={secret}; {flash}"))
+        .send()
+        .await
+        .expect("the test's page")
+        .text()
+        .await
+        .expect("body");
+    assert!(page.contains("the receiver answered HTTP 202"), "{page}");
+    assert!(
+        page.contains("Attempt 1") && page.contains("HTTP 202"),
+        "{page}"
+    );
+    assert!(
+        page.contains("ada.lovelace@example.com"),
+        "the request body: {page}"
+    );
+    let log = get_page(&app.address, "/deliveries?event=test", &secret)
+        .await
+        .text()
+        .await
+        .expect("body");
+    assert!(log.contains(&message), "the log filters tests: {log}");
 }
 
 async fn an_import_transform_is_attached_and_tried_through_the_apis_rules(app: TestApp) {

@@ -525,6 +525,37 @@ def test_failed_deliveries_are_recovered_and_the_secret_regenerated(page, server
         shot("secret-regenerated")
 
 
+def test_journey_send_a_test_see_its_attempt_and_resend_it(page, server, key, shot):
+    with FlakyReceiver(failures=1) as receiver:
+        name = unique("Test target")
+        webhook = api(server, key, "POST", "/api/v1/webhooks", {
+            "name": name, "url": receiver.url, "events": ["lead.created"]})
+        sign_in(page, key)
+        page.goto(f"/webhooks/{webhook['id']}")
+        page.get_by_role("button", name="Send test").click()
+        expect(page.get_by_role("status")).to_contain_text("the receiver answered HTTP 500")
+        expect(page.locator(".attempt")).to_have_count(1)
+        attempt = page.locator(".attempt").first
+        expect(attempt).to_contain_text("test")
+        expect(attempt).to_contain_text("HTTP 500")
+        expect(attempt.locator("pre.code").first).to_contain_text("webhook-signature")
+        expect(page.locator("pre.code", has_text="ada.lovelace@example.com").first).to_be_visible()
+        shot("test-sent")
+        page.get_by_role("button", name="Resend").click()
+        expect(page.get_by_role("status")).to_contain_text("Queued to be sent again")
+        for _ in range(100):
+            if page.locator(".attempt").count() == 2:
+                break
+            page.wait_for_timeout(100)
+            page.reload()
+        expect(page.locator(".attempt")).to_have_count(2)
+        expect(page.locator(".attempt").nth(1)).to_contain_text("HTTP 200")
+        assert len(receiver.received) == 2 and receiver.received[0] == receiver.received[1]
+        shot("test-resent")
+        page.goto(f"/deliveries?event=test&webhook={webhook['id']}")
+        expect(page.locator("table tbody tr")).to_have_count(1)
+
+
 def test_screens_fit_a_phone(page, server, key, shot):
     sign_in(page, key)
     page.set_viewport_size({"width": 390, "height": 844})

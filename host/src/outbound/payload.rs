@@ -120,6 +120,9 @@ impl EventData {
     }
 }
 
+/// The event of the sample that previews and test sends render.
+pub const SAMPLE_EVENT: &str = "lead.stage_changed";
+
 /// A sample lead event for previews and test sends: a `lead.stage_changed`
 /// of a made-up lead, into the account's first stage when it has one.
 pub fn sample_event(
@@ -133,7 +136,7 @@ pub fn sample_event(
     let previous = stages.get(1).cloned();
     let envelope = Envelope {
         id: message_id.to_owned(),
-        event: "lead.stage_changed".into(),
+        event: SAMPLE_EVENT.into(),
         webhook_id: webhook_id.to_owned(),
         object_id: "lead_00000000000000000000000000".into(),
         timestamp: to_rfc3339(now),

@@ -40,16 +40,24 @@ async fn record(db: &Database, results: &[AttemptResult]) -> StoreResult<()> {
     }
     let now = now_micros();
     let results = results.to_vec();
-    db.write(move |tx| {
-        Box::pin(async move {
-            deliveries::write_attempts(tx, &results, now).await?;
-            let runs = failure_runs(&results);
-            webhook_health::set_failing(tx, &runs.recovered, None).await?;
-            webhook_health::set_failing(tx, &runs.failing, Some(now)).await?;
-            Ok(())
+    let started_failing = db
+        .write(move |tx| {
+            Box::pin(async move {
+                deliveries::write_attempts(tx, &results, now).await?;
+                let runs = failure_runs(&results);
+                webhook_health::set_failing(tx, &runs.recovered, None).await?;
+                webhook_health::set_failing(tx, &runs.failing, Some(now)).await
+            })
         })
-    })
-    .await
+        .await?;
+    // Once per run of failures, after it is committed: the admin's cue to
+    // look at the receiver before the retries run out.
+    for (webhook, account, name) in started_failing {
+        tracing::warn!(%webhook, %account, %name,
+            "webhook started failing: its latest delivery attempt failed; \
+             see its delivery log for the receiver's answer");
+    }
+    Ok(())
 }
 
 /// The webhooks whose latest attempt in a group succeeded (their run of

@@ -14,30 +14,39 @@ use crate::domain::time::now_micros;
 const IN_LIST_CHUNK: usize = 200;
 
 /// Clears (`since` = None) or starts (keeping an earlier start) the run of
-/// failures of these webhooks, inside the caller's transaction.
+/// failures of these webhooks, inside the caller's transaction. Returns the
+/// webhooks whose run starts now, as (id, account, name).
 pub(crate) async fn set_failing(
     tx: &mut WriteTx<'_>,
     webhook_ids: &[&str],
     since: Option<i64>,
-) -> StoreResult<()> {
+) -> StoreResult<Vec<(String, String, String)>> {
+    let mut started = Vec::new();
     for chunk in webhook_ids.chunks(IN_LIST_CHUNK) {
-        let mut update = match since {
-            None => Statement::new(
-                "UPDATE webhooks SET failing_since = NULL \
-                 WHERE failing_since IS NOT NULL AND id IN (",
-            ),
+        match since {
+            None => {
+                let mut update = Statement::new(
+                    "UPDATE webhooks SET failing_since = NULL \
+                     WHERE failing_since IS NOT NULL AND id IN (",
+                );
+                update.push_list(chunk.iter().copied()).push(")");
+                tx.execute(update.sql(), update.args()).await?;
+            }
             Some(since) => {
                 let mut update = Statement::new("UPDATE webhooks SET failing_since = ");
                 update
                     .push_bind(since)
-                    .push(" WHERE failing_since IS NULL AND id IN (");
-                update
+                    .push(" WHERE failing_since IS NULL AND id IN (")
+                    .push_list(chunk.iter().copied())
+                    .push(") RETURNING id, account_id, name");
+                started.extend(
+                    tx.fetch_all::<(String, String, String)>(update.sql(), update.args())
+                        .await?,
+                );
             }
-        };
-        update.push_list(chunk.iter().copied()).push(")");
-        tx.execute(update.sql(), update.args()).await?;
+        }
     }
-    Ok(())
+    Ok(started)
 }
 
 /// Deactivates webhooks whose every attempt has failed since before

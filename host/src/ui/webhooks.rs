@@ -36,6 +36,7 @@ pub fn router() -> Router<AppState> {
         .route("/deliveries", get(all_deliveries))
         .route("/webhooks/{id}", get(show))
         .route("/webhooks/{id}/activate", post(activate))
+        .route("/webhooks/{id}/test", post(send_test))
         .route("/webhooks/{id}/deactivate", post(deactivate))
         .route("/webhooks/{id}/delete", get(confirm_delete).post(delete))
         .route(
@@ -355,6 +356,29 @@ async fn delete(
     Ok(redirect_with_flash(
         "/webhooks",
         &format!("Webhook “{}” deleted.", webhook.settings.name),
+    ))
+}
+
+/// Sends a sample event now and opens its delivery, with the request sent
+/// and the answer got.
+async fn send_test(
+    State(state): State<AppState>,
+    session: Session,
+    Path(id): Path<String>,
+) -> UiResult {
+    let sent =
+        crate::http::webhooks::send_test(&state, &session.account_id, &session.actor, &id).await?;
+    let answer = match (sent.status, &sent.error) {
+        (Some(status), _) => format!("the receiver answered HTTP {status}"),
+        (None, Some(error)) => format!("it failed: {error}"),
+        (None, None) => "no answer".to_owned(),
+    };
+    Ok(redirect_with_flash(
+        &format!("/webhooks/{id}/deliveries/{}", sent.message_id),
+        &format!(
+            "Test sent in {:.1} ms; {answer}. The request and the answer are below.",
+            sent.duration_ms
+        ),
     ))
 }
 
@@ -720,7 +744,7 @@ async fn all_deliveries(
             .into_iter()
             .filter(|event| *event != EventName::LeadSaved)
             .map(EventName::as_str)
-            .chain([deliveries::BATCH_EVENT])
+            .chain([deliveries::BATCH_EVENT, deliveries::TEST_EVENT])
             .collect(),
         filtered: !filters.is_empty(),
         paged: before.is_some(),

@@ -25,6 +25,7 @@ use utoipa_axum::router::OpenApiRouter;
 
 pub(crate) use deliveries::resend;
 pub(crate) use recovery::{MAX_RECOVER, Recovery, recover};
+pub(crate) use try_out::send_test;
 
 use super::AppState;
 

@@ -76,7 +76,9 @@ async fn preview_payload(
 }
 
 /// Sends a sample `lead.stage_changed` event to the webhook now, signed
-/// like a real delivery, and reports the receiver's answer. Works on
+/// like a real delivery, and reports the receiver's answer. The test is
+/// logged as a delivery of the webhook (event `test`, under `message_id`)
+/// with its attempt, and can be resent like any delivery. Works on
 /// inactive webhooks too, so a receiver can be checked before activating.
 #[utoipa::path(post, path = "/api/v1/webhooks/{webhook_id}/test", tag = "webhooks",
     params(("webhook_id" = String, Path)),
@@ -86,20 +88,29 @@ async fn test_webhook(
     auth: AdminAuth,
     Path(webhook_id): Path<String>,
 ) -> ApiResult<Json<TestSendView>> {
-    let webhook = webhooks::get(&state.db, &auth.account_id, &webhook_id).await?;
-    let stages = funnel_stages::list(&state.db, &auth.account_id).await?;
-    let (envelope, event) = sample(&webhook, &auth.actor, &stage_views(stages));
-    let payload = state
-        .deliverer
-        .render(&webhook, &event)
-        .await
-        .map_err(|error| ApiError::Unprocessable(error.to_string()))?;
+    Ok(Json(
+        send_test(&state, &auth.account_id, &auth.actor, &webhook_id).await?,
+    ))
+}
+
+/// Sends a sample event to the webhook and logs it (the API's and the
+/// admin UI's test send).
+pub(crate) async fn send_test(
+    state: &AppState,
+    account_id: &str,
+    actor: &Actor,
+    webhook_id: &str,
+) -> ApiResult<TestSendView> {
+    let webhook = webhooks::get(&state.db, account_id, webhook_id).await?;
+    let stages = funnel_stages::list(&state.db, account_id).await?;
+    let (envelope, event) = sample(&webhook, actor, &stage_views(stages));
     let sent = state
         .deliverer
-        .send(&webhook, &envelope.id, &envelope.query_pairs(), &payload)
-        .await;
+        .send_test(&webhook, &envelope, &event)
+        .await
+        .map_err(|error| ApiError::Unprocessable(error.to_string()))?;
     let duration_ms = sent.log.duration_us as f64 / 1_000.0;
-    Ok(Json(match sent.response {
+    Ok(match sent.response {
         Ok(response) => {
             let excerpt: String = String::from_utf8_lossy(&response.body)
                 .chars()
@@ -122,7 +133,7 @@ async fn test_webhook(
             duration_ms,
             error: Some(error.to_string()),
         },
-    }))
+    })
 }
 
 /// A webhook that is not stored, to render samples with.

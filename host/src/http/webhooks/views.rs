@@ -100,7 +100,8 @@ pub struct PreviewView {
 /// What a test send got back.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct TestSendView {
-    /// The `webhook-id` the test was sent with (not stored as a delivery).
+    /// The `webhook-id` the test was sent with: the id of its delivery
+    /// (event `test`) in the webhook's log.
     pub message_id: String,
     /// True when the receiver answered 2xx.
     pub success: bool,
@@ -117,7 +118,8 @@ pub struct DeliveryView {
     /// The message id: the `webhook-id` header of every attempt.
     pub id: String,
     pub webhook_id: String,
-    /// The event name, or `batch` for a batch of messages.
+    /// The event name, `batch` for a batch of messages, or `test` for a
+    /// test send (a sample `lead.stage_changed`).
     pub event: String,
     /// Null for a batch.
     pub event_id: Option<String>,

@@ -57,6 +57,9 @@ impl DeliveryWorker {
         if delivery.is_batch() {
             return self.process_batch(result, &delivery, webhook, None).await;
         }
+        if delivery.is_test() {
+            return self.process_test(result, &delivery, webhook).await;
+        }
         let Some(event) = &context.event else {
             return give_up(result, "the event no longer exists".into());
         };

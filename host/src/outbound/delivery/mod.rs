@@ -23,6 +23,8 @@
 //! - `recorder.rs`: writes attempt results in batches.
 //! - `maintenance.rs`: deactivates webhooks failing for too long, purges old
 //!   logs.
+//! - `test_send.rs`: test sends, logged as deliveries marked `test`, and
+//!   their resends.
 //!
 //! This file holds the claim loop: claim, wait, group, spawn under a
 //! semaphore, shut down.
@@ -35,6 +37,7 @@ mod maintenance;
 mod outcome;
 mod recorder;
 mod request;
+mod test_send;
 
 use std::collections::HashMap;
 use std::sync::Arc;

@@ -14,6 +14,7 @@
 //! - `recovery`: counting a webhook's failed deliveries since a time and
 //!   queueing them to be sent again, in bounded steps.
 //! - `retention`: purging old logs.
+//! - `test_sends`: logging a test send as a delivery of its own.
 //!
 //! A delivery's status is [`DeliveryStatus`].
 
@@ -23,6 +24,7 @@ mod batches;
 mod claims;
 mod recovery;
 mod retention;
+mod test_sends;
 
 pub(super) use admin::DELIVERY_COLUMNS;
 pub use admin::{
@@ -34,6 +36,7 @@ pub use batches::{batch_members, form_batch, save_payloads, unbatch};
 pub use claims::{claim_due, release, release_leases};
 pub use recovery::{count_failed_since, requeue_failed_since};
 pub use retention::purge_before;
+pub use test_sends::record_test_send;
 
 use super::Backend;
 use super::StoreResult;
@@ -43,6 +46,9 @@ pub use crate::domain::delivery::DeliveryStatus;
 
 /// The event type of a batch delivery.
 pub const BATCH_EVENT: &str = "batch";
+/// The event type of a test send's delivery (its payload is a sample
+/// `lead.stage_changed` event).
+pub const TEST_EVENT: &str = "test";
 
 /// Most ids one `IN (...)` list binds: well under either engine's limit on
 /// parameters per statement.
@@ -79,6 +85,10 @@ const CLAIM_COLUMNS: &str = "id, account_id, webhook_id, event_id, event_type, l
 impl ClaimedDelivery {
     pub fn is_batch(&self) -> bool {
         self.event_type == BATCH_EVENT
+    }
+
+    pub fn is_test(&self) -> bool {
+        self.event_type == TEST_EVENT
     }
 }
 

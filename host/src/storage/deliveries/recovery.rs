@@ -7,7 +7,7 @@
 //!
 //! Batch deliveries are left out: the messages a failed batch carried
 //! failed with it, and are recovered one by one, so no message goes out
-//! twice.
+//! twice. Test sends are left out too: they carry no real event.
 
 use crate::domain::ids::{IdKind, id_floor};
 use crate::domain::time::now_micros;
@@ -19,7 +19,7 @@ use crate::storage::{Database, StoreResult};
 /// creation time, so `id >= $4` (the id floor of `$3`) lets the
 /// `(webhook_id, id)` index find them without reading older ones.
 const FAILED_SINCE: &str = "account_id = $1 AND webhook_id = $2 AND status = 'failed' \
-     AND event_type <> 'batch' AND created_at >= $3 AND id >= $4 \
+     AND event_type NOT IN ('batch', 'test') AND created_at >= $3 AND id >= $4 \
      AND (claimed_until IS NULL OR claimed_until < $5)";
 
 /// How many of the webhook's deliveries failed since `since` (µs) and would
