@@ -202,53 +202,61 @@ async fn insert_deliveries(
     const ROWS: usize = 100;
     for chunk_start in (0..count).step_by(ROWS) {
         let rows: Vec<usize> = (chunk_start..count.min(chunk_start + ROWS)).collect();
-        let mut deliveries = sqlx::QueryBuilder::<sqlx::Any>::new(
-            "INSERT INTO deliveries (id, account_id, webhook_id, event_type, lead_id, status, \
-                 attempt_count, payload_body, payload_content_type, last_response_status, \
-                 created_at, updated_at) ",
-        );
-        let mut attempts = sqlx::QueryBuilder::<sqlx::Any>::new(
-            "INSERT INTO delivery_attempts (id, delivery_id, account_id, attempted_at, \
-                 triggered_by, url, method, request_headers, request_body, response_status, \
-                 response_headers, response_body, duration_us) ",
-        );
         let made: Vec<Made> = rows
             .iter()
             .map(|&n| Made::new(n, count, now_ms, span_ms, webhooks, leads))
             .collect();
-        deliveries.push_values(&made, |mut row, made| {
-            row.push_bind(made.id.clone())
-                .push_bind(account.clone())
-                .push_bind(made.webhook.clone())
-                .push_bind(made.event)
-                .push_bind(made.lead.clone())
-                .push_bind(made.status)
-                .push_bind(1_i64)
-                .push_bind(made.payload.clone())
-                .push_bind("application/json")
-                .push_bind(made.response_status)
-                .push_bind(made.micros)
-                .push_bind(made.micros);
-        });
-        attempts.push_values(&made, |mut row, made| {
-            row.push_bind(format!("att_{}", made.ulid))
-                .push_bind(made.id.clone())
-                .push_bind(account.clone())
-                .push_bind(made.micros)
-                .push_bind("scheduled")
-                .push_bind(format!("https://{}.example.com/hooks", made.webhook))
-                .push_bind("POST")
-                .push_bind(
+        let sql = insert_sql(
+            "INSERT INTO deliveries (id, account_id, webhook_id, event_type, lead_id, status, \
+                 attempt_count, payload_body, payload_content_type, last_response_status, \
+                 created_at, updated_at) VALUES ",
+            12,
+            made.len(),
+        );
+        let mut insert = sqlx::query(&sql);
+        for made in &made {
+            insert = insert
+                .bind(made.id.clone())
+                .bind(account.clone())
+                .bind(made.webhook.clone())
+                .bind(made.event)
+                .bind(made.lead.clone())
+                .bind(made.status)
+                .bind(1_i64)
+                .bind(made.payload.clone())
+                .bind("application/json")
+                .bind(made.response_status)
+                .bind(made.micros)
+                .bind(made.micros);
+        }
+        transaction.execute(insert).await?;
+        let sql = insert_sql(
+            "INSERT INTO delivery_attempts (id, delivery_id, account_id, attempted_at, \
+                 triggered_by, url, method, request_headers, request_body, response_status, \
+                 response_headers, response_body, duration_us) VALUES ",
+            13,
+            made.len(),
+        );
+        let mut insert = sqlx::query(&sql);
+        for made in &made {
+            insert = insert
+                .bind(format!("att_{}", made.ulid))
+                .bind(made.id.clone())
+                .bind(account.clone())
+                .bind(made.micros)
+                .bind("scheduled")
+                .bind(format!("https://{}.example.com/hooks", made.webhook))
+                .bind("POST")
+                .bind(
                     r#"{"content-type":"application/json","webhook-id":"msg","webhook-signature":"[redacted]"}"#,
                 )
-                .push_bind(made.payload.clone())
-                .push_bind(made.response_status)
-                .push_bind(r#"{"content-type":"application/json"}"#)
-                .push_bind(r#"{"ok":true}"#)
-                .push_bind(48_000_i64);
-        });
-        transaction.execute(deliveries.build()).await?;
-        transaction.execute(attempts.build()).await?;
+                .bind(made.payload.clone())
+                .bind(made.response_status)
+                .bind(r#"{"content-type":"application/json"}"#)
+                .bind(r#"{"ok":true}"#)
+                .bind(48_000_i64);
+        }
+        transaction.execute(insert).await?;
         if sample_failed.is_none()
             && let Some(failed) = made
                 .iter()
@@ -261,6 +269,20 @@ async fn insert_deliveries(
     transaction.commit().await?;
     pool.close().await;
     sample_failed.ok_or_else(|| anyhow::anyhow!("no failed delivery was made"))
+}
+
+/// `head` and `rows` groups of `columns` numbered placeholders
+/// (`($1, $2), ($3, $4)`), which both engines accept.
+fn insert_sql(head: &str, columns: usize, rows: usize) -> String {
+    let groups: Vec<String> = (0..rows)
+        .map(|row| {
+            let numbers: Vec<String> = (1..=columns)
+                .map(|column| format!("${}", row * columns + column))
+                .collect();
+            format!("({})", numbers.join(", "))
+        })
+        .collect();
+    format!("{head}{}", groups.join(", "))
 }
 
 /// One made-up delivery.
