@@ -2,9 +2,12 @@
 SQLite database, driven by Playwright through Debian's Chromium.
 
 Environment:
-  SWITCHYARD_BIN         the built server binary (scripts/test passes it)
-  SWITCHYARD_UI_OUTPUT   folder for screenshots and the server log
-  CHROMIUM               the browser (default /usr/bin/chromium)
+  SWITCHYARD_BIN           the built server binary (scripts/test passes it)
+  SWITCHYARD_UI_OUTPUT     folder for screenshots and the server log
+  SWITCHYARD_UI_DATABASE   a database URL to run on instead of a fresh
+                           SQLite file (scripts/test passes an empty
+                           PostgreSQL database for its second run)
+  CHROMIUM                 the browser (default /usr/bin/chromium)
 """
 
 import json
@@ -34,7 +37,8 @@ class Server:
 
     def __init__(self, binary, workdir, log_path):
         self.binary = binary
-        self.database_url = f"sqlite://{workdir}/switchyard.db"
+        self.database_url = (os.environ.get("SWITCHYARD_UI_DATABASE")
+                             or f"sqlite://{workdir}/switchyard.db")
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log = open(log_path, "w")
