@@ -102,7 +102,9 @@ impl Application {
             directory_cache: Default::default(),
         });
         let router = if config.outbound.role.serves_api() {
-            http::router(state, config.max_body_bytes)
+            // The admin web UI under `/`, beside the API under `/api`.
+            let ui = crate::ui::router(state.clone());
+            http::router(state, ui, config.max_body_bytes)
         } else {
             http::health_only_router(state)
         };

@@ -10,7 +10,7 @@ use crate::config::LogFormat;
 
 /// Installs the global subscriber. Safe to call more than once: later calls
 /// keep the first subscriber.
-pub fn init(format: LogFormat) {
+pub(crate) fn init(format: LogFormat) {
     let filter = EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,tower_http=info"));
     let builder = fmt()

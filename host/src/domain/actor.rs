@@ -7,7 +7,7 @@ use utoipa::ToSchema;
 /// The kind of caller that made a change.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
-pub enum ActorKind {
+pub(crate) enum ActorKind {
     /// A call to the admin API, made with an admin API key.
     AdminApiKey,
     /// An inbound request authenticated with a webhook import's token.
@@ -15,14 +15,14 @@ pub enum ActorKind {
 }
 
 impl ActorKind {
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             ActorKind::AdminApiKey => "admin_api_key",
             ActorKind::WebhookImport => "webhook_import",
         }
     }
 
-    pub fn parse(stored: &str) -> Option<Self> {
+    pub(crate) fn parse(stored: &str) -> Option<Self> {
         match stored {
             "admin_api_key" => Some(ActorKind::AdminApiKey),
             "webhook_import" => Some(ActorKind::WebhookImport),
@@ -33,7 +33,7 @@ impl ActorKind {
 
 /// A caller, by kind, id and display name.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
-pub struct Actor {
+pub(crate) struct Actor {
     #[serde(rename = "type")]
     pub kind: ActorKind,
     pub id: String,

@@ -8,7 +8,7 @@ use super::InvalidInput;
 /// Where a delivery stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "lowercase")]
-pub enum DeliveryStatus {
+pub(crate) enum DeliveryStatus {
     /// Due, waiting for a retry, or parked while its webhook is inactive.
     Pending,
     Succeeded,
@@ -19,7 +19,7 @@ pub enum DeliveryStatus {
 }
 
 impl DeliveryStatus {
-    pub const ALL: [DeliveryStatus; 4] = [
+    pub(crate) const ALL: [DeliveryStatus; 4] = [
         DeliveryStatus::Pending,
         DeliveryStatus::Succeeded,
         DeliveryStatus::Failed,
@@ -28,13 +28,13 @@ impl DeliveryStatus {
 
     /// The statuses an admin filters deliveries by (a batched delivery
     /// shows up under its batch).
-    pub const FILTERS: [DeliveryStatus; 3] = [
+    pub(crate) const FILTERS: [DeliveryStatus; 3] = [
         DeliveryStatus::Pending,
         DeliveryStatus::Succeeded,
         DeliveryStatus::Failed,
     ];
 
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             DeliveryStatus::Pending => "pending",
             DeliveryStatus::Succeeded => "succeeded",
@@ -44,7 +44,7 @@ impl DeliveryStatus {
     }
 
     /// A status by name, as stored.
-    pub fn parse(name: &str) -> Result<Self, InvalidInput> {
+    pub(crate) fn parse(name: &str) -> Result<Self, InvalidInput> {
         Self::ALL
             .into_iter()
             .find(|status| status.as_str() == name)
@@ -52,7 +52,7 @@ impl DeliveryStatus {
     }
 
     /// A status to filter by: pending, succeeded or failed.
-    pub fn parse_filter(name: &str) -> Result<Self, InvalidInput> {
+    pub(crate) fn parse_filter(name: &str) -> Result<Self, InvalidInput> {
         Self::FILTERS
             .into_iter()
             .find(|status| status.as_str() == name)

@@ -7,12 +7,12 @@ use super::InvalidInput;
 /// proof an address works is a message arriving, and rejecting valid but
 /// unusual addresses costs users more than accepting a typo.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct EmailAddress(String);
+pub(crate) struct EmailAddress(String);
 
 const MAX_EMAIL_LENGTH: usize = 254;
 
 impl EmailAddress {
-    pub fn parse(raw: &str) -> Result<Self, InvalidInput> {
+    pub(crate) fn parse(raw: &str) -> Result<Self, InvalidInput> {
         let email = raw.trim();
         let invalid = |why: &str| InvalidInput(format!("email `{email}` is not valid: {why}"));
         if email.is_empty() {
@@ -39,13 +39,13 @@ impl EmailAddress {
         Ok(Self(email.to_owned()))
     }
 
-    pub fn as_str(&self) -> &str {
+    pub(crate) fn as_str(&self) -> &str {
         &self.0
     }
 
     /// The form used to find duplicates: addresses differing only in case
     /// are the same person.
-    pub fn lookup_key(&self) -> String {
+    pub(crate) fn lookup_key(&self) -> String {
         self.0.to_lowercase()
     }
 }

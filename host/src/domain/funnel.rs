@@ -5,14 +5,14 @@
 
 /// A funnel stage as the rules see it: an id and its place in the funnel.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct StagePosition {
+pub(crate) struct StagePosition {
     pub id: String,
     pub position: i64,
 }
 
 /// What moving a lead to a stage does to its funnel history.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum FunnelMove {
+pub(crate) enum FunnelMove {
     /// The lead is already at the stage: nothing is written or emitted.
     Unchanged,
     /// A move forward, or the lead's first stage: each stage in `backfill`
@@ -34,7 +34,7 @@ pub enum FunnelMove {
 /// `stages` is the account's live funnel in any order. A `current` stage
 /// that is no longer in the funnel counts as no stage, so the move backfills
 /// from the start. Returns `None` when `target` is not a live stage.
-pub fn plan_move(
+pub(crate) fn plan_move(
     stages: &[StagePosition],
     current: Option<&str>,
     target: &str,

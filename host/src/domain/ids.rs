@@ -5,7 +5,7 @@
 use std::sync::{Mutex, PoisonError};
 
 #[derive(Debug, Clone, Copy)]
-pub enum IdKind {
+pub(crate) enum IdKind {
     Account,
     ApiKey,
     FunnelStage,
@@ -43,7 +43,7 @@ impl IdKind {
 static GENERATOR: Mutex<Option<ulid::Generator>> = Mutex::new(None);
 
 /// A new, unique id such as `lead_01JDQ4W0Y3R7K2M8N6P5T9V1XZ`.
-pub fn new_id(kind: IdKind) -> String {
+pub(crate) fn new_id(kind: IdKind) -> String {
     let ulid = {
         let mut generator = GENERATOR.lock().unwrap_or_else(PoisonError::into_inner);
         generator
@@ -58,7 +58,7 @@ pub fn new_id(kind: IdKind) -> String {
 /// The smallest id of `kind` made at or after `micros` (µs since the Unix
 /// epoch): ids sort by creation time, so `id < id_floor(kind, t)` selects
 /// what was made before `t` through the primary key alone.
-pub fn id_floor(kind: IdKind, micros: i64) -> String {
+pub(crate) fn id_floor(kind: IdKind, micros: i64) -> String {
     let millis = u64::try_from(micros / 1_000).unwrap_or(0);
     format!("{}_{}", kind.prefix(), ulid::Ulid::from_parts(millis, 0))
 }

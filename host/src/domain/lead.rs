@@ -5,13 +5,13 @@ use super::InvalidInput;
 use super::email::EmailAddress;
 
 /// Longest value accepted for `notes`.
-pub const MAX_NOTES_LENGTH: usize = 10_000;
+pub(crate) const MAX_NOTES_LENGTH: usize = 10_000;
 /// Longest value accepted for every other text field.
-pub const MAX_TEXT_LENGTH: usize = 500;
+pub(crate) const MAX_TEXT_LENGTH: usize = 500;
 
 /// Every stored field of a lead except its id, stage and times, validated.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct LeadFields {
+pub(crate) struct LeadFields {
     pub email: EmailAddress,
     pub company: Option<String>,
     pub first_name: Option<String>,
@@ -27,7 +27,10 @@ pub struct LeadFields {
 
 /// Trims an optional text field; a blank value is stored as absent. Too long
 /// a value is refused with the field's name and limit.
-pub fn optional_text(field: &str, value: Option<String>) -> Result<Option<String>, InvalidInput> {
+pub(crate) fn optional_text(
+    field: &str,
+    value: Option<String>,
+) -> Result<Option<String>, InvalidInput> {
     let Some(value) = value else {
         return Ok(None);
     };

@@ -1,29 +1,29 @@
 //! Domain values and rules, free of HTTP and SQL.
 //!
 //! Input is parsed here once into types that cannot be invalid (an
-//! [`email::EmailAddress`], a [`stage_title::StageTitle`], validated
-//! [`lead`] fields); the funnel rules (backfill forward, archive backward,
-//! no-op on the same stage) are a pure function in [`funnel`].
+//! `email::EmailAddress`, a `stage_title::StageTitle`, validated
+//! `lead` fields); the funnel rules (backfill forward, archive backward,
+//! no-op on the same stage) are a pure function in `funnel`.
 //!
 //! The models of the two configurable things live here too, so that
 //! `storage` (which stores them), `outbound` and `plugins` (which run them)
 //! and `http` and `ui` (which edit them) share one definition:
-//! [`webhook`] (a webhook's settings and their defaults) and [`plugin`]
+//! `webhook` (a webhook's settings and their defaults) and [`plugin`]
 //! (a plugin's kind and limits). Stored values are parsed back through the
 //! same types, and a value that does not parse is an error, not a default.
 
-pub mod actor;
-pub mod delivery;
-pub mod email;
-pub mod funnel;
-pub mod ids;
-pub mod lead;
+pub(crate) mod actor;
+pub(crate) mod delivery;
+pub(crate) mod email;
+pub(crate) mod funnel;
+pub(crate) mod ids;
+pub(crate) mod lead;
 pub mod plugin;
 pub mod secrets;
-pub mod stage_matching;
-pub mod stage_title;
-pub mod time;
-pub mod webhook;
+pub(crate) mod stage_matching;
+pub(crate) mod stage_title;
+pub(crate) mod time;
+pub(crate) mod webhook;
 
 /// A value a user sent that breaks a rule; the message says which and how to
 /// fix it, and is shown to the user as it is.

@@ -8,7 +8,7 @@ use super::stage_title::matching_key;
 
 /// A funnel stage a name resolved to.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ResolvedStage {
+pub(crate) struct ResolvedStage {
     pub id: String,
     pub title: String,
 }
@@ -16,14 +16,14 @@ pub struct ResolvedStage {
 /// Everything needed to resolve names for one import, loaded once per
 /// request.
 #[derive(Debug, Default, Clone)]
-pub struct StageDirectory {
+pub(crate) struct StageDirectory {
     mapped: HashMap<String, ResolvedStage>,
     titled: HashMap<String, ResolvedStage>,
 }
 
 impl StageDirectory {
     /// `mappings` are (external name, stage); `stages` are the live stages.
-    pub fn new(
+    pub(crate) fn new(
         mappings: impl IntoIterator<Item = (String, ResolvedStage)>,
         stages: impl IntoIterator<Item = ResolvedStage>,
     ) -> Self {
@@ -40,7 +40,7 @@ impl StageDirectory {
     }
 
     /// The stage `name` means, if any.
-    pub fn resolve(&self, name: &str) -> Option<&ResolvedStage> {
+    pub(crate) fn resolve(&self, name: &str) -> Option<&ResolvedStage> {
         let key = matching_key(name);
         self.mapped.get(&key).or_else(|| self.titled.get(&key))
     }

@@ -8,13 +8,13 @@ const MAX_TITLE_LENGTH: usize = 200;
 
 /// A stage title as the admin wrote it (trimmed), with its matching key.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct StageTitle {
+pub(crate) struct StageTitle {
     title: String,
     key: String,
 }
 
 impl StageTitle {
-    pub fn parse(raw: &str) -> Result<Self, InvalidInput> {
+    pub(crate) fn parse(raw: &str) -> Result<Self, InvalidInput> {
         let title = raw.trim();
         if title.is_empty() {
             return Err(InvalidInput("title must not be empty".into()));
@@ -37,11 +37,11 @@ impl StageTitle {
         })
     }
 
-    pub fn as_str(&self) -> &str {
+    pub(crate) fn as_str(&self) -> &str {
         &self.title
     }
 
-    pub fn key(&self) -> &str {
+    pub(crate) fn key(&self) -> &str {
         &self.key
     }
 }
@@ -49,7 +49,7 @@ impl StageTitle {
 /// The normalised form two stage names are compared by: lowercase, with each
 /// run of whitespace, `_` and `-` turned into one space, and no space at
 /// either end.
-pub fn matching_key(name: &str) -> String {
+pub(crate) fn matching_key(name: &str) -> String {
     let mut key = String::with_capacity(name.len());
     let mut pending_separator = false;
     for c in name.chars() {

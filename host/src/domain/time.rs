@@ -4,15 +4,15 @@
 use chrono::{DateTime, SecondsFormat, Utc};
 
 /// Microseconds since the Unix epoch, as stored in the database.
-pub type UnixMicros = i64;
+pub(crate) type UnixMicros = i64;
 
 /// The current time, in storage form.
-pub fn now_micros() -> UnixMicros {
+pub(crate) fn now_micros() -> UnixMicros {
     Utc::now().timestamp_micros()
 }
 
 /// RFC 3339 in UTC with microseconds, e.g. `2026-11-23T11:32:06.123456Z`.
-pub fn to_rfc3339(micros: UnixMicros) -> String {
+pub(crate) fn to_rfc3339(micros: UnixMicros) -> String {
     DateTime::<Utc>::from_timestamp_micros(micros)
         .unwrap_or_default()
         .to_rfc3339_opts(SecondsFormat::Micros, true)

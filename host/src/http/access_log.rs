@@ -13,7 +13,7 @@ use axum::response::Response;
 
 /// Logs the request once its response is ready (the body may still be
 /// streaming).
-pub async fn access_log(request: Request, next: Next) -> Response {
+pub(crate) async fn access_log(request: Request, next: Next) -> Response {
     let started = Instant::now();
     let method = request.method().clone();
     let route = request

@@ -17,7 +17,7 @@ use crate::storage::api_keys::{self, ApiKeyRecord};
 
 /// An admin API key, without its secret.
 #[derive(Debug, Serialize, ToSchema)]
-pub struct ApiKeyView {
+pub(crate) struct ApiKeyView {
     pub id: String,
     pub name: String,
     pub created_at: String,
@@ -37,20 +37,20 @@ impl ApiKeyView {
 }
 
 #[derive(Debug, Serialize, ToSchema)]
-pub struct ApiKeyList {
+pub(crate) struct ApiKeyList {
     pub data: Vec<ApiKeyView>,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct CreateApiKey {
+pub(crate) struct CreateApiKey {
     /// Who or what uses the key, e.g. "CI" or "Ada's laptop".
     pub name: String,
 }
 
 /// A new key with its secret, shown this once.
 #[derive(Debug, Serialize, ToSchema)]
-pub struct ApiKeyWithSecret {
+pub(crate) struct ApiKeyWithSecret {
     #[serde(flatten)]
     pub key: ApiKeyView,
     /// Send as `Authorization: Bearer <key>`. Stored only as a digest:
@@ -58,7 +58,7 @@ pub struct ApiKeyWithSecret {
     pub api_key: String,
 }
 
-pub fn router() -> OpenApiRouter<AppState> {
+pub(crate) fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(list_keys, create_key))
         .routes(routes!(revoke_key))

@@ -13,13 +13,13 @@ use crate::storage::StoreError;
 
 /// Body of every error response.
 #[derive(Debug, Serialize, ToSchema)]
-pub struct ErrorBody {
+pub(crate) struct ErrorBody {
     /// What went wrong, and where possible how to fix it.
     pub error: String,
 }
 
 #[derive(Debug, thiserror::Error)]
-pub enum ApiError {
+pub(crate) enum ApiError {
     /// Malformed JSON, a missing or ill-typed field, a bad query parameter.
     #[error("{0}")]
     BadRequest(String),
@@ -42,7 +42,7 @@ pub enum ApiError {
     Internal(#[source] anyhow::Error),
 }
 
-pub type ApiResult<T> = Result<T, ApiError>;
+pub(crate) type ApiResult<T> = Result<T, ApiError>;
 
 impl ApiError {
     fn status(&self) -> StatusCode {
@@ -63,7 +63,7 @@ impl ApiError {
 impl ApiError {
     /// The status and the message to show; internal errors are logged here
     /// and replaced by a generic message.
-    pub fn status_and_message(self) -> (StatusCode, String) {
+    pub(crate) fn status_and_message(self) -> (StatusCode, String) {
         let status = self.status();
         let message = match self {
             ApiError::Internal(error) => {
@@ -77,7 +77,7 @@ impl ApiError {
 }
 
 /// Adds `WWW-Authenticate: Bearer` to 401 responses, as RFC 6750 asks.
-pub fn with_auth_challenge(mut response: Response) -> Response {
+pub(crate) fn with_auth_challenge(mut response: Response) -> Response {
     if response.status() == StatusCode::UNAUTHORIZED {
         response
             .headers_mut()

@@ -18,7 +18,7 @@ use crate::storage::accounts;
 /// The caller of an admin endpoint, identified by an admin API key. Taking
 /// this as a handler parameter is what makes the endpoint require one.
 #[derive(Debug, Clone)]
-pub struct AdminAuth {
+pub(crate) struct AdminAuth {
     pub account_id: String,
     pub actor: Actor,
 }
@@ -53,7 +53,7 @@ where
 }
 
 /// The token of an `Authorization: Bearer <token>` header, if there is one.
-pub fn bearer_token(parts: &Parts) -> Option<&str> {
+pub(crate) fn bearer_token(parts: &Parts) -> Option<&str> {
     let value = parts.headers.get(AUTHORIZATION)?.to_str().ok()?;
     let (scheme, token) = value.trim().split_once(' ')?;
     let token = token.trim();
@@ -64,7 +64,7 @@ pub fn bearer_token(parts: &Parts) -> Option<&str> {
 /// is a JSON error, and type errors name the field (`score: invalid type:
 /// string "high", expected i64`).
 #[derive(Debug, Clone)]
-pub struct JsonBody<T>(pub T);
+pub(crate) struct JsonBody<T>(pub T);
 
 impl<S, T> FromRequest<S> for JsonBody<T>
 where
@@ -86,7 +86,7 @@ where
 
 /// Refuses a request whose `Content-Type` is not JSON (`application/json`
 /// or `application/*+json`).
-pub fn require_json_content_type(headers: &HeaderMap) -> Result<(), ApiError> {
+pub(crate) fn require_json_content_type(headers: &HeaderMap) -> Result<(), ApiError> {
     let essence = headers
         .get(CONTENT_TYPE)
         .and_then(|value| value.to_str().ok())
@@ -113,7 +113,7 @@ pub fn require_json_content_type(headers: &HeaderMap) -> Result<(), ApiError> {
 /// Maps a failure to read the body: over the size limit
 /// (`max_body_bytes`, the server's `--max-body-bytes`) is a 413 that says
 /// the limit and how to raise it.
-pub fn body_rejection(rejection: BytesRejection, max_body_bytes: usize) -> ApiError {
+pub(crate) fn body_rejection(rejection: BytesRejection, max_body_bytes: usize) -> ApiError {
     if rejection.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
         ApiError::PayloadTooLarge(format!(
             "The request body is larger than this server accepts ({max_body_bytes} bytes); \
@@ -126,7 +126,7 @@ pub fn body_rejection(rejection: BytesRejection, max_body_bytes: usize) -> ApiEr
 }
 
 /// Parses `bytes` as JSON into `T`, with an error naming the field at fault.
-pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+pub(crate) fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
     let deserializer = &mut serde_json::Deserializer::from_slice(bytes);
     serde_path_to_error::deserialize(deserializer).map_err(|error| {
         let path = error.path().to_string();
@@ -141,7 +141,7 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
 
 /// Converts an already parsed JSON value into `T`, with an error naming the
 /// field at fault (`missing field `funnel_stage``).
-pub fn from_json_value<T: DeserializeOwned>(value: serde_json::Value) -> Result<T, String> {
+pub(crate) fn from_json_value<T: DeserializeOwned>(value: serde_json::Value) -> Result<T, String> {
     serde_path_to_error::deserialize(value).map_err(|error| {
         let path = error.path().to_string();
         describe_at(&path, error.inner())
@@ -158,7 +158,7 @@ fn describe_at(path: &str, error: &dyn std::fmt::Display) -> String {
 
 /// A query string deserialised into `T`, rejected as a JSON 400.
 #[derive(Debug, Clone)]
-pub struct ApiQuery<T>(pub T);
+pub(crate) struct ApiQuery<T>(pub T);
 
 impl<S, T> FromRequestParts<S> for ApiQuery<T>
 where

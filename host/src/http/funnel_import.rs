@@ -32,16 +32,16 @@ use crate::storage::funnel_updates::{FunnelUpdate, RecordFailure, UpdateRequest,
 use crate::storage::webhook_imports;
 
 /// Most records one batch request may carry.
-pub const MAX_BATCH_RECORDS: usize = 100;
+pub(crate) const MAX_BATCH_RECORDS: usize = 100;
 /// Most records a transform may produce from one request.
-pub const MAX_TRANSFORM_RECORDS: usize = 1_000;
+pub(crate) const MAX_TRANSFORM_RECORDS: usize = 1_000;
 
 const LEAD_NOT_FOUND: &str = "Lead profile not found";
 const INVALID_STAGE: &str = "Invalid funnel stage";
 
 /// An error of the inbound endpoints: `{"success": false, "error": "..."}`.
 #[derive(Debug)]
-pub struct InboundError(ApiError);
+pub(crate) struct InboundError(ApiError);
 
 impl<E: Into<ApiError>> From<E> for InboundError {
     fn from(error: E) -> Self {
@@ -51,7 +51,7 @@ impl<E: Into<ApiError>> From<E> for InboundError {
 
 /// The body of every inbound error.
 #[derive(Debug, Serialize, ToSchema)]
-pub struct InboundErrorBody {
+pub(crate) struct InboundErrorBody {
     /// Always false.
     pub success: bool,
     pub error: String,
@@ -75,7 +75,7 @@ impl IntoResponse for InboundError {
 
 /// The webhook import an inbound request authenticated as.
 #[derive(Debug, Clone)]
-pub struct ImportAuth {
+pub(crate) struct ImportAuth {
     pub account_id: String,
     /// How this import resolves stage names, read with the token.
     pub directory: Arc<StageDirectory>,
@@ -118,7 +118,7 @@ where
 
 /// One funnel update: move this lead to this stage.
 #[derive(Debug, Deserialize, ToSchema)]
-pub struct FunnelUpdateRecord {
+pub(crate) struct FunnelUpdateRecord {
     /// The lead's id in Switchyard.
     pub lead_profile_uid: String,
     /// A stage title or a mapped name, compared ignoring case, spaces, `_` and `-`.
@@ -126,7 +126,7 @@ pub struct FunnelUpdateRecord {
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
-pub struct BatchUpdateRequest {
+pub(crate) struct BatchUpdateRequest {
     /// 1 to 100 records, applied in order, each on its own.
     #[schema(value_type = Vec<FunnelUpdateRecord>)]
     pub records: Vec<Value>,
@@ -135,7 +135,7 @@ pub struct BatchUpdateRequest {
 /// Whether a record changed the lead.
 #[derive(Debug, Clone, Copy, Serialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
-pub enum RecordStatus {
+pub(crate) enum RecordStatus {
     Updated,
     Unchanged,
     Failed,
@@ -151,7 +151,7 @@ impl From<UpdateStatus> for RecordStatus {
 }
 
 #[derive(Debug, Serialize, ToSchema)]
-pub struct SingleUpdateResponse {
+pub(crate) struct SingleUpdateResponse {
     pub success: bool,
     pub status: RecordStatus,
     pub lead_profile_uid: String,
@@ -160,7 +160,7 @@ pub struct SingleUpdateResponse {
 }
 
 #[derive(Debug, Serialize, ToSchema)]
-pub struct RecordResult {
+pub(crate) struct RecordResult {
     /// The record's place in `records`, from 0.
     pub index: usize,
     pub lead_profile_uid: Option<String>,
@@ -174,7 +174,7 @@ pub struct RecordResult {
 }
 
 #[derive(Debug, Serialize, ToSchema)]
-pub struct BatchUpdateResponse {
+pub(crate) struct BatchUpdateResponse {
     pub success: bool,
     pub results: Vec<RecordResult>,
     pub updated: usize,
@@ -182,7 +182,7 @@ pub struct BatchUpdateResponse {
     pub failed: usize,
 }
 
-pub fn router() -> OpenApiRouter<AppState> {
+pub(crate) fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(update_one))
         .routes(routes!(update_batch))

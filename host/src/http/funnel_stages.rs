@@ -17,7 +17,7 @@ use crate::storage::funnel_stages::{self, FunnelStage};
 
 /// A stage of the funnel.
 #[derive(Debug, Serialize, ToSchema)]
-pub struct FunnelStageView {
+pub(crate) struct FunnelStageView {
     /// Stable id: unchanged by rename and reorder.
     pub id: String,
     pub title: String,
@@ -41,7 +41,7 @@ impl From<FunnelStage> for FunnelStageView {
 
 /// The funnel, in order.
 #[derive(Debug, Serialize, ToSchema)]
-pub struct FunnelStageList {
+pub(crate) struct FunnelStageList {
     pub data: Vec<FunnelStageView>,
 }
 
@@ -55,7 +55,7 @@ impl From<Vec<FunnelStage>> for FunnelStageList {
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct CreateFunnelStage {
+pub(crate) struct CreateFunnelStage {
     /// Unique in the account, ignoring case, spaces, `_` and `-`.
     pub title: String,
     /// 1-based place to insert at; the end of the funnel when omitted.
@@ -64,7 +64,7 @@ pub struct CreateFunnelStage {
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct UpdateFunnelStage {
+pub(crate) struct UpdateFunnelStage {
     /// New title.
     pub title: Option<String>,
     /// New 1-based place; the stages in between shift by one.
@@ -73,12 +73,12 @@ pub struct UpdateFunnelStage {
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct ReorderFunnelStages {
+pub(crate) struct ReorderFunnelStages {
     /// Every stage id, once, in the new order.
     pub stage_ids: Vec<String>,
 }
 
-pub fn router() -> OpenApiRouter<AppState> {
+pub(crate) fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(list_stages, create_stage))
         .routes(routes!(reorder_stages))

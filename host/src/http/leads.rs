@@ -24,7 +24,7 @@ const DEFAULT_PAGE_SIZE: i64 = 50;
 
 /// One page of leads, oldest first.
 #[derive(Debug, Serialize, ToSchema)]
-pub struct LeadPage {
+pub(crate) struct LeadPage {
     pub data: Vec<LeadView>,
     /// Pass as `cursor` to get the next page; null on the last page.
     pub next_cursor: Option<String>,
@@ -32,7 +32,7 @@ pub struct LeadPage {
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
-pub struct LeadPageQuery {
+pub(crate) struct LeadPageQuery {
     /// Leads per page, 1 to 200 (default 50).
     pub limit: Option<i64>,
     /// The `next_cursor` of the previous page.
@@ -41,7 +41,7 @@ pub struct LeadPageQuery {
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct CreateLead {
+pub(crate) struct CreateLead {
     pub email: String,
     pub company: Option<String>,
     pub first_name: Option<String>,
@@ -80,7 +80,7 @@ impl CreateLead {
 /// optional field.
 #[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct UpdateLead {
+pub(crate) struct UpdateLead {
     #[serde(default, deserialize_with = "present")]
     #[schema(value_type = Option<String>)]
     pub email: Option<Option<String>>,
@@ -158,19 +158,19 @@ impl UpdateLead {
 }
 
 #[derive(Debug, Serialize, ToSchema)]
-pub struct FunnelHistory {
+pub(crate) struct FunnelHistory {
     pub data: Vec<FunnelEventView>,
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
-pub struct FunnelHistoryQuery {
+pub(crate) struct FunnelHistoryQuery {
     /// Include events archived by backward moves (default false).
     #[serde(default)]
     pub include_archived: bool,
 }
 
-pub fn router() -> OpenApiRouter<AppState> {
+pub(crate) fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(list_leads, create_lead))
         .routes(routes!(get_lead, update_lead, delete_lead))

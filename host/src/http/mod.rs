@@ -4,17 +4,17 @@
 //! the layers every request goes through (body limit, request tracing, the
 //! access log).
 
-pub mod access_log;
-pub mod api_keys;
-pub mod error;
-pub mod extract;
-pub mod funnel_import;
-pub mod funnel_stages;
-pub mod health;
-pub mod leads;
-pub mod plugins;
-pub mod webhook_imports;
-pub mod webhooks;
+pub(crate) mod access_log;
+pub(crate) mod api_keys;
+pub(crate) mod error;
+pub(crate) mod extract;
+pub(crate) mod funnel_import;
+pub(crate) mod funnel_stages;
+pub(crate) mod health;
+pub(crate) mod leads;
+pub(crate) mod plugins;
+pub(crate) mod webhook_imports;
+pub(crate) mod webhooks;
 
 use std::sync::Arc;
 
@@ -40,10 +40,10 @@ use error::ApiError;
 /// for every request (cloning each handle inside it cost a dozen atomic
 /// increments and a `String` per request).
 #[derive(Clone, Debug)]
-pub struct AppState(Arc<AppContext>);
+pub(crate) struct AppState(Arc<AppContext>);
 
 impl AppState {
-    pub fn new(context: AppContext) -> Self {
+    pub(crate) fn new(context: AppContext) -> Self {
         Self(Arc::new(context))
     }
 }
@@ -58,7 +58,7 @@ impl std::ops::Deref for AppState {
 
 /// The handles behind [`AppState`].
 #[derive(Debug)]
-pub struct AppContext {
+pub(crate) struct AppContext {
     pub db: Database,
     /// Base URL the server is reached at, for URLs shown to admins.
     pub public_url: String,
@@ -113,8 +113,11 @@ impl Modify for AdminKeySecurity {
     }
 }
 
-/// The whole API, ready to serve.
-pub fn router(state: AppState, max_body_bytes: usize) -> Router {
+/// The whole API, ready to serve, with `pages` (the admin web UI) served
+/// beside it under the same fallbacks, body limit and tracing. The UI is
+/// passed in rather than built here because it is a client of this module
+/// (its screens reuse the API's rules), not a part of it.
+pub(crate) fn router(state: AppState, pages: Router<AppState>, max_body_bytes: usize) -> Router {
     let (api, openapi) = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .merge(health::router())
         .merge(funnel_stages::router())
@@ -126,8 +129,7 @@ pub fn router(state: AppState, max_body_bytes: usize) -> Router {
         .merge(api_keys::router())
         .split_for_parts();
     let openapi = Arc::new(openapi);
-    // The admin web UI, under `/`; the API stays under `/api`.
-    let api = api.merge(crate::ui::router(state.clone()));
+    let api = api.merge(pages);
     api.route(
         "/api/openapi.json",
         get(move || {
@@ -145,7 +147,7 @@ pub fn router(state: AppState, max_body_bytes: usize) -> Router {
 
 /// The router of a worker-only process: the health probes, and a clear
 /// 404 for everything else.
-pub fn health_only_router(state: AppState) -> Router {
+pub(crate) fn health_only_router(state: AppState) -> Router {
     let (api, _) = OpenApiRouter::<AppState>::new()
         .merge(health::router())
         .split_for_parts();
@@ -160,21 +162,6 @@ async fn worker_only(method: Method, uri: Uri) -> ApiError {
         "No endpoint {method} {}: this process runs with --role worker and serves only /healthz and /readyz",
         uri.path()
     ))
-}
-
-/// The OpenAPI document, for tools that want it without a server.
-pub fn openapi_document() -> utoipa::openapi::OpenApi {
-    let (_, openapi) = OpenApiRouter::<AppState>::with_openapi(ApiDoc::openapi())
-        .merge(health::router())
-        .merge(funnel_stages::router())
-        .merge(leads::router())
-        .merge(webhook_imports::router())
-        .merge(funnel_import::router())
-        .merge(plugins::router())
-        .merge(webhooks::router())
-        .merge(api_keys::router())
-        .split_for_parts();
-    openapi
 }
 
 async fn no_such_route(method: Method, uri: Uri) -> ApiError {
@@ -204,7 +191,7 @@ async fn method_not_allowed(method: Method, uri: Uri) -> axum::response::Respons
 
 /// For PATCH bodies: tells "field absent" (`None`) from "field set to null"
 /// (`Some(None)`). Use with `#[serde(default, deserialize_with = "present")]`.
-pub fn present<'de, D, T>(deserializer: D) -> Result<Option<Option<T>>, D::Error>
+pub(crate) fn present<'de, D, T>(deserializer: D) -> Result<Option<Option<T>>, D::Error>
 where
     D: Deserializer<'de>,
     T: Deserialize<'de>,

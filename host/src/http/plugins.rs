@@ -34,7 +34,7 @@ use crate::storage::plugins::{self, PluginRecord};
 
 /// A plugin: built in (id `builtin:NAME`) or uploaded.
 #[derive(Debug, Serialize, ToSchema)]
-pub struct PluginView {
+pub(crate) struct PluginView {
     pub id: String,
     pub name: String,
     pub kind: PluginKind,
@@ -99,14 +99,14 @@ pub(crate) fn builtin_views() -> impl Iterator<Item = PluginView> {
 }
 
 #[derive(Debug, Serialize, ToSchema)]
-pub struct PluginList {
+pub(crate) struct PluginList {
     pub data: Vec<PluginView>,
 }
 
 /// Upload parameters; the module itself is the request body.
 #[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
-pub struct UploadParams {
+pub(crate) struct UploadParams {
     /// Unique in the account.
     pub name: String,
     /// `inbound-transform` or `payload-builder`.
@@ -130,7 +130,7 @@ pub struct UploadParams {
 /// A dry run: what to call the plugin with.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct DryRunRequest {
+pub(crate) struct DryRunRequest {
     /// The plugin's config.
     #[serde(default)]
     pub config: Value,
@@ -146,7 +146,7 @@ pub struct DryRunRequest {
 
 /// What a dry run did.
 #[derive(Debug, Serialize, ToSchema)]
-pub struct DryRunResult {
+pub(crate) struct DryRunResult {
     /// Whether the plugin returned `ok`.
     pub ok: bool,
     /// The plugin's `ok` value.
@@ -160,7 +160,7 @@ pub struct DryRunResult {
     pub logs: Vec<String>,
 }
 
-pub fn router() -> OpenApiRouter<AppState> {
+pub(crate) fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(list_plugins, upload_plugin))
         .routes(routes!(get_plugin, delete_plugin))

@@ -20,7 +20,7 @@ use crate::storage::webhook_imports::{self, StageMapping, WebhookImport};
 
 /// The URLs a CRM sends funnel updates to.
 #[derive(Debug, Serialize, ToSchema)]
-pub struct ImportEndpoints {
+pub(crate) struct ImportEndpoints {
     /// `POST` or `PATCH` one `{lead_profile_uid, funnel_stage}` record.
     pub update: String,
     /// `POST` or `PATCH` `{"records": [...]}`, at most 100 records.
@@ -30,7 +30,7 @@ pub struct ImportEndpoints {
 /// A webhook import. Its token is never shown again after creation or
 /// regeneration.
 #[derive(Debug, Serialize, ToSchema)]
-pub struct WebhookImportView {
+pub(crate) struct WebhookImportView {
     pub id: String,
     pub name: String,
     /// New imports are inactive; inbound requests are refused until activated.
@@ -68,7 +68,7 @@ impl WebhookImportView {
 /// A transform attached to an import.
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct ImportTransform {
+pub(crate) struct ImportTransform {
     /// An uploaded `inbound-transform` plugin's id, or `builtin:json-mapper`.
     pub plugin_id: String,
     /// Passed to the plugin on every call.
@@ -78,7 +78,7 @@ pub struct ImportTransform {
 
 /// An import with its new token, shown this once.
 #[derive(Debug, Serialize, ToSchema)]
-pub struct WebhookImportWithToken {
+pub(crate) struct WebhookImportWithToken {
     #[serde(flatten)]
     pub import: WebhookImportView,
     /// Send as `Authorization: Bearer <token>`. Stored only as a digest:
@@ -87,20 +87,20 @@ pub struct WebhookImportWithToken {
 }
 
 #[derive(Debug, Serialize, ToSchema)]
-pub struct WebhookImportList {
+pub(crate) struct WebhookImportList {
     pub data: Vec<WebhookImportView>,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct WebhookImportName {
+pub(crate) struct WebhookImportName {
     pub name: String,
 }
 
 /// One stage-name mapping.
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct StageMappingItem {
+pub(crate) struct StageMappingItem {
     /// The stage name the CRM sends, compared ignoring case, spaces, `_` and `-`.
     pub external_name: String,
     pub funnel_stage_id: String,
@@ -120,18 +120,18 @@ impl From<StageMapping> for StageMappingItem {
 }
 
 #[derive(Debug, Serialize, ToSchema)]
-pub struct StageMappingList {
+pub(crate) struct StageMappingList {
     pub data: Vec<StageMappingItem>,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct ReplaceStageMappings {
+pub(crate) struct ReplaceStageMappings {
     /// The complete new list; it replaces every existing mapping.
     pub mappings: Vec<StageMappingItem>,
 }
 
-pub fn router() -> OpenApiRouter<AppState> {
+pub(crate) fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(list_imports, create_import))
         .routes(routes!(get_import, rename_import, delete_import))

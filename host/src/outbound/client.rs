@@ -33,11 +33,11 @@ use reqwest::{Method, Url, redirect};
 use crate::domain::webhook::WebhookMethod;
 
 /// How much of a receiver's response body is kept for the delivery log.
-pub const RESPONSE_BODY_CAP: usize = 64 * 1024;
+pub(crate) const RESPONSE_BODY_CAP: usize = 64 * 1024;
 
 /// How many redirects one delivery follows before giving up. Receivers
 /// rarely redirect at all; a long chain is a misconfiguration or a loop.
-pub const MAX_REDIRECTS: usize = 5;
+pub(crate) const MAX_REDIRECTS: usize = 5;
 
 /// After [`RESPONSE_BODY_CAP`], the rest of a body is read and thrown away so
 /// the connection can go back to the pool, up to this much. Beyond it,
@@ -58,7 +58,7 @@ const POOL_IDLE_TIMEOUT: Duration = Duration::from_secs(90);
 /// tests (and deployments that post to an internal service on purpose) reach
 /// loopback or private receivers.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct DestinationPolicy {
+pub(crate) struct DestinationPolicy {
     allowed: Vec<IpNet>,
 }
 
@@ -67,21 +67,21 @@ pub struct DestinationPolicy {
 #[error(
     "`{input}` is not a CIDR range or IP address (expected e.g. `10.0.0.0/8`, `::1/128` or `127.0.0.1`)"
 )]
-pub struct InvalidCidr {
+pub(crate) struct InvalidCidr {
     pub input: String,
 }
 
 impl DestinationPolicy {
     /// A policy that additionally allows every address inside `allowed`.
     /// An empty list allows public addresses only.
-    pub fn new(allowed: Vec<IpNet>) -> Self {
+    pub(crate) fn new(allowed: Vec<IpNet>) -> Self {
         Self { allowed }
     }
 
     /// Parses a comma-separated list such as `127.0.0.0/8,::1/128`, the form
     /// of the `--outbound-allow-cidr` flag. A bare address means just that
     /// address; blank entries are skipped so `""` is the empty list.
-    pub fn parse_list(list: &str) -> Result<Self, InvalidCidr> {
+    pub(crate) fn parse_list(list: &str) -> Result<Self, InvalidCidr> {
         let allowed = list
             .split(',')
             .map(str::trim)
@@ -91,13 +91,8 @@ impl DestinationPolicy {
         Ok(Self::new(allowed))
     }
 
-    /// The ranges allowed on top of public addresses.
-    pub fn allowed(&self) -> &[IpNet] {
-        &self.allowed
-    }
-
     /// Whether a webhook may connect to `ip`.
-    pub fn permits(&self, ip: IpAddr) -> bool {
+    pub(crate) fn permits(&self, ip: IpAddr) -> bool {
         if self.allowed.iter().any(|net| net.contains(&ip)) {
             return true;
         }
@@ -212,7 +207,7 @@ fn describe(ip: IpAddr) -> String {
 /// Why one delivery attempt failed. `Display` is written for the admin
 /// reading the delivery log; [`SendError::kind`] is the stable code.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum SendError {
+pub(crate) enum SendError {
     /// The URL cannot be used at all (unparsable, not http or https, no
     /// host), including a redirect to such a URL.
     #[error("invalid webhook URL: {0}")]
@@ -260,7 +255,7 @@ fn refused_message(host: &str, address: IpAddr) -> String {
 
 impl SendError {
     /// A short, stable code for the delivery log and metrics.
-    pub fn kind(&self) -> &'static str {
+    pub(crate) fn kind(&self) -> &'static str {
         match self {
             SendError::InvalidUrl(_) => "invalid_url",
             SendError::DestinationRefused { .. } => "destination_refused",
@@ -277,11 +272,11 @@ impl SendError {
 /// The client could not be built (in practice: TLS set-up failed).
 #[derive(Debug, thiserror::Error)]
 #[error("could not build the outbound HTTP client: {0}")]
-pub struct BuildError(#[source] reqwest::Error);
+pub(crate) struct BuildError(#[source] reqwest::Error);
 
 /// One request to a webhook receiver.
 #[derive(Debug, Clone)]
-pub struct OutboundRequest {
+pub(crate) struct OutboundRequest {
     pub method: Method,
     pub url: String,
     /// Sent as given, in order; repeated names are all sent.
@@ -306,7 +301,7 @@ impl From<WebhookMethod> for Method {
 
 /// What the receiver answered.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct OutboundResponse {
+pub(crate) struct OutboundResponse {
     pub status: u16,
     /// Non-UTF-8 header values are decoded lossily; they are for the log.
     pub headers: Vec<(String, String)>,
@@ -324,7 +319,7 @@ pub struct OutboundResponse {
 /// Sends webhook deliveries. Build one per process and clone it freely: the
 /// clones share one connection pool.
 #[derive(Clone)]
-pub struct WebhookClient {
+pub(crate) struct WebhookClient {
     http: reqwest::Client,
     policy: Arc<DestinationPolicy>,
 }
@@ -338,7 +333,7 @@ impl fmt::Debug for WebhookClient {
 }
 
 impl WebhookClient {
-    pub fn new(policy: DestinationPolicy) -> Result<Self, BuildError> {
+    pub(crate) fn new(policy: DestinationPolicy) -> Result<Self, BuildError> {
         let policy = Arc::new(policy);
         let redirect_policy = {
             let policy = Arc::clone(&policy);
@@ -380,15 +375,10 @@ impl WebhookClient {
         Ok(Self { http, policy })
     }
 
-    /// The policy this client enforces.
-    pub fn policy(&self) -> &DestinationPolicy {
-        &self.policy
-    }
-
     /// Checks a webhook URL without sending anything or resolving DNS: it
     /// parses, is http or https, has a host, and that host is not a refused
     /// IP literal. For refusing bad URLs when a webhook is saved.
-    pub fn check_url(&self, url: &str) -> Result<Url, SendError> {
+    pub(crate) fn check_url(&self, url: &str) -> Result<Url, SendError> {
         let parsed = Url::parse(url)
             .map_err(|error| SendError::InvalidUrl(format!("`{url}` is not a URL: {error}")))?;
         check_target(&self.policy, &parsed)?;
@@ -396,7 +386,10 @@ impl WebhookClient {
     }
 
     /// Sends one request and reads the response, within `request.timeout`.
-    pub async fn send(&self, request: OutboundRequest) -> Result<OutboundResponse, SendError> {
+    pub(crate) async fn send(
+        &self,
+        request: OutboundRequest,
+    ) -> Result<OutboundResponse, SendError> {
         let url = self.check_url(&request.url)?;
         let headers = header_map(&request.headers)?;
         let timeout = request.timeout;
@@ -859,7 +852,7 @@ mod tests {
     fn allow_list_permits_only_its_ranges() {
         let policy =
             DestinationPolicy::parse_list(" 127.0.0.0/8 , ::1/128,10.1.2.3").expect("valid");
-        assert_eq!(policy.allowed().len(), 3);
+        assert_eq!(policy.allowed.len(), 3);
         assert!(policy.permits(ip("127.0.0.1")));
         assert!(policy.permits(ip("127.1.2.3")));
         assert!(policy.permits(ip("::1")));
@@ -879,13 +872,13 @@ mod tests {
         assert!(
             DestinationPolicy::parse_list("")
                 .expect("empty")
-                .allowed()
+                .allowed
                 .is_empty()
         );
         assert!(
             DestinationPolicy::parse_list(" , ")
                 .expect("blank")
-                .allowed()
+                .allowed
                 .is_empty()
         );
         let error = DestinationPolicy::parse_list("127.0.0.0/8,localhost").expect_err("not a CIDR");

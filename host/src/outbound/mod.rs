@@ -11,8 +11,8 @@
 //!   claims due deliveries, batches them, decides what an answer means
 //!   (retry, give up, deactivate) and records every attempt.
 
-pub mod client;
-pub mod delivery;
-pub mod payload;
-pub mod retry;
-pub mod signing;
+pub(crate) mod client;
+pub(crate) mod delivery;
+pub(crate) mod payload;
+pub(crate) mod retry;
+pub(crate) mod signing;

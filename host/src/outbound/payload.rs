@@ -21,7 +21,7 @@ use crate::storage::leads::{FunnelEventView, LeadStageView};
 
 /// The envelope every payload carries.
 #[derive(Debug, Clone, Serialize)]
-pub struct Envelope {
+pub(crate) struct Envelope {
     pub id: String,
     pub event: String,
     pub webhook_id: String,
@@ -31,7 +31,7 @@ pub struct Envelope {
 }
 
 impl Envelope {
-    pub fn for_stored(message_id: &str, webhook_id: &str, event: &StoredEvent) -> Self {
+    pub(crate) fn for_stored(message_id: &str, webhook_id: &str, event: &StoredEvent) -> Self {
         Self {
             id: message_id.to_owned(),
             event: event.event_type.clone(),
@@ -48,7 +48,7 @@ impl Envelope {
 
     /// The envelope as query parameters, for `GET` webhooks (which carry
     /// no body).
-    pub fn query_pairs(&self) -> Vec<(&'static str, String)> {
+    pub(crate) fn query_pairs(&self) -> Vec<(&'static str, String)> {
         vec![
             ("id", self.id.clone()),
             ("event", self.event.clone()),
@@ -63,7 +63,7 @@ impl Envelope {
 }
 
 /// The event document for a payload builder.
-pub fn event_document(
+pub(crate) fn event_document(
     envelope: &Envelope,
     lead: Value,
     previous_funnel_stage: Option<LeadStageView>,
@@ -88,14 +88,14 @@ pub fn event_document(
 /// What a stored event says beyond the envelope: the lead snapshot and
 /// the stage ids.
 #[derive(Debug, Default)]
-pub struct EventData {
+pub(crate) struct EventData {
     pub lead: Value,
     pub previous_funnel_stage_id: Option<String>,
 }
 
 impl EventData {
     /// Only the stage the lead left, without building the lead snapshot.
-    pub fn previous_stage_id(data: &str) -> Option<String> {
+    pub(crate) fn previous_stage_id(data: &str) -> Option<String> {
         #[derive(serde::Deserialize)]
         struct StageIds {
             previous_funnel_stage_id: Option<String>,
@@ -105,7 +105,7 @@ impl EventData {
             .previous_funnel_stage_id
     }
 
-    pub fn parse(data: &str) -> Self {
+    pub(crate) fn parse(data: &str) -> Self {
         let mut value: Value = serde_json::from_str(data).unwrap_or(Value::Null);
         Self {
             lead: value
@@ -125,7 +125,7 @@ pub const SAMPLE_EVENT: &str = "lead.stage_changed";
 
 /// A sample lead event for previews and test sends: a `lead.stage_changed`
 /// of a made-up lead, into the account's first stage when it has one.
-pub fn sample_event(
+pub(crate) fn sample_event(
     message_id: &str,
     webhook_id: &str,
     actor: &Actor,
@@ -165,7 +165,7 @@ pub fn sample_event(
 
 /// A payload ready to send: the body bytes and how to send them.
 #[derive(Debug, Clone, PartialEq)]
-pub struct BuiltPayload {
+pub(crate) struct BuiltPayload {
     pub body: String,
     pub content_type: String,
     pub headers: BTreeMap<String, String>,
@@ -188,7 +188,7 @@ const PLUGIN_FORBIDDEN_HEADERS: &[&str] = &[
 
 /// Reads a payload builder's `ok` value. A JSON string body is sent as its
 /// text; any other JSON value is serialised.
-pub fn payload_from_output(output: Value) -> Result<BuiltPayload, PluginError> {
+pub(crate) fn payload_from_output(output: Value) -> Result<BuiltPayload, PluginError> {
     let invalid = |message: String| PluginError::InvalidOutput(message);
     let Value::Object(mut fields) = output else {
         return Err(invalid(

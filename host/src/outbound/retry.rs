@@ -17,7 +17,7 @@ const RETRY_AFTER_BOUNDS: (Duration, Duration) =
 /// `None` when the schedule is used up. The schedule's delay gets ±20%
 /// jitter so that receivers coming back up are not hit by every retry at
 /// once; a `Retry-After` from the receiver replaces it, within bounds.
-pub fn retry_delay(
+pub(crate) fn retry_delay(
     schedule: &[u64],
     retry: usize,
     retry_after: Option<Duration>,

@@ -33,7 +33,12 @@ fn hmac(secret: &str, parts: &[&[u8]]) -> Vec<u8> {
 }
 
 /// `v1,<base64 HMAC-SHA256 of "{id}.{timestamp}.{body}">`.
-pub fn standard_signature(secret: &str, message_id: &str, timestamp: i64, body: &[u8]) -> String {
+pub(crate) fn standard_signature(
+    secret: &str,
+    message_id: &str,
+    timestamp: i64,
+    body: &[u8],
+) -> String {
     let signed = hmac(
         secret,
         &[
@@ -49,7 +54,7 @@ pub fn standard_signature(secret: &str, message_id: &str, timestamp: i64, body: 
 
 /// Lowercase hex HMAC-SHA256 of the body alone, keyed like the standard
 /// signature (the secret's bytes after `whsec_`).
-pub fn body_hmac_hex(secret: &str, body: &[u8]) -> String {
+pub(crate) fn body_hmac_hex(secret: &str, body: &[u8]) -> String {
     to_hex(&hmac(secret, &[body]))
 }
 

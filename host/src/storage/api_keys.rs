@@ -19,14 +19,14 @@ const MAX_NAME_LENGTH: usize = 200;
 
 /// A key as admins see it: never its secret.
 #[derive(Debug, Clone, FromRow)]
-pub struct ApiKeyRecord {
+pub(crate) struct ApiKeyRecord {
     pub id: String,
     pub name: String,
     pub created_at: i64,
 }
 
 /// A trimmed, non-empty key name.
-pub fn parse_name(raw: &str) -> Result<String, InvalidInput> {
+pub(crate) fn parse_name(raw: &str) -> Result<String, InvalidInput> {
     let name = raw.trim();
     if name.is_empty() {
         return Err(InvalidInput(
@@ -43,7 +43,7 @@ pub fn parse_name(raw: &str) -> Result<String, InvalidInput> {
 }
 
 /// The account's keys, oldest first.
-pub async fn list(db: &Database, account_id: &str) -> StoreResult<Vec<ApiKeyRecord>> {
+pub(crate) async fn list(db: &Database, account_id: &str) -> StoreResult<Vec<ApiKeyRecord>> {
     Ok(sqlx::query_as::<_, ApiKeyRecord>(
         "SELECT id, name, created_at FROM admin_api_keys WHERE account_id = $1 ORDER BY id",
     )
@@ -53,7 +53,7 @@ pub async fn list(db: &Database, account_id: &str) -> StoreResult<Vec<ApiKeyReco
 }
 
 /// Creates a key; returns it with its secret in plain text (shown once).
-pub async fn create(
+pub(crate) async fn create(
     db: &Database,
     account_id: &str,
     name: &str,
@@ -92,7 +92,11 @@ pub async fn create(
 
 /// Revokes a key at once, with the UI sessions opened with it. Refuses the
 /// account's last key.
-pub async fn revoke(db: &Database, account_id: &str, key_id: &str) -> StoreResult<ApiKeyRecord> {
+pub(crate) async fn revoke(
+    db: &Database,
+    account_id: &str,
+    key_id: &str,
+) -> StoreResult<ApiKeyRecord> {
     let (account, key) = (account_id.to_owned(), key_id.to_owned());
     db.write(move |tx| {
         Box::pin(async move {

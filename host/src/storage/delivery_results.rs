@@ -11,7 +11,7 @@ use crate::domain::time::now_micros;
 /// done, retry later, failed, or parked. If the group cannot be written,
 /// each result is written on its own (and, failing that, with a minimal
 /// log), so one bad result cannot hold back the others.
-pub async fn record_results(db: &Database, results: &[AttemptResult]) -> StoreResult<()> {
+pub(crate) async fn record_results(db: &Database, results: &[AttemptResult]) -> StoreResult<()> {
     let Err(error) = record(db, results).await else {
         return Ok(());
     };

@@ -10,7 +10,7 @@ use crate::domain::delivery::DeliveryStatus;
 
 /// What to look for; `None` matches everything.
 #[derive(Debug, Clone, Default)]
-pub struct DeliveryFilter {
+pub(crate) struct DeliveryFilter {
     pub webhook_id: Option<String>,
     pub status: Option<DeliveryStatus>,
     pub event_type: Option<String>,
@@ -23,7 +23,7 @@ pub struct DeliveryFilter {
 
 /// Up to `limit` deliveries matching `filter` with ids below `before`,
 /// newest first.
-pub async fn search(
+pub(crate) async fn search(
     db: &Database,
     account_id: &str,
     filter: &DeliveryFilter,

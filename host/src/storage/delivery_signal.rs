@@ -15,11 +15,11 @@ use sqlx::postgres::PgListener;
 use tokio::sync::Notify;
 
 /// The PostgreSQL channel commits are announced on.
-pub const CHANNEL: &str = "switchyard_deliveries";
+pub(crate) const CHANNEL: &str = "switchyard_deliveries";
 
 /// The signal of one [`Database`](super::Database).
 #[derive(Debug, Default)]
-pub struct DeliverySignal {
+pub(crate) struct DeliverySignal {
     local: Notify,
     postgres: Option<PostgresSignal>,
 }
@@ -35,7 +35,7 @@ struct PostgresSignal {
 impl DeliverySignal {
     /// A signal that also reaches other processes on this PostgreSQL
     /// database.
-    pub fn postgres(url: &str, pool: AnyPool) -> Self {
+    pub(crate) fn postgres(url: &str, pool: AnyPool) -> Self {
         Self {
             local: Notify::new(),
             postgres: Some(PostgresSignal {
@@ -48,7 +48,7 @@ impl DeliverySignal {
 
     /// Deliveries were committed: wake this process's worker, and on
     /// PostgreSQL everyone's. Does not wait for the `NOTIFY` to be sent.
-    pub fn committed(&self) {
+    pub(crate) fn committed(&self) {
         self.local.notify_one();
         if let Some(postgres) = &self.postgres {
             postgres.announcer().notify_one();
@@ -57,13 +57,13 @@ impl DeliverySignal {
 
     /// Waits until deliveries were committed (in this process, or on
     /// PostgreSQL in any once [`DeliverySignal::listen`] runs).
-    pub async fn wait(&self) {
+    pub(crate) async fn wait(&self) {
         self.local.notified().await;
     }
 
     /// Relays other processes' announcements to [`DeliverySignal::wait`]
     /// for as long as the future runs. Returns at once on SQLite.
-    pub async fn listen(&self) {
+    pub(crate) async fn listen(&self) {
         if let Some(postgres) = &self.postgres {
             postgres.relay(&self.local).await;
         }

@@ -19,7 +19,7 @@ use crate::domain::time::now_micros;
 
 /// A live funnel stage.
 #[derive(Debug, Clone, FromRow)]
-pub struct FunnelStage {
+pub(crate) struct FunnelStage {
     pub id: String,
     pub title: String,
     pub position: i64,
@@ -30,7 +30,7 @@ pub struct FunnelStage {
 const STAGE_COLUMNS: &str = "id, title, position, created_at, updated_at";
 
 /// The live stages of an account, in funnel order.
-pub async fn list(db: &Database, account_id: &str) -> StoreResult<Vec<FunnelStage>> {
+pub(crate) async fn list(db: &Database, account_id: &str) -> StoreResult<Vec<FunnelStage>> {
     let stages = sqlx::query_as::<_, FunnelStage>(&format!(
         "SELECT {STAGE_COLUMNS} FROM funnel_stages \
          WHERE account_id = $1 AND deleted_at IS NULL ORDER BY position"
@@ -42,7 +42,11 @@ pub async fn list(db: &Database, account_id: &str) -> StoreResult<Vec<FunnelStag
 }
 
 /// One live stage by id.
-pub async fn get(db: &Database, account_id: &str, stage_id: &str) -> StoreResult<FunnelStage> {
+pub(crate) async fn get(
+    db: &Database,
+    account_id: &str,
+    stage_id: &str,
+) -> StoreResult<FunnelStage> {
     sqlx::query_as::<_, FunnelStage>(&format!(
         "SELECT {STAGE_COLUMNS} FROM funnel_stages \
          WHERE account_id = $1 AND id = $2 AND deleted_at IS NULL"
@@ -56,7 +60,7 @@ pub async fn get(db: &Database, account_id: &str, stage_id: &str) -> StoreResult
 
 /// Adds a stage at `position` (1-based; the end of the funnel when `None`),
 /// moving later stages down by one.
-pub async fn create(
+pub(crate) async fn create(
     db: &Database,
     account_id: &str,
     title: &StageTitle,
@@ -98,7 +102,7 @@ async fn insert(
 }
 
 /// Renames a stage and/or moves it to another position (1-based).
-pub async fn update(
+pub(crate) async fn update(
     db: &Database,
     account_id: &str,
     stage_id: &str,
@@ -149,7 +153,7 @@ async fn change(
 
 /// Puts the stages in the given order. `stage_ids` must name every live
 /// stage exactly once.
-pub async fn reorder(
+pub(crate) async fn reorder(
     db: &Database,
     account_id: &str,
     stage_ids: &[String],
@@ -204,7 +208,7 @@ async fn put_in_order(
 /// Deletes a stage that no lead is currently at. Its history events are
 /// kept: the stage row stays, marked deleted, so the history still shows its
 /// title.
-pub async fn delete(db: &Database, account_id: &str, stage_id: &str) -> StoreResult<()> {
+pub(crate) async fn delete(db: &Database, account_id: &str, stage_id: &str) -> StoreResult<()> {
     let (account, stage) = (account_id.to_owned(), stage_id.to_owned());
     db.write(move |tx| Box::pin(async move { remove(tx, &account, &stage).await }))
         .await
@@ -254,7 +258,10 @@ async fn remove(tx: &mut WriteTx<'_>, account_id: &str, stage_id: &str) -> Store
 /// funnel rules). On PostgreSQL the account row is share-locked first, so
 /// the funnel cannot change (a stage deleted, say) until the transaction
 /// that moves leads by these positions has committed.
-pub async fn positions(tx: &mut WriteTx<'_>, account_id: &str) -> StoreResult<AccountFunnel> {
+pub(crate) async fn positions(
+    tx: &mut WriteTx<'_>,
+    account_id: &str,
+) -> StoreResult<AccountFunnel> {
     if tx.backend() == Backend::Postgres {
         // The shared lock keeps stage and webhook edits out until commit.
         // The stages are read by a second statement, not joined to this
@@ -312,7 +319,7 @@ pub async fn positions(tx: &mut WriteTx<'_>, account_id: &str) -> StoreResult<Ac
 /// An account's live stages and its webhooks' version, read together in
 /// a write transaction.
 #[derive(Debug, Clone)]
-pub struct AccountFunnel {
+pub(crate) struct AccountFunnel {
     pub stages: Vec<StagePosition>,
     /// See [`super::webhooks::SubscriptionCache`].
     pub webhooks_version: i64,
@@ -375,7 +382,7 @@ fn title_conflict(error: StoreError, title: &StageTitle) -> StoreError {
 
 /// Stages by id (deleted ones too, since events keep pointing at them), as
 /// a lead shows them, inside a write transaction.
-pub async fn views_by_id(
+pub(crate) async fn views_by_id(
     tx: &mut WriteTx<'_>,
     stage_ids: &[&str],
 ) -> StoreResult<HashMap<String, LeadStageView>> {
@@ -389,7 +396,7 @@ pub async fn views_by_id(
 }
 
 /// [`views_by_id`] outside a transaction.
-pub async fn read_views_by_id(
+pub(crate) async fn read_views_by_id(
     db: &Database,
     stage_ids: &[&str],
 ) -> StoreResult<HashMap<String, LeadStageView>> {

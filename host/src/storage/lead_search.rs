@@ -8,7 +8,7 @@ use super::{Database, StoreResult};
 
 /// Up to `limit` leads after the `after` id, oldest first, whose email or
 /// "first last" name contains `text` (ignoring case).
-pub async fn search(
+pub(crate) async fn search(
     db: &Database,
     account_id: &str,
     text: &str,

@@ -2,38 +2,47 @@
 //! URL. One set of SQL and one set of migrations serve both.
 //!
 //! Reads go through sqlx's `Any` pool. Writes go through
-//! [`Database::write`] ([`write_tx`]): on SQLite they run on one writer
-//! thread of their own ([`sqlite_writer`]), which owns the file's only
+//! [`Database::write`] (`write_tx`): on SQLite they run on one writer
+//! thread of their own (`sqlite_writer`), which owns the file's only
 //! write connection and commits the writes that arrive together in one
 //! transaction; on PostgreSQL on a pooled connection. Connection set-up
 //! (SQLite's write-ahead logging and pragmas) lives in this file, row
-//! locking in [`write_tx::WriteTx::for_update`], the SQL for each resource
+//! locking in `write_tx::WriteTx::for_update`, the SQL for each resource
 //! beside it in the submodules.
 
 pub mod accounts;
-pub mod api_keys;
-pub mod deliveries;
-pub mod delivery_results;
-pub mod delivery_search;
-pub mod delivery_signal;
-pub mod funnel_history;
-pub mod funnel_stages;
-pub mod funnel_updates;
-pub mod hot_reads;
+pub(crate) mod api_keys;
+pub(crate) mod deliveries;
+pub(crate) mod delivery_results;
+pub(crate) mod delivery_search;
+pub(crate) mod delivery_signal;
+#[allow(unreachable_pub)]
+pub(crate) mod funnel_history;
+pub(crate) mod funnel_stages;
+#[allow(unreachable_pub)]
+pub(crate) mod funnel_updates;
+#[allow(unreachable_pub)]
+pub(crate) mod hot_reads;
 pub mod kept_connections;
-pub mod lead_events;
-pub mod lead_search;
-pub mod leads;
-pub mod plugin_sources;
-pub mod plugins;
+#[allow(unreachable_pub)]
+pub(crate) mod lead_events;
+pub(crate) mod lead_search;
+#[allow(unreachable_pub)]
+pub(crate) mod leads;
+#[allow(unreachable_pub)]
+pub(crate) mod plugin_sources;
+pub(crate) mod plugins;
 pub mod sql;
-pub mod sqlite_writer;
+#[allow(unreachable_pub)]
+pub(crate) mod sqlite_writer;
 mod statement;
-pub mod ui_sessions;
-pub mod webhook_health;
-pub mod webhook_imports;
-pub mod webhooks;
-pub mod write_tx;
+#[allow(unreachable_pub)]
+pub(crate) mod ui_sessions;
+pub(crate) mod webhook_health;
+pub(crate) mod webhook_imports;
+pub(crate) mod webhooks;
+#[allow(unreachable_pub)]
+pub(crate) mod write_tx;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -244,7 +253,7 @@ impl Database {
 
     /// Tells delivery workers that committed deliveries are waiting: this
     /// process's, and on PostgreSQL every process's (see
-    /// [`delivery_signal`]).
+    /// `delivery_signal`).
     pub fn wake_delivery_worker(&self) {
         self.delivery_signal.committed();
     }

@@ -69,7 +69,7 @@ const PLUGIN_SELECT: &str = "SELECT p.id, p.name, p.kind, p.sha256, m.size_bytes
     FROM plugins p JOIN plugin_modules m ON m.sha256 = p.sha256";
 
 /// A plugin to store: its module was validated and compiled already.
-pub struct NewPlugin<'a> {
+pub(crate) struct NewPlugin<'a> {
     pub name: &'a str,
     pub kind: PluginKind,
     pub sha256: &'a str,
@@ -77,7 +77,7 @@ pub struct NewPlugin<'a> {
     pub limits: PluginLimits,
 }
 
-pub async fn create(
+pub(crate) async fn create(
     db: &Database,
     account_id: &str,
     plugin: NewPlugin<'_>,
@@ -134,7 +134,7 @@ pub async fn create(
     get(db, account_id, &id).await
 }
 
-pub async fn list(db: &Database, account_id: &str) -> StoreResult<Vec<PluginRecord>> {
+pub(crate) async fn list(db: &Database, account_id: &str) -> StoreResult<Vec<PluginRecord>> {
     sqlx::query_as::<_, PluginRow>(&format!(
         "{PLUGIN_SELECT} WHERE p.account_id = $1 ORDER BY p.id"
     ))
@@ -146,7 +146,11 @@ pub async fn list(db: &Database, account_id: &str) -> StoreResult<Vec<PluginReco
     .collect()
 }
 
-pub async fn get(db: &Database, account_id: &str, plugin_id: &str) -> StoreResult<PluginRecord> {
+pub(crate) async fn get(
+    db: &Database,
+    account_id: &str,
+    plugin_id: &str,
+) -> StoreResult<PluginRecord> {
     sqlx::query_as::<_, PluginRow>(&format!(
         "{PLUGIN_SELECT} WHERE p.account_id = $1 AND p.id = $2"
     ))
@@ -159,7 +163,7 @@ pub async fn get(db: &Database, account_id: &str, plugin_id: &str) -> StoreResul
 }
 
 /// The module bytes with this hash.
-pub async fn module(db: &Database, sha256: &str) -> StoreResult<Vec<u8>> {
+pub(crate) async fn module(db: &Database, sha256: &str) -> StoreResult<Vec<u8>> {
     let row: Option<(Vec<u8>,)> =
         sqlx::query_as("SELECT module FROM plugin_modules WHERE sha256 = $1")
             .bind(sha256)
@@ -170,7 +174,7 @@ pub async fn module(db: &Database, sha256: &str) -> StoreResult<Vec<u8>> {
 }
 
 /// Deletes a plugin no webhook import or webhook uses.
-pub async fn delete(db: &Database, account_id: &str, plugin_id: &str) -> StoreResult<()> {
+pub(crate) async fn delete(db: &Database, account_id: &str, plugin_id: &str) -> StoreResult<()> {
     let (account_id, plugin_id) = (account_id.to_owned(), plugin_id.to_owned());
     db.write(move |tx| Box::pin(async move { remove(tx, &account_id, &plugin_id).await }))
         .await

@@ -2,7 +2,7 @@
 //! ([`DbRow`], [`FromDbRow`]), the same for both engines.
 //!
 //! Write transactions run on rusqlite on SQLite (on the writer thread, see
-//! [`super::sqlite_writer`]) and on sqlx on PostgreSQL; reads run on sqlx.
+//! `storage::sqlite_writer`) and on sqlx on PostgreSQL; reads run on sqlx.
 //! Each resource's SQL is written once, against these types, and each
 //! engine binds and decodes them its own way here.
 

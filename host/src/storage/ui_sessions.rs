@@ -19,8 +19,6 @@ pub struct UiSession {
     pub account_id: String,
     pub key_id: String,
     pub key_name: String,
-    /// Microseconds since the epoch.
-    pub expires_at: i64,
 }
 
 /// Opens a session for the owner of an admin API key, valid for
@@ -60,22 +58,19 @@ pub async fn create(
 
 /// The live session a cookie's secret names, if any.
 pub async fn find(db: &Database, secret: &str) -> StoreResult<Option<UiSession>> {
-    let row: Option<(String, String, String, i64)> = sql::fetch_optional(
+    let row: Option<(String, String, String)> = sql::fetch_optional(
         db.reader(),
-        "SELECT s.account_id, s.api_key_id, k.name, s.expires_at \
+        "SELECT s.account_id, s.api_key_id, k.name \
          FROM ui_sessions s JOIN admin_api_keys k ON k.id = s.api_key_id \
          WHERE s.token_digest = $1 AND s.expires_at > $2",
         args![secrets::digest(secret), now_micros()],
     )
     .await?;
-    Ok(
-        row.map(|(account_id, key_id, key_name, expires_at)| UiSession {
-            account_id,
-            key_id,
-            key_name,
-            expires_at,
-        }),
-    )
+    Ok(row.map(|(account_id, key_id, key_name)| UiSession {
+        account_id,
+        key_id,
+        key_name,
+    }))
 }
 
 /// Ends the session a cookie's secret names; ending an unknown or already

@@ -51,7 +51,7 @@ pub(crate) async fn set_failing(
 
 /// Deactivates webhooks whose every attempt has failed since before
 /// `cutoff`, recording why; returns their ids.
-pub async fn disable_long_failing(
+pub(crate) async fn disable_long_failing(
     db: &Database,
     cutoff: i64,
     reason: &str,
@@ -89,7 +89,7 @@ pub async fn disable_long_failing(
 }
 
 /// Deactivates a webhook on Switchyard's own decision, recording why.
-pub async fn disable(db: &Database, webhook_id: &str, reason: &str) -> StoreResult<()> {
+pub(crate) async fn disable(db: &Database, webhook_id: &str, reason: &str) -> StoreResult<()> {
     let (webhook, reason) = (webhook_id.to_owned(), reason.to_owned());
     db.write(move |tx| {
         Box::pin(async move {

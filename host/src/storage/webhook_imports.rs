@@ -21,10 +21,10 @@ use crate::domain::time::now_micros;
 /// Prefix of import tokens, so a leaked token is recognisable in a scan.
 const TOKEN_PREFIX: &str = "sy_import";
 /// Most mappings one import may have.
-pub const MAX_MAPPINGS: usize = 1_000;
+pub(crate) const MAX_MAPPINGS: usize = 1_000;
 
 #[derive(Debug, Clone, FromRow)]
-pub struct WebhookImport {
+pub(crate) struct WebhookImport {
     pub id: String,
     pub name: String,
     pub active: i64,
@@ -37,7 +37,7 @@ pub struct WebhookImport {
 
 /// One mapping, with the title of the stage it points at.
 #[derive(Debug, Clone, FromRow)]
-pub struct StageMapping {
+pub(crate) struct StageMapping {
     pub external_name: String,
     pub funnel_stage_id: String,
     pub funnel_stage_title: String,
@@ -45,7 +45,7 @@ pub struct StageMapping {
 
 /// The import an inbound token belongs to.
 #[derive(Debug, Clone)]
-pub struct ImportCaller {
+pub(crate) struct ImportCaller {
     pub id: String,
     pub account_id: String,
     pub name: String,
@@ -60,7 +60,7 @@ const IMPORT_COLUMNS: &str =
 
 /// Creates an inactive import and returns it with its token in plain text
 /// (shown this once).
-pub async fn create(
+pub(crate) async fn create(
     db: &Database,
     account_id: &str,
     name: &str,
@@ -88,7 +88,7 @@ pub async fn create(
     Ok((get(db, account_id, &id).await?, token.plain))
 }
 
-pub async fn list(db: &Database, account_id: &str) -> StoreResult<Vec<WebhookImport>> {
+pub(crate) async fn list(db: &Database, account_id: &str) -> StoreResult<Vec<WebhookImport>> {
     Ok(sqlx::query_as::<_, WebhookImport>(&format!(
         "SELECT {IMPORT_COLUMNS} FROM webhook_imports WHERE account_id = $1 ORDER BY id"
     ))
@@ -97,7 +97,11 @@ pub async fn list(db: &Database, account_id: &str) -> StoreResult<Vec<WebhookImp
     .await?)
 }
 
-pub async fn get(db: &Database, account_id: &str, import_id: &str) -> StoreResult<WebhookImport> {
+pub(crate) async fn get(
+    db: &Database,
+    account_id: &str,
+    import_id: &str,
+) -> StoreResult<WebhookImport> {
     sqlx::query_as::<_, WebhookImport>(&format!(
         "SELECT {IMPORT_COLUMNS} FROM webhook_imports WHERE account_id = $1 AND id = $2"
     ))
@@ -108,7 +112,7 @@ pub async fn get(db: &Database, account_id: &str, import_id: &str) -> StoreResul
     .ok_or_else(|| import_not_found(import_id))
 }
 
-pub async fn rename(
+pub(crate) async fn rename(
     db: &Database,
     account_id: &str,
     import_id: &str,
@@ -124,7 +128,7 @@ pub async fn rename(
     .await
 }
 
-pub async fn set_active(
+pub(crate) async fn set_active(
     db: &Database,
     account_id: &str,
     import_id: &str,
@@ -141,7 +145,7 @@ pub async fn set_active(
 }
 
 /// Replaces the token; the old one stops working as soon as this commits.
-pub async fn regenerate_token(
+pub(crate) async fn regenerate_token(
     db: &Database,
     account_id: &str,
     import_id: &str,
@@ -192,7 +196,7 @@ async fn update_row(
 }
 
 /// Deletes an import with its mappings; its token stops working at once.
-pub async fn delete(db: &Database, account_id: &str, import_id: &str) -> StoreResult<()> {
+pub(crate) async fn delete(db: &Database, account_id: &str, import_id: &str) -> StoreResult<()> {
     let (account, import) = (account_id.to_owned(), import_id.to_owned());
     db.write(move |tx| Box::pin(async move { remove(tx, &account, &import).await }))
         .await
@@ -219,7 +223,7 @@ async fn remove(tx: &mut WriteTx<'_>, account_id: &str, import_id: &str) -> Stor
 }
 
 /// The import's mappings, in the order they were given.
-pub async fn mappings(
+pub(crate) async fn mappings(
     db: &Database,
     account_id: &str,
     import_id: &str,
@@ -237,7 +241,7 @@ pub async fn mappings(
 
 /// Replaces every mapping of an import. Refuses unknown stages and external
 /// names that are equal after normalising, naming them.
-pub async fn replace_mappings(
+pub(crate) async fn replace_mappings(
     db: &Database,
     account_id: &str,
     import_id: &str,
@@ -334,7 +338,7 @@ async fn write_mappings(
 /// token, so a regenerated token or a deactivated import is refused at once
 /// by every process; only the directory is cached.
 #[derive(Debug, Default)]
-pub struct DirectoryCache {
+pub(crate) struct DirectoryCache {
     entries: Mutex<HashMap<String, CachedDirectory>>,
 }
 
@@ -388,7 +392,7 @@ impl DirectoryCache {
 
 /// The import a plain-text token belongs to (active or not), with the
 /// stage directory its requests resolve names with.
-pub async fn authenticate(
+pub(crate) async fn authenticate(
     db: &Database,
     cache: &DirectoryCache,
     token: &str,
@@ -448,7 +452,7 @@ type ImportRow = (
 );
 
 /// Attaches a transform plugin with its config, or detaches it (`None`).
-pub async fn set_transform(
+pub(crate) async fn set_transform(
     db: &Database,
     account_id: &str,
     import_id: &str,

@@ -24,7 +24,7 @@ use crate::domain::webhook::{
 
 /// A stored webhook.
 #[derive(Debug, Clone)]
-pub struct Webhook {
+pub(crate) struct Webhook {
     pub id: String,
     pub account_id: String,
     pub settings: WebhookSettings,
@@ -170,7 +170,7 @@ const SETTINGS_COLUMNS: [&str; 17] = [
     "active",
 ];
 
-pub async fn create(
+pub(crate) async fn create(
     db: &Database,
     account_id: &str,
     settings: &WebhookSettings,
@@ -204,7 +204,7 @@ pub async fn create(
     get(db, account_id, &id).await
 }
 
-pub async fn list(db: &Database, account_id: &str) -> StoreResult<Vec<Webhook>> {
+pub(crate) async fn list(db: &Database, account_id: &str) -> StoreResult<Vec<Webhook>> {
     sqlx::query_as::<_, WebhookRow>(&format!(
         "SELECT {WEBHOOK_COLUMNS} FROM webhooks WHERE account_id = $1 ORDER BY id"
     ))
@@ -216,7 +216,7 @@ pub async fn list(db: &Database, account_id: &str) -> StoreResult<Vec<Webhook>> 
     .collect()
 }
 
-pub async fn get(db: &Database, account_id: &str, webhook_id: &str) -> StoreResult<Webhook> {
+pub(crate) async fn get(db: &Database, account_id: &str, webhook_id: &str) -> StoreResult<Webhook> {
     sqlx::query_as::<_, WebhookRow>(&format!(
         "SELECT {WEBHOOK_COLUMNS} FROM webhooks WHERE account_id = $1 AND id = $2"
     ))
@@ -229,7 +229,7 @@ pub async fn get(db: &Database, account_id: &str, webhook_id: &str) -> StoreResu
 }
 
 /// Webhooks by id, whatever their account (for the delivery worker).
-pub async fn get_many(db: &Database, webhook_ids: &[&str]) -> StoreResult<Vec<Webhook>> {
+pub(crate) async fn get_many(db: &Database, webhook_ids: &[&str]) -> StoreResult<Vec<Webhook>> {
     let mut webhooks = Vec::with_capacity(webhook_ids.len());
     for chunk in webhook_ids.chunks(500) {
         let mut query = Statement::new(&format!(
@@ -249,7 +249,7 @@ pub async fn get_many(db: &Database, webhook_ids: &[&str]) -> StoreResult<Vec<We
 
 /// Replaces the settings. Re-activating clears the reason Switchyard
 /// deactivated it and its run of failures.
-pub async fn update(
+pub(crate) async fn update(
     db: &Database,
     account_id: &str,
     webhook_id: &str,
@@ -309,7 +309,7 @@ pub async fn update(
 }
 
 /// Activates or deactivates at the admin's request.
-pub async fn set_active(
+pub(crate) async fn set_active(
     db: &Database,
     account_id: &str,
     webhook_id: &str,
@@ -342,7 +342,7 @@ pub async fn set_active(
     get(db, account_id, webhook_id).await
 }
 
-pub async fn regenerate_secret(
+pub(crate) async fn regenerate_secret(
     db: &Database,
     account_id: &str,
     webhook_id: &str,
@@ -369,7 +369,7 @@ pub async fn regenerate_secret(
 }
 
 /// Deletes a webhook with its deliveries and their logs.
-pub async fn delete(db: &Database, account_id: &str, webhook_id: &str) -> StoreResult<()> {
+pub(crate) async fn delete(db: &Database, account_id: &str, webhook_id: &str) -> StoreResult<()> {
     let (account, webhook) = (account_id.to_owned(), webhook_id.to_owned());
     db.write(move |tx| Box::pin(async move { remove(tx, &account, &webhook).await }))
         .await
@@ -395,7 +395,7 @@ async fn remove(tx: &mut WriteTx<'_>, account_id: &str, webhook_id: &str) -> Sto
 
 /// The webhooks of an account that use an uploaded plugin as their
 /// payload format, as `"name" (id)`.
-pub async fn using_plugin(
+pub(crate) async fn using_plugin(
     tx: &mut WriteTx<'_>,
     account_id: &str,
     plugin_id: &str,
@@ -446,7 +446,7 @@ impl SubscriptionCache {
 /// The active webhooks of an account, in the caller's transaction.
 /// `known_version` is the account's webhooks version if the caller has
 /// read it in this transaction already.
-pub async fn active_subscriptions(
+pub(crate) async fn active_subscriptions(
     cache: &SubscriptionCache,
     tx: &mut WriteTx<'_>,
     account_id: &str,
@@ -505,6 +505,6 @@ pub(super) async fn bump_version(tx: &mut WriteTx<'_>, account_id: &str) -> Stor
     Ok(())
 }
 
-pub fn webhook_not_found(webhook_id: &str) -> StoreError {
+pub(crate) fn webhook_not_found(webhook_id: &str) -> StoreError {
     StoreError::NotFound(format!("Webhook {webhook_id} not found"))
 }

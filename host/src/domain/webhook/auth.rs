@@ -12,7 +12,7 @@ use crate::domain::InvalidInput;
 /// How Switchyard authenticates to the receiver.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
-pub enum WebhookAuth {
+pub(crate) enum WebhookAuth {
     None,
     Basic {
         username: String,
@@ -28,11 +28,11 @@ pub enum WebhookAuth {
 }
 
 /// What a redacted credential reads as in API answers and delivery logs.
-pub const REDACTED: &str = "[redacted]";
+pub(crate) const REDACTED: &str = "[redacted]";
 
 impl WebhookAuth {
     /// The headers this auth adds to every request.
-    pub fn headers(&self) -> Vec<(String, String)> {
+    pub(crate) fn headers(&self) -> Vec<(String, String)> {
         use base64::Engine;
         match self {
             WebhookAuth::None => Vec::new(),
@@ -52,7 +52,7 @@ impl WebhookAuth {
     }
 
     /// The same auth with its secrets replaced, for API answers.
-    pub fn redacted(&self) -> WebhookAuth {
+    pub(crate) fn redacted(&self) -> WebhookAuth {
         match self {
             WebhookAuth::None => WebhookAuth::None,
             WebhookAuth::Basic { username, .. } => WebhookAuth::Basic {
@@ -71,7 +71,7 @@ impl WebhookAuth {
         }
     }
 
-    pub fn validate(&self) -> Result<(), InvalidInput> {
+    pub(crate) fn validate(&self) -> Result<(), InvalidInput> {
         let header_safe = |field: &str, value: &str| {
             if value.chars().any(|c| c.is_control()) {
                 Err(InvalidInput(format!(
@@ -119,7 +119,7 @@ impl WebhookAuth {
     }
 
     /// Header names whose values are secrets, to redact in delivery logs.
-    pub fn secret_header_names(&self) -> Vec<String> {
+    pub(crate) fn secret_header_names(&self) -> Vec<String> {
         match self {
             WebhookAuth::None => Vec::new(),
             WebhookAuth::Basic { .. } | WebhookAuth::Bearer { .. } => vec!["authorization".into()],
@@ -132,7 +132,7 @@ impl WebhookAuth {
 }
 
 /// Headers Switchyard sets itself.
-pub const RESERVED_HEADERS: &[&str] = &[
+pub(crate) const RESERVED_HEADERS: &[&str] = &[
     "content-type",
     "content-length",
     "host",

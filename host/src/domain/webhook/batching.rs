@@ -13,7 +13,7 @@ use crate::domain::InvalidInput;
 /// Which events a webhook sends together in one request.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
-pub enum BatchMode {
+pub(crate) enum BatchMode {
     /// Every event in its own request.
     None,
     /// Occurrences of the same event name (`lead.created` with `lead.created`).
@@ -25,14 +25,14 @@ pub enum BatchMode {
 }
 
 impl BatchMode {
-    pub const ALL: [BatchMode; 4] = [
+    pub(crate) const ALL: [BatchMode; 4] = [
         BatchMode::None,
         BatchMode::SameEvent,
         BatchMode::SameEventType,
         BatchMode::AnyEvent,
     ];
 
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             BatchMode::None => "none",
             BatchMode::SameEvent => "same_event",
@@ -41,7 +41,7 @@ impl BatchMode {
         }
     }
 
-    pub fn parse(name: &str) -> Result<Self, InvalidInput> {
+    pub(crate) fn parse(name: &str) -> Result<Self, InvalidInput> {
         Self::ALL
             .into_iter()
             .find(|mode| mode.as_str() == name)
@@ -55,7 +55,7 @@ impl BatchMode {
 
     /// The group an event joins: events with the same key go out together.
     /// `None` when the webhook does not batch.
-    pub fn key(self, event_name: &str) -> Option<String> {
+    pub(crate) fn key(self, event_name: &str) -> Option<String> {
         match self {
             BatchMode::None => None,
             BatchMode::SameEvent => Some(event_name.to_owned()),
@@ -74,19 +74,23 @@ impl BatchMode {
 /// when its first event has waited `wait`. Its defaults are part of
 /// [`super::WebhookSettings::default`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Batching {
+pub(crate) struct Batching {
     pub mode: BatchMode,
     pub wait: Duration,
     pub max_items: u32,
 }
 
-pub const MAX_BATCH_WAIT_SECONDS: u64 = 15 * 60;
-pub const MAX_BATCH_ITEMS: u32 = 1_000;
+pub(super) const MAX_BATCH_WAIT_SECONDS: u64 = 15 * 60;
+pub(super) const MAX_BATCH_ITEMS: u32 = 1_000;
 
 impl Batching {
     /// Reads the stored columns back: the mode's name, the wait in
     /// milliseconds, the most items.
-    pub fn from_columns(mode: &str, wait_ms: i64, max_items: i64) -> Result<Self, InvalidInput> {
+    pub(crate) fn from_columns(
+        mode: &str,
+        wait_ms: i64,
+        max_items: i64,
+    ) -> Result<Self, InvalidInput> {
         Ok(Batching {
             mode: BatchMode::parse(mode)?,
             wait: Duration::from_millis(u64::try_from(wait_ms).map_err(|_| {
@@ -103,7 +107,7 @@ impl Batching {
 
     /// Whether these limits hold, and whether batching can work with the
     /// webhook's method and payload format.
-    pub fn check(
+    pub(crate) fn check(
         self,
         method: WebhookMethod,
         format: &PayloadFormat,

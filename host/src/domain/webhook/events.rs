@@ -11,7 +11,10 @@ use crate::domain::InvalidInput;
 
 /// The events a lead change produces, and the names a webhook listens to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
-pub enum EventName {
+// The variants spell the event names (`lead.created`, ...); every event
+// is about a lead today, and others will come.
+#[allow(clippy::enum_variant_names)]
+pub(crate) enum EventName {
     #[serde(rename = "lead.created")]
     LeadCreated,
     /// A lead's fields changed (a change of funnel stage alone is
@@ -28,7 +31,7 @@ pub enum EventName {
 }
 
 impl EventName {
-    pub const ALL: [EventName; 5] = [
+    pub(crate) const ALL: [EventName; 5] = [
         EventName::LeadCreated,
         EventName::LeadUpdated,
         EventName::LeadDeleted,
@@ -36,7 +39,7 @@ impl EventName {
         EventName::LeadSaved,
     ];
 
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             EventName::LeadCreated => "lead.created",
             EventName::LeadUpdated => "lead.updated",
@@ -46,12 +49,12 @@ impl EventName {
         }
     }
 
-    pub fn parse(name: &str) -> Option<Self> {
+    pub(crate) fn parse(name: &str) -> Option<Self> {
         Self::ALL.into_iter().find(|event| event.as_str() == name)
     }
 
     /// Whether a webhook listening to `self` receives an `occurred` event.
-    pub fn covers(self, occurred: EventName) -> bool {
+    pub(crate) fn covers(self, occurred: EventName) -> bool {
         self == occurred
             || (self == EventName::LeadSaved
                 && matches!(occurred, EventName::LeadCreated | EventName::LeadUpdated))
@@ -61,7 +64,7 @@ impl EventName {
 /// Optional conditions on an event; every condition set must hold.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct Conditions {
+pub(crate) struct Conditions {
     /// The lead's funnel stage (after the change) is one of these stage ids.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub funnel_stage_in: Vec<String>,
@@ -76,14 +79,8 @@ pub struct Conditions {
 }
 
 impl Conditions {
-    pub fn is_empty(&self) -> bool {
-        self.funnel_stage_in.is_empty()
-            && self.funnel_stage_not_in.is_empty()
-            && self.stage_changed_to.is_empty()
-    }
-
     /// Every stage id the conditions name, to check they exist.
-    pub fn stage_ids(&self) -> impl Iterator<Item = &str> {
+    pub(crate) fn stage_ids(&self) -> impl Iterator<Item = &str> {
         self.funnel_stage_in
             .iter()
             .chain(&self.funnel_stage_not_in)
@@ -91,7 +88,7 @@ impl Conditions {
             .map(String::as_str)
     }
 
-    pub fn matches(&self, event: &OccurredEvent<'_>) -> bool {
+    pub(crate) fn matches(&self, event: &OccurredEvent<'_>) -> bool {
         let in_list = |list: &[String], stage: Option<&str>| {
             stage.is_some_and(|stage| list.iter().any(|id| id == stage))
         };
@@ -113,7 +110,7 @@ impl Conditions {
 
 /// What a subscription is matched against.
 #[derive(Debug, Clone, Copy)]
-pub struct OccurredEvent<'a> {
+pub(crate) struct OccurredEvent<'a> {
     pub name: EventName,
     /// The lead's funnel stage once the change is made (for a deletion, the
     /// stage it had).
@@ -122,7 +119,7 @@ pub struct OccurredEvent<'a> {
 
 /// The events and conditions of one active webhook.
 #[derive(Debug, Clone)]
-pub struct Subscription {
+pub(crate) struct Subscription {
     pub webhook_id: String,
     pub events: Vec<EventName>,
     pub conditions: Conditions,
@@ -131,7 +128,7 @@ pub struct Subscription {
 }
 
 impl Subscription {
-    pub fn wants(&self, event: &OccurredEvent<'_>) -> bool {
+    pub(crate) fn wants(&self, event: &OccurredEvent<'_>) -> bool {
         self.events
             .iter()
             .any(|listened| listened.covers(event.name))
@@ -141,7 +138,7 @@ impl Subscription {
 
 /// Parses the list of events a webhook listens to: at least one, no
 /// repeats.
-pub fn parse_event_list(names: &[String]) -> Result<Vec<EventName>, InvalidInput> {
+pub(crate) fn parse_event_list(names: &[String]) -> Result<Vec<EventName>, InvalidInput> {
     if names.is_empty() {
         return Err(InvalidInput(format!(
             "events must name at least one of: {}",

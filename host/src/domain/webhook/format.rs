@@ -6,7 +6,7 @@ use crate::domain::plugin::BUILTIN_ID_PREFIX;
 
 /// The built-in payload formats, each a plugin in `plugins/`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum BuiltinFormat {
+pub(crate) enum BuiltinFormat {
     /// The event and the lead's id, nothing more.
     EventOnly,
     /// The event with the lead's fields and stage.
@@ -18,7 +18,7 @@ pub enum BuiltinFormat {
 }
 
 impl BuiltinFormat {
-    pub const ALL: [BuiltinFormat; 4] = [
+    pub(crate) const ALL: [BuiltinFormat; 4] = [
         BuiltinFormat::EventOnly,
         BuiltinFormat::Small,
         BuiltinFormat::Full,
@@ -26,7 +26,7 @@ impl BuiltinFormat {
     ];
 
     /// The name an admin picks it by, which is also its plugin's name.
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             BuiltinFormat::EventOnly => "event-only",
             BuiltinFormat::Small => "small",
@@ -38,7 +38,7 @@ impl BuiltinFormat {
 
 /// Where a webhook's payload comes from.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum PayloadFormat {
+pub(crate) enum PayloadFormat {
     /// One of the built-in payload builders.
     Builtin(BuiltinFormat),
     /// An uploaded `payload-builder` plugin, by id.
@@ -47,7 +47,7 @@ pub enum PayloadFormat {
 
 impl PayloadFormat {
     /// A built-in format's name, or an uploaded plugin's id (`plg_...`).
-    pub fn parse(raw: &str) -> Result<Self, InvalidInput> {
+    pub(crate) fn parse(raw: &str) -> Result<Self, InvalidInput> {
         if let Some(builtin) = BuiltinFormat::ALL
             .into_iter()
             .find(|builtin| builtin.as_str() == raw)
@@ -63,7 +63,7 @@ impl PayloadFormat {
         )))
     }
 
-    pub fn as_str(&self) -> &str {
+    pub(crate) fn as_str(&self) -> &str {
         match self {
             PayloadFormat::Builtin(builtin) => builtin.as_str(),
             PayloadFormat::Plugin(id) => id,
@@ -71,7 +71,7 @@ impl PayloadFormat {
     }
 
     /// The plugin id the registry resolves.
-    pub fn plugin_id(&self) -> String {
+    pub(crate) fn plugin_id(&self) -> String {
         match self {
             PayloadFormat::Builtin(builtin) => format!("{BUILTIN_ID_PREFIX}{}", builtin.as_str()),
             PayloadFormat::Plugin(id) => id.clone(),
@@ -80,7 +80,7 @@ impl PayloadFormat {
 
     /// Whether the payload builder gets the lead's funnel history: `full`
     /// shows it, and an uploaded plugin may use anything.
-    pub fn needs_history(&self) -> bool {
+    pub(crate) fn needs_history(&self) -> bool {
         matches!(
             self,
             PayloadFormat::Builtin(BuiltinFormat::Full) | PayloadFormat::Plugin(_)

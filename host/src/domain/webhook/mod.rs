@@ -25,16 +25,16 @@ use std::time::Duration;
 
 use serde_json::Value;
 
-pub use auth::{REDACTED, RESERVED_HEADERS, WebhookAuth};
-pub use batching::{BatchMode, Batching, MAX_BATCH_ITEMS, MAX_BATCH_WAIT_SECONDS};
-pub use events::{Conditions, EventName, OccurredEvent, Subscription, parse_event_list};
-pub use format::{BuiltinFormat, PayloadFormat};
-pub use method::WebhookMethod;
-pub use timing::{MAX_TIMEOUT_SECONDS, check_retry_schedule, parse_timeout};
+pub(crate) use auth::{REDACTED, RESERVED_HEADERS, WebhookAuth};
+pub(crate) use batching::{BatchMode, Batching};
+pub(crate) use events::{Conditions, EventName, OccurredEvent, Subscription, parse_event_list};
+pub(crate) use format::{BuiltinFormat, PayloadFormat};
+pub(crate) use method::WebhookMethod;
+pub(crate) use timing::{check_retry_schedule, parse_timeout};
 
 /// Everything an admin sets on a webhook, checked.
 #[derive(Debug, Clone, PartialEq)]
-pub struct WebhookSettings {
+pub(crate) struct WebhookSettings {
     pub name: String,
     pub url: String,
     pub method: WebhookMethod,

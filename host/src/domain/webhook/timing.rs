@@ -7,14 +7,14 @@ use std::time::Duration;
 
 use crate::domain::InvalidInput;
 
-pub const MAX_TIMEOUT_SECONDS: u64 = 60;
+pub(super) const MAX_TIMEOUT_SECONDS: u64 = 60;
 /// Most retries a schedule may list.
 const MAX_RETRIES: usize = 20;
 /// Longest wait before one retry: 7 days.
 const MAX_RETRY_DELAY_SECONDS: u64 = 7 * 24 * 3_600;
 
 /// A timeout of 1 to [`MAX_TIMEOUT_SECONDS`] seconds.
-pub fn parse_timeout(seconds: u64) -> Result<Duration, InvalidInput> {
+pub(crate) fn parse_timeout(seconds: u64) -> Result<Duration, InvalidInput> {
     if !(1..=MAX_TIMEOUT_SECONDS).contains(&seconds) {
         return Err(InvalidInput(format!(
             "timeout_seconds must be between 1 and {MAX_TIMEOUT_SECONDS}"
@@ -26,7 +26,7 @@ pub fn parse_timeout(seconds: u64) -> Result<Duration, InvalidInput> {
 /// A retry schedule (seconds before each retry): at most 20 retries, each
 /// at most 7 days after the attempt before it. An empty schedule never
 /// retries.
-pub fn check_retry_schedule(schedule: &[u64]) -> Result<(), InvalidInput> {
+pub(crate) fn check_retry_schedule(schedule: &[u64]) -> Result<(), InvalidInput> {
     if schedule.len() > MAX_RETRIES {
         return Err(InvalidInput(format!(
             "retry_schedule_seconds may list at most {MAX_RETRIES} retries"

@@ -25,7 +25,7 @@ pub(super) fn router() -> OpenApiRouter<AppState> {
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
-pub struct DeliveryPageQuery {
+pub(super) struct DeliveryPageQuery {
     /// pending, succeeded or failed.
     pub status: Option<String>,
     /// 1 to 200 (default 50).

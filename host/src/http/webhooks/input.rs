@@ -24,7 +24,7 @@ use crate::storage::funnel_stages;
 /// updating (`PATCH`) changes only the fields given.
 #[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct WebhookInput {
+pub(super) struct WebhookInput {
     pub name: Option<String>,
     /// `http://` or `https://`; private and loopback destinations are
     /// refused unless the server allows them (`--outbound-allow-cidr`).

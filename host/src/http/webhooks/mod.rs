@@ -29,7 +29,7 @@ pub(crate) use try_out::send_test;
 
 use super::AppState;
 
-pub fn router() -> OpenApiRouter<AppState> {
+pub(crate) fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .merge(crud::router())
         .merge(try_out::router())

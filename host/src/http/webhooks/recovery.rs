@@ -23,11 +23,11 @@ use crate::storage::webhooks;
 /// The most deliveries one recovery queues, so that one request neither
 /// holds the writer long nor floods a receiver that just came back; call
 /// again for the rest.
-pub const MAX_RECOVER: i64 = 1_000;
+pub(crate) const MAX_RECOVER: i64 = 1_000;
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct RecoverRequest {
+pub(super) struct RecoverRequest {
     /// RFC 3339, e.g. `2026-11-30T08:00:00Z`: deliveries created at or
     /// after it.
     pub since: String,
@@ -40,7 +40,7 @@ pub struct RecoverRequest {
 
 /// What a recovery found and did.
 #[derive(Debug, Serialize, ToSchema)]
-pub struct RecoverView {
+pub(crate) struct RecoverView {
     pub since: String,
     /// Failed deliveries since `since`, before this call.
     pub failed: i64,
@@ -101,7 +101,7 @@ async fn recover_deliveries(
 
 /// Whether a recovery only counts or also queues.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Recovery {
+pub(crate) enum Recovery {
     Count,
     Requeue { limit: i64 },
 }

@@ -32,7 +32,7 @@ pub(super) fn router() -> OpenApiRouter<AppState> {
 /// An event to render instead of the sample one.
 #[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct PreviewRequest {
+pub(super) struct PreviewRequest {
     /// An event document (see plugin-sdk/ABI.md); a sample
     /// `lead.stage_changed` when absent.
     pub event: Option<Value>,

@@ -284,14 +284,12 @@ mod tests {
             webhook_id: webhook.into(),
             event_id: Some(format!("evt_{id}")),
             event_type: "lead.created".into(),
-            lead_id: None,
             attempt_count: 0,
             next_trigger: "schedule".into(),
             batch_key: key.map(Into::into),
             payload_body: None,
             payload_content_type: None,
             payload_headers: None,
-            created_at: 0,
             claimed_until: 0,
         }
     }

@@ -27,7 +27,7 @@ use crate::storage::{Database, StoreError, funnel_history, funnel_stages};
 
 /// Renders, signs and sends one message. Cheap to clone.
 #[derive(Debug, Clone)]
-pub struct Deliverer {
+pub(crate) struct Deliverer {
     pub db: Database,
     pub plugins: PluginRegistry,
     pub client: WebhookClient,
@@ -36,7 +36,7 @@ pub struct Deliverer {
 /// Why a payload could not be built.
 #[derive(Debug, thiserror::Error)]
 #[error("payload builder {plugin_id} failed: {message}")]
-pub struct RenderError {
+pub(crate) struct RenderError {
     pub plugin_id: String,
     pub message: String,
     /// The plugin could not be loaded (a database error): worth retrying,
@@ -46,14 +46,14 @@ pub struct RenderError {
 
 /// One attempt's request, response and log.
 #[derive(Debug)]
-pub struct Sent {
+pub(crate) struct Sent {
     pub log: AttemptLog,
     pub response: Result<OutboundResponse, SendError>,
 }
 
 impl Deliverer {
     /// Runs the webhook's payload builder on an event document.
-    pub async fn render(
+    pub(crate) async fn render(
         &self,
         webhook: &Webhook,
         event: &Value,
@@ -86,7 +86,7 @@ impl Deliverer {
     /// Signs and sends a payload to the webhook under `message_id`,
     /// returning what to log. A `GET` carries `query` (the envelope) instead
     /// of a body.
-    pub async fn send(
+    pub(crate) async fn send(
         &self,
         webhook: &Webhook,
         message_id: &str,

@@ -52,7 +52,7 @@ impl Leases {
 }
 
 /// A running worker: stop it with [`WorkerHandle::shutdown`].
-pub struct WorkerHandle {
+pub(crate) struct WorkerHandle {
     stop: watch::Sender<bool>,
     task: tokio::task::JoinHandle<()>,
     db: Database,
@@ -78,7 +78,7 @@ impl WorkerHandle {
     /// and records their attempts. Deliveries still unfinished then are
     /// given back (their claims released) to be sent again, by this
     /// process after a restart or by another one at once.
-    pub async fn shutdown(self, grace: Duration) {
+    pub(crate) async fn shutdown(self, grace: Duration) {
         let _ = self.stop.send(true);
         if tokio::time::timeout(grace, self.task).await.is_ok() {
             return;

@@ -45,8 +45,8 @@ use std::time::Duration;
 
 use tokio::sync::{Semaphore, mpsc, watch};
 
-pub use deliverer::{Deliverer, RenderError, Sent};
-pub use leases::WorkerHandle;
+pub(crate) use deliverer::Deliverer;
+pub(crate) use leases::WorkerHandle;
 
 use self::batches::{Grouped, group_for_batching};
 use self::deliverer::previous_stages;
@@ -61,7 +61,7 @@ use crate::storage::webhooks::{self, Webhook};
 
 /// Settings of the delivery worker.
 #[derive(Debug, Clone)]
-pub struct WorkerConfig {
+pub(crate) struct WorkerConfig {
     /// Deliveries in flight at once.
     pub concurrency: usize,
     /// How long a claim holds a delivery; a process that dies holding one
@@ -83,7 +83,7 @@ pub struct WorkerConfig {
 }
 
 /// Claims and sends due deliveries until shut down.
-pub struct DeliveryWorker {
+pub(crate) struct DeliveryWorker {
     deliverer: Deliverer,
     config: WorkerConfig,
     leases: Leases,
@@ -103,7 +103,7 @@ fn micros(duration: Duration) -> i64 {
 }
 
 impl DeliveryWorker {
-    pub fn new(deliverer: Deliverer, config: WorkerConfig) -> Self {
+    pub(crate) fn new(deliverer: Deliverer, config: WorkerConfig) -> Self {
         Self {
             deliverer,
             config,
@@ -111,7 +111,7 @@ impl DeliveryWorker {
         }
     }
 
-    pub fn start(self) -> WorkerHandle {
+    pub(crate) fn start(self) -> WorkerHandle {
         let (stop, stopped) = watch::channel(false);
         let db = self.deliverer.db.clone();
         let leases = self.leases.clone();

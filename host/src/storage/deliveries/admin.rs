@@ -14,7 +14,7 @@ use crate::storage::{Database, StoreError, StoreResult, corrupt_column};
 
 /// A delivery as the admin sees it.
 #[derive(Debug, Clone)]
-pub struct Delivery {
+pub(crate) struct Delivery {
     pub id: String,
     pub webhook_id: String,
     pub event_id: Option<String>,
@@ -65,7 +65,7 @@ impl FromDbRow for Delivery {
 
 /// A page of a webhook's deliveries, newest first, optionally of one
 /// status; `before` is the last id of the previous page.
-pub async fn list_for_webhook(
+pub(crate) async fn list_for_webhook(
     db: &Database,
     account_id: &str,
     webhook_id: &str,
@@ -89,7 +89,7 @@ pub async fn list_for_webhook(
     sql::fetch_all(db.reader(), query.sql(), query.args()).await
 }
 
-pub async fn get(
+pub(crate) async fn get(
     db: &Database,
     account_id: &str,
     webhook_id: &str,
@@ -109,7 +109,7 @@ pub async fn get(
 
 /// One logged attempt.
 #[derive(Debug, Clone, FromRow)]
-pub struct Attempt {
+pub(crate) struct Attempt {
     pub id: String,
     pub attempted_at: i64,
     pub triggered_by: String,
@@ -117,7 +117,7 @@ pub struct Attempt {
     pub log: AttemptLog,
 }
 
-pub async fn attempts(db: &Database, delivery_id: &str) -> StoreResult<Vec<Attempt>> {
+pub(crate) async fn attempts(db: &Database, delivery_id: &str) -> StoreResult<Vec<Attempt>> {
     Ok(sqlx::query_as::<_, Attempt>(
         "SELECT id, attempted_at, triggered_by, url, method, request_headers, request_body, \
              response_status, response_headers, response_body, duration_us, error \
@@ -130,7 +130,7 @@ pub async fn attempts(db: &Database, delivery_id: &str) -> StoreResult<Vec<Attem
 
 /// Queues a delivery for one more attempt now, under the same message id,
 /// with a fresh retry schedule. Refused while an attempt is in flight.
-pub async fn resend(
+pub(crate) async fn resend(
     db: &Database,
     account_id: &str,
     webhook_id: &str,
@@ -172,7 +172,7 @@ pub async fn resend(
 
 /// Makes a webhook's parked deliveries (waiting while it was inactive) due
 /// now.
-pub async fn unpark(db: &Database, webhook_id: &str) -> StoreResult<u64> {
+pub(crate) async fn unpark(db: &Database, webhook_id: &str) -> StoreResult<u64> {
     let now = now_micros();
     let webhook = webhook_id.to_owned();
     db.write(move |tx| {
@@ -193,7 +193,7 @@ pub async fn unpark(db: &Database, webhook_id: &str) -> StoreResult<u64> {
 
 /// Deletes a webhook's deliveries and their logs, inside the caller's
 /// transaction (deleting the webhook).
-pub async fn delete_for_webhook(
+pub(crate) async fn delete_for_webhook(
     tx: &mut WriteTx<'_>,
     account_id: &str,
     webhook_id: &str,

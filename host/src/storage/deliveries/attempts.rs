@@ -13,7 +13,7 @@ use crate::storage::write_tx::WriteTx;
 
 /// What one attempt sent and got back, as the log keeps it.
 #[derive(Debug, Clone, Default, FromRow)]
-pub struct AttemptLog {
+pub(crate) struct AttemptLog {
     pub url: Option<String>,
     pub method: Option<String>,
     /// JSON object, secrets redacted.
@@ -29,7 +29,7 @@ pub struct AttemptLog {
 
 /// What happens to a delivery after an attempt.
 #[derive(Debug, Clone, PartialEq)]
-pub enum AttemptOutcome {
+pub(crate) enum AttemptOutcome {
     Succeeded,
     /// Try again at this time (µs).
     RetryAt(i64),
@@ -42,7 +42,7 @@ pub enum AttemptOutcome {
 
 /// A payload rendered for the first time, kept for retries and resends.
 #[derive(Debug, Clone)]
-pub struct RenderedPayload {
+pub(crate) struct RenderedPayload {
     pub body: String,
     pub content_type: String,
     /// JSON object.
@@ -51,7 +51,7 @@ pub struct RenderedPayload {
 
 /// One finished attempt, to record.
 #[derive(Debug, Clone)]
-pub struct AttemptResult {
+pub(crate) struct AttemptResult {
     pub delivery_id: String,
     pub account_id: String,
     pub webhook_id: String,

@@ -17,7 +17,7 @@ use crate::storage::{Database, StoreResult};
 /// first, whether due or not: a new batch delivery, claimed until
 /// `lease_until`, carrying them. Returns the batch and its members, or
 /// `None` when `first` was batched meanwhile and nothing else waits.
-pub async fn form_batch(
+pub(crate) async fn form_batch(
     db: &Database,
     first: &ClaimedDelivery,
     max_items: u32,
@@ -118,7 +118,10 @@ async fn make_batch(
 }
 
 /// The deliveries a batch carries, oldest first.
-pub async fn batch_members(db: &Database, batch_id: &str) -> StoreResult<Vec<ClaimedDelivery>> {
+pub(crate) async fn batch_members(
+    db: &Database,
+    batch_id: &str,
+) -> StoreResult<Vec<ClaimedDelivery>> {
     sql::fetch_all(
         db.reader(),
         &format!("SELECT {CLAIM_COLUMNS} FROM deliveries WHERE batch_id = $1 ORDER BY id"),
@@ -129,7 +132,7 @@ pub async fn batch_members(db: &Database, batch_id: &str) -> StoreResult<Vec<Cla
 
 /// Keeps each member's own rendered payload, so that one can be resent
 /// alone.
-pub async fn save_payloads(
+pub(crate) async fn save_payloads(
     db: &Database,
     payloads: &[(String, RenderedPayload)],
 ) -> StoreResult<()> {
@@ -157,7 +160,7 @@ pub async fn save_payloads(
 /// After a webhook's batching settings changed: its messages waiting for a
 /// batch, and those of batches not yet sent, are sent on their own instead
 /// (a receiver that no longer expects arrays would not understand them).
-pub async fn unbatch(tx: &mut WriteTx<'_>, webhook_id: &str, now: i64) -> StoreResult<()> {
+pub(crate) async fn unbatch(tx: &mut WriteTx<'_>, webhook_id: &str, now: i64) -> StoreResult<()> {
     tx.execute(
         "UPDATE deliveries SET status = 'pending', batch_id = NULL, batch_key = NULL, \
              next_attempt_at = $1, updated_at = $1 \

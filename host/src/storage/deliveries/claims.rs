@@ -9,7 +9,7 @@ use crate::storage::{Database, StoreResult};
 /// lease, until `lease_until`. On PostgreSQL concurrent workers skip each
 /// other's rows (`FOR UPDATE SKIP LOCKED`); SQLite's single writer
 /// serialises claims.
-pub async fn claim_due(
+pub(crate) async fn claim_due(
     db: &Database,
     now: i64,
     lease_until: i64,
@@ -33,7 +33,7 @@ pub async fn claim_due(
 
 /// Gives claimed deliveries back at once (when they could not be
 /// processed), instead of waiting for their lease to run out.
-pub async fn release(db: &Database, claimed: &[ClaimedDelivery]) -> StoreResult<()> {
+pub(crate) async fn release(db: &Database, claimed: &[ClaimedDelivery]) -> StoreResult<()> {
     let statements: Vec<Statement<'static>> = claimed
         .chunks(IN_LIST_CHUNK)
         .map(|chunk| {
@@ -50,7 +50,7 @@ pub async fn release(db: &Database, claimed: &[ClaimedDelivery]) -> StoreResult<
 
 /// Releases every delivery held under these leases (a worker shutting
 /// down with deliveries still in flight).
-pub async fn release_leases(db: &Database, leases: &[i64]) -> StoreResult<()> {
+pub(crate) async fn release_leases(db: &Database, leases: &[i64]) -> StoreResult<()> {
     let statements: Vec<Statement<'static>> = leases
         .chunks(IN_LIST_CHUNK)
         .map(|chunk| {

@@ -31,12 +31,12 @@ pub use admin::{
     Attempt, Delivery, attempts, delete_for_webhook, get, list_for_webhook, resend, unpark,
 };
 pub(super) use attempts::write_attempts;
-pub use attempts::{AttemptLog, AttemptOutcome, AttemptResult, RenderedPayload};
-pub use batches::{batch_members, form_batch, save_payloads, unbatch};
-pub use claims::{claim_due, release, release_leases};
-pub use recovery::{count_failed_since, requeue_failed_since};
-pub use retention::purge_before;
-pub use test_sends::record_test_send;
+pub(crate) use attempts::{AttemptLog, AttemptOutcome, AttemptResult, RenderedPayload};
+pub(crate) use batches::{batch_members, form_batch, save_payloads, unbatch};
+pub(crate) use claims::{claim_due, release, release_leases};
+pub(crate) use recovery::{count_failed_since, requeue_failed_since};
+pub(crate) use retention::purge_before;
+pub(crate) use test_sends::record_test_send;
 
 use super::Backend;
 use super::StoreResult;
@@ -45,10 +45,10 @@ use super::write_tx::WriteTx;
 pub use crate::domain::delivery::DeliveryStatus;
 
 /// The event type of a batch delivery.
-pub const BATCH_EVENT: &str = "batch";
+pub(crate) const BATCH_EVENT: &str = "batch";
 /// The event type of a test send's delivery (its payload is a sample
 /// `lead.stage_changed` event).
-pub const TEST_EVENT: &str = "test";
+pub(crate) const TEST_EVENT: &str = "test";
 
 /// Most ids one `IN (...)` list binds: well under either engine's limit on
 /// parameters per statement.

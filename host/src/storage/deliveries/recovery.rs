@@ -24,7 +24,7 @@ const FAILED_SINCE: &str = "account_id = $1 AND webhook_id = $2 AND status = 'fa
 
 /// How many of the webhook's deliveries failed since `since` (µs) and would
 /// be recovered.
-pub async fn count_failed_since(
+pub(crate) async fn count_failed_since(
     db: &Database,
     account_id: &str,
     webhook_id: &str,
@@ -48,7 +48,7 @@ pub async fn count_failed_since(
 /// `since` (µs), oldest first, to be sent again now; returns how many were
 /// queued. Calling it again picks up where it stopped: the ones queued are
 /// no longer failed.
-pub async fn requeue_failed_since(
+pub(crate) async fn requeue_failed_since(
     db: &Database,
     account_id: &str,
     webhook_id: &str,

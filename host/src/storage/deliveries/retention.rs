@@ -12,7 +12,7 @@ const PURGE_BATCH: i64 = 1_000;
 /// Deletes, a bounded batch at a time, attempts older than `cutoff`,
 /// finished deliveries last touched before it that have no attempts left,
 /// and lead events no delivery refers to. Returns the rows deleted.
-pub async fn purge_before(db: &Database, cutoff: i64) -> StoreResult<u64> {
+pub(crate) async fn purge_before(db: &Database, cutoff: i64) -> StoreResult<u64> {
     let statements = [
         "DELETE FROM delivery_attempts WHERE id IN \
              (SELECT id FROM delivery_attempts WHERE id < $3 LIMIT $2)",
