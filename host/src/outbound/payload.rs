@@ -121,7 +121,7 @@ impl EventData {
 }
 
 /// The event of the sample that previews and test sends render.
-pub const SAMPLE_EVENT: &str = "lead.stage_changed";
+pub(crate) const SAMPLE_EVENT: &str = "lead.stage_changed";
 
 /// A sample lead event for previews and test sends: a `lead.stage_changed`
 /// of a made-up lead, into the account's first stage when it has one.

@@ -16,7 +16,7 @@ use crate::storage::webhooks::Webhook;
 /// A webhook. Auth credentials are shown redacted; the signing secret is
 /// shown, since receivers need it to verify signatures.
 #[derive(Debug, Serialize, ToSchema)]
-pub struct WebhookView {
+pub(super) struct WebhookView {
     pub id: String,
     pub name: String,
     pub url: String,
@@ -82,13 +82,13 @@ impl From<Webhook> for WebhookView {
 }
 
 #[derive(Debug, Serialize, ToSchema)]
-pub struct WebhookList {
+pub(super) struct WebhookList {
     pub data: Vec<WebhookView>,
 }
 
 /// A rendered payload.
 #[derive(Debug, Serialize, ToSchema)]
-pub struct PreviewView {
+pub(super) struct PreviewView {
     pub content_type: String,
     pub headers: BTreeMap<String, String>,
     /// Exactly the bytes that would be sent.
@@ -99,7 +99,7 @@ pub struct PreviewView {
 
 /// What a test send got back.
 #[derive(Debug, Serialize, ToSchema)]
-pub struct TestSendView {
+pub(crate) struct TestSendView {
     /// The `webhook-id` the test was sent with: the id of its delivery
     /// (event `test`) in the webhook's log.
     pub message_id: String,
@@ -114,7 +114,7 @@ pub struct TestSendView {
 
 /// A delivery: one message to one webhook.
 #[derive(Debug, Serialize, ToSchema)]
-pub struct DeliveryView {
+pub(super) struct DeliveryView {
     /// The message id: the `webhook-id` header of every attempt.
     pub id: String,
     pub webhook_id: String,
@@ -157,7 +157,7 @@ impl From<Delivery> for DeliveryView {
 }
 
 #[derive(Debug, Serialize, ToSchema)]
-pub struct DeliveryPage {
+pub(super) struct DeliveryPage {
     pub data: Vec<DeliveryView>,
     /// Pass as `cursor` for the next (older) page; null on the last page.
     pub next_cursor: Option<String>,
@@ -165,7 +165,7 @@ pub struct DeliveryPage {
 
 /// One attempt, as logged.
 #[derive(Debug, Serialize, ToSchema)]
-pub struct AttemptView {
+pub(super) struct AttemptView {
     pub id: String,
     pub attempted_at: String,
     /// scheduled (first send or retry) or resend.
@@ -206,7 +206,7 @@ impl From<Attempt> for AttemptView {
 
 /// A delivery with its payload and every attempt, oldest first.
 #[derive(Debug, Serialize, ToSchema)]
-pub struct DeliveryDetail {
+pub(super) struct DeliveryDetail {
     #[serde(flatten)]
     pub delivery: DeliveryView,
     pub payload_content_type: Option<String>,

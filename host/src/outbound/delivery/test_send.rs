@@ -23,7 +23,7 @@ const TRIGGERED_BY_TEST: &str = "test";
 impl Deliverer {
     /// Renders `event` (a sample under `envelope`'s message id), sends it,
     /// and logs it; returns what was sent and got back.
-    pub async fn send_test(
+    pub(crate) async fn send_test(
         &self,
         webhook: &Webhook,
         envelope: &Envelope,

@@ -27,7 +27,7 @@ mod retention;
 mod test_sends;
 
 pub(super) use admin::DELIVERY_COLUMNS;
-pub use admin::{
+pub(crate) use admin::{
     Attempt, Delivery, attempts, delete_for_webhook, get, list_for_webhook, resend, unpark,
 };
 pub(super) use attempts::write_attempts;
@@ -42,7 +42,7 @@ use super::Backend;
 use super::StoreResult;
 use super::sql::{DbRow, FromDbRow};
 use super::write_tx::WriteTx;
-pub use crate::domain::delivery::DeliveryStatus;
+pub(crate) use crate::domain::delivery::DeliveryStatus;
 
 /// The event type of a batch delivery.
 pub(crate) const BATCH_EVENT: &str = "batch";
@@ -56,14 +56,13 @@ const IN_LIST_CHUNK: usize = 500;
 
 /// A delivery a worker has claimed.
 #[derive(Debug, Clone)]
-pub struct ClaimedDelivery {
+pub(crate) struct ClaimedDelivery {
     pub id: String,
     pub account_id: String,
     pub webhook_id: String,
     /// `None` for a batch.
     pub event_id: Option<String>,
     pub event_type: String,
-    pub lead_id: Option<String>,
     pub attempt_count: i64,
     pub next_trigger: String,
     /// Set for deliveries of a batching webhook, until they join a batch.
@@ -72,22 +71,21 @@ pub struct ClaimedDelivery {
     pub payload_content_type: Option<String>,
     /// JSON object.
     pub payload_headers: Option<String>,
-    pub created_at: i64,
     /// The lease this claim holds; results are recorded only while the
     /// delivery is still held by it (0 when read unclaimed).
     pub claimed_until: i64,
 }
 
-const CLAIM_COLUMNS: &str = "id, account_id, webhook_id, event_id, event_type, lead_id, \
-    attempt_count, next_trigger, batch_key, payload_body, payload_content_type, payload_headers, \
-    created_at, COALESCE(claimed_until, 0) AS claimed_until";
+const CLAIM_COLUMNS: &str = "id, account_id, webhook_id, event_id, event_type, attempt_count, \
+    next_trigger, batch_key, payload_body, payload_content_type, payload_headers, \
+    COALESCE(claimed_until, 0) AS claimed_until";
 
 impl ClaimedDelivery {
-    pub fn is_batch(&self) -> bool {
+    pub(crate) fn is_batch(&self) -> bool {
         self.event_type == BATCH_EVENT
     }
 
-    pub fn is_test(&self) -> bool {
+    pub(crate) fn is_test(&self) -> bool {
         self.event_type == TEST_EVENT
     }
 }
@@ -100,14 +98,12 @@ impl FromDbRow for ClaimedDelivery {
             webhook_id: row.get("webhook_id")?,
             event_id: row.get("event_id")?,
             event_type: row.get("event_type")?,
-            lead_id: row.get("lead_id")?,
             attempt_count: row.get("attempt_count")?,
             next_trigger: row.get("next_trigger")?,
             batch_key: row.get("batch_key")?,
             payload_body: row.get("payload_body")?,
             payload_content_type: row.get("payload_content_type")?,
             payload_headers: row.get("payload_headers")?,
-            created_at: row.get("created_at")?,
             claimed_until: row.get("claimed_until")?,
         })
     }

@@ -10,7 +10,7 @@ use crate::storage::{Database, StoreResult};
 
 /// Writes the test's delivery (`attempt.delivery_id`, the message id it was
 /// sent with) and its attempt, which decides the delivery's status.
-pub async fn record_test_send(db: &Database, attempt: AttemptResult) -> StoreResult<()> {
+pub(crate) async fn record_test_send(db: &Database, attempt: AttemptResult) -> StoreResult<()> {
     db.write(move |tx| {
         Box::pin(async move {
             // Inserted as held by the attempt's claim, so that the attempt
