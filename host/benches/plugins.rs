@@ -17,7 +17,7 @@ use switchyard::domain::plugin::PluginLimits;
 use switchyard::plugins::builtin::builtin;
 use switchyard::plugins::js::{self, Language};
 use switchyard::plugins::runtime::PluginRuntime;
-use switchyard_plugin_sdk::FunnelUpdate;
+use switchyard_plugin_sdk::Record;
 
 fn main() {
     let calls: usize = std::env::var("BENCH_CALLS")
@@ -37,8 +37,7 @@ fn main() {
             input: json_mapper::MappedRequest,
         }
         let call: Call = serde_json::from_slice(&document).expect("valid input");
-        let updates: Vec<FunnelUpdate> =
-            json_mapper::transform(call.config, call.input).expect("maps");
+        let updates: Vec<Record> = json_mapper::transform(call.config, call.input).expect("maps");
         let output = serde_json::to_vec(&json!({ "ok": updates })).expect("serialises");
         assert!(!output.is_empty());
     });

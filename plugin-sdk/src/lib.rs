@@ -119,6 +119,47 @@ impl FunnelUpdate {
     }
 }
 
+/// A lead record (lead sync): find a lead by any of `match`'s keys
+/// (`lead_profile_uid`, `external_id`, `email`, tried in that order),
+/// create it when nothing matches and the import allows it, set `fields`
+/// (absent ones are left alone, `null` clears one), then move it to
+/// `funnel_stage` if given.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LeadRecord {
+    pub lead: LeadSync,
+}
+
+/// The body of a [`LeadRecord`].
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct LeadSync {
+    #[serde(rename = "match")]
+    pub matching: serde_json::Map<String, serde_json::Value>,
+    #[serde(default)]
+    pub fields: serde_json::Map<String, serde_json::Value>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub funnel_stage: Option<String>,
+}
+
+/// Any record a transform may return: a plain funnel update or a lead record.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum Record {
+    Funnel(FunnelUpdate),
+    Lead(LeadRecord),
+}
+
+impl From<FunnelUpdate> for Record {
+    fn from(update: FunnelUpdate) -> Self {
+        Record::Funnel(update)
+    }
+}
+
+impl From<LeadRecord> for Record {
+    fn from(record: LeadRecord) -> Self {
+        Record::Lead(record)
+    }
+}
+
 /// What a payload builder returns: the body to send and how to send it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Payload {

@@ -22,13 +22,18 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 use super::AppState;
 use super::error::{ApiError, with_auth_challenge};
 use super::extract::{bearer_token, body_rejection, from_json_value, parse_json};
+use super::leads::UpdateLead;
+use crate::domain::InvalidInput;
 use crate::domain::actor::{Actor, ActorKind};
+use crate::domain::email::EmailAddress;
+use crate::domain::lead::LeadFields;
 use crate::domain::plugin::PluginKind;
 use crate::domain::stage_matching::StageDirectory;
 use crate::plugins::abi;
 use crate::plugins::error::PluginError;
 use crate::plugins::registry::{RegistryError, transform_records};
 use crate::storage::funnel_updates::{FunnelUpdate, RecordFailure, UpdateRequest, UpdateStatus};
+use crate::storage::lead_sync::{LeadMatch, LeadRecord, SyncFailure, SyncStatus, SyncingImport};
 use crate::storage::webhook_imports;
 
 /// Most records one batch request may carry.
@@ -81,6 +86,8 @@ pub(crate) struct ImportAuth {
     pub directory: Arc<StageDirectory>,
     /// The transform plugin's id and config (JSON text), when one is attached.
     pub transform: Option<(String, String)>,
+    /// Whether the transform's lead records may create leads.
+    pub create_leads: bool,
     pub actor: Actor,
 }
 
@@ -106,6 +113,7 @@ where
         Ok(ImportAuth {
             directory,
             transform: import.transform,
+            create_leads: import.create_leads,
             account_id: import.account_id,
             actor: Actor {
                 kind: ActorKind::WebhookImport,
@@ -132,10 +140,45 @@ pub(crate) struct BatchUpdateRequest {
     pub records: Vec<Value>,
 }
 
+/// A transform's lead record: find the lead (or create it), update the
+/// named fields, then move it (lead sync; never accepted on the plain
+/// endpoints).
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct LeadSyncRecord {
+    pub lead: LeadSyncBody,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct LeadSyncBody {
+    /// How to find the lead: tried by uid, then external id, then email.
+    #[serde(rename = "match")]
+    pub matching: LeadSyncMatch,
+    /// The fields to set; absent ones are left alone, `null` clears one.
+    #[serde(default)]
+    pub fields: UpdateLead,
+    /// A stage title or mapped name; moves the lead by the funnel rules.
+    pub funnel_stage: Option<String>,
+}
+
+/// One or more keys naming a lead.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct LeadSyncMatch {
+    pub lead_profile_uid: Option<String>,
+    /// The CRM's own id for the lead; belongs to this import, and is stored
+    /// on the lead the record creates or finds by email.
+    pub external_id: Option<String>,
+    pub email: Option<String>,
+}
+
 /// Whether a record changed the lead.
 #[derive(Debug, Clone, Copy, Serialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub(crate) enum RecordStatus {
+    /// A lead record created the lead (transforms only).
+    Created,
     Updated,
     Unchanged,
     Failed,
@@ -177,6 +220,9 @@ pub(crate) struct RecordResult {
 pub(crate) struct BatchUpdateResponse {
     pub success: bool,
     pub results: Vec<RecordResult>,
+    /// Leads created by lead records (present when a transform is attached).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub created: Option<usize>,
     pub updated: usize,
     pub unchanged: usize,
     pub failed: usize,
@@ -223,6 +269,7 @@ async fn update_one(
         account_id: auth.account_id,
         actor: auth.actor,
         updates: vec![update.clone()],
+        lead_sync: None,
     };
     let results = state.funnel_writer.apply(request).await?;
     match results.first() {
@@ -272,7 +319,9 @@ async fn update_batch(
         ))
         .into());
     }
-    Ok(Json(apply_records(&state, auth, request.records).await?))
+    Ok(Json(
+        apply_records(&state, auth, request.records, RecordKinds::FunnelUpdates).await?,
+    ))
 }
 
 /// Runs the import's transform on the request as it came (any body, any
@@ -320,7 +369,16 @@ async fn apply_transformed(
             records.len()
         )));
     }
-    apply_records(state, auth, records).await
+    apply_records(state, auth, records, RecordKinds::WithLeadRecords).await
+}
+
+/// Which records a request may carry.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum RecordKinds {
+    /// The plain endpoints' contract: `{lead_profile_uid, funnel_stage}` only.
+    FunnelUpdates,
+    /// A transform's output: lead records too.
+    WithLeadRecords,
 }
 
 /// Request headers as a transform sees them: names in lowercase and in
@@ -350,18 +408,37 @@ async fn apply_records(
     state: &AppState,
     auth: ImportAuth,
     records: Vec<Value>,
+    kinds: RecordKinds,
 ) -> Result<BatchUpdateResponse, InboundError> {
-    let (mut results, to_apply) = resolve_records(records, &auth.directory);
-    let updates: Vec<FunnelUpdate> = to_apply.iter().map(|(_, update)| update.clone()).collect();
+    let resolved = resolve_records(records, &auth.directory, kinds);
+    let mut results = resolved.results;
+    let updates: Vec<FunnelUpdate> = resolved
+        .updates
+        .iter()
+        .map(|(_, update)| update.clone())
+        .collect();
+    let lead_records: Vec<LeadRecord> = resolved
+        .leads
+        .iter()
+        .map(|(_, record)| record.clone())
+        .collect();
+    let lead_sync = (kinds == RecordKinds::WithLeadRecords).then(|| {
+        let import = SyncingImport {
+            import_id: auth.actor.id.clone(),
+            create_leads: auth.create_leads,
+        };
+        (import, lead_records)
+    });
     let outcomes = state
         .funnel_writer
-        .apply(UpdateRequest {
+        .apply_with_leads(UpdateRequest {
             account_id: auth.account_id,
             actor: auth.actor,
             updates,
+            lead_sync,
         })
         .await?;
-    for ((index, _), outcome) in to_apply.iter().zip(outcomes) {
+    for ((index, _), outcome) in resolved.updates.iter().zip(outcomes.updates) {
         let result = &mut results[*index];
         match outcome {
             Ok(status) => result.status = status.into(),
@@ -378,10 +455,40 @@ async fn apply_records(
             }
         }
     }
+    for ((index, _), outcome) in resolved.leads.iter().zip(outcomes.leads) {
+        let result = &mut results[*index];
+        match outcome {
+            Ok(synced) => {
+                result.lead_profile_uid = Some(synced.lead_id);
+                result.status = match synced.status {
+                    SyncStatus::Created => RecordStatus::Created,
+                    SyncStatus::Updated => RecordStatus::Updated,
+                    SyncStatus::Unchanged => RecordStatus::Unchanged,
+                };
+            }
+            Err(failure) => {
+                result.status = RecordStatus::Failed;
+                result.funnel_stage = None;
+                result.error = Some(match failure {
+                    SyncFailure::LeadNotFound => LEAD_NOT_FOUND.into(),
+                    SyncFailure::InvalidStage => INVALID_STAGE.into(),
+                    SyncFailure::CreationOff => "No lead matches this record, and this import \
+                        does not create leads (set its create_leads to true to allow it)"
+                        .into(),
+                    SyncFailure::InvalidField(message) => format!("lead.fields: {message}"),
+                    SyncFailure::EmailTaken(email) => {
+                        format!("lead.fields.email: another lead already has email {email}")
+                    }
+                });
+            }
+        }
+    }
     let count =
         |wanted: fn(&RecordStatus) -> bool| results.iter().filter(|r| wanted(&r.status)).count();
     Ok(BatchUpdateResponse {
         success: true,
+        created: (kinds == RecordKinds::WithLeadRecords)
+            .then(|| count(|s| matches!(s, RecordStatus::Created))),
         updated: count(|s| matches!(s, RecordStatus::Updated)),
         unchanged: count(|s| matches!(s, RecordStatus::Unchanged)),
         failed: count(|s| matches!(s, RecordStatus::Failed)),
@@ -389,20 +496,34 @@ async fn apply_records(
     })
 }
 
-/// Parses and resolves each record on its own. Returns a result slot per
-/// record (failed ones already filled in) and the updates to apply, with
-/// their record index.
+/// Records parsed and resolved: a result slot per record (failed ones
+/// already filled in) and the records to apply, with their index.
+struct ResolvedRecords {
+    results: Vec<RecordResult>,
+    updates: Vec<(usize, FunnelUpdate)>,
+    leads: Vec<(usize, LeadRecord)>,
+}
+
+/// Parses and resolves each record on its own.
 fn resolve_records(
     records: Vec<Value>,
     directory: &StageDirectory,
-) -> (Vec<RecordResult>, Vec<(usize, FunnelUpdate)>) {
-    let mut results = Vec::with_capacity(records.len());
-    let mut to_apply = Vec::with_capacity(records.len());
+    kinds: RecordKinds,
+) -> ResolvedRecords {
+    let mut resolved = ResolvedRecords {
+        results: Vec::with_capacity(records.len()),
+        updates: Vec::with_capacity(records.len()),
+        leads: Vec::new(),
+    };
     for (index, raw) in records.into_iter().enumerate() {
-        let lead_profile_uid = raw
-            .get("lead_profile_uid")
-            .and_then(Value::as_str)
-            .map(str::to_owned);
+        let is_lead_record = kinds == RecordKinds::WithLeadRecords && raw.get("lead").is_some();
+        let lead_profile_uid = if is_lead_record {
+            raw.pointer("/lead/match/lead_profile_uid")
+        } else {
+            raw.get("lead_profile_uid")
+        }
+        .and_then(Value::as_str)
+        .map(str::to_owned);
         let mut result = RecordResult {
             index,
             lead_profile_uid,
@@ -410,6 +531,17 @@ fn resolve_records(
             funnel_stage: None,
             error: None,
         };
+        if is_lead_record {
+            match resolve_lead_record(raw, directory) {
+                Ok((record, stage_title)) => {
+                    result.funnel_stage = stage_title;
+                    resolved.leads.push((index, record));
+                }
+                Err(error) => result.error = Some(error),
+            }
+            resolved.results.push(result);
+            continue;
+        }
         match from_json_value::<FunnelUpdateRecord>(raw) {
             Err(error) => result.error = Some(error),
             Ok(record) => match directory.resolve(&record.funnel_stage) {
@@ -419,7 +551,7 @@ fn resolve_records(
                 }
                 Some(stage) => {
                     result.funnel_stage = Some(stage.title.clone());
-                    to_apply.push((
+                    resolved.updates.push((
                         index,
                         FunnelUpdate {
                             lead_id: record.lead_profile_uid,
@@ -429,9 +561,100 @@ fn resolve_records(
                 }
             },
         }
-        results.push(result);
+        resolved.results.push(result);
     }
-    (results, to_apply)
+    resolved
+}
+
+/// Parses one lead record and resolves its stage; returns it with the
+/// stage's title, or the error that fails it (naming the field).
+fn resolve_lead_record(
+    raw: Value,
+    directory: &StageDirectory,
+) -> Result<(LeadRecord, Option<String>), String> {
+    let LeadSyncRecord { lead } = from_json_value(raw)?;
+    if lead.fields.funnel_stage_id.is_some() {
+        return Err(
+            "lead.fields.funnel_stage_id: set the stage with lead.funnel_stage instead".into(),
+        );
+    }
+    let LeadSyncMatch {
+        lead_profile_uid,
+        external_id,
+        email,
+    } = lead.matching;
+    let email = email
+        .map(|email| EmailAddress::parse(&email))
+        .transpose()
+        .map_err(|invalid| format!("lead.match.email: {}", invalid.0))?;
+    let lead_id = lead_profile_uid.filter(|uid| possible_lead_id(uid));
+    let external_id = external_id.map(|id| id.trim().to_owned());
+    if let Some(external_id) = &external_id
+        && !(1..=200).contains(&external_id.len())
+    {
+        return Err("lead.match.external_id: must be 1 to 200 characters".into());
+    }
+    if lead_id.is_none() && external_id.is_none() && email.is_none() {
+        return Err("lead.match: name the lead by lead_profile_uid, external_id or email".into());
+    }
+    let (stage_id, stage_title) = match &lead.funnel_stage {
+        None => (None, None),
+        Some(name) => {
+            let stage = directory
+                .resolve(name)
+                .ok_or_else(|| INVALID_STAGE.to_owned())?;
+            (Some(stage.id.clone()), Some(stage.title.clone()))
+        }
+    };
+    let changes = lead.fields;
+    let default_email = email.clone();
+    let fields = Arc::new(move |current: Option<LeadFields>| {
+        let base = match current {
+            Some(fields) => fields,
+            None => new_lead_fields(&changes, default_email.as_ref())?,
+        };
+        changes.clone().apply(base)
+    });
+    let record = LeadRecord {
+        matching: LeadMatch {
+            lead_id,
+            external_id,
+            email,
+        },
+        fields,
+        stage_id,
+    };
+    Ok((record, stage_title))
+}
+
+/// The fields a lead record starts from when it creates the lead: its
+/// email (from `fields`, else from `match`), nothing else yet.
+fn new_lead_fields(
+    changes: &UpdateLead,
+    match_email: Option<&EmailAddress>,
+) -> Result<LeadFields, InvalidInput> {
+    let email = match (&changes.email, match_email) {
+        (Some(Some(email)), _) => EmailAddress::parse(email)?,
+        (_, Some(email)) => email.clone(),
+        _ => {
+            return Err(InvalidInput(
+                "email is required to create a lead (in fields or in match)".into(),
+            ));
+        }
+    };
+    Ok(LeadFields {
+        email,
+        company: None,
+        first_name: None,
+        last_name: None,
+        phone: None,
+        website: None,
+        position: None,
+        twitter: None,
+        linkedin: None,
+        notes: None,
+        score: 0,
+    })
 }
 
 /// Reads a JSON body whatever the `Content-Type` says: CRMs often send JSON

@@ -37,6 +37,12 @@ pub(crate) struct LeadPageQuery {
     pub limit: Option<i64>,
     /// The `next_cursor` of the previous page.
     pub cursor: Option<String>,
+    /// Only the lead with this email (compared ignoring case).
+    pub email: Option<String>,
+    /// Only the lead a CRM knows by this id; needs `import_id`.
+    pub external_id: Option<String>,
+    /// The import the `external_id` belongs to.
+    pub import_id: Option<String>,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -78,7 +84,7 @@ impl CreateLead {
 
 /// Fields to change; absent fields stay as they are, `null` clears an
 /// optional field.
-#[derive(Debug, Default, Deserialize, ToSchema)]
+#[derive(Debug, Clone, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct UpdateLead {
     #[serde(default, deserialize_with = "present")]
@@ -191,6 +197,12 @@ async fn list_leads(
             "limit must be between 1 and {MAX_PAGE_SIZE}"
         )));
     }
+    if let Some(found) = find_one(&state, &auth.account_id, &query).await? {
+        return Ok(Json(LeadPage {
+            data: found.into_iter().map(LeadView::from).collect(),
+            next_cursor: None,
+        }));
+    }
     // One extra row tells whether another page follows.
     let mut leads = leads::list(
         &state.db,
@@ -209,6 +221,39 @@ async fn list_leads(
         data: leads.into_iter().map(LeadView::from).collect(),
         next_cursor,
     }))
+}
+
+/// The lead the query's `email` or `external_id` names (at most one, as
+/// both are unique), or `None` when the query filters by neither.
+async fn find_one(
+    state: &AppState,
+    account_id: &str,
+    query: &LeadPageQuery,
+) -> ApiResult<Option<Option<leads::Lead>>> {
+    match (&query.external_id, &query.import_id, &query.email) {
+        (Some(_), _, Some(_)) => Err(ApiError::BadRequest(
+            "filter by email or by external_id, not both".into(),
+        )),
+        (Some(external_id), Some(import_id), None) => Ok(Some(
+            leads::find_by_external_id(&state.db, account_id, import_id, external_id).await?,
+        )),
+        (Some(_), None, None) => Err(ApiError::BadRequest(
+            "external_id needs import_id: an external id belongs to the import that set it".into(),
+        )),
+        (None, Some(_), _) => Err(ApiError::BadRequest(
+            "import_id filters only together with external_id".into(),
+        )),
+        (None, None, Some(email)) => {
+            // An address that cannot be valid matches no lead.
+            let Ok(email) = EmailAddress::parse(email) else {
+                return Ok(Some(None));
+            };
+            Ok(Some(
+                leads::find_by_email(&state.db, account_id, &email).await?,
+            ))
+        }
+        (None, None, None) => Ok(None),
+    }
 }
 
 /// Creates a lead; Switchyard assigns its `lead_profile_uid`.

@@ -38,6 +38,9 @@ pub(crate) struct WebhookImportView {
     pub endpoints: ImportEndpoints,
     /// The plugin that turns any request body into funnel updates, if any.
     pub transform: Option<ImportTransform>,
+    /// Whether a transform's lead record that matches no lead creates one
+    /// (off by default: records then only update the leads they match).
+    pub create_leads: bool,
     pub created_at: String,
     pub updated_at: String,
 }
@@ -59,6 +62,7 @@ impl WebhookImportView {
                     .and_then(|config| serde_json::from_str(&config).ok())
                     .unwrap_or(Value::Null),
             }),
+            create_leads: import.create_leads != 0,
             created_at: to_rfc3339(import.created_at),
             updated_at: to_rfc3339(import.updated_at),
         }
@@ -95,6 +99,18 @@ pub(crate) struct WebhookImportList {
 #[serde(deny_unknown_fields)]
 pub(crate) struct WebhookImportName {
     pub name: String,
+    /// Let lead records that match no lead create one (default false).
+    #[serde(default)]
+    pub create_leads: bool,
+}
+
+/// The settings to change; absent ones stay as they are.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct WebhookImportChanges {
+    pub name: Option<String>,
+    /// Let lead records that match no lead create one.
+    pub create_leads: Option<bool>,
 }
 
 /// One stage-name mapping.
@@ -224,7 +240,11 @@ async fn create_import(
     JsonBody(request): JsonBody<WebhookImportName>,
 ) -> ApiResult<(StatusCode, Json<WebhookImportWithToken>)> {
     let name = crate::domain::parse_name(&request.name)?;
-    let (import, token) = webhook_imports::create(&state.db, &auth.account_id, &name).await?;
+    let (mut import, token) = webhook_imports::create(&state.db, &auth.account_id, &name).await?;
+    if request.create_leads {
+        import = webhook_imports::set_create_leads(&state.db, &auth.account_id, &import.id, true)
+            .await?;
+    }
     Ok((
         StatusCode::CREATED,
         Json(WebhookImportWithToken {
@@ -247,18 +267,34 @@ async fn get_import(
     Ok(Json(WebhookImportView::new(import, &state.public_url)))
 }
 
-/// Renames an import.
+/// Renames an import or turns lead creation on or off.
 #[utoipa::path(patch, path = "/api/v1/webhook-imports/{import_id}", tag = "webhook-imports",
-    params(("import_id" = String, Path)), request_body = WebhookImportName,
-    responses((status = 200, body = WebhookImportView), (status = 404, body = ErrorBody)))]
+    params(("import_id" = String, Path)), request_body = WebhookImportChanges,
+    responses((status = 200, body = WebhookImportView), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
 async fn rename_import(
     State(state): State<AppState>,
     auth: AdminAuth,
     Path(import_id): Path<String>,
-    JsonBody(request): JsonBody<WebhookImportName>,
+    JsonBody(request): JsonBody<WebhookImportChanges>,
 ) -> ApiResult<Json<WebhookImportView>> {
-    let name = crate::domain::parse_name(&request.name)?;
-    let import = webhook_imports::rename(&state.db, &auth.account_id, &import_id, &name).await?;
+    let name = request
+        .name
+        .as_deref()
+        .map(crate::domain::parse_name)
+        .transpose()?;
+    let mut import = webhook_imports::get(&state.db, &auth.account_id, &import_id).await?;
+    if let Some(name) = name {
+        import = webhook_imports::rename(&state.db, &auth.account_id, &import_id, &name).await?;
+    }
+    if let Some(create_leads) = request.create_leads {
+        import = webhook_imports::set_create_leads(
+            &state.db,
+            &auth.account_id,
+            &import_id,
+            create_leads,
+        )
+        .await?;
+    }
     Ok(Json(WebhookImportView::new(import, &state.public_url)))
 }
 

@@ -1,6 +1,8 @@
 //! Applying funnel updates sent by webhook imports: lists of (lead, stage)
 //! records, each applied by the funnel rules and committed before the
-//! caller answers.
+//! caller answers, and the lead records of lead sync
+//! ([`lead_sync`](super::lead_sync)), which go through the same group
+//! commit after a request's plain records.
 //!
 //! Requests go through a [`FunnelWriter`], which commits the requests that
 //! arrive together in one transaction (group commit): one `BEGIN`/`COMMIT`
@@ -22,6 +24,7 @@ use tokio::sync::{Mutex, mpsc, oneshot};
 
 use super::funnel_history::{self, BackwardMove, LeadMove, ReachedStage};
 use super::lead_events::{self, LeadEvent};
+use super::lead_sync::{self, LeadRecord, SyncFailure, Synced, SyncingImport};
 use super::sql::Arg;
 use super::write_tx::WriteTx;
 use super::{Backend, Database, StoreError, StoreResult, funnel_stages, params};
@@ -52,12 +55,35 @@ pub enum RecordFailure {
 
 pub type RecordResults = Vec<Result<UpdateStatus, RecordFailure>>;
 
+/// The results of one request's lead records, in order.
+pub type LeadResults = Vec<Result<Synced, SyncFailure>>;
+
 /// The updates of one inbound request.
 #[derive(Debug, Clone)]
 pub struct UpdateRequest {
     pub account_id: String,
     pub actor: Actor,
     pub updates: Vec<FunnelUpdate>,
+    /// Lead records (transforms only), applied after `updates`, and the
+    /// import they came through; `None` on the plain path.
+    pub lead_sync: Option<(SyncingImport, Vec<LeadRecord>)>,
+}
+
+impl UpdateRequest {
+    fn records(&self) -> usize {
+        self.updates.len()
+            + self
+                .lead_sync
+                .as_ref()
+                .map_or(0, |(_, records)| records.len())
+    }
+}
+
+/// What happened to each record of one request.
+#[derive(Debug, Clone, Default)]
+pub struct RequestResults {
+    pub updates: RecordResults,
+    pub leads: LeadResults,
 }
 
 /// Most records one grouped transaction takes; a larger backlog is split.
@@ -65,7 +91,7 @@ const MAX_GROUP_RECORDS: usize = 1_000;
 
 struct Job {
     request: UpdateRequest,
-    reply: oneshot::Sender<StoreResult<RecordResults>>,
+    reply: oneshot::Sender<StoreResult<RequestResults>>,
 }
 
 /// Applies update requests with group commit. Cheap to clone.
@@ -106,6 +132,12 @@ impl FunnelWriter {
     /// Applies one request's updates in order; returns when they are
     /// committed. An `Err` means nothing of this request was written.
     pub async fn apply(&self, request: UpdateRequest) -> StoreResult<RecordResults> {
+        Ok(self.apply_with_leads(request).await?.updates)
+    }
+
+    /// [`apply`](Self::apply) for a request that may carry lead records:
+    /// the results of both kinds of record.
+    pub async fn apply_with_leads(&self, request: UpdateRequest) -> StoreResult<RequestResults> {
         let (reply, answer) = oneshot::channel();
         let closed = || StoreError::Database(sqlx::Error::PoolClosed);
         self.jobs
@@ -123,12 +155,12 @@ async fn run_writer(db: Database, receiver: Arc<Mutex<mpsc::Receiver<Job>>>) {
             let Some(first) = receiver.recv().await else {
                 return;
             };
-            let mut records = first.request.updates.len();
+            let mut records = first.request.records();
             let mut group = vec![first];
             while records < MAX_GROUP_RECORDS {
                 match receiver.try_recv() {
                     Ok(job) => {
-                        records += job.request.updates.len();
+                        records += job.request.records();
                         group.push(job);
                     }
                     Err(_) => break,
@@ -186,7 +218,7 @@ async fn commit_group(db: &Database, group: Vec<Job>) {
 pub async fn apply_all(
     db: &Database,
     requests: Arc<Vec<UpdateRequest>>,
-) -> StoreResult<Vec<RecordResults>> {
+) -> StoreResult<Vec<RequestResults>> {
     let writer = db.clone();
     db.write(move |tx| {
         Box::pin(async move {
@@ -202,7 +234,7 @@ async fn apply_uncommitted(
     db: &Database,
     tx: &mut WriteTx<'_>,
     requests: &[&UpdateRequest],
-) -> StoreResult<Vec<RecordResults>> {
+) -> StoreResult<Vec<RequestResults>> {
     let mut leads_by_account: BTreeMap<&str, BTreeSet<&str>> = BTreeMap::new();
     for request in requests {
         let leads = leads_by_account
@@ -331,6 +363,35 @@ async fn apply_uncommitted(
         })
         .collect();
     lead_events::record(db, tx, &events, now, &webhooks_versions).await?;
+
+    // Lead records, after every plain record (whose stages are written by
+    // now), one at a time: each may create a lead the next one matches.
+    let mut all_results: Vec<RequestResults> = all_results
+        .into_iter()
+        .map(|updates| RequestResults {
+            updates,
+            leads: Vec::new(),
+        })
+        .collect();
+    for (request, results) in requests.iter().zip(&mut all_results) {
+        let Some((import, records)) = &request.lead_sync else {
+            continue;
+        };
+        let stages = &funnels[request.account_id.as_str()];
+        for record in records {
+            let result = lead_sync::apply(
+                db,
+                tx,
+                &request.account_id,
+                import,
+                &request.actor,
+                stages,
+                record,
+            )
+            .await?;
+            results.leads.push(result);
+        }
+    }
     Ok(all_results)
 }
 

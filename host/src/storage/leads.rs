@@ -41,6 +41,10 @@ pub struct Lead {
     pub funnel_stage_id: Option<String>,
     pub funnel_stage_title: Option<String>,
     pub funnel_stage_position: Option<i64>,
+    /// The import whose CRM knows the lead as `external_id`.
+    pub external_import_id: Option<String>,
+    /// The CRM's own id for the lead (see [`Lead::external_import_id`]).
+    pub external_id: Option<String>,
     pub created_at: i64,
     pub updated_at: i64,
 }
@@ -90,8 +94,17 @@ pub struct LeadView {
     pub notes: Option<String>,
     pub score: i64,
     pub funnel_stage: Option<LeadStageView>,
+    /// The id a CRM knows the lead by, set by lead sync; null if none.
+    pub external_id: Option<ExternalIdView>,
     pub created_at: String,
     pub updated_at: String,
+}
+
+/// A CRM's own id for a lead, with the import it belongs to.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ExternalIdView {
+    pub import_id: String,
+    pub id: String,
 }
 
 impl From<Lead> for LeadView {
@@ -118,6 +131,10 @@ impl From<Lead> for LeadView {
             notes: lead.notes,
             score: lead.score,
             funnel_stage,
+            external_id: match (lead.external_import_id, lead.external_id) {
+                (Some(import_id), Some(id)) => Some(ExternalIdView { import_id, id }),
+                _ => None,
+            },
             created_at: to_rfc3339(lead.created_at),
             updated_at: to_rfc3339(lead.updated_at),
         }
@@ -168,7 +185,8 @@ pub enum StageChange {
 
 pub(super) const LEAD_SELECT: &str = "SELECT l.id, l.email, l.company, l.first_name, l.last_name, l.phone, \
     l.website, l.position, l.twitter, l.linkedin, l.notes, l.score, l.funnel_stage_id, \
-    s.title AS funnel_stage_title, s.position AS funnel_stage_position, l.created_at, l.updated_at \
+    s.title AS funnel_stage_title, s.position AS funnel_stage_position, \
+    l.external_import_id, l.external_id, l.created_at, l.updated_at \
     FROM leads l LEFT JOIN funnel_stages s ON s.id = l.funnel_stage_id";
 
 /// Creates a lead, optionally placing it in the funnel (which backfills the
@@ -280,6 +298,8 @@ async fn insert(
         funnel_stage_id: None,
         funnel_stage_title: None,
         funnel_stage_position: None,
+        external_import_id: None,
+        external_id: None,
         created_at: now,
         updated_at: now,
     })
@@ -307,6 +327,37 @@ pub async fn list(
         db.reader(),
         &format!("{LEAD_SELECT} WHERE l.account_id = $1 AND l.id > $2 ORDER BY l.id LIMIT $3"),
         args![account_id, after.unwrap_or(""), limit],
+    )
+    .await
+}
+
+/// The lead a CRM knows by `external_id` through one import, if any.
+pub async fn find_by_external_id(
+    db: &Database,
+    account_id: &str,
+    import_id: &str,
+    external_id: &str,
+) -> StoreResult<Option<Lead>> {
+    sql::fetch_optional(
+        db.reader(),
+        &format!(
+            "{LEAD_SELECT} WHERE l.account_id = $1 AND l.external_import_id = $2 AND l.external_id = $3"
+        ),
+        args![account_id, import_id, external_id],
+    )
+    .await
+}
+
+/// The lead with this email (compared as the unique index compares it), if any.
+pub async fn find_by_email(
+    db: &Database,
+    account_id: &str,
+    email: &EmailAddress,
+) -> StoreResult<Option<Lead>> {
+    sql::fetch_optional(
+        db.reader(),
+        &format!("{LEAD_SELECT} WHERE l.account_id = $1 AND l.email_key = $2"),
+        args![account_id, email.lookup_key()],
     )
     .await
 }
@@ -523,7 +574,11 @@ async fn remove(
     Ok(lead)
 }
 
-async fn fetch(tx: &mut WriteTx<'_>, account_id: &str, lead_id: &str) -> StoreResult<Lead> {
+pub(super) async fn fetch(
+    tx: &mut WriteTx<'_>,
+    account_id: &str,
+    lead_id: &str,
+) -> StoreResult<Lead> {
     tx.fetch_optional(
         &format!("{LEAD_SELECT} WHERE l.account_id = $1 AND l.id = $2"),
         args![account_id, lead_id],
@@ -553,13 +608,13 @@ pub async fn fetch_many(
     Ok(leads)
 }
 
-fn lead_not_found(lead_id: &str) -> StoreError {
+pub(super) fn lead_not_found(lead_id: &str) -> StoreError {
     StoreError::NotFound(format!("Lead {lead_id} not found"))
 }
 
 /// A lead row's parameters, as its insert and its update number them:
 /// `$1` id, `$2` account, `$3`..`$14` the fields, `$15` the time.
-fn row_args<'a>(
+pub(super) fn row_args<'a>(
     id: &'a str,
     account_id: &'a str,
     fields: &'a LeadFields,
@@ -619,6 +674,8 @@ impl FromDbRow for Lead {
             funnel_stage_id: row.get("funnel_stage_id")?,
             funnel_stage_title: row.get("funnel_stage_title")?,
             funnel_stage_position: row.get("funnel_stage_position")?,
+            external_import_id: row.get("external_import_id")?,
+            external_id: row.get("external_id")?,
             created_at: row.get("created_at")?,
             updated_at: row.get("updated_at")?,
         })

@@ -28,6 +28,8 @@ pub mod kept_connections;
 pub(crate) mod lead_events;
 pub(crate) mod lead_search;
 #[allow(unreachable_pub)]
+pub(crate) mod lead_sync;
+#[allow(unreachable_pub)]
 pub(crate) mod leads;
 #[allow(unreachable_pub)]
 pub(crate) mod plugin_sources;

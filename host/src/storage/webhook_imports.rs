@@ -31,6 +31,8 @@ pub(crate) struct WebhookImport {
     pub transform_plugin_id: Option<String>,
     /// JSON text.
     pub transform_config: Option<String>,
+    /// 1 when a lead record that matches no lead creates one.
+    pub create_leads: i64,
     pub created_at: i64,
     pub updated_at: i64,
 }
@@ -53,10 +55,12 @@ pub(crate) struct ImportCaller {
     /// The transform plugin and its config as JSON text, when one is
     /// attached.
     pub transform: Option<(String, String)>,
+    /// Whether lead records that match no lead create one.
+    pub create_leads: bool,
 }
 
 const IMPORT_COLUMNS: &str =
-    "id, name, active, transform_plugin_id, transform_config, created_at, updated_at";
+    "id, name, active, transform_plugin_id, transform_config, create_leads, created_at, updated_at";
 
 /// Creates an inactive import and returns it with its token in plain text
 /// (shown this once).
@@ -140,6 +144,23 @@ pub(crate) async fn set_active(
         import_id,
         "active = $4",
         vec![Arg::from(active)],
+    )
+    .await
+}
+
+/// Lets lead records that match no lead create one, or stops them.
+pub(crate) async fn set_create_leads(
+    db: &Database,
+    account_id: &str,
+    import_id: &str,
+    create_leads: bool,
+) -> StoreResult<WebhookImport> {
+    update_row(
+        db,
+        account_id,
+        import_id,
+        "create_leads = $4",
+        vec![Arg::from(create_leads)],
     )
     .await
 }
@@ -401,14 +422,23 @@ pub(crate) async fn authenticate(
     let row: Option<ImportRow> = db
         .hot_read(
             "SELECT i.id, i.account_id, i.name, i.active, i.version, a.funnel_version, \
-                    i.transform_plugin_id, i.transform_config \
+                    i.transform_plugin_id, i.transform_config, i.create_leads \
              FROM webhook_imports i JOIN accounts a ON a.id = i.account_id \
              WHERE i.token_digest = $1",
             vec![Arg::from(digest)],
         )
         .await?;
-    let Some((id, account_id, name, active, import_version, funnel_version, plugin_id, config)) =
-        row
+    let Some((
+        id,
+        account_id,
+        name,
+        active,
+        import_version,
+        funnel_version,
+        plugin_id,
+        config,
+        create_leads,
+    )) = row
     else {
         return Ok(None);
     };
@@ -435,11 +465,13 @@ pub(crate) async fn authenticate(
         name,
         active,
         transform,
+        create_leads: create_leads != 0,
     };
     Ok(Some((caller, directory)))
 }
 
-/// (id, account, name, active, version, funnel_version, transform plugin, config)
+/// (id, account, name, active, version, funnel_version, transform plugin,
+/// config, create_leads)
 type ImportRow = (
     String,
     String,
@@ -449,6 +481,7 @@ type ImportRow = (
     i64,
     Option<String>,
     Option<String>,
+    i64,
 );
 
 /// Attaches a transform plugin with its config, or detaches it (`None`).
