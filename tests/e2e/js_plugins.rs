@@ -2,7 +2,8 @@
 //! upload's body, the server builds it (and keeps it), and the result runs
 //! like any plugin: a JS transform moves a lead from a CRM's own JSON, a TS
 //! payload builder's message reaches a real receiver, and bad scripts are
-//! refused at the door with their line and column.
+//! refused at the door with their line and column. A JS transform also
+//! creates and updates leads from HubSpot contact events (lead sync).
 
 use serde_json::{Value, json};
 
@@ -12,11 +13,13 @@ use crate::receiver::Receiver;
 
 on_both_backends!(
     a_js_transform_uploaded_as_source_moves_the_lead,
+    a_js_transform_creates_and_updates_leads_from_hubspot_contact_events,
     a_ts_payload_builder_delivers_to_a_real_receiver,
     bad_scripts_are_refused_at_upload_with_their_position,
 );
 
 const HUBSPOT: &str = include_str!("../../plugins/js-examples/hubspot-lifecycle.js");
+const HUBSPOT_SYNC: &str = include_str!("../../plugins/js-examples/hubspot-contact-sync.js");
 const SLACK: &str = include_str!("../../plugins/js-examples/slack-stage-changed.ts");
 
 async fn upload_script(
@@ -389,4 +392,88 @@ async fn plugin_build_refuses_a_syntax_error_with_its_position() {
     );
     assert!(stderr.contains("line 2, column"), "{stderr}");
     assert!(!dir.path().join("bad.wasm").exists());
+}
+
+async fn a_js_transform_creates_and_updates_leads_from_hubspot_contact_events(app: TestApp) {
+    app.create_stages(&["Lead", "Won"]).await;
+    let uploaded = upload_script(
+        &app,
+        "name=hubspot-sync&kind=inbound-transform&filename=hubspot-contact-sync.js",
+        "text/javascript",
+        HUBSPOT_SYNC,
+    )
+    .await;
+    assert_eq!(uploaded.status, 201, "{}", uploaded.text);
+    let plugin = uploaded.body["id"].as_str().unwrap().to_owned();
+    let (import, token) = app.create_active_import("HubSpot contacts").await;
+    let attached = app
+        .put(
+            &format!("/api/v1/webhook-imports/{import}/transform"),
+            json!({"plugin_id": plugin, "config": {"stages": {"customer": "Won"}}}),
+        )
+        .await;
+    assert_eq!(attached.status, 200, "{}", attached.text);
+    let allowed = app
+        .patch(
+            &format!("/api/v1/webhook-imports/{import}"),
+            json!({"create_leads": true}),
+        )
+        .await;
+    assert_eq!(allowed.status, 200, "{}", allowed.text);
+
+    // A new contact: its creation and its first properties, out of order.
+    let created = app
+        .inbound(
+            &token,
+            "/api/v1/webhook-import/batch-update",
+            json!([
+                {"objectId": 1201, "subscriptionType": "contact.propertyChange", "occurredAt": 3,
+                 "propertyName": "firstname", "propertyValue": "Ada"},
+                {"objectId": 1201, "subscriptionType": "contact.creation", "occurredAt": 1},
+                {"objectId": 1201, "subscriptionType": "contact.propertyChange", "occurredAt": 2,
+                 "propertyName": "email", "propertyValue": "ada@example.com"},
+                {"objectId": 1201, "subscriptionType": "contact.propertyChange", "occurredAt": 4,
+                 "propertyName": "lifecyclestage", "propertyValue": "lead"},
+                {"objectId": 1201, "subscriptionType": "contact.deletion", "occurredAt": 5},
+            ]),
+        )
+        .await;
+    assert_eq!(created.status, 200, "{}", created.text);
+    let result = &created.body["results"][0];
+    assert_eq!(result["status"], "created", "{}", created.text);
+    assert_eq!(created.body["results"].as_array().unwrap().len(), 1);
+    let uid = result["lead_profile_uid"].as_str().unwrap().to_owned();
+    let found = app
+        .get(&format!(
+            "/api/v1/leads?external_id=1201&import_id={import}"
+        ))
+        .await;
+    let lead = &found.body["data"][0];
+    assert_eq!(lead["lead_profile_uid"], uid.as_str());
+    assert_eq!(lead["email"], "ada@example.com");
+    assert_eq!(lead["first_name"], "Ada");
+    assert_eq!(lead["funnel_stage"]["title"], "Lead");
+
+    // Later changes of the same contact update that lead; "" clears.
+    let updated = app
+        .inbound(
+            &token,
+            "/api/v1/webhook-import/batch-update",
+            json!([
+                {"objectId": 1201, "subscriptionType": "contact.propertyChange", "occurredAt": 6,
+                 "propertyName": "firstname", "propertyValue": ""},
+                {"objectId": 1201, "subscriptionType": "contact.propertyChange", "occurredAt": 7,
+                 "propertyName": "lifecyclestage", "propertyValue": "customer"},
+            ]),
+        )
+        .await;
+    assert_eq!(
+        updated.body["results"][0]["status"], "updated",
+        "{}",
+        updated.text
+    );
+    let lead = app.get(&format!("/api/v1/leads/{uid}")).await.body;
+    assert_eq!(lead["first_name"], Value::Null);
+    assert_eq!(lead["email"], "ada@example.com");
+    assert_eq!(lead["funnel_stage"]["title"], "Won");
 }
