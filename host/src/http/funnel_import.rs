@@ -698,4 +698,77 @@ mod tests {
             vec![("accept", "*/*"), ("x-attempt", "2"), ("x-crm", "hubspot")]
         );
     }
+
+    fn directory() -> StageDirectory {
+        use crate::domain::stage_matching::ResolvedStage;
+        StageDirectory::new(
+            [],
+            [ResolvedStage {
+                id: "stage_1".into(),
+                title: "Lead".into(),
+            }],
+        )
+    }
+
+    fn lead_error(record: Value) -> String {
+        resolve_lead_record(record, &directory()).expect_err("the record is refused")
+    }
+
+    #[test]
+    fn lead_records_name_what_is_wrong() {
+        use serde_json::json;
+        assert!(
+            lead_error(json!({"lead": {"match": {"email": "nope"}}}))
+                .starts_with("lead.match.email: email `nope` is not valid")
+        );
+        assert_eq!(
+            lead_error(json!({"lead": {"match": {}}})),
+            "lead.match: name the lead by lead_profile_uid, external_id or email"
+        );
+        assert_eq!(
+            lead_error(json!({"lead": {"match": {"external_id": "1"}, "funnel_stage": "Nope"}})),
+            INVALID_STAGE
+        );
+        assert!(
+            lead_error(json!({"lead": {"match": {"external_id": "1"}, "fields": {"phone": 5}}}))
+                .starts_with("lead.fields.phone: invalid type")
+        );
+        assert!(
+            lead_error(
+                json!({"lead": {"match": {"external_id": "1"}, "fields": {"nickname": "x"}}})
+            )
+            .contains("nickname")
+        );
+        assert!(
+            lead_error(
+                json!({"lead": {"match": {"external_id": "1"}, "fields": {"funnel_stage_id": "s"}}})
+            )
+            .contains("lead.funnel_stage")
+        );
+    }
+
+    #[test]
+    fn a_created_lead_takes_its_email_from_fields_or_match() {
+        use serde_json::json;
+        let (record, title) = resolve_lead_record(
+            json!({"lead": {"match": {"email": "ada@example.com", "external_id": " 7 "},
+                            "fields": {"first_name": "Ada"}, "funnel_stage": "lead"}}),
+            &directory(),
+        )
+        .expect("a valid record");
+        assert_eq!(title.as_deref(), Some("Lead"));
+        assert_eq!(record.stage_id.as_deref(), Some("stage_1"));
+        assert_eq!(record.matching.external_id.as_deref(), Some("7"));
+        let created = (record.fields)(None).expect("creatable");
+        assert_eq!(created.email.as_str(), "ada@example.com");
+        assert_eq!(created.first_name.as_deref(), Some("Ada"));
+
+        let (record, _) = resolve_lead_record(
+            json!({"lead": {"match": {"external_id": "7"}, "fields": {"company": "Acme"}}}),
+            &directory(),
+        )
+        .expect("a valid record");
+        let refused = (record.fields)(None).expect_err("no email to create with");
+        assert!(refused.0.contains("email is required"), "{}", refused.0);
+    }
 }
