@@ -395,6 +395,9 @@ async fn serve(config: ServeConfig) -> anyhow::Result<()> {
             app.address()
         );
     }
+    if let Some(metrics) = app.metrics_address() {
+        println!("Switchyard metrics on http://{metrics}/metrics");
+    }
     println!("Switchyard listening on http://{}", app.address());
     tracing::info!(address = %app.address(), database = %redact(&config.database.database_url), "serving");
     app.run_until(shutdown_signal()).await

@@ -82,6 +82,44 @@ pub struct ServeConfig {
 
     #[command(flatten)]
     pub outbound: OutboundConfig,
+
+    #[command(flatten)]
+    pub metrics: MetricsConfig,
+}
+
+/// Where Prometheus metrics (`GET /metrics`) are served; see the README's
+/// "Metrics" section.
+#[derive(Debug, Clone, Default, Args)]
+pub struct MetricsConfig {
+    /// `on`: serve `GET /metrics` (on the API's listener, or on
+    /// --metrics-listen); `off`: serve no metrics.
+    #[arg(
+        long = "metrics",
+        env = "SWITCHYARD_METRICS",
+        value_enum,
+        default_value_t
+    )]
+    pub mode: MetricsMode,
+
+    /// Serve `/metrics` on this address (e.g. `10.0.0.5:9464`, or
+    /// `127.0.0.1:0` for a free port) instead of the API's listener, for a
+    /// scraper on a private network. Port 0 picks a free port.
+    #[arg(long, env = "SWITCHYARD_METRICS_LISTEN")]
+    pub metrics_listen: Option<SocketAddr>,
+
+    /// Require `Authorization: Bearer <token>` on `/metrics`. Without it the
+    /// endpoint is open to whoever reaches its listener: it shows counts,
+    /// route templates and plugin ids, never lead data.
+    #[arg(long, env = "SWITCHYARD_METRICS_TOKEN", hide_env_values = true)]
+    pub metrics_token: Option<String>,
+}
+
+/// See [`MetricsConfig::mode`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, ValueEnum)]
+pub enum MetricsMode {
+    #[default]
+    On,
+    Off,
 }
 
 /// Settings of outbound webhook delivery.
@@ -207,6 +245,7 @@ impl ServeConfig {
                 sqlite_synchronous: SqliteSynchronous::Full,
             },
             outbound: OutboundConfig::default(),
+            metrics: MetricsConfig::default(),
         }
     }
 }

@@ -31,6 +31,8 @@
 //! - [`startup`]: builds the [`startup::Application`] (database, router,
 //!   listener) so that tests can start the real server on a free port.
 //! - `telemetry`: `tracing` set-up (human or JSON logs).
+//! - `metrics`: Prometheus metrics (`GET /metrics`): the registry, the
+//!   recording functions the other layers call, the scrape-time figures.
 //! - [`domain`]: values parsed once into types that cannot be invalid (emails,
 //!   stage titles, lead fields, ids, secrets), the pure funnel rules, and the
 //!   models of what admins configure: `domain::webhook` (a webhook's
@@ -70,6 +72,7 @@ pub mod cli;
 pub mod config;
 pub mod domain;
 pub(crate) mod http;
+pub(crate) mod metrics;
 pub(crate) mod outbound;
 #[allow(unreachable_pub)]
 pub mod plugins;

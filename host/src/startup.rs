@@ -11,8 +11,9 @@ use anyhow::Context;
 use axum::Router;
 use tokio::net::TcpListener;
 
-use crate::config::ServeConfig;
+use crate::config::{MetricsMode, ServeConfig};
 use crate::http::{self, AppContext, AppState};
+use crate::metrics::endpoint::MetricsEndpoint;
 use crate::outbound::client::{DestinationPolicy, WebhookClient};
 use crate::outbound::delivery::{Deliverer, DeliveryWorker, WorkerConfig, WorkerHandle};
 use crate::plugins::registry::PluginRegistry;
@@ -24,6 +25,8 @@ use crate::storage::funnel_updates::FunnelWriter;
 pub struct Application {
     listener: TcpListener,
     router: Router,
+    /// `/metrics` on a listener of its own (`--metrics-listen`).
+    metrics: Option<(TcpListener, Router)>,
     /// The delivery worker, unless this process serves the API only.
     worker: Option<WorkerHandle>,
     db: Database,
@@ -101,16 +104,35 @@ impl Application {
             funnel_writer: FunnelWriter::start(db.clone()),
             directory_cache: Default::default(),
         });
-        let router = if config.outbound.role.serves_api() {
+        let mut router = if config.outbound.role.serves_api() {
             // The admin web UI under `/`, beside the API under `/api`.
             let ui = crate::ui::router(state.clone());
             http::router(state, ui, config.max_body_bytes)
         } else {
             http::health_only_router(state)
         };
+        let metrics_config = &config.metrics;
+        let endpoint = MetricsEndpoint::new(db.clone(), metrics_config.metrics_token.as_deref());
+        let metrics = match (metrics_config.mode, metrics_config.metrics_listen) {
+            (MetricsMode::Off, Some(_)) => {
+                anyhow::bail!("--metrics-listen was given with --metrics off: drop one of them")
+            }
+            (MetricsMode::Off, None) => None,
+            (MetricsMode::On, None) => {
+                router = endpoint.add_to(router);
+                None
+            }
+            (MetricsMode::On, Some(address)) => {
+                let listener = TcpListener::bind(address).await.with_context(|| {
+                    format!("could not listen on {address} for metrics (--metrics-listen)")
+                })?;
+                Some((listener, endpoint.router()))
+            }
+        };
         Ok(Self {
             listener,
             router,
+            metrics,
             worker,
             db,
             shutdown_grace: Duration::from_secs(config.shutdown_grace_seconds),
@@ -122,6 +144,14 @@ impl Application {
         self.listener
             .local_addr()
             .unwrap_or_else(|_| SocketAddr::from(([0, 0, 0, 0], 0)))
+    }
+
+    /// The address `/metrics` is served on when it has a listener of its
+    /// own (`--metrics-listen`).
+    pub fn metrics_address(&self) -> Option<SocketAddr> {
+        self.metrics
+            .as_ref()
+            .and_then(|(listener, _)| listener.local_addr().ok())
     }
 
     pub fn database(&self) -> &Database {
@@ -145,6 +175,19 @@ impl Application {
                 worker.shutdown(grace).await;
             })
         });
+        // The metrics listener stops when shutdown begins, like the API's.
+        if let Some((listener, router)) = self.metrics {
+            let mut stopping = stopping_rx.clone();
+            let stopped = async move {
+                let _ = stopping.wait_for(|stopping| *stopping).await;
+            };
+            tokio::spawn(async move {
+                let served = axum::serve(listener, router).with_graceful_shutdown(stopped);
+                if let Err(error) = served.await {
+                    tracing::error!(%error, "the metrics listener failed");
+                }
+            });
+        }
         let server = axum::serve(self.listener, self.router).with_graceful_shutdown(async move {
             shutdown.await;
             tracing::info!("shutdown requested: no new connections, finishing requests in flight");

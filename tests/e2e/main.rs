@@ -19,6 +19,7 @@ mod kept_connections;
 mod lead_sync;
 mod leads;
 mod logs;
+mod metrics;
 mod migrations;
 mod plugins;
 mod test_sends;

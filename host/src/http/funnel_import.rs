@@ -29,6 +29,8 @@ use crate::domain::email::EmailAddress;
 use crate::domain::lead::LeadFields;
 use crate::domain::plugin::PluginKind;
 use crate::domain::stage_matching::StageDirectory;
+use crate::metrics;
+use crate::metrics::record::{InboundFailure, InboundOutcome};
 use crate::plugins::abi;
 use crate::plugins::error::PluginError;
 use crate::plugins::registry::{RegistryError, transform_records};
@@ -253,12 +255,16 @@ async fn update_one(
         let response = apply_transformed(&state, auth, transform, &headers, body).await?;
         return Ok(Json(response).into_response());
     }
-    let record: FunnelUpdateRecord = read_json(body, state.max_body_bytes)?;
+    let failed = |reason| metrics::record::inbound(InboundOutcome::Failed(reason));
+    let record: FunnelUpdateRecord = read_json(body, state.max_body_bytes)
+        .inspect_err(|_| failed(InboundFailure::InvalidRecord))?;
     let stage = auth
         .directory
         .resolve(&record.funnel_stage)
-        .ok_or_else(|| ApiError::Unprocessable(INVALID_STAGE.into()))?;
+        .ok_or_else(|| ApiError::Unprocessable(INVALID_STAGE.into()))
+        .inspect_err(|_| failed(InboundFailure::InvalidStage))?;
     if !possible_lead_id(&record.lead_profile_uid) {
+        failed(InboundFailure::LeadNotFound);
         return Err(ApiError::NotFound(LEAD_NOT_FOUND.into()).into());
     }
     let update = FunnelUpdate {
@@ -272,6 +278,16 @@ async fn update_one(
         lead_sync: None,
     };
     let results = state.funnel_writer.apply(request).await?;
+    metrics::record::inbound(match results.first() {
+        Some(Ok(UpdateStatus::Updated)) => InboundOutcome::Updated,
+        Some(Ok(UpdateStatus::Unchanged)) => InboundOutcome::Unchanged,
+        Some(Err(RecordFailure::LeadNotFound)) => {
+            InboundOutcome::Failed(InboundFailure::LeadNotFound)
+        }
+        Some(Err(RecordFailure::InvalidStage)) | None => {
+            InboundOutcome::Failed(InboundFailure::InvalidStage)
+        }
+    });
     match results.first() {
         Some(Ok(status)) => Ok(Json(SingleUpdateResponse {
             success: true,
@@ -361,7 +377,10 @@ async fn apply_transformed(
     let records = match call.outcome.and_then(transform_records) {
         Ok(records) => records,
         Err(PluginError::Busy(reason)) => return Err(ApiError::Unavailable(reason).into()),
-        Err(error) => return Err(failed(&error)),
+        Err(error) => {
+            metrics::record::inbound(InboundOutcome::Failed(InboundFailure::TransformFailed));
+            return Err(failed(&error));
+        }
     };
     if records.len() > MAX_TRANSFORM_RECORDS {
         return Err(failed(&format!(
@@ -482,6 +501,16 @@ async fn apply_records(
                 });
             }
         }
+    }
+    for result in &results {
+        metrics::record::inbound(match result.status {
+            RecordStatus::Created => InboundOutcome::Created,
+            RecordStatus::Updated => InboundOutcome::Updated,
+            RecordStatus::Unchanged => InboundOutcome::Unchanged,
+            RecordStatus::Failed => InboundOutcome::Failed(InboundFailure::of_message(
+                result.error.as_deref().unwrap_or_default(),
+            )),
+        });
     }
     let count =
         |wanted: fn(&RecordStatus) -> bool| results.iter().filter(|r| wanted(&r.status)).count();

@@ -14,6 +14,7 @@ use super::runtime::{CompiledPlugin, PluginCall, PluginRuntime};
 use crate::domain::plugin::BUILTIN_ID_PREFIX;
 use crate::domain::plugin::PluginKind;
 use crate::domain::plugin::PluginLimits;
+use crate::metrics;
 use crate::storage::plugin_sources::{self, NewBuild};
 use crate::storage::plugins::{self, NewPlugin, PluginRecord};
 use crate::storage::{Database, StoreError};
@@ -38,6 +39,8 @@ pub enum RegistryError {
 pub struct ResolvedPlugin {
     pub compiled: Arc<CompiledPlugin>,
     pub limits: PluginLimits,
+    /// The id it was resolved by (`builtin:NAME` or `pl_...`), for metrics.
+    pub id: Arc<str>,
 }
 
 /// The server's plugins. Cheap to clone.
@@ -253,7 +256,11 @@ impl PluginRegistry {
                 }
             },
         };
-        Ok(ResolvedPlugin { compiled, limits })
+        Ok(ResolvedPlugin {
+            compiled,
+            limits,
+            id: Arc::from(plugin_id),
+        })
     }
 
     fn builtin_cache(
@@ -275,9 +282,18 @@ impl PluginRegistry {
 
     /// Runs one call (see [`PluginRuntime::call`]).
     pub async fn call(&self, plugin: &ResolvedPlugin, document: Vec<u8>) -> PluginCall {
-        self.runtime
+        let call = self
+            .runtime
             .call(&plugin.compiled, &document, &plugin.limits)
-            .await
+            .await;
+        metrics::record::plugin_call(
+            &plugin.id,
+            plugin.compiled.kind.as_str(),
+            call.outcome.as_ref().map(|_| ()),
+            call.fuel_used,
+            call.duration,
+        );
+        call
     }
 }
 

@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use tokio::sync::mpsc;
 
+use crate::metrics;
 use crate::storage::Database;
 use crate::storage::deliveries::AttemptResult;
 use crate::storage::{delivery_results, webhook_health};
@@ -33,6 +34,7 @@ pub(super) async fn record_loop(db: Database, mut results: mpsc::UnboundedReceiv
             .collect();
         write_with_retries(&db, &attempts).await;
         for recorded in batch.drain(..) {
+            metrics::record::delivery_attempt_result(&recorded.result);
             if let Some(reason) = &recorded.disable {
                 let webhook = &recorded.result.webhook_id;
                 if let Err(error) = webhook_health::disable(&db, webhook, reason).await {
