@@ -164,14 +164,15 @@ pub struct OutboundConfig {
     )]
     pub delivery_maintenance_interval_ms: u64,
 
-    /// How long a delivery worker's claim on a delivery lasts, in seconds:
+    /// How long a delivery worker's claim on a delivery lasts unless
+    /// renewed, in seconds. A live worker renews its claims three times a
+    /// lease while their attempts run, however long the receiver takes;
     /// after a crash, another process (or this one, restarted) sends what
-    /// the dead one held once this has passed. Longer than the longest
-    /// webhook timeout (60 s).
+    /// the dead one held once this has passed.
     #[arg(
         long,
         env = "SWITCHYARD_DELIVERY_LEASE_SECONDS",
-        default_value_t = 120,
+        default_value_t = 10,
         hide = true
     )]
     pub delivery_lease_seconds: u64,
@@ -222,7 +223,7 @@ impl Default for OutboundConfig {
             webhook_disable_after_hours: 120,
             delivery_log_retention_days: 30,
             delivery_maintenance_interval_ms: 60_000,
-            delivery_lease_seconds: 120,
+            delivery_lease_seconds: 10,
             delivery_poll_interval_ms: 200,
             role: Role::All,
         }

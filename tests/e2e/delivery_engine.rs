@@ -18,21 +18,21 @@ use crate::receiver::Receiver;
 
 /// Settings every process of these tests runs with: loopback receivers, and
 /// a short lease so that a killed process's claims come back quickly.
-const SERVE_ARGS: [&str; 4] = [
+pub(crate) const SERVE_ARGS: [&str; 4] = [
     "--outbound-allow-cidr",
     "127.0.0.0/8",
     "--delivery-lease-seconds",
     "2",
 ];
 
-struct Admin {
-    client: reqwest::Client,
-    address: String,
-    key: String,
+pub(crate) struct Admin {
+    pub(crate) client: reqwest::Client,
+    pub(crate) address: String,
+    pub(crate) key: String,
 }
 
 impl Admin {
-    async fn post(&self, path: &str, body: Value) -> Value {
+    pub(crate) async fn post(&self, path: &str, body: Value) -> Value {
         let response = self
             .client
             .post(format!("{}{path}", self.address))
@@ -49,7 +49,7 @@ impl Admin {
 
     /// Two stages, `leads` leads at the first, an active import and a
     /// webhook for stage changes to `hook`; returns the leads and the token.
-    async fn set_up(&self, leads: usize, hook: &str) -> (Vec<String>, String) {
+    pub(crate) async fn set_up(&self, leads: usize, hook: &str) -> (Vec<String>, String) {
         let first = self
             .post("/api/v1/funnel-stages", json!({"title": "Inquiry"}))
             .await;
@@ -91,7 +91,7 @@ async fn start(database: &TestDatabase) -> ServeProcess {
 /// The process with its log (stderr) read and thrown away. It logs a line
 /// per request: a pipe nobody reads fills up (64 KiB) and the server then
 /// blocks writing to it, with the request half answered.
-fn discarding_logs(mut process: ServeProcess) -> ServeProcess {
+pub(crate) fn discarding_logs(mut process: ServeProcess) -> ServeProcess {
     if let Some(stderr) = process.child.stderr.take() {
         tokio::spawn(async move {
             let mut lines = BufReader::new(stderr).lines();
@@ -103,7 +103,7 @@ fn discarding_logs(mut process: ServeProcess) -> ServeProcess {
 
 /// With the default lease: no delivery in normal operation takes longer
 /// than it, so none may be sent twice.
-async fn start_with_default_lease(database: &TestDatabase) -> ServeProcess {
+pub(crate) async fn start_with_default_lease(database: &TestDatabase) -> ServeProcess {
     discarding_logs(start_serve(&database.url, &SERVE_ARGS[..2]).await)
 }
 
@@ -121,7 +121,7 @@ async fn start_api_process(database: &TestDatabase) -> (ServeProcess, Admin) {
 }
 
 /// Counts every arrival per `webhook-id`.
-fn arrivals(receiver: &Receiver) -> HashMap<String, usize> {
+pub(crate) fn arrivals(receiver: &Receiver) -> HashMap<String, usize> {
     let mut counts = HashMap::new();
     for request in receiver.received() {
         *counts
@@ -132,7 +132,7 @@ fn arrivals(receiver: &Receiver) -> HashMap<String, usize> {
 }
 
 /// Waits until no delivery is pending (at most `limit`).
-async fn drained(url: &str, limit: Duration) {
+pub(crate) async fn drained(url: &str, limit: Duration) {
     let pool = sqlx::any::AnyPoolOptions::new()
         .max_connections(1)
         .connect(url)

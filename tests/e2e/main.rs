@@ -10,6 +10,7 @@ mod auth;
 mod c_plugins;
 mod cli;
 mod delivery_engine;
+mod delivery_failover;
 mod delivery_recovery;
 mod funnel_history;
 mod funnel_import;

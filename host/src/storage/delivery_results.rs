@@ -104,7 +104,7 @@ mod tests {
             log: AttemptLog::default(),
             outcome,
             rendered: None,
-            claim: 0,
+            claim: String::new(),
             forget_payload: false,
             is_batch: false,
         }

@@ -35,7 +35,7 @@ impl DeliveryWorker {
             log: AttemptLog::default(),
             outcome: AttemptOutcome::Failed,
             rendered: None,
-            claim: delivery.claimed_until,
+            claim: delivery.claimed_by.clone(),
             forget_payload: webhook.is_some_and(|webhook| webhook.settings.lightweight_logs),
             is_batch: delivery.is_batch(),
         }

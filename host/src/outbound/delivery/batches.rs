@@ -7,15 +7,15 @@
 //! To change batching, edit this file; the batch rows themselves (forming,
 //! members, stored payloads) are written by `storage::deliveries`.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
 use tokio::sync::{mpsc, watch};
 
 use super::deliverer::{previous_stages, rendered, stored_payload};
-use super::leases::lease_until;
+use super::leases::{Held, lease_until};
 use super::outcome::{give_up, parked, retry_later};
-use super::recorder::Recorded;
+use super::recorder::{Recorded, ToRecord};
 use super::{Context, DeliveryWorker};
 use crate::domain::time::now_micros;
 use crate::outbound::payload::BuiltPayload;
@@ -97,27 +97,32 @@ enum BatchFailure {
 impl DeliveryWorker {
     /// Claimed deliveries of one batching webhook and key: made into
     /// batches of at most `max_items` (with other deliveries waiting under
-    /// the key) and sent one after the other, each batch under a lease of
-    /// its own and recorded as soon as it is done. Stops forming batches
-    /// once the worker is stopping; what is left keeps its claim's lease.
+    /// the key) and sent one after the other, each batch claimed by this
+    /// worker and recorded as soon as it is done. Stops forming batches
+    /// once the worker is stopping (or the database fails); what is left is
+    /// given back.
     pub(super) async fn process_group(
         &self,
         group: Vec<ClaimedDelivery>,
+        mut held: HashMap<String, Held>,
         context: Arc<Context>,
-        results: &mpsc::UnboundedSender<Recorded>,
+        results: &mpsc::UnboundedSender<ToRecord>,
         stopped: &watch::Receiver<bool>,
     ) {
+        let mut held_by = |id: &str| held.remove(id).into_iter().collect::<Vec<Held>>();
         let Some(webhook) = &context.webhook else {
             for delivery in &group {
                 let result = self.new_result(delivery, None);
-                let _ = results.send(give_up(result, "the webhook no longer exists".into()));
+                let recorded = give_up(result, "the webhook no longer exists".into());
+                let _ = results.send((recorded, held_by(&delivery.id)));
             }
             return;
         };
         if !webhook.settings.active {
             for delivery in &group {
                 let result = self.new_result(delivery, Some(webhook));
-                let _ = results.send(parked(result, webhook.disabled_reason.as_deref()));
+                let recorded = parked(result, webhook.disabled_reason.as_deref());
+                let _ = results.send((recorded, held_by(&delivery.id)));
             }
             return;
         }
@@ -129,7 +134,6 @@ impl DeliveryWorker {
             }
             let now = now_micros();
             let lease_until = lease_until(now, self.config.lease);
-            self.leases.hold(lease_until);
             let formed = deliveries::form_batch(
                 db,
                 first,
@@ -143,21 +147,39 @@ impl DeliveryWorker {
                 // `first` went into another batch meanwhile.
                 Ok(None) => {
                     remaining.remove(0);
+                    held_by(&first.id);
                     continue;
                 }
                 Err(error) => {
-                    tracing::error!(%error, webhook = %webhook.id, "cannot form a batch; its deliveries wait for their leases");
+                    tracing::error!(%error, webhook = %webhook.id, "cannot form a batch; its deliveries are given back");
                     break;
                 }
             };
+            let batch_held = self.held.hold(&batch.id);
+            // The members are the batch's now: their own claims are gone.
             remaining.retain(|delivery| {
                 delivery.id != first.id && !members.iter().any(|member| member.id == delivery.id)
             });
+            held_by(&first.id);
+            for member in &members {
+                held_by(&member.id);
+            }
             let result = self.new_result(&batch, Some(webhook));
             let recorded = self
                 .process_batch(result, &batch, webhook, Some(members))
                 .await;
-            let _ = results.send(recorded);
+            let _ = results.send((recorded, vec![batch_held]));
+        }
+        // Stopping, or the database failed: what was not batched is given
+        // back rather than held until this worker stops renewing it.
+        if !remaining.is_empty() {
+            let left: Vec<String> = remaining
+                .iter()
+                .map(|delivery| delivery.id.clone())
+                .collect();
+            if let Err(error) = deliveries::release(db, &self.holder, &left).await {
+                tracing::error!(%error, "cannot give claimed deliveries back; their leases lapse");
+            }
         }
     }
 
@@ -290,7 +312,7 @@ mod tests {
             payload_body: None,
             payload_content_type: None,
             payload_headers: None,
-            claimed_until: 0,
+            claimed_by: String::new(),
         }
     }
 

@@ -1,7 +1,7 @@
 //! The delivery engine: [`Deliverer`] renders, signs and sends one message
 //! (test sends and previews use it too); [`DeliveryWorker`] claims due
-//! deliveries with a lease, runs them concurrently, and records every
-//! attempt in batches.
+//! deliveries with a short lease it renews while they run, runs them
+//! concurrently, and records every attempt in batches.
 //!
 //! The decisions are pure functions with table-driven tests beside them;
 //! the rest is the loop that applies them:
@@ -19,7 +19,8 @@
 //!   sending.
 //! - `attempt.rs`: one attempt at one claimed delivery: render (or reuse the
 //!   stored payload), send, decide.
-//! - `leases.rs`: the leases this process holds, and shutting down.
+//! - `leases.rs`: the worker's claims: their holder id, renewing them on
+//!   a schedule, and shutting down.
 //! - `recorder.rs`: writes attempt results in batches.
 //! - `maintenance.rs`: deactivates webhooks failing for too long, purges old
 //!   logs.
@@ -50,7 +51,7 @@ pub(crate) use leases::WorkerHandle;
 
 use self::batches::{Grouped, group_for_batching};
 use self::deliverer::previous_stages;
-use self::leases::{Leases, lease_until};
+use self::leases::{Held, HeldClaims, holder_id, lease_until, renew_loop};
 use self::recorder::record_loop;
 use crate::domain::time::now_micros;
 use crate::domain::webhook::BatchMode;
@@ -64,9 +65,10 @@ use crate::storage::webhooks::{self, Webhook};
 pub(crate) struct WorkerConfig {
     /// Deliveries in flight at once.
     pub concurrency: usize,
-    /// How long a claim holds a delivery; a process that dies holding one
-    /// has it sent by another (or by itself after a restart) once this has
-    /// passed. Longer than the longest timeout (60 s).
+    /// How long a claim holds a delivery unless renewed; the worker renews
+    /// its claims three times a lease while it runs, so a process that dies
+    /// holding one has it sent by another (or by itself after a restart)
+    /// within this.
     pub lease: Duration,
     /// How often to look for due deliveries when nothing wakes the worker:
     /// retries falling due, and on SQLite deliveries enqueued by other
@@ -86,8 +88,16 @@ pub(crate) struct WorkerConfig {
 pub(crate) struct DeliveryWorker {
     deliverer: Deliverer,
     config: WorkerConfig,
-    leases: Leases,
+    /// The id this worker's claims are held under.
+    holder: String,
+    /// The claims it is working on, renewed until their results are
+    /// written.
+    held: HeldClaims,
 }
+
+/// Claimed deliveries with their context, and the guards holding their
+/// claims by delivery id.
+type ClaimedWork = (Vec<(ClaimedDelivery, Arc<Context>)>, HashMap<String, Held>);
 
 /// What the deliveries of one claim share.
 struct Context {
@@ -107,22 +117,32 @@ impl DeliveryWorker {
         Self {
             deliverer,
             config,
-            leases: Leases::default(),
+            holder: holder_id(),
+            held: HeldClaims::default(),
         }
     }
 
     pub(crate) fn start(self) -> WorkerHandle {
         let (stop, stopped) = watch::channel(false);
         let db = self.deliverer.db.clone();
-        let leases = self.leases.clone();
+        let holder = self.holder.clone();
+        let held = self.held.clone();
         let task = tokio::spawn(self.run(stopped));
-        WorkerHandle::new(stop, task, db, leases)
+        WorkerHandle::new(stop, task, db, holder, held)
     }
 
     async fn run(self, mut stopped: watch::Receiver<bool>) {
         let worker = Arc::new(self);
         let (results_tx, results_rx) = mpsc::unbounded_channel();
         let recorder = tokio::spawn(record_loop(worker.deliverer.db.clone(), results_rx));
+        // Until the last result is recorded: a claim lapsing meanwhile could
+        // have its delivery sent again by another worker.
+        let renewal = tokio::spawn(renew_loop(
+            worker.deliverer.db.clone(),
+            worker.holder.clone(),
+            worker.config.lease,
+            worker.held.clone(),
+        ));
         let slots = Arc::new(Semaphore::new(worker.config.concurrency.max(1)));
         // Off the claim loop, so that purging never delays deliveries.
         let maintenance = tokio::spawn({
@@ -142,14 +162,14 @@ impl DeliveryWorker {
         });
         while !*stopped.borrow() {
             let free = slots.available_permits();
-            let claimed = if free == 0 {
-                Vec::new()
+            let (claimed, mut held) = if free == 0 {
+                (Vec::new(), HashMap::new())
             } else {
                 match worker.claim(free).await {
                     Ok(claimed) => claimed,
                     Err(error) => {
                         tracing::error!(%error, "cannot claim deliveries");
-                        Vec::new()
+                        (Vec::new(), HashMap::new())
                     }
                 }
             };
@@ -179,9 +199,13 @@ impl DeliveryWorker {
                 let worker = Arc::clone(&worker);
                 let results = results_tx.clone();
                 let stopped = stopped.clone();
+                let guards: HashMap<String, Held> = group
+                    .iter()
+                    .filter_map(|delivery| held.remove_entry(&delivery.id))
+                    .collect();
                 tokio::spawn(async move {
                     worker
-                        .process_group(group, context, &results, &stopped)
+                        .process_group(group, guards, context, &results, &stopped)
                         .await;
                     drop(permit);
                 });
@@ -192,9 +216,10 @@ impl DeliveryWorker {
                 };
                 let worker = Arc::clone(&worker);
                 let results = results_tx.clone();
+                let guard: Vec<Held> = held.remove(&delivery.id).into_iter().collect();
                 tokio::spawn(async move {
                     let result = worker.process(delivery, context).await;
-                    let _ = results.send(result);
+                    let _ = results.send((result, guard));
                     drop(permit);
                 });
             }
@@ -208,25 +233,31 @@ impl DeliveryWorker {
             .await;
         drop(results_tx);
         let _ = recorder.await;
+        renewal.abort();
         tracing::info!("delivery worker stopped");
     }
 
-    /// Claims up to `limit` due deliveries with what sending them needs.
-    /// If that cannot be read, the claims are given back at once.
-    async fn claim(&self, limit: usize) -> anyhow::Result<Vec<(ClaimedDelivery, Arc<Context>)>> {
+    /// Claims up to `limit` due deliveries with what sending them needs,
+    /// and holds (renews) each claim until its guard is dropped. If what
+    /// they need cannot be read, the claims are given back at once.
+    async fn claim(&self, limit: usize) -> anyhow::Result<ClaimedWork> {
         let db = &self.deliverer.db;
         let now = now_micros();
         let lease_until = lease_until(now, self.config.lease);
-        self.leases.hold(lease_until);
         let limit = i64::try_from(limit.min(500)).unwrap_or(500);
-        let claimed = deliveries::claim_due(db, now, lease_until, limit).await?;
+        let claimed = deliveries::claim_due(db, &self.holder, now, lease_until, limit).await?;
         if claimed.is_empty() {
-            return Ok(Vec::new());
+            return Ok((Vec::new(), HashMap::new()));
         }
+        let held = claimed
+            .iter()
+            .map(|delivery| (delivery.id.clone(), self.held.hold(&delivery.id)))
+            .collect();
         match self.contexts(&claimed).await {
-            Ok(contexts) => Ok(claimed.into_iter().zip(contexts).collect()),
+            Ok(contexts) => Ok((claimed.into_iter().zip(contexts).collect(), held)),
             Err(error) => {
-                if let Err(release) = deliveries::release(db, &claimed).await {
+                let ids: Vec<String> = claimed.iter().map(|delivery| delivery.id.clone()).collect();
+                if let Err(release) = deliveries::release(db, &self.holder, &ids).await {
                     tracing::error!(%release, "cannot release claimed deliveries; their leases will expire");
                 }
                 Err(error)

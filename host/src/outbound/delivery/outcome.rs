@@ -305,7 +305,7 @@ mod tests {
             log: AttemptLog::default(),
             outcome: AttemptOutcome::Succeeded,
             rendered: None,
-            claim: 0,
+            claim: String::new(),
             forget_payload: false,
             is_batch: false,
         }

@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use tokio::sync::mpsc;
 
+use super::leases::Held;
 use crate::metrics;
 use crate::storage::Database;
 use crate::storage::deliveries::AttemptResult;
@@ -24,16 +25,23 @@ pub(super) struct Recorded {
     pub(super) disable: Option<String>,
 }
 
-/// Writes attempt results in batches until every sender is gone.
-pub(super) async fn record_loop(db: Database, mut results: mpsc::UnboundedReceiver<Recorded>) {
+/// A result to write, with the guards that keep its claims renewed until
+/// it is written.
+pub(super) type ToRecord = (Recorded, Vec<Held>);
+
+/// Writes attempt results in batches until every sender is gone; the
+/// claims are let go once written (or once writing them was given up: they
+/// lapse, and the deliveries are sent again).
+pub(super) async fn record_loop(db: Database, mut results: mpsc::UnboundedReceiver<ToRecord>) {
     let mut batch = Vec::with_capacity(MAX_BATCH);
     while results.recv_many(&mut batch, MAX_BATCH).await > 0 {
         let attempts: Vec<AttemptResult> = batch
             .iter()
-            .map(|recorded| recorded.result.clone())
+            .map(|(recorded, _)| recorded.result.clone())
             .collect();
         write_with_retries(&db, &attempts).await;
-        for recorded in batch.drain(..) {
+        for (recorded, held) in batch.drain(..) {
+            drop(held);
             metrics::record::delivery_attempt_result(&recorded.result);
             if let Some(reason) = &recorded.disable {
                 let webhook = &recorded.result.webhook_id;

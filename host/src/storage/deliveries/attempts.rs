@@ -60,8 +60,9 @@ pub(crate) struct AttemptResult {
     pub log: AttemptLog,
     pub outcome: AttemptOutcome,
     pub rendered: Option<RenderedPayload>,
-    /// The claim the attempt was made under ([`ClaimedDelivery::claimed_until`]).
-    pub claim: i64,
+    /// The worker that held the delivery for the attempt
+    /// ([`super::ClaimedDelivery::claimed_by`]).
+    pub claim: String,
     /// Drop the stored payload once the delivery is finished (lightweight
     /// logs keep no bodies).
     pub forget_payload: bool,
@@ -157,17 +158,18 @@ pub(crate) async fn write_attempts(
         let next = next_state(&result.outcome);
         let forget = next.finished && result.forget_payload;
         let rendered = result.rendered.as_ref();
-        // Only while this claim still holds the delivery: after a resend or
-        // an expired lease, another attempt owns it.
+        // Only while this worker still holds the delivery: after its lease
+        // lapsed (the process stalled), another worker owns it.
         let recorded = tx
             .execute(
                 "UPDATE deliveries SET status = $1, next_attempt_at = $2, claimed_until = NULL, \
+                     claimed_by = NULL, \
                      attempt_count = attempt_count + $3, next_trigger = 'scheduled', \
                      last_response_status = $4, last_error = $5, updated_at = $6, \
                      payload_body = CASE WHEN $7 = 1 THEN NULL ELSE COALESCE($8, payload_body) END, \
                      payload_content_type = COALESCE($9, payload_content_type), \
                      payload_headers = COALESCE($10, payload_headers) \
-                 WHERE id = $11 AND claimed_until = $12",
+                 WHERE id = $11 AND claimed_by = $12",
                 args![
                     next.status.as_str(),
                     next.next_attempt_at,
@@ -180,7 +182,7 @@ pub(crate) async fn write_attempts(
                     rendered.map(|payload| payload.content_type.as_str()),
                     rendered.map(|payload| payload.headers.as_str()),
                     &result.delivery_id,
-                    result.claim,
+                    &result.claim,
                 ],
             )
             .await?;

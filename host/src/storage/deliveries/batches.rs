@@ -14,8 +14,8 @@ use crate::storage::{Database, StoreResult};
 
 /// Makes a batch of `first` (a claimed delivery of a batching webhook) and
 /// up to `max_items - 1` more deliveries waiting under its key, oldest
-/// first, whether due or not: a new batch delivery, claimed until
-/// `lease_until`, carrying them. Returns the batch and its members, or
+/// first, whether due or not: a new batch delivery, claimed by the same
+/// worker until `lease_until`, carrying them. Returns the batch and its members, or
 /// `None` when `first` was batched meanwhile and nothing else waits.
 pub(crate) async fn form_batch(
     db: &Database,
@@ -41,12 +41,12 @@ async fn make_batch(
 ) -> StoreResult<Option<(ClaimedDelivery, Vec<ClaimedDelivery>)>> {
     let skip_locked = skip_locked(tx);
     let batch_key = first.batch_key.as_deref().unwrap_or_default();
-    // Members: free ones, or ones this same claim holds; `first` itself,
+    // Members: free ones, or ones this same worker holds; `first` itself,
     // then the oldest others (read in index order: a key may have a long
     // queue behind it).
     let eligible = "webhook_id = $1 AND batch_key = $2 AND status = 'pending' \
          AND next_attempt_at IS NOT NULL \
-         AND (claimed_until IS NULL OR claimed_until < $3 OR claimed_until = $4)";
+         AND (claimed_until IS NULL OR claimed_until < $3 OR claimed_by = $4)";
     let mut members: Vec<ClaimedDelivery> = tx
         .fetch_all(
             &format!(
@@ -56,7 +56,7 @@ async fn make_batch(
                 &first.webhook_id,
                 batch_key,
                 now,
-                first.claimed_until,
+                &first.claimed_by,
                 &first.id
             ],
         )
@@ -72,7 +72,7 @@ async fn make_batch(
                 &first.webhook_id,
                 batch_key,
                 now,
-                first.claimed_until,
+                &first.claimed_by,
                 &first.id,
                 others,
             ],
@@ -85,8 +85,8 @@ async fn make_batch(
     let batch_id = new_id(IdKind::Delivery);
     tx.execute(
         "INSERT INTO deliveries (id, account_id, webhook_id, event_type, status, \
-             next_attempt_at, claimed_until, created_at, updated_at) \
-         VALUES ($1, $2, $3, $4, 'pending', $5, $6, $5, $5)",
+             next_attempt_at, claimed_until, claimed_by, created_at, updated_at) \
+         VALUES ($1, $2, $3, $4, 'pending', $5, $6, $7, $5, $5)",
         args![
             &batch_id,
             &first.account_id,
@@ -94,6 +94,7 @@ async fn make_batch(
             BATCH_EVENT,
             now,
             lease_until,
+            &first.claimed_by,
         ],
     )
     .await?;
@@ -101,7 +102,9 @@ async fn make_batch(
         let mut carried = Statement::new("UPDATE deliveries SET status = 'batched', batch_id = ");
         carried
             .push_bind(&batch_id)
-            .push(", next_attempt_at = NULL, claimed_until = NULL, updated_at = ")
+            .push(
+                ", next_attempt_at = NULL, claimed_until = NULL, claimed_by = NULL, updated_at = ",
+            )
             .push_bind(now)
             .push(" WHERE id IN (")
             .push_list(chunk.iter().map(|member| &member.id))

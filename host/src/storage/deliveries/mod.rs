@@ -1,8 +1,8 @@
 //! Deliveries: one message to one webhook, and the log of its attempts.
 //!
-//! - `claims`: claiming due deliveries with a lease (so a process that dies
-//!   holding some has them picked up once the lease runs out), and giving
-//!   them back.
+//! - `claims`: claiming due deliveries with a short lease that the holding
+//!   worker renews (so a process that dies holding some has them picked up
+//!   within seconds), and giving them back.
 //! - `batches`: forming a batch of a batching webhook's waiting deliveries,
 //!   its members, and undoing batches when the batching settings change.
 //! - `attempts`: what an attempt sent and got back, and writing attempts
@@ -33,7 +33,7 @@ pub(crate) use admin::{
 pub(super) use attempts::write_attempts;
 pub(crate) use attempts::{AttemptLog, AttemptOutcome, AttemptResult, RenderedPayload};
 pub(crate) use batches::{batch_members, form_batch, save_payloads, unbatch};
-pub(crate) use claims::{claim_due, release, release_leases};
+pub(crate) use claims::{claim_due, release, renew};
 pub(crate) use recovery::{count_failed_since, requeue_failed_since};
 pub(crate) use retention::purge_before;
 pub(crate) use test_sends::record_test_send;
@@ -71,14 +71,14 @@ pub(crate) struct ClaimedDelivery {
     pub payload_content_type: Option<String>,
     /// JSON object.
     pub payload_headers: Option<String>,
-    /// The lease this claim holds; results are recorded only while the
-    /// delivery is still held by it (0 when read unclaimed).
-    pub claimed_until: i64,
+    /// The worker holding the claim; results are recorded only while the
+    /// delivery is still held by it (empty when read unclaimed).
+    pub claimed_by: String,
 }
 
 const CLAIM_COLUMNS: &str = "id, account_id, webhook_id, event_id, event_type, attempt_count, \
     next_trigger, batch_key, payload_body, payload_content_type, payload_headers, \
-    COALESCE(claimed_until, 0) AS claimed_until";
+    COALESCE(claimed_by, '') AS claimed_by";
 
 impl ClaimedDelivery {
     pub(crate) fn is_batch(&self) -> bool {
@@ -104,7 +104,7 @@ impl FromDbRow for ClaimedDelivery {
             payload_body: row.get("payload_body")?,
             payload_content_type: row.get("payload_content_type")?,
             payload_headers: row.get("payload_headers")?,
-            claimed_until: row.get("claimed_until")?,
+            claimed_by: row.get("claimed_by")?,
         })
     }
 }

@@ -17,15 +17,15 @@ pub(crate) async fn record_test_send(db: &Database, attempt: AttemptResult) -> S
             // is written by the same code as every other one.
             tx.execute(
                 "INSERT INTO deliveries (id, account_id, webhook_id, event_type, status, \
-                     claimed_until, created_at, updated_at) \
-                 VALUES ($1, $2, $3, $4, 'pending', $5, $6, $6)",
+                     claimed_until, claimed_by, created_at, updated_at) \
+                 VALUES ($1, $2, $3, $4, 'pending', $5, $6, $5, $5)",
                 args![
                     &attempt.delivery_id,
                     &attempt.account_id,
                     &attempt.webhook_id,
                     TEST_EVENT,
-                    attempt.claim,
                     attempt.attempted_at,
+                    &attempt.claim,
                 ],
             )
             .await?;
