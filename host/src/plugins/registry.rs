@@ -115,8 +115,42 @@ impl PluginRegistry {
         script: Script,
         limits: PluginLimits,
     ) -> Result<PluginRecord, RegistryError> {
+        let module = self.build_script(kind, &script).await?;
+        self.upload(account_id, name, kind, module, limits).await
+    }
+
+    /// Rebuilds a plugin from a changed script (the admin UI's source
+    /// editor): the same build and checks as [`Self::upload_script`], then
+    /// the plugin keeps its id, name, kind and limits and runs the new
+    /// module from its next call on. A script that does not build leaves
+    /// the plugin as it was.
+    pub async fn replace_script(
+        &self,
+        account_id: &str,
+        plugin_id: &str,
+        script: Script,
+    ) -> Result<PluginRecord, RegistryError> {
+        let record = plugins::get(&self.db, account_id, plugin_id).await?;
+        let module = self.build_script(record.kind, &script).await?;
+        let compiling = self.compiling.lock().await;
+        let compiled = self.compile(module.clone(), record.kind).await;
+        drop(compiling);
+        let compiled = compiled?;
+        Ok(
+            plugins::replace_module(&self.db, account_id, plugin_id, &compiled.sha256, &module)
+                .await?,
+        )
+    }
+
+    /// The module a script builds into, from the build cache or built now
+    /// (and remembered with its source).
+    async fn build_script(
+        &self,
+        kind: PluginKind,
+        script: &Script,
+    ) -> Result<Vec<u8>, RegistryError> {
         let build_key = js::build_key(script.language, &script.filename, &script.source);
-        let module = match plugin_sources::built(&self.db, &build_key).await? {
+        Ok(match plugin_sources::built(&self.db, &build_key).await? {
             Some(built) => {
                 let function = js::function_name(kind);
                 if !built.entry_points.split(' ').any(|name| name == function) {
@@ -162,8 +196,7 @@ impl PluginRegistry {
                 .await?;
                 built.module
             }
-        };
-        self.upload(account_id, name, kind, module, limits).await
+        })
     }
 
     /// The plugin with this id (`builtin:NAME` or an upload of the

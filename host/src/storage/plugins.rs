@@ -162,6 +162,47 @@ pub(crate) async fn get(
     .into_record()
 }
 
+/// Points a plugin at another module (already validated and compiled),
+/// storing the module once per hash; the plugin keeps its id, name, kind
+/// and limits.
+pub(crate) async fn replace_module(
+    db: &Database,
+    account_id: &str,
+    plugin_id: &str,
+    sha256: &str,
+    module: &[u8],
+) -> StoreResult<PluginRecord> {
+    let now = now_micros();
+    let (account, id, hash, bytes) = (
+        account_id.to_owned(),
+        plugin_id.to_owned(),
+        sha256.to_owned(),
+        module.to_vec(),
+    );
+    db.write(move |tx| {
+        Box::pin(async move {
+            tx.execute(
+                "INSERT INTO plugin_modules (sha256, module, size_bytes, created_at) VALUES ($1, $2, $3, $4) \
+                 ON CONFLICT (sha256) DO NOTHING",
+                args![&hash, bytes.as_slice(), bytes.len() as i64, now],
+            )
+            .await?;
+            let changed = tx
+                .execute(
+                    "UPDATE plugins SET sha256 = $3 WHERE account_id = $1 AND id = $2",
+                    args![&account, &id, &hash],
+                )
+                .await?;
+            if changed == 0 {
+                return Err(plugin_not_found(&id));
+            }
+            Ok(())
+        })
+    })
+    .await?;
+    get(db, account_id, plugin_id).await
+}
+
 /// The module bytes with this hash.
 pub(crate) async fn module(db: &Database, sha256: &str) -> StoreResult<Vec<u8>> {
     let row: Option<(Vec<u8>,)> =

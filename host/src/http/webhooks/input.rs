@@ -24,7 +24,7 @@ use crate::storage::funnel_stages;
 /// updating (`PATCH`) changes only the fields given.
 #[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-pub(super) struct WebhookInput {
+pub(crate) struct WebhookInput {
     pub name: Option<String>,
     /// `http://` or `https://`; private and loopback destinations are
     /// refused unless the server allows them (`--outbound-allow-cidr`).
@@ -136,7 +136,7 @@ impl WebhookInput {
 /// policy, condition stages against the account's funnel, and the payload
 /// format by rendering a sample event with it (which catches a template
 /// with an unknown merge tag, say, before any event is lost to it).
-pub(super) async fn check_settings(
+pub(crate) async fn check_settings(
     state: &AppState,
     auth: &AdminAuth,
     settings: &WebhookSettings,

@@ -24,6 +24,7 @@ mod views;
 use utoipa_axum::router::OpenApiRouter;
 
 pub(crate) use deliveries::resend;
+pub(crate) use input::{WebhookInput, check_settings};
 pub(crate) use recovery::{MAX_RECOVER, Recovery, recover};
 pub(crate) use try_out::send_test;
 
