@@ -25,6 +25,7 @@ mod migrations;
 mod plugins;
 mod test_sends;
 mod ui;
+mod ui_forms;
 mod webhook_imports;
 mod webhooks;
 mod write_path;

@@ -28,14 +28,14 @@ on_both_backends!(
 );
 
 /// A client that shows redirects instead of following them.
-fn client() -> reqwest::Client {
+pub(crate) fn client() -> reqwest::Client {
     reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .build()
         .expect("build an HTTP client")
 }
 
-fn location(headers: &HeaderMap) -> &str {
+pub(crate) fn location(headers: &HeaderMap) -> &str {
     headers
         .get(LOCATION)
         .and_then(|value| value.to_str().ok())
@@ -52,7 +52,7 @@ fn set_cookie<'h>(headers: &'h HeaderMap, name: &str) -> Option<&'h str> {
 }
 
 /// Signs in with `key` as a browser would; returns the session secret.
-async fn sign_in(base: &str, key: &str) -> String {
+pub(crate) async fn sign_in(base: &str, key: &str) -> String {
     let response = client()
         .post(format!("{base}/sign-in"))
         .header("sec-fetch-site", "same-origin")
@@ -77,7 +77,7 @@ async fn sign_in(base: &str, key: &str) -> String {
         .expect("a cookie value")
 }
 
-async fn get_page(base: &str, path: &str, secret: &str) -> reqwest::Response {
+pub(crate) async fn get_page(base: &str, path: &str, secret: &str) -> reqwest::Response {
     client()
         .get(format!("{base}{path}"))
         .header("cookie", format!("switchyard_session={secret}"))

@@ -76,6 +76,17 @@ def test_every_screen_passes_axe(page, server, key, shot):
     screens["recover failed deliveries"] = serious_violations(page)
     page.goto(f"/webhooks/{webhook['id']}/regenerate-secret")
     screens["regenerate the signing secret"] = serious_violations(page)
+    page.goto("/webhooks/new")
+    screens["new webhook"] = serious_violations(page)
+    page.get_by_label("Name", exact=True).fill(f"Axe form {suffix}")
+    page.get_by_label("URL", exact=True).fill("http://127.0.0.1:9/form")
+    page.get_by_label("Payload format").select_option("template")
+    page.get_by_label("Template body").fill('{"e": "{{lead.nope}}"}')
+    page.get_by_role("button", name="Create webhook").click()
+    expect(page.locator("#payload-error")).to_be_visible()
+    screens["new webhook refused, with a preview error"] = serious_violations(page)
+    page.goto(f"/webhooks/{webhook['id']}/edit")
+    screens["edit a webhook"] = serious_violations(page)
     page.goto("/plugins")
     screens["plugins"] = serious_violations(page)
     page.goto("/keys")
@@ -92,7 +103,7 @@ def test_every_screen_passes_axe(page, server, key, shot):
     screens["not found"] = serious_violations(page)
 
     page.set_viewport_size({"width": 390, "height": 844})
-    for path in ["/stages", "/imports", "/leads", "/webhooks", "/plugins", "/keys"]:
+    for path in ["/stages", "/imports", "/leads", "/webhooks", "/webhooks/new", "/plugins", "/keys"]:
         page.goto(path)
         screens[f"{path} at 390 px"] = serious_violations(page)
     shot("last-screen")

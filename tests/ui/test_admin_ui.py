@@ -533,7 +533,10 @@ def test_journey_send_a_test_see_its_attempt_and_resend_it(page, server, key, sh
         sign_in(page, key)
         page.goto(f"/webhooks/{webhook['id']}")
         page.get_by_role("button", name="Send test").click()
-        expect(page.get_by_role("status")).to_contain_text("the receiver answered HTTP 500")
+        # A refused test is a warning, never a success banner.
+        warning = page.locator(".flash.warn[role=alert]")
+        expect(warning).to_contain_text("Test failed: the receiver answered HTTP 500")
+        expect(page.get_by_role("status")).to_have_count(0)
         expect(page.locator(".attempt")).to_have_count(1)
         attempt = page.locator(".attempt").first
         expect(attempt).to_contain_text("test")
@@ -561,6 +564,7 @@ def test_screens_fit_a_phone(page, server, key, shot):
     page.set_viewport_size({"width": 390, "height": 844})
     for path, name in [("/stages", "stages"), ("/imports", "imports"), ("/leads", "leads"),
                        ("/leads/new", "new-lead"), ("/webhooks", "webhooks"),
+                       ("/webhooks/new", "new-webhook"),
                        ("/plugins", "plugins"), ("/keys", "keys")]:
         page.goto(path)
         overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")

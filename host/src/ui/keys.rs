@@ -111,7 +111,7 @@ async fn create(
                 &state,
                 &session,
                 Extras {
-                    flash: Flash(Some(format!("Key “{}” created.", record.name))),
+                    flash: Flash::info(format!("Key “{}” created.", record.name)),
                     status: StatusCode::OK,
                     created: Some((record.name, secret)),
                     error: None,

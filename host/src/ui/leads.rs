@@ -20,7 +20,7 @@ use crate::domain::actor::ActorKind;
 use crate::http::AppState;
 use crate::http::leads::{CreateLead, UpdateLead};
 use crate::storage::leads::{self, Lead, StageChange};
-use crate::storage::{funnel_history, funnel_stages, lead_search};
+use crate::storage::{funnel_history, funnel_stages, lead_search, webhook_imports};
 
 /// Leads per page of the list.
 const PAGE_SIZE: i64 = 50;
@@ -153,6 +153,15 @@ struct LeadPage {
     fields: Vec<(&'static str, String)>,
     history: Vec<HistoryRow>,
     include_archived: bool,
+    /// The CRM's own id for the lead, set by lead sync: the import whose
+    /// CRM it is, that import's name (if it still exists) and the id.
+    external: Option<ExternalId>,
+}
+
+struct ExternalId {
+    import_id: String,
+    import_name: Option<String>,
+    id: String,
 }
 
 #[derive(Deserialize)]
@@ -203,7 +212,19 @@ async fn show(
         ("Updated", display_time(lead.updated_at)),
         ("lead_profile_uid", lead.id.clone()),
     ];
+    let external = match (&lead.external_import_id, &lead.external_id) {
+        (Some(import_id), Some(external_id)) => Some(ExternalId {
+            import_name: webhook_imports::get(&state.db, &session.account_id, import_id)
+                .await
+                .ok()
+                .map(|import| import.name),
+            import_id: import_id.clone(),
+            id: external_id.clone(),
+        }),
+        _ => None,
+    };
     Ok(page(&LeadPage {
+        external,
         layout: Layout::new(&session, flash, display_name(&lead), "leads"),
         name: display_name(&lead),
         stage: lead.funnel_stage_title.clone(),

@@ -126,6 +126,9 @@ pub struct Layout {
     /// The name of the API key the session was opened with.
     pub key_name: String,
     pub flash: Option<String>,
+    /// The flash reports a failure (a test send the receiver refused):
+    /// shown as an alert, not as a success.
+    pub flash_warning: bool,
     pub assets: &'static str,
 }
 
@@ -141,7 +144,8 @@ impl Layout {
             nav,
             signed_in: true,
             key_name: session.actor.name.clone(),
-            flash: flash.0,
+            flash: flash.message,
+            flash_warning: flash.warning,
             assets: ASSETS_PATH.as_str(),
         }
     }
@@ -153,37 +157,75 @@ impl Layout {
             nav: "",
             signed_in: false,
             key_name: String::new(),
-            flash: flash.0,
+            flash: flash.message,
+            flash_warning: flash.warning,
             assets: ASSETS_PATH.as_str(),
         }
     }
 }
 
 /// The message a redirect left for the next page ("Stage added."), read
-/// from a short-lived cookie; [`ui_headers`] clears it once shown.
+/// from a short-lived cookie; [`ui_headers`] clears it once shown. A
+/// warning ("the receiver answered HTTP 500") is shown as an alert.
 #[derive(Debug, Clone, Default)]
-pub struct Flash(pub Option<String>);
+pub struct Flash {
+    pub message: Option<String>,
+    pub warning: bool,
+}
+
+impl Flash {
+    /// A message that reports success.
+    pub fn info(message: impl Into<String>) -> Self {
+        Flash {
+            message: Some(message.into()),
+            warning: false,
+        }
+    }
+}
+
+/// Marks a warning in the flash cookie; the base64url alphabet has no `.`,
+/// so the mark cannot be the start of a message.
+const WARNING_MARK: &str = "w.";
 
 impl<S: Send + Sync> FromRequestParts<S> for Flash {
     type Rejection = std::convert::Infallible;
 
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
-        Ok(Flash(read_flash(&parts.headers)))
+        Ok(read_flash(&parts.headers))
     }
 }
 
-fn read_flash(headers: &HeaderMap) -> Option<String> {
-    let encoded = cookie(headers, FLASH_COOKIE)?;
-    let bytes = URL_SAFE_NO_PAD.decode(encoded).ok()?;
-    String::from_utf8(bytes)
+fn read_flash(headers: &HeaderMap) -> Flash {
+    let Some(stored) = cookie(headers, FLASH_COOKIE) else {
+        return Flash::default();
+    };
+    let (encoded, warning) = match stored.strip_prefix(WARNING_MARK) {
+        Some(encoded) => (encoded, true),
+        None => (stored, false),
+    };
+    let message = URL_SAFE_NO_PAD
+        .decode(encoded)
         .ok()
-        .filter(|text| !text.is_empty())
+        .and_then(|bytes| String::from_utf8(bytes).ok())
+        .filter(|text| !text.is_empty());
+    Flash { message, warning }
 }
 
 /// A `303 See Other` to `to` that leaves `message` for the next page.
 pub fn redirect_with_flash(to: &str, message: &str) -> Response {
+    redirect_leaving(to, message, false)
+}
+
+/// A `303 See Other` to `to` that leaves `message` for the next page as a
+/// warning: something was done, but it did not go well.
+pub fn redirect_with_warning(to: &str, message: &str) -> Response {
+    redirect_leaving(to, message, true)
+}
+
+fn redirect_leaving(to: &str, message: &str, warning: bool) -> Response {
     let cookie = format!(
-        "{FLASH_COOKIE}={}; Path=/; HttpOnly; SameSite=Strict; Max-Age=60",
+        "{FLASH_COOKIE}={}{}; Path=/; HttpOnly; SameSite=Strict; Max-Age=60",
+        if warning { WARNING_MARK } else { "" },
         URL_SAFE_NO_PAD.encode(message.as_bytes())
     );
     let mut response = Redirect::to(to).into_response();
@@ -528,10 +570,23 @@ mod tests {
             header::COOKIE,
             HeaderValue::from_str(&format!("{FLASH_COOKIE}={value}")).expect("header"),
         );
-        assert_eq!(
-            read_flash(&map).as_deref(),
-            Some("Stage “Inquiry” added; <b>")
-        );
+        let flash = read_flash(&map);
+        assert_eq!(flash.message.as_deref(), Some("Stage “Inquiry” added; <b>"));
+        assert!(!flash.warning);
         assert!(set.contains("HttpOnly") && set.contains("SameSite=Strict"));
+    }
+
+    #[test]
+    fn warnings_come_back_as_warnings() {
+        let response = redirect_with_warning("/webhooks", "HTTP 500");
+        let set = response.headers()[header::SET_COOKIE]
+            .to_str()
+            .unwrap_or_default();
+        let pair = set.split(';').next().unwrap_or_default();
+        let mut map = HeaderMap::new();
+        map.insert(header::COOKIE, HeaderValue::from_str(pair).expect("header"));
+        let flash = read_flash(&map);
+        assert_eq!(flash.message.as_deref(), Some("HTTP 500"));
+        assert!(flash.warning);
     }
 }

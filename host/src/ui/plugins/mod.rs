@@ -1,30 +1,33 @@
-//! The plugins screens: built-ins and uploads; upload a `.wasm` file with a
-//! name and kind (a multipart form, so it works without JavaScript); a
-//! plugin's page with its kind, hash, size, limits and where it is
-//! attached; a dry run with a JSON config and input showing the output or
-//! the named error, fuel, time and logs; delete (refused while attached,
-//! with where). Backed by the API's own upload, dry-run and delete code.
+//! The plugins screens, one concept per file:
+//!
+//! - here: built-ins and uploads; upload a `.wasm` module, or a `.js` or
+//!   `.ts` script the server builds, with a name and kind (a multipart
+//!   form, so it works without JavaScript);
+//! - `page`: a plugin's page with its kind, hash, size, limits and where
+//!   it is attached; a dry run with a JSON config and input showing the
+//!   output or the named error, fuel, time and logs; delete (refused while
+//!   attached, with where);
+//! - `source`: a script plugin's source, shown and edited on its page;
+//!   saving rebuilds it through the upload's own build.
+//!
+//! Backed by the API's own upload, dry-run and delete code.
+
+mod page;
+mod source;
 
 use askama::Template;
 use axum::Router;
-use axum::extract::{DefaultBodyLimit, Multipart, Path, State};
+use axum::extract::{DefaultBodyLimit, Multipart, State};
 use axum::http::StatusCode;
 use axum::routing::{get, post};
-use serde::Deserialize;
-use serde_json::Value;
 
 use super::session::Session;
-use super::{
-    ConfirmPage, Flash, Layout, UiError, UiForm, UiResult, page, redirect_with_flash, render,
-};
-use crate::domain::plugin::BUILTIN_ID_PREFIX;
+use super::{Flash, Layout, UiError, UiResult, redirect_with_flash, render};
 use crate::domain::plugin::PluginKind;
 use crate::http::AppState;
-use crate::http::plugins::{
-    DryRunRequest, PluginView, UploadParams, builtin_views, run_once, upload,
-};
+use crate::http::plugins::{PluginView, UploadParams, builtin_views, upload};
 use crate::plugins::runtime::MAX_MODULE_BYTES;
-use crate::storage::{plugins, webhook_imports, webhooks};
+use crate::storage::plugins;
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -35,9 +38,13 @@ pub fn router() -> Router<AppState> {
                 // Modules are larger than ordinary form bodies.
                 .layer(DefaultBodyLimit::max(MAX_MODULE_BYTES + 64 * 1024)),
         )
-        .route("/plugins/{id}", get(show))
-        .route("/plugins/{id}/run", post(dry_run))
-        .route("/plugins/{id}/delete", get(confirm_delete).post(delete))
+        .route("/plugins/{id}", get(page::show))
+        .route("/plugins/{id}/run", post(page::dry_run))
+        .route("/plugins/{id}/source", post(source::save))
+        .route(
+            "/plugins/{id}/delete",
+            get(page::confirm_delete).post(page::delete),
+        )
 }
 
 struct PluginRow {
@@ -102,6 +109,19 @@ struct Upload {
     name: String,
     kind: String,
     module: Vec<u8>,
+    /// The uploaded file's name: a `.js` or `.ts` one is a script.
+    filename: String,
+}
+
+/// The script language of an uploaded file, by its extension; `None` for
+/// a Wasm module.
+fn script_language(filename: &str) -> Option<&'static str> {
+    let extension = filename.rsplit_once('.')?.1.to_ascii_lowercase();
+    match extension.as_str() {
+        "js" | "mjs" => Some("js"),
+        "ts" | "mts" => Some("ts"),
+        _ => None,
+    }
 }
 
 async fn read_upload(mut form: Multipart) -> Result<Upload, UiError> {
@@ -115,12 +135,16 @@ async fn read_upload(mut form: Multipart) -> Result<Upload, UiError> {
         name: String::new(),
         kind: String::new(),
         module: Vec::new(),
+        filename: String::new(),
     };
     while let Some(field) = form.next_field().await.map_err(unreadable)? {
         match field.name().unwrap_or_default() {
             "name" => upload.name = field.text().await.map_err(unreadable)?,
             "kind" => upload.kind = field.text().await.map_err(unreadable)?,
-            "module" => upload.module = field.bytes().await.map_err(unreadable)?.to_vec(),
+            "module" => {
+                upload.filename = field.file_name().unwrap_or_default().to_owned();
+                upload.module = field.bytes().await.map_err(unreadable)?.to_vec();
+            }
             _ => {}
         }
     }
@@ -143,7 +167,7 @@ async fn create(State(state): State<AppState>, session: Session, form: Multipart
         if upload_form.module.is_empty() {
             return Err(UiError::new(
                 StatusCode::UNPROCESSABLE_ENTITY,
-                "Choose the .wasm file to upload.",
+                "Choose the .wasm module (or the .js or .ts script) to upload.",
             ));
         }
         let params = UploadParams {
@@ -153,8 +177,8 @@ async fn create(State(state): State<AppState>, session: Session, form: Multipart
             memory_bytes: None,
             time_limit_ms: None,
             output_bytes: None,
-            language: None,
-            filename: None,
+            language: script_language(&upload_form.filename).map(str::to_owned),
+            filename: script_language(&upload_form.filename).map(|_| upload_form.filename.clone()),
         };
         Ok(upload(&state, &session.account_id, &params, upload_form.module).await?)
     }
@@ -179,278 +203,21 @@ async fn create(State(state): State<AppState>, session: Session, form: Multipart
     }
 }
 
-/// What a dry run gave.
-struct RunResult {
-    ok: bool,
-    output: Option<String>,
-    error: Option<String>,
-    fuel: u64,
-    duration: String,
-    logs: Vec<String>,
-}
-
-#[derive(Template)]
-#[template(path = "plugin.html")]
-struct PluginPage {
-    layout: Layout,
-    id: String,
-    name: String,
-    kind: &'static str,
-    builtin: bool,
-    fields: Vec<(&'static str, String)>,
-    used_by: Vec<(String, String)>,
-    config: String,
-    input: String,
-    result: Option<RunResult>,
-    error: Option<String>,
-}
-
-/// A plugin's view, built in or uploaded.
-async fn find(state: &AppState, session: &Session, id: &str) -> Result<PluginView, UiError> {
-    if id.starts_with(BUILTIN_ID_PREFIX) {
-        return builtin_views()
-            .find(|view| view.id == id)
-            .ok_or_else(|| UiError::new(StatusCode::NOT_FOUND, format!("Plugin {id} not found")));
-    }
-    Ok(plugins::get(&state.db, &session.account_id, id)
-        .await?
-        .into())
-}
-
-/// Where a plugin is used: (link, label) of each import and webhook.
-async fn users(
-    state: &AppState,
-    session: &Session,
-    id: &str,
-) -> Result<Vec<(String, String)>, UiError> {
-    let mut found = Vec::new();
-    for import in webhook_imports::list(&state.db, &session.account_id).await? {
-        if import.transform_plugin_id.as_deref() == Some(id) {
-            found.push((
-                format!("/imports/{}", import.id),
-                format!("webhook import “{}” (transform)", import.name),
-            ));
-        }
-    }
-    for webhook in webhooks::list(&state.db, &session.account_id).await? {
-        if webhook.settings.payload_format.as_str() == id
-            || webhook.settings.payload_format.plugin_id() == id
-        {
-            found.push((
-                format!("/webhooks/{}", webhook.id),
-                format!("webhook “{}” (payload format)", webhook.settings.name),
-            ));
-        }
-    }
-    Ok(found)
-}
-
-struct PluginExtras {
-    flash: Flash,
-    status: StatusCode,
-    config: String,
-    input: String,
-    result: Option<RunResult>,
-    error: Option<String>,
-}
-
-async fn render_plugin(
-    state: &AppState,
-    session: &Session,
-    id: &str,
-    extras: PluginExtras,
-) -> UiResult {
-    let plugin = find(state, session, id).await?;
-    let used_by = users(state, session, id).await?;
-    let limits = plugin.limits;
-    let fields = vec![
-        ("Kind", plugin.kind.as_str().to_owned()),
-        ("SHA-256", plugin.sha256.clone()),
-        ("Size", kilobytes(plugin.size_bytes)),
-        ("Fuel", limits.fuel.to_string()),
-        ("Memory", kilobytes(limits.memory_bytes)),
-        ("Time limit", format!("{} ms", limits.time_limit_ms)),
-        ("Largest output", kilobytes(limits.output_bytes)),
-        (
-            "Uploaded",
-            plugin
-                .created_at
-                .clone()
-                .unwrap_or_else(|| "built in".into()),
-        ),
-    ];
-    Ok(render(
-        extras.status,
-        &PluginPage {
-            layout: Layout::new(session, extras.flash, plugin.name.clone(), "plugins"),
-            kind: plugin.kind.as_str(),
-            builtin: plugin.builtin,
-            id: plugin.id,
-            name: plugin.name,
-            fields,
-            used_by,
-            config: extras.config,
-            input: extras.input,
-            result: extras.result,
-            error: extras.error,
-        },
-    ))
-}
-
-async fn show(
-    State(state): State<AppState>,
-    session: Session,
-    flash: Flash,
-    Path(id): Path<String>,
-) -> UiResult {
-    render_plugin(
-        &state,
-        &session,
-        &id,
-        PluginExtras {
-            flash,
-            status: StatusCode::OK,
-            config: "{}".into(),
-            input: String::new(),
-            result: None,
-            error: None,
-        },
-    )
-    .await
-}
-
-#[derive(Deserialize)]
-struct RunForm {
-    #[serde(default)]
-    config: String,
-    #[serde(default)]
-    input: String,
-}
-
-fn parse_json(label: &str, text: &str) -> Result<Value, UiError> {
-    if text.trim().is_empty() {
-        return Ok(Value::Null);
-    }
-    serde_json::from_str(text).map_err(|error| {
-        UiError::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            format!("The {label} is not valid JSON: {error}"),
-        )
-    })
-}
-
-async fn dry_run(
-    State(state): State<AppState>,
-    session: Session,
-    Path(id): Path<String>,
-    UiForm(form): UiForm<RunForm>,
-) -> UiResult {
-    let ran = async {
-        let request = DryRunRequest {
-            config: parse_json("config", &form.config)?,
-            input: parse_json("input", &form.input)?,
-            content_type: None,
-            headers: Default::default(),
-        };
-        Ok::<_, UiError>(run_once(&state, &session.account_id, &id, &request).await?)
-    }
-    .await;
-    let (status, result, error) = match ran {
-        Ok(result) => (
-            StatusCode::OK,
-            Some(RunResult {
-                ok: result.ok,
-                output: result
-                    .output
-                    .and_then(|output| serde_json::to_string_pretty(&output).ok()),
-                error: result.error,
-                fuel: result.fuel_used,
-                duration: format!("{:.2} ms", result.duration_ms),
-                logs: result.logs,
-            }),
-            None,
-        ),
-        Err(error) => {
-            let (status, message) = error.status_and_message();
-            (status, None, Some(message))
-        }
-    };
-    render_plugin(
-        &state,
-        &session,
-        &id,
-        PluginExtras {
-            flash: Flash::default(),
-            status,
-            config: form.config,
-            input: form.input,
-            result,
-            error,
-        },
-    )
-    .await
-}
-
-async fn confirm_delete(
-    State(state): State<AppState>,
-    session: Session,
-    Path(id): Path<String>,
-) -> UiResult {
-    let plugin = find(&state, &session, &id).await?;
-    Ok(page(&ConfirmPage {
-        layout: Layout::new(&session, Flash::default(), "Delete a plugin", "plugins"),
-        heading: format!("Delete the plugin “{}”?", plugin.name),
-        message: "It is refused while a webhook import or a webhook uses it.".into(),
-        action: format!("/plugins/{}/delete", plugin.id),
-        button: "Delete plugin",
-        cancel: format!("/plugins/{}", plugin.id),
-    }))
-}
-
-async fn delete(
-    State(state): State<AppState>,
-    session: Session,
-    Path(id): Path<String>,
-) -> UiResult {
-    let plugin = find(&state, &session, &id).await?;
-    if plugin.builtin {
-        return Err(UiError::new(
-            StatusCode::CONFLICT,
-            "Built-in plugins cannot be deleted.",
-        ));
-    }
-    match plugins::delete(&state.db, &session.account_id, &id).await {
-        Ok(()) => Ok(redirect_with_flash(
-            "/plugins",
-            &format!("Plugin “{}” deleted.", plugin.name),
-        )),
-        Err(error) => {
-            let (status, message) = UiError::from(error).status_and_message();
-            render_plugin(
-                &state,
-                &session,
-                &id,
-                PluginExtras {
-                    flash: Flash::default(),
-                    status,
-                    config: "{}".into(),
-                    input: String::new(),
-                    result: None,
-                    error: Some(message),
-                },
-            )
-            .await
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
-    use super::kilobytes;
+    use super::{kilobytes, script_language};
 
     #[test]
     fn sizes_read_in_kibibytes() {
         assert_eq!(kilobytes(2048), "2.0 KiB");
         assert_eq!(kilobytes(1536), "1.5 KiB");
+    }
+
+    #[test]
+    fn scripts_are_told_by_their_extension() {
+        assert_eq!(script_language("transform.js"), Some("js"));
+        assert_eq!(script_language("Payload.TS"), Some("ts"));
+        assert_eq!(script_language("plugin.wasm"), None);
+        assert_eq!(script_language("noextension"), None);
     }
 }
