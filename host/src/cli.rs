@@ -1,5 +1,6 @@
 //! The `switchyard` command line: `serve`, `migrate`, `account create`,
-//! `account key create`, `plugin run`, `plugin build` and `plugin new`.
+//! `account key create`, `plugin run`, `plugin build`, `plugin new` and
+//! `openapi`.
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
@@ -53,6 +54,10 @@ pub enum Command {
         #[command(subcommand)]
         command: PluginCommand,
     },
+    /// Print the HTTP API's OpenAPI document (the one served at
+    /// `/api/openapi.json`) and exit; the clients in `clients/` are
+    /// generated from it.
+    Openapi,
 }
 
 #[derive(Debug, Subcommand)]
@@ -177,6 +182,11 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
     telemetry::init(cli.log_format);
     match cli.command {
         Command::Serve(config) => serve(config).await,
+        Command::Openapi => {
+            let document = crate::http::api_doc::document();
+            println!("{}", serde_json::to_string_pretty(&document)?);
+            Ok(())
+        }
         Command::Migrate(database) => {
             open_migrated(&database).await?;
             println!("Database {} is up to date.", redact(&database.database_url));

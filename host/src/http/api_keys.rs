@@ -44,7 +44,13 @@ pub(crate) struct ApiKeyList {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct CreateApiKey {
-    /// Who or what uses the key, e.g. "CI" or "Ada's laptop".
+    /// Who or what uses the key, e.g. "CI" or "Ada's laptop": at most 200
+    /// characters, not blank.
+    #[schema(
+        min_length = 1,
+        max_length = 200,
+        pattern = r"^[^\u0000]*[^\s\u0000][^\u0000]*$"
+    )]
     pub name: String,
 }
 
@@ -66,7 +72,7 @@ pub(crate) fn router() -> OpenApiRouter<AppState> {
 
 /// The account's admin API keys, oldest first.
 #[utoipa::path(get, path = "/api/v1/api-keys", tag = "api-keys",
-    responses((status = 200, body = ApiKeyList), (status = 401, body = ErrorBody)))]
+    responses((status = 200, body = ApiKeyList)))]
 async fn list_keys(State(state): State<AppState>, auth: AdminAuth) -> ApiResult<Json<ApiKeyList>> {
     let keys = api_keys::list(&state.db, &auth.account_id).await?;
     Ok(Json(ApiKeyList {
@@ -79,7 +85,8 @@ async fn list_keys(State(state): State<AppState>, auth: AdminAuth) -> ApiResult<
 
 /// Creates a key and returns its secret, once.
 #[utoipa::path(post, path = "/api/v1/api-keys", tag = "api-keys", request_body = CreateApiKey,
-    responses((status = 201, body = ApiKeyWithSecret), (status = 422, body = ErrorBody)))]
+    responses((status = 201, body = ApiKeyWithSecret),
+        (status = 422, body = ErrorBody, description = "The name breaks a rule")))]
 async fn create_key(
     State(state): State<AppState>,
     auth: AdminAuth,
@@ -100,7 +107,8 @@ async fn create_key(
 /// admin UI sessions opened with it. The account's last key is refused.
 #[utoipa::path(delete, path = "/api/v1/api-keys/{key_id}", tag = "api-keys",
     params(("key_id" = String, Path)),
-    responses((status = 204), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
+    responses((status = 204, description = "Revoked"),
+        (status = 409, body = ErrorBody, description = "It is the account's last key")))]
 async fn revoke_key(
     State(state): State<AppState>,
     auth: AdminAuth,

@@ -137,8 +137,8 @@ pub(crate) struct FunnelUpdateRecord {
 
 #[derive(Debug, Deserialize, ToSchema)]
 pub(crate) struct BatchUpdateRequest {
-    /// 1 to 100 records, applied in order, each on its own.
-    #[schema(value_type = Vec<FunnelUpdateRecord>)]
+    /// 1 to 100 records, applied in order, each on its own (more is a 413).
+    #[schema(value_type = Vec<FunnelUpdateRecord>, min_items = 1, max_items = 100)]
     pub records: Vec<Value>,
 }
 
@@ -230,21 +230,34 @@ pub(crate) struct BatchUpdateResponse {
     pub failed: usize,
 }
 
+/// What the single-update endpoint answers: one result, or with a
+/// transform attached (which may produce many records) the batch answer.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(untagged)]
+#[allow(dead_code)] // Documents the two shapes `update_one` answers with.
+pub(crate) enum UpdateResponse {
+    Single(SingleUpdateResponse),
+    Batch(BatchUpdateResponse),
+}
+
 pub(crate) fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(update_one))
         .routes(routes!(update_batch))
 }
 
-/// Moves one lead to a funnel stage.
+/// Moves one lead to a funnel stage. With a transform attached to the
+/// import, takes any body (JSON, a form, text) and answers as the batch
+/// endpoint does.
 #[utoipa::path(method(post, patch), path = "/api/v1/webhook-import/update", tag = "funnel-import",
     security(("webhook_import_token" = [])),
     request_body = FunnelUpdateRecord,
     responses(
-        (status = 200, body = SingleUpdateResponse),
-        (status = 400, body = InboundErrorBody), (status = 401, body = InboundErrorBody),
-        (status = 404, body = InboundErrorBody), (status = 413, body = InboundErrorBody),
-        (status = 422, body = InboundErrorBody)))]
+        (status = 200, body = UpdateResponse,
+            description = "Applied (or, with a transform attached, each record's result)"),
+        (status = 404, body = InboundErrorBody, description = "`Lead profile not found`"),
+        (status = 422, body = InboundErrorBody, description = "`Invalid funnel stage`, or the transform failed"),
+        (status = 503, body = InboundErrorBody, description = "The plugin sandbox is busy; retry")))]
 async fn update_one(
     State(state): State<AppState>,
     auth: ImportAuth,
@@ -311,8 +324,9 @@ async fn update_one(
     request_body = BatchUpdateRequest,
     responses(
         (status = 200, body = BatchUpdateResponse),
-        (status = 400, body = InboundErrorBody), (status = 401, body = InboundErrorBody),
-        (status = 413, body = InboundErrorBody)))]
+        (status = 413, body = InboundErrorBody, description = "More than 100 records, or a body over the size limit"),
+        (status = 422, body = InboundErrorBody, description = "The transform failed"),
+        (status = 503, body = InboundErrorBody, description = "The plugin sandbox is busy; retry")))]
 async fn update_batch(
     State(state): State<AppState>,
     auth: ImportAuth,

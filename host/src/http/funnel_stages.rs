@@ -56,18 +56,33 @@ impl From<Vec<FunnelStage>> for FunnelStageList {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct CreateFunnelStage {
-    /// Unique in the account, ignoring case, spaces, `_` and `-`.
+    /// Unique in the account, ignoring case, spaces, `_` and `-`; at most
+    /// 200 characters, with something besides spaces, `_` and `-`.
+    #[schema(
+        min_length = 1,
+        max_length = 200,
+        pattern = r"^[^\u0000]*[^\s_\-\u0000][^\u0000]*$"
+    )]
     pub title: String,
-    /// 1-based place to insert at; the end of the funnel when omitted.
+    /// 1-based place to insert at (at most the number of stages plus one);
+    /// the end of the funnel when omitted.
+    #[schema(minimum = 1)]
     pub position: Option<i64>,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct UpdateFunnelStage {
-    /// New title.
+    /// New title; the same rules as a new stage's.
+    #[schema(
+        min_length = 1,
+        max_length = 200,
+        pattern = r"^[^\u0000]*[^\s_\-\u0000][^\u0000]*$"
+    )]
     pub title: Option<String>,
-    /// New 1-based place; the stages in between shift by one.
+    /// New 1-based place (at most the number of stages); the stages in
+    /// between shift by one.
+    #[schema(minimum = 1)]
     pub position: Option<i64>,
 }
 
@@ -87,7 +102,7 @@ pub(crate) fn router() -> OpenApiRouter<AppState> {
 
 /// The account's funnel stages, in funnel order.
 #[utoipa::path(get, path = "/api/v1/funnel-stages", tag = "funnel-stages",
-    responses((status = 200, body = FunnelStageList), (status = 401, body = ErrorBody)))]
+    responses((status = 200, body = FunnelStageList)))]
 async fn list_stages(
     State(state): State<AppState>,
     auth: AdminAuth,
@@ -101,7 +116,8 @@ async fn list_stages(
     request_body = CreateFunnelStage,
     responses(
         (status = 201, body = FunnelStageView),
-        (status = 400, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+        (status = 409, body = ErrorBody, description = "Another stage has this title"),
+        (status = 422, body = ErrorBody, description = "The title or position breaks a rule")))]
 async fn create_stage(
     State(state): State<AppState>,
     auth: AdminAuth,
@@ -116,7 +132,7 @@ async fn create_stage(
 /// One stage.
 #[utoipa::path(get, path = "/api/v1/funnel-stages/{stage_id}", tag = "funnel-stages",
     params(("stage_id" = String, Path, description = "Funnel stage id")),
-    responses((status = 200, body = FunnelStageView), (status = 404, body = ErrorBody)))]
+    responses((status = 200, body = FunnelStageView)))]
 async fn get_stage(
     State(state): State<AppState>,
     auth: AdminAuth,
@@ -131,8 +147,9 @@ async fn get_stage(
     params(("stage_id" = String, Path, description = "Funnel stage id")),
     request_body = UpdateFunnelStage,
     responses(
-        (status = 200, body = FunnelStageView), (status = 404, body = ErrorBody),
-        (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+        (status = 200, body = FunnelStageView),
+        (status = 409, body = ErrorBody, description = "Another stage has this title"),
+        (status = 422, body = ErrorBody, description = "The title or position breaks a rule")))]
 async fn update_stage(
     State(state): State<AppState>,
     auth: AdminAuth,
@@ -158,7 +175,8 @@ async fn update_stage(
 /// Puts every stage in a new order.
 #[utoipa::path(put, path = "/api/v1/funnel-stages/order", tag = "funnel-stages",
     request_body = ReorderFunnelStages,
-    responses((status = 200, body = FunnelStageList), (status = 422, body = ErrorBody)))]
+    responses((status = 200, body = FunnelStageList),
+        (status = 422, body = ErrorBody, description = "The ids are not every stage, once each")))]
 async fn reorder_stages(
     State(state): State<AppState>,
     auth: AdminAuth,
@@ -172,7 +190,8 @@ async fn reorder_stages(
 /// the stage is kept.
 #[utoipa::path(delete, path = "/api/v1/funnel-stages/{stage_id}", tag = "funnel-stages",
     params(("stage_id" = String, Path, description = "Funnel stage id")),
-    responses((status = 204), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
+    responses((status = 204, description = "Deleted"),
+        (status = 409, body = ErrorBody, description = "Leads are at this stage")))]
 async fn delete_stage(
     State(state): State<AppState>,
     auth: AdminAuth,

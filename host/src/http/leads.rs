@@ -31,32 +31,51 @@ pub(crate) struct LeadPage {
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct LeadPageQuery {
     /// Leads per page, 1 to 200 (default 50).
+    #[param(minimum = 1, maximum = 200)]
     pub limit: Option<i64>,
     /// The `next_cursor` of the previous page.
     pub cursor: Option<String>,
-    /// Only the lead with this email (compared ignoring case).
+    /// Only the lead with this email (compared ignoring case); not with
+    /// `external_id`.
     pub email: Option<String>,
-    /// Only the lead a CRM knows by this id; needs `import_id`.
+    /// Only the lead a CRM knows by this id; needs `import_id`, and not
+    /// with `email`.
     pub external_id: Option<String>,
-    /// The import the `external_id` belongs to.
+    /// The import the `external_id` belongs to; only with `external_id`.
     pub import_id: Option<String>,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct CreateLead {
+    /// Unique in the account, ignoring case: one `@` with a name before
+    /// it and a dotted domain after it, no spaces or control characters,
+    /// at most 254 bytes.
+    #[schema(format = Email, max_length = 254,
+        pattern = r"^[!-?A-~]+@[!-\-/-?A-~]+(\.[!-\-/-?A-~]+)+$")]
     pub email: String,
+    #[schema(max_length = 500, pattern = r"^[^\u0000]*$")]
     pub company: Option<String>,
+    #[schema(max_length = 500, pattern = r"^[^\u0000]*$")]
     pub first_name: Option<String>,
+    #[schema(max_length = 500, pattern = r"^[^\u0000]*$")]
     pub last_name: Option<String>,
+    #[schema(max_length = 500, pattern = r"^[^\u0000]*$")]
     pub phone: Option<String>,
+    #[schema(max_length = 500, pattern = r"^[^\u0000]*$")]
     pub website: Option<String>,
+    #[schema(max_length = 500, pattern = r"^[^\u0000]*$")]
     pub position: Option<String>,
+    #[schema(max_length = 500, pattern = r"^[^\u0000]*$")]
     pub twitter: Option<String>,
+    #[schema(max_length = 500, pattern = r"^[^\u0000]*$")]
     pub linkedin: Option<String>,
+    /// At most 10,000 characters.
+    #[schema(max_length = 10000, pattern = r"^[^\u0000]*$")]
     pub notes: Option<String>,
     /// Defaults to 0.
     pub score: Option<i64>,
@@ -87,38 +106,41 @@ impl CreateLead {
 #[derive(Debug, Clone, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct UpdateLead {
+    /// The same rules as a new lead's; cannot be null.
     #[serde(default, deserialize_with = "present")]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = String, required = false, format = Email, max_length = 254,
+        pattern = r"^[!-?A-~]+@[!-\-/-?A-~]+(\.[!-\-/-?A-~]+)+$")]
     pub email: Option<Option<String>>,
     #[serde(default, deserialize_with = "present")]
-    #[schema(value_type = Option<String>, nullable)]
+    #[schema(value_type = Option<String>, nullable, max_length = 500, pattern = r"^[^\u0000]*$")]
     pub company: Option<Option<String>>,
     #[serde(default, deserialize_with = "present")]
-    #[schema(value_type = Option<String>, nullable)]
+    #[schema(value_type = Option<String>, nullable, max_length = 500, pattern = r"^[^\u0000]*$")]
     pub first_name: Option<Option<String>>,
     #[serde(default, deserialize_with = "present")]
-    #[schema(value_type = Option<String>, nullable)]
+    #[schema(value_type = Option<String>, nullable, max_length = 500, pattern = r"^[^\u0000]*$")]
     pub last_name: Option<Option<String>>,
     #[serde(default, deserialize_with = "present")]
-    #[schema(value_type = Option<String>, nullable)]
+    #[schema(value_type = Option<String>, nullable, max_length = 500, pattern = r"^[^\u0000]*$")]
     pub phone: Option<Option<String>>,
     #[serde(default, deserialize_with = "present")]
-    #[schema(value_type = Option<String>, nullable)]
+    #[schema(value_type = Option<String>, nullable, max_length = 500, pattern = r"^[^\u0000]*$")]
     pub website: Option<Option<String>>,
     #[serde(default, deserialize_with = "present")]
-    #[schema(value_type = Option<String>, nullable)]
+    #[schema(value_type = Option<String>, nullable, max_length = 500, pattern = r"^[^\u0000]*$")]
     pub position: Option<Option<String>>,
     #[serde(default, deserialize_with = "present")]
-    #[schema(value_type = Option<String>, nullable)]
+    #[schema(value_type = Option<String>, nullable, max_length = 500, pattern = r"^[^\u0000]*$")]
     pub twitter: Option<Option<String>>,
     #[serde(default, deserialize_with = "present")]
-    #[schema(value_type = Option<String>, nullable)]
+    #[schema(value_type = Option<String>, nullable, max_length = 500, pattern = r"^[^\u0000]*$")]
     pub linkedin: Option<Option<String>>,
     #[serde(default, deserialize_with = "present")]
-    #[schema(value_type = Option<String>, nullable)]
+    #[schema(value_type = Option<String>, nullable, max_length = 10000, pattern = r"^[^\u0000]*$")]
     pub notes: Option<Option<String>>,
+    /// Cannot be null.
     #[serde(default, deserialize_with = "present")]
-    #[schema(value_type = Option<i64>)]
+    #[schema(value_type = i64, required = false)]
     pub score: Option<Option<i64>>,
     /// Moves the lead (forward backfills, backward archives); `null` takes it
     /// out of the funnel.
@@ -169,6 +191,7 @@ pub(crate) struct FunnelHistory {
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct FunnelHistoryQuery {
     /// Include events archived by backward moves (default false).
@@ -185,7 +208,7 @@ pub(crate) fn router() -> OpenApiRouter<AppState> {
 
 /// Leads of the account, oldest first, a page at a time.
 #[utoipa::path(get, path = "/api/v1/leads", tag = "leads", params(LeadPageQuery),
-    responses((status = 200, body = LeadPage), (status = 400, body = ErrorBody)))]
+    responses((status = 200, body = LeadPage)))]
 async fn list_leads(
     State(state): State<AppState>,
     auth: AdminAuth,
@@ -259,8 +282,9 @@ async fn find_one(
 /// Creates a lead; Switchyard assigns its `lead_profile_uid`.
 #[utoipa::path(post, path = "/api/v1/leads", tag = "leads", request_body = CreateLead,
     responses(
-        (status = 201, body = LeadView), (status = 400, body = ErrorBody),
-        (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+        (status = 201, body = LeadView),
+        (status = 409, body = ErrorBody, description = "Another lead has this email"),
+        (status = 422, body = ErrorBody, description = "A field breaks a rule, or the funnel stage does not exist")))]
 async fn create_lead(
     State(state): State<AppState>,
     auth: AdminAuth,
@@ -282,7 +306,7 @@ async fn create_lead(
 /// One lead.
 #[utoipa::path(get, path = "/api/v1/leads/{lead_profile_uid}", tag = "leads",
     params(("lead_profile_uid" = String, Path)),
-    responses((status = 200, body = LeadView), (status = 404, body = ErrorBody)))]
+    responses((status = 200, body = LeadView)))]
 async fn get_lead(
     State(state): State<AppState>,
     auth: AdminAuth,
@@ -296,9 +320,9 @@ async fn get_lead(
 #[utoipa::path(patch, path = "/api/v1/leads/{lead_profile_uid}", tag = "leads",
     params(("lead_profile_uid" = String, Path)), request_body = UpdateLead,
     responses(
-        (status = 200, body = LeadView), (status = 400, body = ErrorBody),
-        (status = 404, body = ErrorBody), (status = 409, body = ErrorBody),
-        (status = 422, body = ErrorBody)))]
+        (status = 200, body = LeadView),
+        (status = 409, body = ErrorBody, description = "Another lead has this email"),
+        (status = 422, body = ErrorBody, description = "A field breaks a rule, or the funnel stage does not exist")))]
 async fn update_lead(
     State(state): State<AppState>,
     auth: AdminAuth,
@@ -324,7 +348,7 @@ async fn update_lead(
 /// Deletes a lead and its funnel history.
 #[utoipa::path(delete, path = "/api/v1/leads/{lead_profile_uid}", tag = "leads",
     params(("lead_profile_uid" = String, Path)),
-    responses((status = 204), (status = 404, body = ErrorBody)))]
+    responses((status = 204, description = "Deleted")))]
 async fn delete_lead(
     State(state): State<AppState>,
     auth: AdminAuth,
@@ -337,7 +361,7 @@ async fn delete_lead(
 /// The stages a lead reached, in order; archived events on request.
 #[utoipa::path(get, path = "/api/v1/leads/{lead_profile_uid}/funnel-history", tag = "leads",
     params(("lead_profile_uid" = String, Path), FunnelHistoryQuery),
-    responses((status = 200, body = FunnelHistory), (status = 404, body = ErrorBody)))]
+    responses((status = 200, body = FunnelHistory)))]
 async fn lead_funnel_history(
     State(state): State<AppState>,
     auth: AdminAuth,

@@ -1,10 +1,11 @@
 //! The HTTP API: one module per resource, each exporting its own `router()`
-//! of documented handlers; [`router`] merges them, serves the OpenAPI
-//! document generated from those handlers at `/api/openapi.json`, and adds
-//! the layers every request goes through (body limit, request tracing, the
-//! access log).
+//! of documented handlers; [`router`] merges them (see [`api_doc`]), serves
+//! the OpenAPI document generated from those handlers at `/api/openapi.json`,
+//! and adds the layers every request goes through (body limit, request
+//! tracing, the access log).
 
 pub(crate) mod access_log;
+pub(crate) mod api_doc;
 pub(crate) mod api_keys;
 pub(crate) mod error;
 pub(crate) mod extract;
@@ -19,14 +20,13 @@ pub(crate) mod webhooks;
 use std::sync::Arc;
 
 use axum::Router;
+use axum::body::Bytes;
 use axum::extract::DefaultBodyLimit;
-use axum::http::{Method, Uri};
+use axum::http::{Method, Uri, header};
 use axum::middleware;
 use axum::routing::get;
 use serde::{Deserialize, Deserializer};
 use tower_http::trace::TraceLayer;
-use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
-use utoipa::{Modify, OpenApi};
 use utoipa_axum::router::OpenApiRouter;
 
 use crate::outbound::delivery::Deliverer;
@@ -75,66 +75,20 @@ pub(crate) struct AppContext {
     pub deliverer: Deliverer,
 }
 
-#[derive(OpenApi)]
-#[openapi(
-    info(
-        title = "Switchyard",
-        description = "Webhook gateway for CRMs: funnel stages, leads, inbound funnel imports and outbound webhooks. \
-                       Admin endpoints take `Authorization: Bearer <admin API key>`."
-    ),
-    modifiers(&AdminKeySecurity),
-    security(("admin_api_key" = [])),
-    tags(
-        (name = "health", description = "Liveness and readiness probes"),
-        (name = "funnel-stages", description = "The account's ordered funnel"),
-        (name = "leads", description = "Leads and their funnel history"),
-        (name = "webhook-imports", description = "Inbound integrations: tokens, activation, stage mappings"),
-        (name = "plugins", description = "WebAssembly plugins: upload, list, delete, dry run"),
-        (name = "webhooks", description = "Outbound webhooks: subscriptions, payload previews, test sends, deliveries and their logs"),
-        (name = "api-keys", description = "The account's admin API keys: list, create (shown once), revoke"),
-        (name = "funnel-import", description = "Inbound funnel updates from CRMs, authenticated with a webhook import token"),
-    )
-)]
-struct ApiDoc;
-
-struct AdminKeySecurity;
-
-impl Modify for AdminKeySecurity {
-    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
-        let components = openapi.components.get_or_insert_with(Default::default);
-        components.add_security_scheme(
-            "admin_api_key",
-            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
-        );
-        components.add_security_scheme(
-            "webhook_import_token",
-            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
-        );
-    }
-}
-
 /// The whole API, ready to serve, with `pages` (the admin web UI) served
 /// beside it under the same fallbacks, body limit and tracing. The UI is
 /// passed in rather than built here because it is a client of this module
 /// (its screens reuse the API's rules), not a part of it.
 pub(crate) fn router(state: AppState, pages: Router<AppState>, max_body_bytes: usize) -> Router {
-    let (api, openapi) = OpenApiRouter::with_openapi(ApiDoc::openapi())
-        .merge(health::router())
-        .merge(funnel_stages::router())
-        .merge(leads::router())
-        .merge(webhook_imports::router())
-        .merge(funnel_import::router())
-        .merge(plugins::router())
-        .merge(webhooks::router())
-        .merge(api_keys::router())
-        .split_for_parts();
-    let openapi = Arc::new(openapi);
+    let (api, generated) = api_doc::routes().split_for_parts();
+    // Serialised once: the document does not change while the server runs.
+    let document = Bytes::from(api_doc::complete(generated).to_string());
     let api = api.merge(pages);
     api.route(
         "/api/openapi.json",
         get(move || {
-            let openapi = Arc::clone(&openapi);
-            async move { axum::Json(openapi.as_ref().clone()) }
+            let document = document.clone();
+            async move { ([(header::CONTENT_TYPE, "application/json")], document) }
         }),
     )
     .fallback(no_such_route)

@@ -18,6 +18,7 @@ use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 use super::AppState;
+use super::api_doc::{ScriptSource, WasmModule};
 use super::error::{ApiError, ApiResult, ErrorBody};
 use super::extract::{AdminAuth, ApiQuery, JsonBody, body_rejection};
 use crate::domain::plugin::BUILTIN_ID_PREFIX;
@@ -105,25 +106,46 @@ pub(crate) struct PluginList {
 
 /// Upload parameters; the module itself is the request body.
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct UploadParams {
-    /// Unique in the account.
+    /// Unique in the account; at most 200 characters, not blank, not
+    /// starting with `builtin:`.
+    #[param(
+        min_length = 1,
+        max_length = 200,
+        pattern = r"^[^\u0000]*[^\s\u0000][^\u0000]*$"
+    )]
     pub name: String,
     /// `inbound-transform` or `payload-builder`.
-    #[param(value_type = String)]
+    #[param(inline)]
     pub kind: PluginKind,
-    /// Limits for this plugin's calls (defaults apply when omitted; each is
-    /// capped at the account maximum).
+    /// Fuel per call (defaults apply when omitted; each limit is capped at
+    /// the account maximum).
+    #[param(minimum = 0)]
     pub fuel: Option<u64>,
+    /// Largest linear memory, in bytes.
+    #[param(minimum = 0)]
     pub memory_bytes: Option<u64>,
+    /// Wall-clock limit per call, in milliseconds.
+    #[param(minimum = 0)]
     pub time_limit_ms: Option<u64>,
+    /// Largest result, in bytes.
+    #[param(minimum = 0)]
     pub output_bytes: Option<u64>,
-    /// `js` or `ts`: the body is a script to build (a JavaScript or
-    /// TypeScript content type says so too: `text/javascript`,
-    /// `application/typescript`). Without either, the body is a module.
+    /// `js` or `ts` (or `javascript`, `typescript`): the body is a script to
+    /// build (a JavaScript or TypeScript content type says so too:
+    /// `text/javascript`, `application/typescript`). Without either, the
+    /// body is a module.
+    #[param(value_type = Option<super::api_doc::ScriptLanguage>, inline)]
     pub language: Option<String>,
     /// A script's file name, shown in its stack traces and errors (default
-    /// `transform.js`, `payload.ts`, ...).
+    /// `transform.js`, `payload.ts`, ...): 1 to 200 characters, no slashes.
+    #[param(
+        min_length = 1,
+        max_length = 200,
+        pattern = r"^[^\u0000\n/\\]*[^\s\u0000/\\][^\u0000\n/\\]*$"
+    )]
     pub filename: Option<String>,
 }
 
@@ -138,6 +160,7 @@ pub(crate) struct DryRunRequest {
     /// other content types). A payload builder: the event.
     pub input: Value,
     /// Transforms only; default `application/json`.
+    #[schema(pattern = r"^[^\u0000]*$")]
     pub content_type: Option<String>,
     /// Transforms only: request headers.
     #[serde(default)]
@@ -192,9 +215,15 @@ async fn list_plugins(
 /// kind) and compiled before it is stored; a script with a syntax error is
 /// refused with its line and column.
 #[utoipa::path(post, path = "/api/v1/plugins", tag = "plugins", params(UploadParams),
-    request_body(content = Vec<u8>, content_type = "application/wasm"),
-    responses((status = 201, body = PluginView), (status = 409, body = ErrorBody),
-        (status = 413, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    request_body(description = "The module's bytes, or the script's text", content(
+        (WasmModule = "application/wasm"),
+        (WasmModule = "application/octet-stream"),
+        (ScriptSource = "text/javascript"),
+        (ScriptSource = "application/typescript"))),
+    responses((status = 201, body = PluginView),
+        (status = 409, body = ErrorBody, description = "Another plugin has this name"),
+        (status = 422, body = ErrorBody, description = "The module or script is invalid (the message says why), or a parameter breaks a rule"),
+        (status = 503, body = ErrorBody, description = "The plugin compiler is busy; retry")))]
 async fn upload_plugin(
     State(state): State<AppState>,
     auth: AdminAuth,
@@ -232,7 +261,7 @@ pub(crate) async fn upload(
 ) -> ApiResult<PluginRecord> {
     let name = params.name.trim();
     if name.is_empty()
-        || name.len() > 200
+        || name.chars().count() > 200
         || name.starts_with(BUILTIN_ID_PREFIX)
         || name.contains('\0')
     {
@@ -268,7 +297,7 @@ pub(crate) async fn upload(
     let filename = match params.filename.as_deref().map(str::trim) {
         Some(filename)
             if !filename.is_empty()
-                && filename.len() <= 200
+                && filename.chars().count() <= 200
                 && !filename.contains(['\0', '\n', '/', '\\']) =>
         {
             filename.to_owned()
@@ -295,8 +324,9 @@ pub(crate) async fn upload(
 /// a JavaScript or TypeScript content type.
 #[utoipa::path(get, path = "/api/v1/plugins/{plugin_id}/source", tag = "plugins",
     params(("plugin_id" = String, Path)),
-    responses((status = 200, body = String, content_type = "text/javascript"),
-        (status = 404, body = ErrorBody)))]
+    responses((status = 200, description = "The script, as uploaded", content(
+            (String = "text/javascript"), (String = "application/typescript"))),
+        (status = 404, body = ErrorBody, description = "No such plugin, or it was not built from a script")))]
 async fn get_source(
     State(state): State<AppState>,
     auth: AdminAuth,
@@ -324,7 +354,7 @@ async fn get_source(
 /// One plugin.
 #[utoipa::path(get, path = "/api/v1/plugins/{plugin_id}", tag = "plugins",
     params(("plugin_id" = String, Path, description = "A plugin id, or builtin:NAME")),
-    responses((status = 200, body = PluginView), (status = 404, body = ErrorBody)))]
+    responses((status = 200, body = PluginView)))]
 async fn get_plugin(
     State(state): State<AppState>,
     auth: AdminAuth,
@@ -346,7 +376,8 @@ async fn get_plugin(
 /// Deletes an uploaded plugin that no webhook import uses.
 #[utoipa::path(delete, path = "/api/v1/plugins/{plugin_id}", tag = "plugins",
     params(("plugin_id" = String, Path)),
-    responses((status = 204), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
+    responses((status = 204, description = "Deleted"),
+        (status = 409, body = ErrorBody, description = "A built-in, or a plugin an import or webhook uses")))]
 async fn delete_plugin(
     State(state): State<AppState>,
     auth: AdminAuth,
@@ -365,7 +396,9 @@ async fn delete_plugin(
 /// and reports the output or the named error, fuel used, time and logs.
 #[utoipa::path(post, path = "/api/v1/plugins/{plugin_id}/run", tag = "plugins",
     params(("plugin_id" = String, Path)), request_body = DryRunRequest,
-    responses((status = 200, body = DryRunResult), (status = 404, body = ErrorBody)))]
+    responses((status = 200, body = DryRunResult),
+        (status = 422, body = ErrorBody, description = "The plugin does not compile, or the input cannot be passed to it"),
+        (status = 503, body = ErrorBody, description = "The plugin sandbox is busy; retry")))]
 async fn dry_run(
     State(state): State<AppState>,
     auth: AdminAuth,

@@ -98,6 +98,12 @@ pub(crate) struct WebhookImportList {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct WebhookImportName {
+    /// At most 200 characters, not blank.
+    #[schema(
+        min_length = 1,
+        max_length = 200,
+        pattern = r"^[^\u0000]*[^\s\u0000][^\u0000]*$"
+    )]
     pub name: String,
     /// Let lead records that match no lead create one (default false).
     #[serde(default)]
@@ -108,42 +114,58 @@ pub(crate) struct WebhookImportName {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct WebhookImportChanges {
+    /// At most 200 characters, not blank.
+    #[schema(
+        min_length = 1,
+        max_length = 200,
+        pattern = r"^[^\u0000]*[^\s\u0000][^\u0000]*$"
+    )]
     pub name: Option<String>,
     /// Let lead records that match no lead create one.
     pub create_leads: Option<bool>,
 }
 
-/// One stage-name mapping.
-#[derive(Debug, Serialize, Deserialize, ToSchema)]
+/// One stage-name mapping, as sent.
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct StageMappingItem {
-    /// The stage name the CRM sends, compared ignoring case, spaces, `_` and `-`.
+    /// The stage name the CRM sends, compared ignoring case, spaces, `_`
+    /// and `-`; unique in the import by that comparison.
+    #[schema(min_length = 1, pattern = r"^[^\u0000]*[^\s_\-\u0000][^\u0000]*$")]
     pub external_name: String,
+    /// A stage of the account's funnel.
     pub funnel_stage_id: String,
-    /// The stage's current title (read only).
-    #[serde(default, skip_deserializing)]
-    pub funnel_stage_title: Option<String>,
 }
 
-impl From<StageMapping> for StageMappingItem {
+/// One stage-name mapping, with its stage's current title.
+#[derive(Debug, Serialize, ToSchema)]
+pub(crate) struct StageMappingView {
+    pub external_name: String,
+    pub funnel_stage_id: String,
+    pub funnel_stage_title: String,
+}
+
+impl From<StageMapping> for StageMappingView {
     fn from(mapping: StageMapping) -> Self {
         Self {
             external_name: mapping.external_name,
             funnel_stage_id: mapping.funnel_stage_id,
-            funnel_stage_title: Some(mapping.funnel_stage_title),
+            funnel_stage_title: mapping.funnel_stage_title,
         }
     }
 }
 
 #[derive(Debug, Serialize, ToSchema)]
 pub(crate) struct StageMappingList {
-    pub data: Vec<StageMappingItem>,
+    pub data: Vec<StageMappingView>,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct ReplaceStageMappings {
-    /// The complete new list; it replaces every existing mapping.
+    /// The complete new list (at most 1,000); it replaces every existing
+    /// mapping.
+    #[schema(max_items = 1000)]
     pub mappings: Vec<StageMappingItem>,
 }
 
@@ -162,7 +184,9 @@ pub(crate) fn router() -> OpenApiRouter<AppState> {
 /// and the plugin turns it into funnel updates.
 #[utoipa::path(put, path = "/api/v1/webhook-imports/{import_id}/transform", tag = "webhook-imports",
     params(("import_id" = String, Path)), request_body = ImportTransform,
-    responses((status = 200, body = WebhookImportView), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    responses((status = 200, body = WebhookImportView),
+        (status = 422, body = ErrorBody, description = "The plugin is not an inbound transform, or no longer compiles"),
+        (status = 503, body = ErrorBody, description = "The plugin sandbox is busy; retry")))]
 async fn set_transform(
     State(state): State<AppState>,
     auth: AdminAuth,
@@ -203,7 +227,7 @@ pub(crate) async fn attach_transform(
 /// Detaches the transform: the endpoints expect `{lead_profile_uid, funnel_stage}` again.
 #[utoipa::path(delete, path = "/api/v1/webhook-imports/{import_id}/transform", tag = "webhook-imports",
     params(("import_id" = String, Path)),
-    responses((status = 200, body = WebhookImportView), (status = 404, body = ErrorBody)))]
+    responses((status = 200, body = WebhookImportView)))]
 async fn remove_transform(
     State(state): State<AppState>,
     auth: AdminAuth,
@@ -233,7 +257,8 @@ async fn list_imports(
 /// Creates an inactive import and returns its token, once.
 #[utoipa::path(post, path = "/api/v1/webhook-imports", tag = "webhook-imports",
     request_body = WebhookImportName,
-    responses((status = 201, body = WebhookImportWithToken), (status = 422, body = ErrorBody)))]
+    responses((status = 201, body = WebhookImportWithToken),
+        (status = 422, body = ErrorBody, description = "The name breaks a rule")))]
 async fn create_import(
     State(state): State<AppState>,
     auth: AdminAuth,
@@ -257,7 +282,7 @@ async fn create_import(
 /// One import (without its token).
 #[utoipa::path(get, path = "/api/v1/webhook-imports/{import_id}", tag = "webhook-imports",
     params(("import_id" = String, Path)),
-    responses((status = 200, body = WebhookImportView), (status = 404, body = ErrorBody)))]
+    responses((status = 200, body = WebhookImportView)))]
 async fn get_import(
     State(state): State<AppState>,
     auth: AdminAuth,
@@ -270,7 +295,8 @@ async fn get_import(
 /// Renames an import or turns lead creation on or off.
 #[utoipa::path(patch, path = "/api/v1/webhook-imports/{import_id}", tag = "webhook-imports",
     params(("import_id" = String, Path)), request_body = WebhookImportChanges,
-    responses((status = 200, body = WebhookImportView), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    responses((status = 200, body = WebhookImportView),
+        (status = 422, body = ErrorBody, description = "The name breaks a rule")))]
 async fn rename_import(
     State(state): State<AppState>,
     auth: AdminAuth,
@@ -301,7 +327,7 @@ async fn rename_import(
 /// Deletes an import and its mappings; its token stops working at once.
 #[utoipa::path(delete, path = "/api/v1/webhook-imports/{import_id}", tag = "webhook-imports",
     params(("import_id" = String, Path)),
-    responses((status = 204), (status = 404, body = ErrorBody)))]
+    responses((status = 204, description = "Deleted")))]
 async fn delete_import(
     State(state): State<AppState>,
     auth: AdminAuth,
@@ -314,7 +340,7 @@ async fn delete_import(
 /// Issues a new token; the old one is refused from now on.
 #[utoipa::path(post, path = "/api/v1/webhook-imports/{import_id}/regenerate-token", tag = "webhook-imports",
     params(("import_id" = String, Path)),
-    responses((status = 200, body = WebhookImportWithToken), (status = 404, body = ErrorBody)))]
+    responses((status = 200, body = WebhookImportWithToken)))]
 async fn regenerate_token(
     State(state): State<AppState>,
     auth: AdminAuth,
@@ -331,7 +357,7 @@ async fn regenerate_token(
 /// Starts accepting inbound requests with the import's token.
 #[utoipa::path(post, path = "/api/v1/webhook-imports/{import_id}/activate", tag = "webhook-imports",
     params(("import_id" = String, Path)),
-    responses((status = 200, body = WebhookImportView), (status = 404, body = ErrorBody)))]
+    responses((status = 200, body = WebhookImportView)))]
 async fn activate_import(
     State(state): State<AppState>,
     auth: AdminAuth,
@@ -344,7 +370,7 @@ async fn activate_import(
 /// Refuses inbound requests until activated again; every setting is kept.
 #[utoipa::path(post, path = "/api/v1/webhook-imports/{import_id}/deactivate", tag = "webhook-imports",
     params(("import_id" = String, Path)),
-    responses((status = 200, body = WebhookImportView), (status = 404, body = ErrorBody)))]
+    responses((status = 200, body = WebhookImportView)))]
 async fn deactivate_import(
     State(state): State<AppState>,
     auth: AdminAuth,
@@ -358,7 +384,7 @@ async fn deactivate_import(
 /// The import's stage-name mappings.
 #[utoipa::path(get, path = "/api/v1/webhook-imports/{import_id}/mappings", tag = "webhook-imports",
     params(("import_id" = String, Path)),
-    responses((status = 200, body = StageMappingList), (status = 404, body = ErrorBody)))]
+    responses((status = 200, body = StageMappingList)))]
 async fn get_mappings(
     State(state): State<AppState>,
     auth: AdminAuth,
@@ -366,14 +392,15 @@ async fn get_mappings(
 ) -> ApiResult<Json<StageMappingList>> {
     let mappings = webhook_imports::mappings(&state.db, &auth.account_id, &import_id).await?;
     Ok(Json(StageMappingList {
-        data: mappings.into_iter().map(StageMappingItem::from).collect(),
+        data: mappings.into_iter().map(StageMappingView::from).collect(),
     }))
 }
 
 /// Replaces every mapping of the import.
 #[utoipa::path(put, path = "/api/v1/webhook-imports/{import_id}/mappings", tag = "webhook-imports",
     params(("import_id" = String, Path)), request_body = ReplaceStageMappings,
-    responses((status = 200, body = StageMappingList), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    responses((status = 200, body = StageMappingList),
+        (status = 422, body = ErrorBody, description = "A name is blank or repeated, or a stage is not in the funnel")))]
 async fn replace_mappings(
     State(state): State<AppState>,
     auth: AdminAuth,
@@ -389,6 +416,6 @@ async fn replace_mappings(
         webhook_imports::replace_mappings(&state.db, &auth.account_id, &import_id, &requested)
             .await?;
     Ok(Json(StageMappingList {
-        data: mappings.into_iter().map(StageMappingItem::from).collect(),
+        data: mappings.into_iter().map(StageMappingView::from).collect(),
     }))
 }

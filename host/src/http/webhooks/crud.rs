@@ -39,7 +39,8 @@ async fn list_webhooks(
 /// Creates a webhook (active unless `active: false`) with a new signing
 /// secret.
 #[utoipa::path(post, path = "/api/v1/webhooks", tag = "webhooks", request_body = WebhookInput,
-    responses((status = 201, body = WebhookView), (status = 400, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    responses((status = 201, body = WebhookView),
+        (status = 422, body = ErrorBody, description = "A field is missing or breaks a rule (the message names it)")))]
 async fn create_webhook(
     State(state): State<AppState>,
     auth: AdminAuth,
@@ -64,7 +65,7 @@ async fn create_webhook(
 
 #[utoipa::path(get, path = "/api/v1/webhooks/{webhook_id}", tag = "webhooks",
     params(("webhook_id" = String, Path)),
-    responses((status = 200, body = WebhookView), (status = 404, body = ErrorBody)))]
+    responses((status = 200, body = WebhookView)))]
 async fn get_webhook(
     State(state): State<AppState>,
     auth: AdminAuth,
@@ -80,7 +81,8 @@ async fn get_webhook(
 /// Changes the fields given; the others keep their values.
 #[utoipa::path(patch, path = "/api/v1/webhooks/{webhook_id}", tag = "webhooks",
     params(("webhook_id" = String, Path)), request_body = WebhookInput,
-    responses((status = 200, body = WebhookView), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    responses((status = 200, body = WebhookView),
+        (status = 422, body = ErrorBody, description = "A field breaks a rule (the message names it)")))]
 async fn update_webhook(
     State(state): State<AppState>,
     auth: AdminAuth,
@@ -97,7 +99,7 @@ async fn update_webhook(
 /// Deletes a webhook with its deliveries and logs.
 #[utoipa::path(delete, path = "/api/v1/webhooks/{webhook_id}", tag = "webhooks",
     params(("webhook_id" = String, Path)),
-    responses((status = 204), (status = 404, body = ErrorBody)))]
+    responses((status = 204, description = "Deleted")))]
 async fn delete_webhook(
     State(state): State<AppState>,
     auth: AdminAuth,
@@ -111,7 +113,7 @@ async fn delete_webhook(
 /// deliveries held while it was inactive are sent.
 #[utoipa::path(post, path = "/api/v1/webhooks/{webhook_id}/activate", tag = "webhooks",
     params(("webhook_id" = String, Path)),
-    responses((status = 200, body = WebhookView), (status = 404, body = ErrorBody)))]
+    responses((status = 200, body = WebhookView)))]
 async fn activate_webhook(
     State(state): State<AppState>,
     auth: AdminAuth,
@@ -125,7 +127,7 @@ async fn activate_webhook(
 /// those already waiting are held until it is activated again.
 #[utoipa::path(post, path = "/api/v1/webhooks/{webhook_id}/deactivate", tag = "webhooks",
     params(("webhook_id" = String, Path)),
-    responses((status = 200, body = WebhookView), (status = 404, body = ErrorBody)))]
+    responses((status = 200, body = WebhookView)))]
 async fn deactivate_webhook(
     State(state): State<AppState>,
     auth: AdminAuth,
@@ -139,7 +141,7 @@ async fn deactivate_webhook(
 /// now on.
 #[utoipa::path(post, path = "/api/v1/webhooks/{webhook_id}/regenerate-secret", tag = "webhooks",
     params(("webhook_id" = String, Path)),
-    responses((status = 200, body = WebhookView), (status = 404, body = ErrorBody)))]
+    responses((status = 200, body = WebhookView)))]
 async fn regenerate_secret(
     State(state): State<AppState>,
     auth: AdminAuth,

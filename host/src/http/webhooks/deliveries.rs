@@ -24,12 +24,16 @@ pub(super) fn router() -> OpenApiRouter<AppState> {
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub(super) struct DeliveryPageQuery {
-    /// pending, succeeded or failed.
+    /// Only deliveries with this status.
+    #[param(value_type = Option<crate::http::api_doc::DeliveryStatusFilter>, inline)]
     pub status: Option<String>,
     /// 1 to 200 (default 50).
+    #[param(minimum = 1, maximum = 200)]
     pub limit: Option<i64>,
+    /// The `next_cursor` of the previous page.
     pub cursor: Option<String>,
 }
 
@@ -38,7 +42,7 @@ const MAX_PAGE_SIZE: i64 = 200;
 /// A webhook's deliveries, newest first.
 #[utoipa::path(get, path = "/api/v1/webhooks/{webhook_id}/deliveries", tag = "webhooks",
     params(("webhook_id" = String, Path), DeliveryPageQuery),
-    responses((status = 200, body = DeliveryPage), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
+    responses((status = 200, body = DeliveryPage)))]
 async fn list_deliveries(
     State(state): State<AppState>,
     auth: AdminAuth,
@@ -81,7 +85,7 @@ async fn list_deliveries(
 
 #[utoipa::path(get, path = "/api/v1/webhooks/{webhook_id}/deliveries/{delivery_id}", tag = "webhooks",
     params(("webhook_id" = String, Path), ("delivery_id" = String, Path)),
-    responses((status = 200, body = DeliveryDetail), (status = 404, body = ErrorBody)))]
+    responses((status = 200, body = DeliveryDetail)))]
 async fn get_delivery(
     State(state): State<AppState>,
     auth: AdminAuth,
@@ -117,7 +121,8 @@ async fn get_delivery(
 /// deduplicate on it) and the same body, then retries on the schedule.
 #[utoipa::path(post, path = "/api/v1/webhooks/{webhook_id}/deliveries/{delivery_id}/resend", tag = "webhooks",
     params(("webhook_id" = String, Path), ("delivery_id" = String, Path)),
-    responses((status = 202, body = DeliveryView), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
+    responses((status = 202, body = DeliveryView, description = "Queued to be sent again"),
+        (status = 409, body = ErrorBody, description = "The webhook keeps lightweight logs, or is inactive")))]
 async fn resend_delivery(
     State(state): State<AppState>,
     auth: AdminAuth,

@@ -12,10 +12,11 @@ use utoipa::ToSchema;
 use super::try_out::{probe_webhook, sample, stage_views};
 use crate::domain::InvalidInput;
 use crate::domain::webhook::{
-    BatchMode, Conditions, PayloadFormat, WebhookAuth, WebhookMethod, WebhookSettings,
+    BatchMode, Conditions, EventName, PayloadFormat, WebhookAuth, WebhookMethod, WebhookSettings,
     check_retry_schedule, parse_event_list, parse_timeout,
 };
 use crate::http::AppState;
+use crate::http::api_doc::RetryDelaySeconds;
 use crate::http::error::{ApiError, ApiResult};
 use crate::http::extract::AdminAuth;
 use crate::storage::funnel_stages;
@@ -25,27 +26,40 @@ use crate::storage::funnel_stages;
 #[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct WebhookInput {
+    /// At most 200 characters, not blank.
+    #[schema(
+        min_length = 1,
+        max_length = 200,
+        pattern = r"^[^\u0000]*[^\s\u0000][^\u0000]*$"
+    )]
     pub name: Option<String>,
-    /// `http://` or `https://`; private and loopback destinations are
-    /// refused unless the server allows them (`--outbound-allow-cidr`).
+    /// `http://` or `https://`, without credentials (use `auth`); private
+    /// and loopback destinations are refused unless the server allows them
+    /// (`--outbound-allow-cidr`).
+    #[schema(pattern = r"^https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?([/?#][^\s\u0000]*)?$")]
     pub url: Option<String>,
     /// POST (default), PUT, PATCH, DELETE or GET (no body: the envelope goes
     /// in the query string).
     pub method: Option<WebhookMethod>,
     /// lead.created, lead.updated, lead.deleted, lead.stage_changed,
-    /// lead.saved (created or updated).
+    /// lead.saved (created or updated); at least one.
+    #[schema(value_type = Option<Vec<EventName>>, min_items = 1)]
     pub events: Option<Vec<String>>,
     pub conditions: Option<Conditions>,
     pub auth: Option<WebhookAuth>,
     pub send_secret_header: Option<bool>,
     pub send_hmac_header: Option<bool>,
     /// 1 to 60 seconds (default 30).
+    #[schema(minimum = 1, maximum = 60)]
     pub timeout_seconds: Option<u64>,
     /// Seconds before each retry (default 5, 300, 1800, 7200, 18000, 36000,
     /// 36000), each with ±20% jitter; a receiver's `Retry-After` replaces it.
+    /// At most 20 retries, each at most 7 days after the attempt before it.
+    #[schema(value_type = Option<Vec<RetryDelaySeconds>>, max_items = 20)]
     pub retry_schedule_seconds: Option<Vec<u64>>,
     /// event-only, small (default), full, template, or an uploaded
     /// payload-builder plugin's id.
+    #[schema(pattern = r"^(event-only|small|full|template|plg_[^\s\u0000]+)$")]
     pub payload_format: Option<String>,
     /// The payload builder's config (for `template`: `{"body", "format",
     /// "stage_as_id"}`).
@@ -58,8 +72,10 @@ pub(crate) struct WebhookInput {
     /// than full.
     pub batch_mode: Option<BatchMode>,
     /// How long a batch waits for more events, 1 to 900 seconds (default 10).
+    #[schema(minimum = 1, maximum = 900)]
     pub batch_wait_seconds: Option<u64>,
     /// A batch goes out at once when it holds this many, 1 to 1000 (default 100).
+    #[schema(minimum = 1, maximum = 1000)]
     pub max_items_per_batch: Option<u32>,
     pub active: Option<bool>,
 }

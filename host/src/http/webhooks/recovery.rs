@@ -30,8 +30,10 @@ pub(crate) const MAX_RECOVER: i64 = 1_000;
 pub(super) struct RecoverRequest {
     /// RFC 3339, e.g. `2026-11-30T08:00:00Z`: deliveries created at or
     /// after it.
+    #[schema(format = DateTime)]
     pub since: String,
     /// At most this many are queued, oldest first: 1 to 1000 (default 1000).
+    #[schema(minimum = 1, maximum = 1000)]
     pub limit: Option<i64>,
     /// Only count them; nothing is queued.
     #[serde(default)]
@@ -63,8 +65,7 @@ pub(super) fn router() -> OpenApiRouter<AppState> {
     params(("webhook_id" = String, Path)), request_body = RecoverRequest,
     responses((status = 202, body = RecoverView, description = "Queued"),
         (status = 200, body = RecoverView, description = "Dry run: counted only"),
-        (status = 400, body = ErrorBody), (status = 404, body = ErrorBody),
-        (status = 409, body = ErrorBody)))]
+        (status = 409, body = ErrorBody, description = "The webhook keeps lightweight logs, or is inactive")))]
 async fn recover_deliveries(
     State(state): State<AppState>,
     auth: AdminAuth,

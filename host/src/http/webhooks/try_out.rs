@@ -4,7 +4,10 @@
 //! what is previewed is what would be sent.
 
 use axum::Json;
+use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
 use axum::extract::{Path, State};
+use axum::http::HeaderMap;
 use serde::Deserialize;
 use serde_json::Value;
 use utoipa::ToSchema;
@@ -17,7 +20,7 @@ use crate::domain::time::now_micros;
 use crate::domain::webhook::WebhookSettings;
 use crate::http::AppState;
 use crate::http::error::{ApiError, ApiResult, ErrorBody};
-use crate::http::extract::{AdminAuth, parse_json};
+use crate::http::extract::{AdminAuth, body_rejection, parse_json, require_json_content_type};
 use crate::outbound::payload::{Envelope, sample_event};
 use crate::storage::funnel_stages;
 use crate::storage::leads::LeadStageView;
@@ -40,19 +43,23 @@ pub(super) struct PreviewRequest {
 
 /// Renders the payload for a sample (or the given) event, without sending.
 #[utoipa::path(post, path = "/api/v1/webhooks/{webhook_id}/preview", tag = "webhooks",
-    params(("webhook_id" = String, Path)), request_body = PreviewRequest,
-    responses((status = 200, body = PreviewView), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    params(("webhook_id" = String, Path)), request_body = Option<PreviewRequest>,
+    responses((status = 200, body = PreviewView),
+        (status = 422, body = ErrorBody, description = "The payload cannot be rendered for this event (the message says why)")))]
 async fn preview_payload(
     State(state): State<AppState>,
     auth: AdminAuth,
     Path(webhook_id): Path<String>,
-    body: axum::body::Bytes,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
 ) -> ApiResult<Json<PreviewView>> {
+    let body = body.map_err(|rejection| body_rejection(rejection, state.max_body_bytes))?;
     let webhook = webhooks::get(&state.db, &auth.account_id, &webhook_id).await?;
     // The body is optional: no body previews the sample event.
     let request: PreviewRequest = if body.iter().all(u8::is_ascii_whitespace) {
         PreviewRequest::default()
     } else {
+        require_json_content_type(&headers)?;
         parse_json(&body)?
     };
     let event = match request.event {
@@ -82,7 +89,8 @@ async fn preview_payload(
 /// inactive webhooks too, so a receiver can be checked before activating.
 #[utoipa::path(post, path = "/api/v1/webhooks/{webhook_id}/test", tag = "webhooks",
     params(("webhook_id" = String, Path)),
-    responses((status = 200, body = TestSendView), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    responses((status = 200, body = TestSendView, description = "Sent (or the send failed: see `success` and `error`)"),
+        (status = 422, body = ErrorBody, description = "The payload cannot be rendered")))]
 async fn test_webhook(
     State(state): State<AppState>,
     auth: AdminAuth,
