@@ -4,6 +4,7 @@
 mod helpers;
 mod receiver;
 
+mod api_contract;
 mod api_keys;
 mod assemblyscript_plugins;
 mod auth;

@@ -5,6 +5,8 @@
 //! - [`rejections`]: the statuses an operation answers because of how it
 //!   is reached (its authentication, parameters and body), with the error
 //!   body each one carries;
+//! - [`creation`]: the body of a create operation that shares its fields
+//!   with an update, with the fields creation needs required;
 //! - [`links`]: links from each create operation to the operations that
 //!   take the id it returns, so that tools (and readers) can follow them.
 //!
@@ -12,6 +14,7 @@
 //! openapi` prints it, which is what the typed clients in `clients/` are
 //! generated from.
 
+mod creation;
 mod links;
 mod rejections;
 mod schemas;
@@ -115,6 +118,7 @@ pub(crate) fn complete(generated: utoipa::openapi::OpenApi) -> Value {
         serde_json::to_value(generated).expect("the OpenAPI document serialises to JSON");
     unique_operation_ids(&mut document);
     describe_successes(&mut document);
+    creation::add(&mut document);
     rejections::add(&mut document);
     links::add(&mut document);
     document

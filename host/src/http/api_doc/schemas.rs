@@ -21,13 +21,42 @@ pub(crate) enum ScriptLanguage {
 }
 
 /// A WebAssembly module (ABI v1), as its raw bytes.
-#[derive(ToSchema)]
-#[schema(value_type = String, format = Binary)]
-pub(crate) struct WasmModule(#[allow(dead_code)] Vec<u8>);
+pub(crate) struct WasmModule;
+
+impl utoipa::PartialSchema for WasmModule {
+    fn schema() -> RefOr<Schema> {
+        ObjectBuilder::new()
+            .schema_type(Type::String)
+            .format(Some(SchemaFormat::KnownFormat(KnownFormat::Binary)))
+            .description(Some("A WebAssembly module (ABI v1), as its raw bytes"))
+            // The magic number and version alone take 8 bytes.
+            .min_length(Some(8))
+            .into()
+    }
+}
+
+impl ToSchema for WasmModule {}
 
 /// A JavaScript or TypeScript plugin's source text (UTF-8).
-#[derive(ToSchema)]
-pub(crate) struct ScriptSource(#[allow(dead_code)] String);
+pub(crate) struct ScriptSource;
+
+impl utoipa::PartialSchema for ScriptSource {
+    fn schema() -> RefOr<Schema> {
+        ObjectBuilder::new()
+            .schema_type(Type::String)
+            .description(Some(
+                "A JavaScript or TypeScript plugin's source text (UTF-8): a transform exports \
+                 `transform(config, request)`, a payload builder `buildPayload(config, event)`",
+            ))
+            .min_length(Some(1))
+            .examples([serde_json::json!(
+                "export function transform(config, request) {\n  return [];\n}\n"
+            )])
+            .into()
+    }
+}
+
+impl ToSchema for ScriptSource {}
 
 /// The statuses deliveries can be filtered by.
 #[derive(Debug, ToSchema)]

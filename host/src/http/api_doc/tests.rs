@@ -187,6 +187,19 @@ fn request_schemas_carry_the_limits_the_handlers_enforce() {
         (Some(1), Some(60))
     );
     assert_eq!(webhook["retry_schedule_seconds"]["maxItems"], 20);
+    // Creating a webhook needs what changing one does not.
+    let new = &schemas["NewWebhook"];
+    assert_eq!(
+        new["required"],
+        serde_json::json!(["name", "url", "events"])
+    );
+    assert_eq!(new["properties"]["name"]["type"], "string");
+    assert_eq!(new["properties"]["events"]["type"], "array");
+    assert_eq!(
+        operation(&document, "/api/v1/webhooks", "post")["requestBody"]["content"]["application/json"]
+            ["schema"]["$ref"],
+        "#/components/schemas/NewWebhook"
+    );
     let update = &schemas["UpdateLead"];
     // Absent is "keep"; null is refused for these two, so they are not nullable.
     assert_eq!(update["properties"]["email"]["type"], "string");

@@ -55,12 +55,12 @@ async fn preview_payload(
 ) -> ApiResult<Json<PreviewView>> {
     let body = body.map_err(|rejection| body_rejection(rejection, state.max_body_bytes))?;
     let webhook = webhooks::get(&state.db, &auth.account_id, &webhook_id).await?;
-    // The body is optional: no body previews the sample event.
+    // The body is optional: no body (or `null`) previews the sample event.
     let request: PreviewRequest = if body.iter().all(u8::is_ascii_whitespace) {
         PreviewRequest::default()
     } else {
         require_json_content_type(&headers)?;
-        parse_json(&body)?
+        parse_json::<Option<PreviewRequest>>(&body)?.unwrap_or_default()
     };
     let event = match request.event {
         Some(event) => event,
