@@ -13,18 +13,17 @@ use crate::domain::InvalidInput;
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
 pub(crate) enum WebhookAuth {
+    // The titles name each kind in the OpenAPI document (and so in the
+    // generated clients).
+    #[schema(title = "NoAuth")]
     None,
-    Basic {
-        username: String,
-        password: String,
-    },
-    Bearer {
-        token: String,
-    },
+    #[schema(title = "BasicAuth")]
+    Basic { username: String, password: String },
+    #[schema(title = "BearerAuth")]
+    Bearer { token: String },
     /// Headers sent as they are, e.g. `{"X-Api-Key": "..."}`.
-    Headers {
-        headers: BTreeMap<String, String>,
-    },
+    #[schema(title = "HeadersAuth")]
+    Headers { headers: BTreeMap<String, String> },
 }
 
 /// What a redacted credential reads as in API answers and delivery logs.

@@ -119,6 +119,7 @@ pub(crate) fn complete(generated: utoipa::openapi::OpenApi) -> Value {
     unique_operation_ids(&mut document);
     describe_successes(&mut document);
     creation::add(&mut document);
+    name_variants(&mut document);
     rejections::add(&mut document);
     links::add(&mut document);
     document
@@ -144,6 +145,36 @@ fn unique_operation_ids(document: &mut Value) {
             let unique = format!("{id}_{method}");
             operation["operationId"] = Value::String(unique);
         }
+    }
+}
+
+/// Moves the titled variants of a `oneOf` schema (`WebhookAuth`'s
+/// `BasicAuth`, `HeadersAuth`, ...) into schemas of their own, referenced
+/// by name: client generators then make one type per variant, named as the
+/// title says, instead of numbering inline ones (and tripping over their
+/// nested objects).
+fn name_variants(document: &mut Value) {
+    let Some(schemas) = document
+        .pointer_mut("/components/schemas")
+        .and_then(Value::as_object_mut)
+    else {
+        return;
+    };
+    let mut lifted = Vec::new();
+    for schema in schemas.values_mut() {
+        let Some(variants) = schema.get_mut("oneOf").and_then(Value::as_array_mut) else {
+            continue;
+        };
+        for variant in variants.iter_mut() {
+            let Some(title) = variant.get("title").and_then(Value::as_str) else {
+                continue;
+            };
+            let reference = serde_json::json!({"$ref": format!("#/components/schemas/{title}")});
+            lifted.push((title.to_owned(), std::mem::replace(variant, reference)));
+        }
+    }
+    for (title, variant) in lifted {
+        schemas.entry(title).or_insert(variant);
     }
 }
 

@@ -204,6 +204,15 @@ fn request_schemas_carry_the_limits_the_handlers_enforce() {
     // Absent is "keep"; null is refused for these two, so they are not nullable.
     assert_eq!(update["properties"]["email"]["type"], "string");
     assert_eq!(update["properties"]["score"]["type"], "integer");
+    // Each kind of webhook auth is a named schema of its own.
+    assert_eq!(
+        schemas["WebhookAuth"]["oneOf"][1]["$ref"],
+        "#/components/schemas/BasicAuth"
+    );
+    assert_eq!(
+        schemas["HeadersAuth"]["properties"]["type"]["enum"],
+        serde_json::json!(["headers"])
+    );
     // Only answers carry the stage's title.
     assert!(schemas["StageMappingItem"]["properties"]["funnel_stage_title"].is_null());
     assert_eq!(

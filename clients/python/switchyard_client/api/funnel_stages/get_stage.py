@@ -1,0 +1,171 @@
+from http import HTTPStatus
+from typing import Any
+from urllib.parse import quote
+
+import httpx
+
+from ... import errors
+from ...client import AuthenticatedClient, Client
+from ...models.error_body import ErrorBody
+from ...models.funnel_stage_view import FunnelStageView
+from ...types import Response
+
+
+def _get_kwargs(
+    stage_id: str,
+) -> dict[str, Any]:
+
+    _kwargs: dict[str, Any] = {
+        "method": "get",
+        "url": "/api/v1/funnel-stages/{stage_id}".format(
+            stage_id=quote(str(stage_id), safe=""),
+        ),
+    }
+
+    return _kwargs
+
+
+def _parse_response(
+    *, client: AuthenticatedClient | Client, response: httpx.Response
+) -> ErrorBody | FunnelStageView | None:
+    if response.status_code == 200:
+        response_200 = FunnelStageView.from_dict(response.json())
+
+        return response_200
+
+    if response.status_code == 401:
+        response_401 = ErrorBody.from_dict(response.json())
+
+        return response_401
+
+    if response.status_code == 404:
+        response_404 = ErrorBody.from_dict(response.json())
+
+        return response_404
+
+    if response.status_code == 500:
+        response_500 = ErrorBody.from_dict(response.json())
+
+        return response_500
+
+    if client.raise_on_unexpected_status:
+        raise errors.UnexpectedStatus(response.status_code, response.content)
+    else:
+        return None
+
+
+def _build_response(
+    *, client: AuthenticatedClient | Client, response: httpx.Response
+) -> Response[ErrorBody | FunnelStageView]:
+    return Response(
+        status_code=HTTPStatus(response.status_code),
+        content=response.content,
+        headers=response.headers,
+        parsed=_parse_response(client=client, response=response),
+    )
+
+
+def sync_detailed(
+    stage_id: str,
+    *,
+    client: AuthenticatedClient | Client,
+) -> Response[ErrorBody | FunnelStageView]:
+    """One stage.
+
+    Args:
+        stage_id (str):
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Response[ErrorBody | FunnelStageView]
+    """
+
+    kwargs = _get_kwargs(
+        stage_id=stage_id,
+    )
+
+    response = client.get_httpx_client().request(
+        **kwargs,
+    )
+
+    return _build_response(client=client, response=response)
+
+
+def sync(
+    stage_id: str,
+    *,
+    client: AuthenticatedClient | Client,
+) -> ErrorBody | FunnelStageView | None:
+    """One stage.
+
+    Args:
+        stage_id (str):
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        ErrorBody | FunnelStageView
+    """
+
+    return sync_detailed(
+        stage_id=stage_id,
+        client=client,
+    ).parsed
+
+
+async def asyncio_detailed(
+    stage_id: str,
+    *,
+    client: AuthenticatedClient | Client,
+) -> Response[ErrorBody | FunnelStageView]:
+    """One stage.
+
+    Args:
+        stage_id (str):
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Response[ErrorBody | FunnelStageView]
+    """
+
+    kwargs = _get_kwargs(
+        stage_id=stage_id,
+    )
+
+    response = await client.get_async_httpx_client().request(**kwargs)
+
+    return _build_response(client=client, response=response)
+
+
+async def asyncio(
+    stage_id: str,
+    *,
+    client: AuthenticatedClient | Client,
+) -> ErrorBody | FunnelStageView | None:
+    """One stage.
+
+    Args:
+        stage_id (str):
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        ErrorBody | FunnelStageView
+    """
+
+    return (
+        await asyncio_detailed(
+            stage_id=stage_id,
+            client=client,
+        )
+    ).parsed

@@ -1,0 +1,171 @@
+from http import HTTPStatus
+from typing import Any
+from urllib.parse import quote
+
+import httpx
+
+from ... import errors
+from ...client import AuthenticatedClient, Client
+from ...models.error_body import ErrorBody
+from ...models.lead_view import LeadView
+from ...types import Response
+
+
+def _get_kwargs(
+    lead_profile_uid: str,
+) -> dict[str, Any]:
+
+    _kwargs: dict[str, Any] = {
+        "method": "get",
+        "url": "/api/v1/leads/{lead_profile_uid}".format(
+            lead_profile_uid=quote(str(lead_profile_uid), safe=""),
+        ),
+    }
+
+    return _kwargs
+
+
+def _parse_response(
+    *, client: AuthenticatedClient | Client, response: httpx.Response
+) -> ErrorBody | LeadView | None:
+    if response.status_code == 200:
+        response_200 = LeadView.from_dict(response.json())
+
+        return response_200
+
+    if response.status_code == 401:
+        response_401 = ErrorBody.from_dict(response.json())
+
+        return response_401
+
+    if response.status_code == 404:
+        response_404 = ErrorBody.from_dict(response.json())
+
+        return response_404
+
+    if response.status_code == 500:
+        response_500 = ErrorBody.from_dict(response.json())
+
+        return response_500
+
+    if client.raise_on_unexpected_status:
+        raise errors.UnexpectedStatus(response.status_code, response.content)
+    else:
+        return None
+
+
+def _build_response(
+    *, client: AuthenticatedClient | Client, response: httpx.Response
+) -> Response[ErrorBody | LeadView]:
+    return Response(
+        status_code=HTTPStatus(response.status_code),
+        content=response.content,
+        headers=response.headers,
+        parsed=_parse_response(client=client, response=response),
+    )
+
+
+def sync_detailed(
+    lead_profile_uid: str,
+    *,
+    client: AuthenticatedClient | Client,
+) -> Response[ErrorBody | LeadView]:
+    """One lead.
+
+    Args:
+        lead_profile_uid (str):
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Response[ErrorBody | LeadView]
+    """
+
+    kwargs = _get_kwargs(
+        lead_profile_uid=lead_profile_uid,
+    )
+
+    response = client.get_httpx_client().request(
+        **kwargs,
+    )
+
+    return _build_response(client=client, response=response)
+
+
+def sync(
+    lead_profile_uid: str,
+    *,
+    client: AuthenticatedClient | Client,
+) -> ErrorBody | LeadView | None:
+    """One lead.
+
+    Args:
+        lead_profile_uid (str):
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        ErrorBody | LeadView
+    """
+
+    return sync_detailed(
+        lead_profile_uid=lead_profile_uid,
+        client=client,
+    ).parsed
+
+
+async def asyncio_detailed(
+    lead_profile_uid: str,
+    *,
+    client: AuthenticatedClient | Client,
+) -> Response[ErrorBody | LeadView]:
+    """One lead.
+
+    Args:
+        lead_profile_uid (str):
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Response[ErrorBody | LeadView]
+    """
+
+    kwargs = _get_kwargs(
+        lead_profile_uid=lead_profile_uid,
+    )
+
+    response = await client.get_async_httpx_client().request(**kwargs)
+
+    return _build_response(client=client, response=response)
+
+
+async def asyncio(
+    lead_profile_uid: str,
+    *,
+    client: AuthenticatedClient | Client,
+) -> ErrorBody | LeadView | None:
+    """One lead.
+
+    Args:
+        lead_profile_uid (str):
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        ErrorBody | LeadView
+    """
+
+    return (
+        await asyncio_detailed(
+            lead_profile_uid=lead_profile_uid,
+            client=client,
+        )
+    ).parsed
