@@ -136,6 +136,9 @@ def test_every_setting_is_saved_and_edited(page, server, key, shot):
     assert saved["lightweight_logs"] is True
     assert saved["active"] is False
     assert saved["batch_mode"] == "none"
+    # The webhook's page names the auth without its secret.
+    expect(page.locator("dl.fields")).to_contain_text("HTTP Basic as “ada”")
+    assert "s3cret" not in page.content()
 
     # Edit: the password is never shown and an empty field keeps it; switch
     # to POST and small so batching opens up, and to bearer auth.
@@ -173,6 +176,16 @@ def test_every_listed_merge_tag_renders(page, server, key, shot):
     sign_in(page, key)
     page.goto("/webhooks/new")
     page.get_by_label("Payload format").select_option("template")
+    # With JavaScript on, the Preview button also previews (htmx sends the
+    # button that submitted the form): nothing is created, though the form
+    # would save as it stands.
+    page.get_by_label("Name", exact=True).fill(unique("Previewed only"))
+    page.get_by_label("URL", exact=True).fill("http://127.0.0.1:9/preview")
+    page.get_by_label("Template body").fill('{"n": "{{event.name}}"}')
+    page.get_by_role("button", name="Preview").click()
+    expect(page.locator("#preview-body")).to_have_text('{"n": "lead.stage_changed"}')
+    expect(page).to_have_url(re.compile(r"/webhooks$"))
+    assert api(server, key, "GET", "/api/v1/webhooks")["data"] == []
     tags = page.locator(".merge-tags button[data-insert]").evaluate_all(
         "buttons => buttons.map(b => b.getAttribute('data-insert'))")
     assert len(tags) >= 20

@@ -8,6 +8,7 @@ use serde::Deserialize;
 
 use super::{Health, PAGE_SIZE, delivery_outcome, event_names, health, parse_status_filter};
 use crate::domain::delivery::DeliveryStatus;
+use crate::domain::webhook::WebhookAuth;
 use crate::http::AppState;
 use crate::storage::deliveries;
 use crate::storage::webhooks;
@@ -108,6 +109,7 @@ pub(super) async fn show(
             "Conditions",
             serde_json::to_string(&settings.conditions).unwrap_or_default(),
         ),
+        ("Authentication", auth_summary(&settings.auth)),
         (
             "Payload format",
             settings.payload_format.as_str().to_owned(),
@@ -153,12 +155,7 @@ pub(super) async fn show(
     }))
 }
 
-pub(super) async fn set_active(
-    state: &AppState,
-    session: &Session,
-    id: &str,
-    active: bool,
-) -> UiResult {
+async fn set_active(state: &AppState, session: &Session, id: &str, active: bool) -> UiResult {
     let webhook = webhooks::set_active(&state.db, &session.account_id, id, active).await?;
     let message = if active {
         format!(
@@ -300,4 +297,17 @@ pub(super) async fn regenerate_secret(
         ),
         "New signing secret made: give it to the receivers, which must verify with it from now on.",
     ))
+}
+
+/// How the webhook authenticates, without its secrets.
+fn auth_summary(auth: &WebhookAuth) -> String {
+    match auth {
+        WebhookAuth::None => "none (signature headers only)".into(),
+        WebhookAuth::Basic { username, .. } => format!("HTTP Basic as “{username}”"),
+        WebhookAuth::Bearer { .. } => "bearer token".into(),
+        WebhookAuth::Headers { headers } => format!(
+            "headers {}",
+            headers.keys().cloned().collect::<Vec<_>>().join(", ")
+        ),
+    }
 }
