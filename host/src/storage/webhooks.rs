@@ -51,6 +51,7 @@ struct WebhookRow {
     send_hmac_header: i64,
     timeout_ms: i64,
     retry_schedule: String,
+    max_in_flight: i64,
     payload_format: String,
     payload_config: String,
     lightweight_logs: i64,
@@ -66,8 +67,8 @@ struct WebhookRow {
 
 const WEBHOOK_COLUMNS: &str = "id, account_id, name, url, method, events, conditions, auth, \
     signing_secret, send_secret_header, send_hmac_header, timeout_ms, retry_schedule, \
-    payload_format, payload_config, lightweight_logs, batch_mode, batch_wait_ms, batch_max_items, \
-    active, disabled_reason, failing_since, created_at, updated_at";
+    max_in_flight, payload_format, payload_config, lightweight_logs, batch_mode, batch_wait_ms, \
+    batch_max_items, active, disabled_reason, failing_since, created_at, updated_at";
 
 impl WebhookRow {
     /// Parses the columns back; one that does not parse is reported (see
@@ -94,6 +95,12 @@ impl WebhookRow {
                 .map_err(|error| {
                     corrupt("batch_mode, batch_wait_ms or batch_max_items", error.0)
                 })?;
+        let max_in_flight = u32::try_from(self.max_in_flight).map_err(|_| {
+            corrupt(
+                "max_in_flight",
+                format!("{} is out of range", self.max_in_flight),
+            )
+        })?;
         let timeout = u64::try_from(self.timeout_ms)
             .map(Duration::from_millis)
             .map_err(|_| corrupt("timeout_ms", format!("{} is negative", self.timeout_ms)))?;
@@ -109,6 +116,7 @@ impl WebhookRow {
                 send_hmac_header: self.send_hmac_header != 0,
                 timeout,
                 retry_schedule,
+                max_in_flight,
                 payload_format,
                 payload_config,
                 lightweight_logs: self.lightweight_logs != 0,
@@ -140,6 +148,7 @@ fn settings_args(settings: &WebhookSettings) -> Vec<Arg<'static>> {
         Arg::from(i64::from(settings.send_hmac_header)),
         Arg::from(i64::try_from(settings.timeout.as_millis()).unwrap_or(i64::MAX)),
         Arg::from(json(serde_json::to_string(&settings.retry_schedule))),
+        Arg::from(i64::from(settings.max_in_flight)),
         Arg::from(settings.payload_format.as_str().to_owned()),
         Arg::from(settings.payload_config.to_string()),
         Arg::from(i64::from(settings.lightweight_logs)),
@@ -150,7 +159,7 @@ fn settings_args(settings: &WebhookSettings) -> Vec<Arg<'static>> {
     ]
 }
 
-const SETTINGS_COLUMNS: [&str; 17] = [
+const SETTINGS_COLUMNS: [&str; 18] = [
     "name",
     "url",
     "method",
@@ -161,6 +170,7 @@ const SETTINGS_COLUMNS: [&str; 17] = [
     "send_hmac_header",
     "timeout_ms",
     "retry_schedule",
+    "max_in_flight",
     "payload_format",
     "payload_config",
     "lightweight_logs",

@@ -6,7 +6,8 @@
 //!   Switchyard reserves, redaction.
 //! - `events`: [`EventName`], [`Conditions`] on the funnel stage, and the
 //!   [`Subscription`] the outbox matches an event against.
-//! - `timing`: the timeout and retry schedule's limits.
+//! - `timing`: the timeout, the retry schedule's limits, and the cap on
+//!   deliveries in flight.
 //! - `format`: [`PayloadFormat`], a [`BuiltinFormat`] or an uploaded plugin.
 //! - `batching`: [`BatchMode`] and [`Batching`], and when batching cannot
 //!   work (a method other than POST, the full format, a form template).
@@ -30,7 +31,7 @@ pub(crate) use batching::{BatchMode, Batching};
 pub(crate) use events::{Conditions, EventName, OccurredEvent, Subscription, parse_event_list};
 pub(crate) use format::{BuiltinFormat, PayloadFormat};
 pub(crate) use method::WebhookMethod;
-pub(crate) use timing::{check_retry_schedule, parse_timeout};
+pub(crate) use timing::{check_retry_schedule, parse_max_in_flight, parse_timeout};
 
 /// Everything an admin sets on a webhook, checked.
 #[derive(Debug, Clone, PartialEq)]
@@ -49,6 +50,9 @@ pub(crate) struct WebhookSettings {
     pub timeout: Duration,
     /// Seconds before each retry; the first attempt is immediate.
     pub retry_schedule: Vec<u64>,
+    /// Deliveries of this webhook a worker process sends at once: a
+    /// receiver that hangs holds at most this many of the worker's slots.
+    pub max_in_flight: u32,
     pub payload_format: PayloadFormat,
     /// The payload builder's config (for `template`: `{"body", "format",
     /// "stage_as_id"}`).
@@ -76,6 +80,7 @@ impl Default for WebhookSettings {
             timeout: Duration::from_secs(30),
             // 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 10 h.
             retry_schedule: vec![5, 300, 1_800, 7_200, 18_000, 36_000, 36_000],
+            max_in_flight: 16,
             payload_format: PayloadFormat::Builtin(BuiltinFormat::Small),
             payload_config: Value::Null,
             lightweight_logs: false,
@@ -101,6 +106,10 @@ mod tests {
             Ok(defaults.timeout)
         );
         assert_eq!(check_retry_schedule(&defaults.retry_schedule), Ok(()));
+        assert_eq!(
+            parse_max_in_flight(defaults.max_in_flight),
+            Ok(defaults.max_in_flight)
+        );
         assert_eq!(defaults.auth.validate(), Ok(()));
         assert_eq!(
             defaults.batching.check(
@@ -137,6 +146,7 @@ mod tests {
             defaults.retry_schedule,
             [5, 300, 1800, 7200, 18000, 36000, 36000]
         );
+        assert_eq!(defaults.max_in_flight, 16);
         assert_eq!(defaults.payload_format.as_str(), "small");
         assert_eq!(defaults.batching.mode, BatchMode::None);
         assert_eq!(defaults.batching.wait, Duration::from_secs(10));

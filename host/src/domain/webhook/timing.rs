@@ -1,5 +1,6 @@
-//! How long a webhook waits for an answer, and its retry schedule: the
-//! limits an admin's values must respect. When a retry actually falls due
+//! How long a webhook waits for an answer, its retry schedule, and how
+//! many of its deliveries may be in flight at once: the limits an admin's
+//! values must respect. When a retry actually falls due
 //! (jitter, a receiver's `Retry-After`) is the delivery engine's business:
 //! `outbound::retry`.
 
@@ -21,6 +22,19 @@ pub(crate) fn parse_timeout(seconds: u64) -> Result<Duration, InvalidInput> {
         )));
     }
     Ok(Duration::from_secs(seconds))
+}
+
+/// Most deliveries of one webhook a worker sends at once.
+pub(super) const MAX_IN_FLIGHT: u32 = 1_000;
+
+/// A cap on deliveries in flight of 1 to [`MAX_IN_FLIGHT`].
+pub(crate) fn parse_max_in_flight(cap: u32) -> Result<u32, InvalidInput> {
+    if !(1..=MAX_IN_FLIGHT).contains(&cap) {
+        return Err(InvalidInput(format!(
+            "max_in_flight must be between 1 and {MAX_IN_FLIGHT}"
+        )));
+    }
+    Ok(cap)
 }
 
 /// A retry schedule (seconds before each retry): at most 20 retries, each
@@ -54,6 +68,15 @@ mod tests {
         assert_eq!(parse_timeout(61).unwrap_err().0, message);
         assert_eq!(parse_timeout(1).unwrap(), Duration::from_secs(1));
         assert_eq!(parse_timeout(60).unwrap(), Duration::from_secs(60));
+    }
+
+    #[test]
+    fn the_cap_on_deliveries_in_flight_is_between_one_and_a_thousand() {
+        let message = "max_in_flight must be between 1 and 1000";
+        assert_eq!(parse_max_in_flight(0).unwrap_err().0, message);
+        assert_eq!(parse_max_in_flight(1_001).unwrap_err().0, message);
+        assert_eq!(parse_max_in_flight(1), Ok(1));
+        assert_eq!(parse_max_in_flight(1_000), Ok(1_000));
     }
 
     #[test]

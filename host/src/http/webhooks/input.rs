@@ -13,7 +13,7 @@ use super::try_out::{probe_webhook, sample, stage_views};
 use crate::domain::InvalidInput;
 use crate::domain::webhook::{
     BatchMode, Conditions, EventName, PayloadFormat, WebhookAuth, WebhookMethod, WebhookSettings,
-    check_retry_schedule, parse_event_list, parse_timeout,
+    check_retry_schedule, parse_event_list, parse_max_in_flight, parse_timeout,
 };
 use crate::http::AppState;
 use crate::http::api_doc::RetryDelaySeconds;
@@ -57,6 +57,11 @@ pub(crate) struct WebhookInput {
     /// At most 20 retries, each at most 7 days after the attempt before it.
     #[schema(value_type = Option<Vec<RetryDelaySeconds>>, max_items = 20)]
     pub retry_schedule_seconds: Option<Vec<u64>>,
+    /// Deliveries of this webhook a worker process sends at once, 1 to
+    /// 1000 (default 16): a receiver that hangs holds no more of the
+    /// worker's slots than this, and the other webhooks keep theirs.
+    #[schema(minimum = 1, maximum = 1000)]
+    pub max_in_flight: Option<u32>,
     /// event-only, small (default), full, template, or an uploaded
     /// payload-builder plugin's id.
     #[schema(pattern = r"^(event-only|small|full|template|plg_[^\s\u0000]+)$")]
@@ -116,6 +121,9 @@ impl WebhookInput {
         if let Some(schedule) = self.retry_schedule_seconds {
             check_retry_schedule(&schedule)?;
             base.retry_schedule = schedule;
+        }
+        if let Some(cap) = self.max_in_flight {
+            base.max_in_flight = parse_max_in_flight(cap)?;
         }
         let format_changed = self.payload_format.is_some();
         if let Some(format) = self.payload_format {
@@ -237,6 +245,7 @@ mod tests {
         assert_eq!(created.method, WebhookMethod::Put);
         assert_eq!(created.timeout, Duration::from_secs(5));
         assert_eq!(created.retry_schedule, defaults.retry_schedule);
+        assert_eq!(created.max_in_flight, defaults.max_in_flight);
         assert_eq!(created.batching, defaults.batching);
         assert!(created.active);
     }

@@ -33,6 +33,8 @@ pub(super) struct WebhookView {
     pub timeout_seconds: u64,
     /// Seconds before each retry; the first attempt is immediate.
     pub retry_schedule_seconds: Vec<u64>,
+    /// Deliveries of this webhook a worker process sends at once.
+    pub max_in_flight: u32,
     /// event-only, small, full, template, or an uploaded plugin's id.
     pub payload_format: String,
     pub payload_config: Value,
@@ -66,6 +68,7 @@ impl From<Webhook> for WebhookView {
             send_hmac_header: settings.send_hmac_header,
             timeout_seconds: settings.timeout.as_secs(),
             retry_schedule_seconds: settings.retry_schedule,
+            max_in_flight: settings.max_in_flight,
             payload_format: settings.payload_format.as_str().to_owned(),
             payload_config: settings.payload_config,
             lightweight_logs: settings.lightweight_logs,

@@ -1,29 +1,20 @@
-//! Batch delivery. [`group_for_batching`] decides which claimed deliveries
-//! go out together (one group per webhook and batch key); the worker then
-//! forms each group into batches of at most `max_items` in the database,
-//! renders the members' payloads into one JSON array ([`batch_body`]) and
-//! sends it signed once under the batch's own message id.
+//! Batch delivery, the decisions. [`group_for_batching`] decides which
+//! claimed deliveries go out together (one group per webhook and batch
+//! key); the worker then forms each group into batches of at most
+//! `max_items` in the database, renders the members' payloads, and
+//! [`assemble_batch`] makes one JSON array of them ([`batch_body`]), which
+//! is sent signed once under the batch's own message id. A member whose
+//! payload cannot be built fails alone; the others are sent.
 //!
-//! To change batching, edit this file; the batch rows themselves (forming,
-//! members, stored payloads) are written by `storage::deliveries`.
+//! To change batching, edit this file; `batch_send.rs` applies it, and the
+//! batch rows themselves (forming, members, stored payloads, members failed
+//! alone) are written by `storage::deliveries`.
 
-use std::collections::{BTreeMap, HashMap};
-use std::sync::Arc;
+use std::collections::BTreeMap;
 
-use tokio::sync::{mpsc, watch};
-
-use super::deliverer::{previous_stages, rendered, stored_payload};
-use super::leases::{Held, lease_until};
-use super::outcome::{give_up, parked, retry_later};
-use super::recorder::{Recorded, ToRecord};
-use super::{Context, DeliveryWorker};
-use crate::domain::time::now_micros;
 use crate::outbound::payload::BuiltPayload;
 use crate::plugins::abi;
-use crate::storage::StoreError;
-use crate::storage::deliveries::{self, AttemptResult, ClaimedDelivery};
-use crate::storage::lead_events;
-use crate::storage::webhooks::Webhook;
+use crate::storage::deliveries::ClaimedDelivery;
 
 /// Claimed deliveries, sorted for sending.
 #[derive(Debug)]
@@ -74,222 +65,44 @@ fn batch_body(bodies: &[String]) -> BuiltPayload {
 }
 
 /// A member's payload can go into a batch only if it is JSON.
-fn check_member(member_id: &str, payload: &BuiltPayload) -> Result<(), BatchFailure> {
+fn check_member(member_id: &str, payload: &BuiltPayload) -> Result<(), String> {
     if abi::is_json(&payload.content_type) {
         Ok(())
     } else {
-        Err(BatchFailure::Permanent(format!(
+        Err(format!(
             "a batch is a JSON array, but the payload of message {member_id} is {}",
             payload.content_type
-        )))
+        ))
     }
 }
 
-/// Why a batch could not be built.
-#[derive(Debug, PartialEq, Eq)]
-enum BatchFailure {
-    /// The database: retried on the schedule.
-    Transient(String),
-    /// A payload plugin failed, or a payload is not JSON: fails the batch.
-    Permanent(String),
+/// What a batch sends, and the members that fail alone.
+#[derive(Debug)]
+pub(super) struct AssembledBatch {
+    /// The members that could be built, as one JSON array; `None` when
+    /// none could.
+    pub(super) payload: Option<BuiltPayload>,
+    /// `(member id, error)` of each member whose payload could not be built
+    /// or is not JSON: failed on its own, with its error.
+    pub(super) failed: Vec<(String, String)>,
 }
 
-impl DeliveryWorker {
-    /// Claimed deliveries of one batching webhook and key: made into
-    /// batches of at most `max_items` (with other deliveries waiting under
-    /// the key) and sent one after the other, each batch claimed by this
-    /// worker and recorded as soon as it is done. Stops forming batches
-    /// once the worker is stopping (or the database fails); what is left is
-    /// given back.
-    pub(super) async fn process_group(
-        &self,
-        group: Vec<ClaimedDelivery>,
-        mut held: HashMap<String, Held>,
-        context: Arc<Context>,
-        results: &mpsc::UnboundedSender<ToRecord>,
-        stopped: &watch::Receiver<bool>,
-    ) {
-        let mut held_by = |id: &str| held.remove(id).into_iter().collect::<Vec<Held>>();
-        let Some(webhook) = &context.webhook else {
-            for delivery in &group {
-                let result = self.new_result(delivery, None);
-                let recorded = give_up(result, "the webhook no longer exists".into());
-                let _ = results.send((recorded, held_by(&delivery.id)));
-            }
-            return;
-        };
-        if !webhook.settings.active {
-            for delivery in &group {
-                let result = self.new_result(delivery, Some(webhook));
-                let recorded = parked(result, webhook.disabled_reason.as_deref());
-                let _ = results.send((recorded, held_by(&delivery.id)));
-            }
-            return;
-        }
-        let db = &self.deliverer.db;
-        let mut remaining: Vec<&ClaimedDelivery> = group.iter().collect();
-        while let Some(first) = remaining.first().copied() {
-            if *stopped.borrow() {
-                break;
-            }
-            let now = now_micros();
-            let lease_until = lease_until(now, self.config.lease);
-            let formed = deliveries::form_batch(
-                db,
-                first,
-                webhook.settings.batching.max_items,
-                lease_until,
-                now,
-            )
-            .await;
-            let (batch, members) = match formed {
-                Ok(Some(formed)) => formed,
-                // `first` went into another batch meanwhile.
-                Ok(None) => {
-                    remaining.remove(0);
-                    held_by(&first.id);
-                    continue;
-                }
-                Err(error) => {
-                    tracing::error!(%error, webhook = %webhook.id, "cannot form a batch; its deliveries are given back");
-                    break;
-                }
-            };
-            let batch_held = self.held.hold(&batch.id);
-            // The members are the batch's now: their own claims are gone.
-            remaining.retain(|delivery| {
-                delivery.id != first.id && !members.iter().any(|member| member.id == delivery.id)
-            });
-            held_by(&first.id);
-            for member in &members {
-                held_by(&member.id);
-            }
-            let result = self.new_result(&batch, Some(webhook));
-            let recorded = self
-                .process_batch(result, &batch, webhook, Some(members))
-                .await;
-            let _ = results.send((recorded, vec![batch_held]));
-        }
-        // Stopping, or the database failed: what was not batched is given
-        // back rather than held until this worker stops renewing it.
-        if !remaining.is_empty() {
-            let left: Vec<String> = remaining
-                .iter()
-                .map(|delivery| delivery.id.clone())
-                .collect();
-            if let Err(error) = deliveries::release(db, &self.holder, &left).await {
-                tracing::error!(%error, "cannot give claimed deliveries back; their leases lapse");
-            }
+/// The batch body of the members' payloads (by member id, in batch order),
+/// leaving out, each with its error, the members whose payload failed.
+pub(super) fn assemble_batch(
+    members: Vec<(String, Result<BuiltPayload, String>)>,
+) -> AssembledBatch {
+    let mut bodies = Vec::with_capacity(members.len());
+    let mut failed = Vec::new();
+    for (id, payload) in members {
+        match payload.and_then(|payload| check_member(&id, &payload).map(|()| payload)) {
+            Ok(payload) => bodies.push(payload.body),
+            Err(error) => failed.push((id, error)),
         }
     }
-
-    /// Sends a batch: its stored body, or the members' payloads (rendered
-    /// now unless stored) as one JSON array, signed once under the batch's
-    /// own message id.
-    pub(super) async fn process_batch(
-        &self,
-        mut result: AttemptResult,
-        batch: &ClaimedDelivery,
-        webhook: &Webhook,
-        members: Option<Vec<ClaimedDelivery>>,
-    ) -> Recorded {
-        let payload = match stored_payload(batch) {
-            Some(payload) => payload,
-            None => {
-                let members = match members {
-                    Some(members) => members,
-                    None => match deliveries::batch_members(&self.deliverer.db, &batch.id).await {
-                        Ok(members) => members,
-                        Err(error) => {
-                            return retry_later(
-                                result,
-                                batch,
-                                webhook,
-                                format!("cannot read the batch's messages: {error}"),
-                            );
-                        }
-                    },
-                };
-                match self.render_batch(webhook, &members).await {
-                    Ok(payload) => {
-                        result.rendered = Some(rendered(&payload));
-                        payload
-                    }
-                    Err(BatchFailure::Transient(error)) => {
-                        return retry_later(result, batch, webhook, error);
-                    }
-                    Err(BatchFailure::Permanent(error)) => return give_up(result, error),
-                }
-            }
-        };
-        self.send_and_decide(result, batch, webhook, &batch.id, &[], &payload)
-            .await
-    }
-
-    /// The members' payloads as one JSON array; each member keeps its own
-    /// rendered payload, so that it can be resent alone.
-    async fn render_batch(
-        &self,
-        webhook: &Webhook,
-        members: &[ClaimedDelivery],
-    ) -> Result<BuiltPayload, BatchFailure> {
-        let db = &self.deliverer.db;
-        let transient = |error: StoreError| BatchFailure::Transient(error.to_string());
-        let event_ids: Vec<&str> = members
-            .iter()
-            .filter(|member| member.payload_body.is_none())
-            .filter_map(|member| member.event_id.as_deref())
-            .collect();
-        let events = lead_events::events_by_id(db, &event_ids)
-            .await
-            .map_err(transient)?;
-        let stages = previous_stages(db, events.values())
-            .await
-            .map_err(transient)?;
-        let mut bodies = Vec::with_capacity(members.len());
-        let mut newly_rendered = Vec::new();
-        for member in members {
-            let payload = match stored_payload(member) {
-                Some(payload) => payload,
-                None => {
-                    let event = member
-                        .event_id
-                        .as_ref()
-                        .and_then(|id| events.get(id))
-                        .ok_or_else(|| {
-                            BatchFailure::Permanent(format!(
-                                "the event of message {} no longer exists",
-                                member.id
-                            ))
-                        })?;
-                    let (_, document) = self
-                        .deliverer
-                        .event_document(member, webhook, event, &stages)
-                        .await
-                        .map_err(transient)?;
-                    let payload =
-                        self.deliverer
-                            .render(webhook, &document)
-                            .await
-                            .map_err(|error| {
-                                let message = format!("message {}: {error}", member.id);
-                                if error.transient {
-                                    BatchFailure::Transient(message)
-                                } else {
-                                    BatchFailure::Permanent(message)
-                                }
-                            })?;
-                    newly_rendered.push((member.id.clone(), rendered(&payload)));
-                    payload
-                }
-            };
-            check_member(&member.id, &payload)?;
-            bodies.push(payload.body);
-        }
-        deliveries::save_payloads(db, &newly_rendered)
-            .await
-            .map_err(transient)?;
-        Ok(batch_body(&bodies))
+    AssembledBatch {
+        payload: (!bodies.is_empty()).then(|| batch_body(&bodies)),
+        failed,
     }
 }
 
@@ -447,11 +260,89 @@ mod tests {
             let expected = if accepted {
                 Ok(())
             } else {
-                Err(BatchFailure::Permanent(format!(
+                Err(format!(
                     "a batch is a JSON array, but the payload of message dlv_1 is {content_type}"
-                )))
+                ))
             };
             assert_eq!(checked, expected, "{content_type}");
+        }
+    }
+
+    #[test]
+    fn a_member_whose_payload_fails_fails_alone() {
+        let json = |body: &str| {
+            Ok(BuiltPayload {
+                body: body.into(),
+                content_type: "application/json".into(),
+                headers: BTreeMap::new(),
+            })
+        };
+        let form = Ok(BuiltPayload {
+            body: "a=1".into(),
+            content_type: "application/x-www-form-urlencoded".into(),
+            headers: BTreeMap::new(),
+        });
+        let failed = |message: &str| Err(message.to_owned());
+        let member = |id: &str, payload| (id.to_owned(), payload);
+        // (members, body sent, failed members)
+        type Case = (
+            Vec<(String, Result<BuiltPayload, String>)>,
+            Option<&'static str>,
+            Vec<(&'static str, String)>,
+        );
+        let cases: Vec<Case> = vec![
+            (vec![], None, vec![]),
+            (
+                vec![member("a", json(r#"{"n":1}"#)), member("b", json("2"))],
+                Some(r#"[{"n":1},2]"#),
+                vec![],
+            ),
+            // The plugin failed for b: a and c go, in order, b fails with
+            // its own error.
+            (
+                vec![
+                    member("a", json("1")),
+                    member("b", failed("payload builder small failed: out of fuel")),
+                    member("c", json("3")),
+                ],
+                Some("[1,3]"),
+                vec![("b", "payload builder small failed: out of fuel".into())],
+            ),
+            // Not JSON: cannot go into an array.
+            (
+                vec![member("a", form.clone()), member("b", json("2"))],
+                Some("[2]"),
+                vec![(
+                    "a",
+                    "a batch is a JSON array, but the payload of message a is \
+                     application/x-www-form-urlencoded"
+                        .into(),
+                )],
+            ),
+            // Every member failed: nothing to send.
+            (
+                vec![member("a", failed("no event")), member("b", failed("bad"))],
+                None,
+                vec![("a", "no event".into()), ("b", "bad".into())],
+            ),
+        ];
+        for (members, body, failed) in cases {
+            let assembled = assemble_batch(members);
+            assert_eq!(
+                assembled
+                    .payload
+                    .as_ref()
+                    .map(|payload| payload.body.as_str()),
+                body
+            );
+            if let Some(payload) = &assembled.payload {
+                assert_eq!(payload.content_type, "application/json");
+            }
+            let failed: Vec<(String, String)> = failed
+                .into_iter()
+                .map(|(id, error)| (id.to_owned(), error))
+                .collect();
+            assert_eq!(assembled.failed, failed);
         }
     }
 }

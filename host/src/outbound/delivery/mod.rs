@@ -13,12 +13,16 @@
 //! - `request.rs`: the signed headers of a request and what the delivery log
 //!   keeps of it (credentials redacted, lightweight logs trimmed). To change
 //!   signing or the headers sent, edit this (and `outbound::signing`).
-//! - `batches.rs`: how claimed deliveries group into batches, and how a batch
-//!   is formed, rendered and sent. To change batching, edit this.
+//! - `batches.rs`: how claimed deliveries group into batches, and what a
+//!   batch sends (a member whose payload fails fails alone). To change
+//!   batching, edit this; `batch_send.rs` forms, renders and sends them.
 //! - `deliverer.rs`: [`Deliverer`], rendering with the payload plugin and
 //!   sending.
 //! - `attempt.rs`: one attempt at one claimed delivery: render (or reuse the
 //!   stored payload), send, decide.
+//! - `fairness.rs`: how free slots are shared among webhooks and accounts
+//!   (each webhook's cap on deliveries in flight), and what each webhook
+//!   has in flight here.
 //! - `leases.rs`: the worker's claims: their holder id, renewing them on
 //!   a schedule, and shutting down.
 //! - `recorder.rs`: writes attempt results in batches.
@@ -31,8 +35,10 @@
 //! semaphore, shut down.
 
 mod attempt;
+mod batch_send;
 mod batches;
 mod deliverer;
+mod fairness;
 mod leases;
 mod maintenance;
 mod outcome;
@@ -51,6 +57,7 @@ pub(crate) use leases::WorkerHandle;
 
 use self::batches::{Grouped, group_for_batching};
 use self::deliverer::previous_stages;
+use self::fairness::{InFlight, fair_shares};
 use self::leases::{Held, HeldClaims, holder_id, lease_until, renew_loop};
 use self::recorder::record_loop;
 use crate::domain::time::now_micros;
@@ -93,6 +100,8 @@ pub(crate) struct DeliveryWorker {
     /// The claims it is working on, renewed until their results are
     /// written.
     held: HeldClaims,
+    /// Each webhook's deliveries being sent, against its cap.
+    in_flight: InFlight,
 }
 
 /// Claimed deliveries with their context, and the guards holding their
@@ -119,6 +128,7 @@ impl DeliveryWorker {
             config,
             holder: holder_id(),
             held: HeldClaims::default(),
+            in_flight: InFlight::default(),
         }
     }
 
@@ -181,6 +191,8 @@ impl DeliveryWorker {
                     _ = stopped.changed() => {}
                     // A slot frees up: claim again if we were full.
                     permit = slots.clone().acquire_owned(), if free == 0 => drop(permit),
+                    // A webhook at its cap may have room again.
+                    () = worker.in_flight.released() => {}
                 }
                 continue;
             }
@@ -203,11 +215,14 @@ impl DeliveryWorker {
                     .iter()
                     .filter_map(|delivery| held.remove_entry(&delivery.id))
                     .collect();
+                let slot = group
+                    .first()
+                    .map(|first| worker.in_flight.take(&first.webhook_id));
                 tokio::spawn(async move {
                     worker
                         .process_group(group, guards, context, &results, &stopped)
                         .await;
-                    drop(permit);
+                    drop((permit, slot));
                 });
             }
             for (delivery, context) in singles {
@@ -217,8 +232,10 @@ impl DeliveryWorker {
                 let worker = Arc::clone(&worker);
                 let results = results_tx.clone();
                 let guard: Vec<Held> = held.remove(&delivery.id).into_iter().collect();
+                let slot = worker.in_flight.take(&delivery.webhook_id);
                 tokio::spawn(async move {
                     let result = worker.process(delivery, context).await;
+                    drop(slot);
                     let _ = results.send((result, guard));
                     drop(permit);
                 });
@@ -244,8 +261,12 @@ impl DeliveryWorker {
         let db = &self.deliverer.db;
         let now = now_micros();
         let lease_until = lease_until(now, self.config.lease);
-        let limit = i64::try_from(limit.min(500)).unwrap_or(500);
-        let claimed = deliveries::claim_due(db, &self.holder, now, lease_until, limit).await?;
+        let in_flight = self.in_flight.counts();
+        let free = limit.min(500);
+        let claimed = deliveries::claim_due(db, &self.holder, now, lease_until, move |due| {
+            fair_shares(due, &in_flight, free)
+        })
+        .await?;
         if claimed.is_empty() {
             return Ok((Vec::new(), HashMap::new()));
         }

@@ -160,6 +160,62 @@ pub(crate) async fn save_payloads(
     .await
 }
 
+/// Fails members of a batch on their own, each with its error (their
+/// payload could not be built): each leaves the batch (so that it does not
+/// take the batch's outcome), is marked failed with an attempt logged that
+/// carries the error (nothing was sent), and can be resent alone. The
+/// batch goes out without them.
+pub(crate) async fn fail_batch_members(
+    db: &Database,
+    account_id: &str,
+    batch_id: &str,
+    triggered_by: &str,
+    failed: &[(String, String)],
+    now: i64,
+) -> StoreResult<()> {
+    let (account, batch, trigger) = (
+        account_id.to_owned(),
+        batch_id.to_owned(),
+        triggered_by.to_owned(),
+    );
+    let failed = failed.to_vec();
+    db.write(move |tx| {
+        Box::pin(async move {
+            for (member, error) in &failed {
+                let left = tx
+                    .execute(
+                        "UPDATE deliveries SET status = 'failed', batch_id = NULL, \
+                             next_attempt_at = NULL, attempt_count = attempt_count + 1, \
+                             last_response_status = NULL, last_error = $1, updated_at = $2 \
+                         WHERE id = $3 AND batch_id = $4",
+                        args![error, now, member, &batch],
+                    )
+                    .await?;
+                if left == 0 {
+                    // Not in this batch any more (the batch was undone).
+                    continue;
+                }
+                tx.execute(
+                    "INSERT INTO delivery_attempts (id, delivery_id, account_id, attempted_at, \
+                         triggered_by, duration_us, error) \
+                     VALUES ($1, $2, $3, $4, $5, 0, $6)",
+                    args![
+                        new_id(IdKind::DeliveryAttempt),
+                        member,
+                        &account,
+                        now,
+                        &trigger,
+                        error
+                    ],
+                )
+                .await?;
+            }
+            Ok(())
+        })
+    })
+    .await
+}
+
 /// After a webhook's batching settings changed: its messages waiting for a
 /// batch, and those of batches not yet sent, are sent on their own instead
 /// (a receiver that no longer expects arrays would not understand them).

@@ -4,7 +4,8 @@
 //!   worker renews (so a process that dies holding some has them picked up
 //!   within seconds), and giving them back.
 //! - `batches`: forming a batch of a batching webhook's waiting deliveries,
-//!   its members, and undoing batches when the batching settings change.
+//!   its members, failing a member alone, and undoing batches when the
+//!   batching settings change.
 //! - `attempts`: what an attempt sent and got back, and writing attempts
 //!   with the delivery's next state (the webhook's run of failures is
 //!   `webhook_health`'s; `delivery_results` writes both together).
@@ -32,8 +33,8 @@ pub(crate) use admin::{
 };
 pub(super) use attempts::write_attempts;
 pub(crate) use attempts::{AttemptLog, AttemptOutcome, AttemptResult, RenderedPayload};
-pub(crate) use batches::{batch_members, form_batch, save_payloads, unbatch};
-pub(crate) use claims::{claim_due, release, renew};
+pub(crate) use batches::{batch_members, fail_batch_members, form_batch, save_payloads, unbatch};
+pub(crate) use claims::{DueWebhook, claim_due, release, renew};
 pub(crate) use recovery::{count_failed_since, requeue_failed_since};
 pub(crate) use retention::purge_before;
 pub(crate) use test_sends::record_test_send;

@@ -282,6 +282,8 @@ impl WebhookForm {
             send_hmac_header: Some(self.send_hmac_header),
             timeout_seconds: timeout,
             retry_schedule_seconds: Some(retries),
+            // Not on the form yet: the stored cap is kept.
+            max_in_flight: None,
             payload_format: Some(self.payload_format.trim().to_owned()),
             payload_config,
             lightweight_logs: Some(self.lightweight_logs),
