@@ -71,6 +71,10 @@
 pub mod cli;
 pub mod config;
 pub mod domain;
+// The fuzz targets (`fuzz/`, `scripts/fuzz`); in the unit tests, their smoke run.
+#[cfg(any(test, feature = "fuzzing"))]
+#[doc(hidden)]
+pub mod fuzzing;
 pub(crate) mod http;
 pub(crate) mod metrics;
 pub(crate) mod outbound;

@@ -407,7 +407,7 @@ async fn apply_transformed(
 
 /// Which records a request may carry.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum RecordKinds {
+pub(crate) enum RecordKinds {
     /// The plain endpoints' contract: `{lead_profile_uid, funnel_stage}` only.
     FunnelUpdates,
     /// A transform's output: lead records too.
@@ -541,14 +541,14 @@ async fn apply_records(
 
 /// Records parsed and resolved: a result slot per record (failed ones
 /// already filled in) and the records to apply, with their index.
-struct ResolvedRecords {
-    results: Vec<RecordResult>,
-    updates: Vec<(usize, FunnelUpdate)>,
-    leads: Vec<(usize, LeadRecord)>,
+pub(crate) struct ResolvedRecords {
+    pub(crate) results: Vec<RecordResult>,
+    pub(crate) updates: Vec<(usize, FunnelUpdate)>,
+    pub(crate) leads: Vec<(usize, LeadRecord)>,
 }
 
 /// Parses and resolves each record on its own.
-fn resolve_records(
+pub(crate) fn resolve_records(
     records: Vec<Value>,
     directory: &StageDirectory,
     kinds: RecordKinds,

@@ -425,7 +425,7 @@ impl WebhookClient {
 }
 
 /// The checks that need no DNS: scheme, host present, IP literal permitted.
-fn check_target(policy: &DestinationPolicy, url: &Url) -> Result<(), SendError> {
+pub(crate) fn check_target(policy: &DestinationPolicy, url: &Url) -> Result<(), SendError> {
     match url.scheme() {
         "http" | "https" => {}
         other => {
@@ -526,7 +526,7 @@ async fn read_response(
 
 /// Parses `Retry-After`: delta-seconds, or an HTTP date taken relative to
 /// `now` (a date in the past means "now").
-fn parse_retry_after(value: &str, now: DateTime<Utc>) -> Option<Duration> {
+pub(crate) fn parse_retry_after(value: &str, now: DateTime<Utc>) -> Option<Duration> {
     let value = value.trim();
     if !value.is_empty() && value.bytes().all(|b| b.is_ascii_digit()) {
         return value.parse::<u64>().ok().map(Duration::from_secs);

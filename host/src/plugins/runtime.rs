@@ -484,7 +484,7 @@ enum Outcome {
     Err(String),
 }
 
-fn parse_output(output: &[u8]) -> Result<Value, PluginError> {
+pub(crate) fn parse_output(output: &[u8]) -> Result<Value, PluginError> {
     match serde_json::from_slice::<Outcome>(output) {
         Ok(Outcome::Ok(value)) => Ok(value),
         Ok(Outcome::Err(message)) => Err(PluginError::Plugin(message)),
