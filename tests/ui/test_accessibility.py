@@ -2,6 +2,8 @@
 the admin UI, at desktop and phone widths: no serious or critical
 violation."""
 
+import json
+import urllib.request
 import uuid
 
 from axe_playwright_python.sync_playwright import Axe
@@ -94,6 +96,15 @@ def test_every_screen_passes_axe(page, server, key, shot):
     page.get_by_role("button", name="Create key").click()
     expect(page.locator("#new-key")).to_be_visible()
     screens["API keys with a new key"] = serious_violations(page)
+    script = urllib.request.Request(
+        f"{server.url}/api/v1/plugins?name=axe-script-{suffix}&kind=inbound-transform&language=js",
+        method="POST", data=b"export function transform(config, request) { return []; }\n",
+        headers={"Authorization": f"Bearer {key}", "Content-Type": "text/javascript"})
+    with urllib.request.urlopen(script, timeout=120) as answer:
+        script_plugin = json.load(answer)["id"]
+    page.goto(f"/plugins/{script_plugin}")
+    expect(page.get_by_role("button", name="Save and rebuild")).to_be_visible()
+    screens["script plugin with its source"] = serious_violations(page)
     page.goto("/plugins/builtin:json-mapper")
     page.get_by_label("Input (JSON)").fill('{"objectId": "lead_x"}')
     page.get_by_role("button", name="Run").click()

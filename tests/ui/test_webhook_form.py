@@ -138,6 +138,7 @@ def test_every_setting_is_saved_and_edited(page, server, key, shot):
     assert saved["batch_mode"] == "none"
     # The webhook's page names the auth without its secret.
     expect(page.locator("dl.fields")).to_contain_text("HTTP Basic as “ada”")
+    expect(page.locator("dl.fields")).to_contain_text(f"stage is one of “{stage}”")
     assert "s3cret" not in page.content()
 
     # Edit: the password is never shown and an empty field keeps it; switch

@@ -8,9 +8,10 @@ use serde::Deserialize;
 
 use super::{Health, PAGE_SIZE, delivery_outcome, event_names, health, parse_status_filter};
 use crate::domain::delivery::DeliveryStatus;
-use crate::domain::webhook::WebhookAuth;
+use crate::domain::webhook::{Conditions, WebhookAuth};
 use crate::http::AppState;
 use crate::storage::deliveries;
+use crate::storage::funnel_stages::{self, FunnelStage};
 use crate::storage::webhooks;
 use crate::ui::session::Session;
 use crate::ui::{
@@ -107,7 +108,10 @@ pub(super) async fn show(
         ("Events", event_names(&webhook)),
         (
             "Conditions",
-            serde_json::to_string(&settings.conditions).unwrap_or_default(),
+            conditions_summary(
+                &settings.conditions,
+                &funnel_stages::list(&state.db, &session.account_id).await?,
+            ),
         ),
         ("Authentication", auth_summary(&settings.auth)),
         (
@@ -309,5 +313,35 @@ fn auth_summary(auth: &WebhookAuth) -> String {
             "headers {}",
             headers.keys().cloned().collect::<Vec<_>>().join(", ")
         ),
+    }
+}
+
+/// The stage conditions in words, by stage title (an id whose stage is
+/// gone is shown as it is).
+fn conditions_summary(conditions: &Conditions, stages: &[FunnelStage]) -> String {
+    let titles = |ids: &[String]| {
+        ids.iter()
+            .map(|id| {
+                stages
+                    .iter()
+                    .find(|stage| stage.id == *id)
+                    .map_or_else(|| id.clone(), |stage| format!("“{}”", stage.title))
+            })
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let parts: Vec<String> = [
+        ("stage is one of", &conditions.funnel_stage_in),
+        ("stage is none of", &conditions.funnel_stage_not_in),
+        ("a stage change to", &conditions.stage_changed_to),
+    ]
+    .into_iter()
+    .filter(|(_, ids)| !ids.is_empty())
+    .map(|(label, ids)| format!("{label} {}", titles(ids)))
+    .collect();
+    if parts.is_empty() {
+        "none: every event listened to".into()
+    } else {
+        parts.join("; ")
     }
 }
