@@ -8,7 +8,10 @@
 //! - [`creation`]: the body of a create operation that shares its fields
 //!   with an update, with the fields creation needs required;
 //! - [`links`]: links from each create operation to the operations that
-//!   take the id it returns, so that tools (and readers) can follow them.
+//!   take the id it returns, so that tools (and readers) can follow them;
+//! - and smaller ones below, for the client generators: one id per
+//!   operation, titled `oneOf` variants as named schemas, a description on
+//!   every success.
 //!
 //! The server serves the result at `/api/openapi.json`; `switchyard
 //! openapi` prints it, which is what the typed clients in `clients/` are
