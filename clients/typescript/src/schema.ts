@@ -1031,6 +1031,13 @@ export interface components {
             lightweight_logs?: boolean | null;
             /**
              * Format: int32
+             * @description Deliveries of this webhook a worker process sends at once, 1 to
+             *     1000 (default 16): a receiver that hangs holds no more of the
+             *     worker's slots than this, and the other webhooks keep theirs.
+             */
+            max_in_flight?: number | null;
+            /**
+             * Format: int32
              * @description A batch goes out at once when it holds this many, 1 to 1000 (default 100).
              */
             max_items_per_batch?: number | null;
@@ -1383,6 +1390,13 @@ export interface components {
             lightweight_logs?: boolean | null;
             /**
              * Format: int32
+             * @description Deliveries of this webhook a worker process sends at once, 1 to
+             *     1000 (default 16): a receiver that hangs holds no more of the
+             *     worker's slots than this, and the other webhooks keep theirs.
+             */
+            max_in_flight?: number | null;
+            /**
+             * Format: int32
              * @description A batch goes out at once when it holds this many, 1 to 1000 (default 100).
              */
             max_items_per_batch?: number | null;
@@ -1447,6 +1461,11 @@ export interface components {
             failing_since?: string | null;
             id: string;
             lightweight_logs: boolean;
+            /**
+             * Format: int32
+             * @description Deliveries of this webhook a worker process sends at once.
+             */
+            max_in_flight: number;
             /** Format: int32 */
             max_items_per_batch: number;
             method: components["schemas"]["WebhookMethod"];

@@ -39,6 +39,9 @@ class NewWebhook:
         conditions (Conditions | None | Unset):
         lightweight_logs (bool | None | Unset): Keep only status, duration and error of each attempt; such
             deliveries cannot be resent.
+        max_in_flight (int | None | Unset): Deliveries of this webhook a worker process sends at once, 1 to
+            1000 (default 16): a receiver that hangs holds no more of the
+            worker's slots than this, and the other webhooks keep theirs.
         max_items_per_batch (int | None | Unset): A batch goes out at once when it holds this many, 1 to 1000 (default
             100).
         method (None | Unset | WebhookMethod):
@@ -64,6 +67,7 @@ class NewWebhook:
     batch_wait_seconds: int | None | Unset = UNSET
     conditions: Conditions | None | Unset = UNSET
     lightweight_logs: bool | None | Unset = UNSET
+    max_in_flight: int | None | Unset = UNSET
     max_items_per_batch: int | None | Unset = UNSET
     method: None | Unset | WebhookMethod = UNSET
     payload_config: Any | Unset = UNSET
@@ -136,6 +140,12 @@ class NewWebhook:
         else:
             lightweight_logs = self.lightweight_logs
 
+        max_in_flight: int | None | Unset
+        if isinstance(self.max_in_flight, Unset):
+            max_in_flight = UNSET
+        else:
+            max_in_flight = self.max_in_flight
+
         max_items_per_batch: int | None | Unset
         if isinstance(self.max_items_per_batch, Unset):
             max_items_per_batch = UNSET
@@ -206,6 +216,8 @@ class NewWebhook:
             field_dict["conditions"] = conditions
         if lightweight_logs is not UNSET:
             field_dict["lightweight_logs"] = lightweight_logs
+        if max_in_flight is not UNSET:
+            field_dict["max_in_flight"] = max_in_flight
         if max_items_per_batch is not UNSET:
             field_dict["max_items_per_batch"] = max_items_per_batch
         if method is not UNSET:
@@ -353,6 +365,15 @@ class NewWebhook:
 
         lightweight_logs = _parse_lightweight_logs(d.pop("lightweight_logs", UNSET))
 
+        def _parse_max_in_flight(data: object) -> int | None | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            return cast(int | None | Unset, data)
+
+        max_in_flight = _parse_max_in_flight(d.pop("max_in_flight", UNSET))
+
         def _parse_max_items_per_batch(data: object) -> int | None | Unset:
             if data is None:
                 return data
@@ -450,6 +471,7 @@ class NewWebhook:
             batch_wait_seconds=batch_wait_seconds,
             conditions=conditions,
             lightweight_logs=lightweight_logs,
+            max_in_flight=max_in_flight,
             max_items_per_batch=max_items_per_batch,
             method=method,
             payload_config=payload_config,

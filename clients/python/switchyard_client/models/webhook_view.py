@@ -37,6 +37,7 @@ class WebhookView:
             events (list[EventName]):
             id (str):
             lightweight_logs (bool):
+            max_in_flight (int): Deliveries of this webhook a worker process sends at once.
             max_items_per_batch (int):
             method (WebhookMethod): The methods a webhook can be sent with.
             name (str):
@@ -62,6 +63,7 @@ class WebhookView:
     events: list[EventName]
     id: str
     lightweight_logs: bool
+    max_in_flight: int
     max_items_per_batch: int
     method: WebhookMethod
     name: str
@@ -112,6 +114,8 @@ class WebhookView:
 
         lightweight_logs = self.lightweight_logs
 
+        max_in_flight = self.max_in_flight
+
         max_items_per_batch = self.max_items_per_batch
 
         method = self.method.value
@@ -161,6 +165,7 @@ class WebhookView:
                 "events": events,
                 "id": id,
                 "lightweight_logs": lightweight_logs,
+                "max_in_flight": max_in_flight,
                 "max_items_per_batch": max_items_per_batch,
                 "method": method,
                 "name": name,
@@ -245,6 +250,8 @@ class WebhookView:
 
         lightweight_logs = d.pop("lightweight_logs")
 
+        max_in_flight = d.pop("max_in_flight")
+
         max_items_per_batch = d.pop("max_items_per_batch")
 
         method = WebhookMethod(d.pop("method"))
@@ -297,6 +304,7 @@ class WebhookView:
             events=events,
             id=id,
             lightweight_logs=lightweight_logs,
+            max_in_flight=max_in_flight,
             max_items_per_batch=max_items_per_batch,
             method=method,
             name=name,
