@@ -2,7 +2,8 @@
 //! a new PostgreSQL database that is dropped afterwards), the real server on
 //! a free loopback port, and an HTTP client that talks to it.
 
-use std::time::Duration;
+use std::future::Future;
+use std::time::{Duration, Instant};
 
 use reqwest::Method;
 use serde_json::Value;
@@ -439,4 +440,25 @@ macro_rules! on_both_backends {
             )*
         }
     };
+}
+
+/// Polls `probe` every 50 ms until it returns `Ok`, for at most `limit`,
+/// and returns that value. The one way these tests wait for something the
+/// server does in the background. `probe` returns `Err` with what it saw
+/// while not there yet; the test fails with the last such description.
+pub async fn eventually<T, F, Fut>(limit: Duration, mut probe: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<T, String>>,
+{
+    let deadline = Instant::now() + limit;
+    loop {
+        match probe().await {
+            Ok(value) => return value,
+            Err(seen) if Instant::now() >= deadline => {
+                panic!("still not there after {limit:?}: {seen}")
+            }
+            Err(_) => tokio::time::sleep(Duration::from_millis(50)).await,
+        }
+    }
 }

@@ -16,7 +16,8 @@ use crate::domain::InvalidInput;
 use crate::domain::email::EmailAddress;
 use crate::domain::lead::{LeadFields, optional_text};
 use crate::storage::funnel_history;
-use crate::storage::leads::{self, FunnelEventView, LeadView, StageChange};
+use crate::storage::lead_changes::{self, StageChange};
+use crate::storage::leads::{self, FunnelEventView, LeadView};
 
 /// Largest page of leads one request returns.
 const MAX_PAGE_SIZE: i64 = 200;
@@ -292,7 +293,7 @@ async fn create_lead(
 ) -> ApiResult<(StatusCode, Json<LeadView>)> {
     let stage_id = request.funnel_stage_id.clone();
     let fields = request.fields()?;
-    let lead = leads::create(
+    let lead = lead_changes::create(
         &state.db,
         &auth.account_id,
         &fields,
@@ -333,7 +334,7 @@ async fn update_lead(
         Some(stage_id) => StageChange::MoveTo(stage_id),
         None => StageChange::Clear,
     });
-    let (lead, _outcome) = leads::update(
+    let (lead, _outcome) = lead_changes::update(
         &state.db,
         &auth.account_id,
         &lead_id,
@@ -354,7 +355,7 @@ async fn delete_lead(
     auth: AdminAuth,
     Path(lead_id): Path<String>,
 ) -> ApiResult<StatusCode> {
-    leads::delete(&state.db, &auth.account_id, &lead_id, &auth.actor).await?;
+    lead_changes::delete(&state.db, &auth.account_id, &lead_id, &auth.actor).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 

@@ -3,29 +3,60 @@
 
 use std::collections::BTreeMap;
 
-use sqlx::FromRow;
+use sqlx::any::AnyRow;
+use sqlx::{FromRow, Row};
 
 use super::sql::{Arg, args};
 use super::write_tx::WriteTx;
 use super::{Database, StoreError, StoreResult, params};
 use crate::domain::InvalidInput;
-use crate::domain::actor::Actor;
+use crate::domain::actor::{Actor, ActorKind};
 use crate::domain::funnel::{FunnelMove, StagePosition, plan_move};
 use crate::domain::ids::{IdKind, new_id};
 
 /// One history event, with the stage it reached (possibly since deleted).
-#[derive(Debug, Clone, FromRow)]
+#[derive(Debug, Clone)]
 pub struct FunnelEvent {
     pub id: String,
     pub funnel_stage_id: String,
     pub stage_title: String,
     pub stage_position: Option<i64>,
     pub occurred_at: i64,
-    pub source_type: String,
-    pub source_id: String,
-    pub source_name: String,
-    pub backfilled: i64,
+    /// Who moved the lead (the `source_*` columns).
+    pub source: Actor,
+    /// True when the lead skipped this stage and it was filled in.
+    pub backfilled: bool,
     pub archived_at: Option<i64>,
+}
+
+/// Columns are parsed here, once: a source type this build does not know
+/// means the row was edited by hand, and is reported rather than shown as
+/// some other kind of caller.
+impl FromRow<'_, AnyRow> for FunnelEvent {
+    fn from_row(row: &AnyRow) -> Result<Self, sqlx::Error> {
+        let id: String = row.try_get("id")?;
+        let source_type: String = row.try_get("source_type")?;
+        let kind = ActorKind::parse(&source_type).ok_or_else(|| {
+            sqlx::Error::Decode(
+                format!("funnel event {id}: column source_type is not valid: {source_type:?}")
+                    .into(),
+            )
+        })?;
+        Ok(Self {
+            funnel_stage_id: row.try_get("funnel_stage_id")?,
+            stage_title: row.try_get("stage_title")?,
+            stage_position: row.try_get("stage_position")?,
+            occurred_at: row.try_get("occurred_at")?,
+            source: Actor {
+                kind,
+                id: row.try_get("source_id")?,
+                name: row.try_get("source_name")?,
+            },
+            backfilled: row.try_get::<i64, _>("backfilled")? != 0,
+            archived_at: row.try_get("archived_at")?,
+            id,
+        })
+    }
 }
 
 /// What a move did to the lead.

@@ -1,26 +1,22 @@
-//! Leads: create, read, list (keyset pagination by id), update and delete,
-//! each scoped to one account. Stage changes go through
-//! [`funnel_history::move_lead`] in the same transaction as the lead's row.
-//! [`LeadView`] is a lead's JSON form, shared by the admin API and the
-//! outbound payloads.
+//! Lead rows: their columns ([`Lead`]), the reads (by id, by page, by
+//! external id, by email, inside a write transaction) and the JSON forms
+//! ([`LeadView`], [`FunnelEventView`]) shared by the admin API and the
+//! outbound payloads. The writes that change a lead and emit its events
+//! are in [`lead_changes`](super::lead_changes), above this module and
+//! [`lead_events`](super::lead_events), which reads snapshots here.
 
 use serde::Serialize;
 use utoipa::ToSchema;
 
 use super::funnel_history::FunnelEvent;
-use super::funnel_history::{self, LeadMove, MoveOutcome};
-use super::funnel_stages;
-use super::lead_events::{self, LeadEvent};
 use super::sql::{self, Arg, DbRow, FromDbRow, args};
 use super::write_tx::WriteTx;
 use super::{Database, StoreError, StoreResult, params};
 use crate::domain::InvalidInput;
-use crate::domain::actor::{Actor, ActorKind};
+use crate::domain::actor::Actor;
 use crate::domain::email::EmailAddress;
-use crate::domain::ids::{IdKind, new_id};
 use crate::domain::lead::LeadFields;
-use crate::domain::time::{now_micros, to_rfc3339};
-use crate::domain::webhook::EventName;
+use crate::domain::time::to_rfc3339;
 
 /// A lead as stored, with its current stage's title and position (decoded
 /// by its [`FromDbRow`] impl, on either path).
@@ -165,22 +161,11 @@ impl From<FunnelEvent> for FunnelEventView {
                 position: event.stage_position,
             },
             occurred_at: to_rfc3339(event.occurred_at),
-            source: Actor {
-                kind: ActorKind::parse(&event.source_type).unwrap_or(ActorKind::AdminApiKey),
-                id: event.source_id,
-                name: event.source_name,
-            },
-            backfilled: event.backfilled != 0,
+            source: event.source,
+            backfilled: event.backfilled,
             archived_at: event.archived_at.map(to_rfc3339),
         }
     }
-}
-
-/// A change to a lead's current stage.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum StageChange {
-    MoveTo(String),
-    Clear,
 }
 
 pub(super) const LEAD_SELECT: &str = "SELECT l.id, l.email, l.company, l.first_name, l.last_name, l.phone, \
@@ -188,122 +173,6 @@ pub(super) const LEAD_SELECT: &str = "SELECT l.id, l.email, l.company, l.first_n
     s.title AS funnel_stage_title, s.position AS funnel_stage_position, \
     l.external_import_id, l.external_id, l.created_at, l.updated_at \
     FROM leads l LEFT JOIN funnel_stages s ON s.id = l.funnel_stage_id";
-
-/// Creates a lead, optionally placing it in the funnel (which backfills the
-/// stages before it).
-pub async fn create(
-    db: &Database,
-    account_id: &str,
-    fields: &LeadFields,
-    stage_id: Option<&str>,
-    actor: &Actor,
-) -> StoreResult<Lead> {
-    let (writer, account, new_fields) = (db.clone(), account_id.to_owned(), fields.clone());
-    let (stage_id, actor) = (stage_id.map(str::to_owned), actor.clone());
-    let created = db
-        .write(move |tx| {
-            Box::pin(async move {
-                insert(
-                    &writer,
-                    tx,
-                    &account,
-                    &new_fields,
-                    stage_id.as_deref(),
-                    &actor,
-                )
-                .await
-            })
-        })
-        .await;
-    match created {
-        Err(error) if error.is_unique_violation() => {
-            Err(email_conflict(db, account_id, &fields.email).await)
-        }
-        other => other,
-    }
-}
-
-/// The work of [`create`], inside the caller's transaction.
-async fn insert(
-    db: &Database,
-    tx: &mut WriteTx<'_>,
-    account_id: &str,
-    fields: &LeadFields,
-    stage_id: Option<&str>,
-    actor: &Actor,
-) -> StoreResult<Lead> {
-    let now = now_micros();
-    let id = new_id(IdKind::Lead);
-    tx.execute(
-        "INSERT INTO leads (id, account_id, email, email_key, company, first_name, last_name, \
-             phone, website, position, twitter, linkedin, notes, score, created_at, updated_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $15)",
-        &row_args(&id, account_id, fields, now),
-    )
-    .await?;
-    let mut stage_after = None;
-    if let Some(stage_id) = stage_id {
-        let stages = funnel_stages::positions(tx, account_id).await?.stages;
-        let lead_move = LeadMove {
-            stages: &stages,
-            account_id,
-            lead_id: &id,
-            current: None,
-            target: stage_id,
-            actor,
-            now,
-        };
-        let outcome = funnel_history::move_lead(tx, lead_move).await?;
-        if matches!(outcome, MoveOutcome::Moved { .. }) {
-            stage_after = Some(stage_id);
-        }
-    }
-    let mut events = vec![LeadEvent {
-        account_id,
-        lead_id: &id,
-        name: EventName::LeadCreated,
-        actor,
-        previous_stage: None,
-        stage_after,
-    }];
-    if stage_after.is_some() {
-        events.push(lead_events::stage_changed(
-            account_id,
-            &id,
-            None,
-            stage_after,
-            actor,
-        ));
-    }
-    lead_events::record(db, tx, &events, now, &Default::default()).await?;
-    if stage_after.is_some() {
-        // The stage's title and position come from the database.
-        return fetch(tx, account_id, &id).await;
-    }
-    // Nothing else wrote to the row: it is what was inserted, which spares
-    // PostgreSQL a round trip.
-    Ok(Lead {
-        id,
-        email: fields.email.as_str().to_owned(),
-        company: fields.company.clone(),
-        first_name: fields.first_name.clone(),
-        last_name: fields.last_name.clone(),
-        phone: fields.phone.clone(),
-        website: fields.website.clone(),
-        position: fields.position.clone(),
-        twitter: fields.twitter.clone(),
-        linkedin: fields.linkedin.clone(),
-        notes: fields.notes.clone(),
-        score: fields.score,
-        funnel_stage_id: None,
-        funnel_stage_title: None,
-        funnel_stage_position: None,
-        external_import_id: None,
-        external_id: None,
-        created_at: now,
-        updated_at: now,
-    })
-}
 
 /// One lead by its `lead_profile_uid`.
 pub async fn get(db: &Database, account_id: &str, lead_id: &str) -> StoreResult<Lead> {
@@ -360,218 +229,6 @@ pub async fn find_by_email(
         args![account_id, email.lookup_key()],
     )
     .await
-}
-
-/// Applies `edit` to the lead's current fields and stores the result, then
-/// applies the stage change, all in one transaction with the row locked.
-pub async fn update(
-    db: &Database,
-    account_id: &str,
-    lead_id: &str,
-    edit: impl FnOnce(LeadFields) -> Result<LeadFields, InvalidInput> + Send + 'static,
-    stage_change: Option<StageChange>,
-    actor: &Actor,
-) -> StoreResult<(Lead, Option<MoveOutcome>)> {
-    let (writer, account, lead) = (db.clone(), account_id.to_owned(), lead_id.to_owned());
-    let actor = actor.clone();
-    let updated = db
-        .write(move |tx| {
-            Box::pin(async move {
-                let change = LeadChange {
-                    account_id: &account,
-                    lead_id: &lead,
-                    stage_change,
-                    actor: &actor,
-                };
-                apply_change(&writer, tx, change, edit).await
-            })
-        })
-        .await;
-    match updated {
-        Err(UpdateFailure::EmailTaken(email)) => Err(email_conflict(db, account_id, &email).await),
-        Err(UpdateFailure::Store(error)) => Err(error),
-        Ok(updated) => Ok(updated),
-    }
-}
-
-/// What [`update`] changes, besides the fields.
-struct LeadChange<'a> {
-    account_id: &'a str,
-    lead_id: &'a str,
-    stage_change: Option<StageChange>,
-    actor: &'a Actor,
-}
-
-/// Why [`apply_change`] failed.
-enum UpdateFailure {
-    /// Another lead of the account has the new email.
-    EmailTaken(EmailAddress),
-    Store(StoreError),
-}
-
-impl From<StoreError> for UpdateFailure {
-    fn from(error: StoreError) -> Self {
-        UpdateFailure::Store(error)
-    }
-}
-
-/// The work of [`update`], inside the caller's transaction; the email
-/// conflict is told apart so that the caller can name the lead holding
-/// the email once the transaction is over.
-async fn apply_change(
-    db: &Database,
-    tx: &mut WriteTx<'_>,
-    change: LeadChange<'_>,
-    edit: impl FnOnce(LeadFields) -> Result<LeadFields, InvalidInput>,
-) -> Result<(Lead, Option<MoveOutcome>), UpdateFailure> {
-    let LeadChange {
-        account_id,
-        lead_id,
-        stage_change,
-        actor,
-    } = change;
-    let locked: Option<(Option<String>,)> = tx
-        .fetch_optional(
-            &format!(
-                "SELECT funnel_stage_id FROM leads WHERE account_id = $1 AND id = $2{}",
-                tx.for_update()
-            ),
-            args![account_id, lead_id],
-        )
-        .await?;
-    let Some((current_stage,)) = locked else {
-        return Err(lead_not_found(lead_id).into());
-    };
-    let before = fetch(tx, account_id, lead_id).await?;
-    let fields = edit(before.fields().map_err(StoreError::from)?).map_err(StoreError::from)?;
-    let now = now_micros();
-    let fields_changed = fields != before.fields().map_err(StoreError::from)?;
-    if fields_changed {
-        let written = tx
-            .execute(
-                "UPDATE leads SET email = $3, email_key = $4, company = $5, first_name = $6, \
-                     last_name = $7, phone = $8, website = $9, position = $10, twitter = $11, \
-                     linkedin = $12, notes = $13, score = $14, updated_at = $15 \
-                 WHERE id = $1 AND account_id = $2",
-                &row_args(lead_id, account_id, &fields, now),
-            )
-            .await;
-        match written {
-            Err(error) if error.is_unique_violation() => {
-                return Err(UpdateFailure::EmailTaken(fields.email.clone()));
-            }
-            written => written?,
-        };
-    }
-    let outcome = match stage_change {
-        None => None,
-        Some(StageChange::MoveTo(target)) => Some({
-            let stages = funnel_stages::positions(tx, account_id).await?.stages;
-            let lead_move = LeadMove {
-                stages: &stages,
-                account_id,
-                lead_id,
-                current: current_stage.as_deref(),
-                target: &target,
-                actor,
-                now,
-            };
-            funnel_history::move_lead(tx, lead_move).await?
-        }),
-        Some(StageChange::Clear) => match current_stage.clone() {
-            None => Some(MoveOutcome::Unchanged),
-            Some(current) => {
-                funnel_history::clear_stage(tx, account_id, lead_id, now).await?;
-                Some(MoveOutcome::Left { from: current })
-            }
-        },
-    };
-    let (stage_moved, stage_after) = match &outcome {
-        Some(MoveOutcome::Moved { to, .. }) => (true, Some(to.as_str())),
-        Some(MoveOutcome::Left { .. }) => (true, None),
-        _ => (false, current_stage.as_deref()),
-    };
-    let mut events = Vec::new();
-    if fields_changed {
-        events.push(LeadEvent {
-            account_id,
-            lead_id,
-            name: EventName::LeadUpdated,
-            actor,
-            previous_stage: None,
-            stage_after,
-        });
-    }
-    if stage_moved {
-        events.push(lead_events::stage_changed(
-            account_id,
-            lead_id,
-            current_stage.as_deref(),
-            stage_after,
-            actor,
-        ));
-    }
-    lead_events::record(db, tx, &events, now, &Default::default()).await?;
-    let lead = fetch(tx, account_id, lead_id).await?;
-    Ok((lead, outcome))
-}
-
-/// Deletes a lead and its funnel history.
-pub async fn delete(
-    db: &Database,
-    account_id: &str,
-    lead_id: &str,
-    actor: &Actor,
-) -> StoreResult<Lead> {
-    let (writer, account, lead) = (db.clone(), account_id.to_owned(), lead_id.to_owned());
-    let actor = actor.clone();
-    db.write(move |tx| Box::pin(async move { remove(&writer, tx, &account, &lead, &actor).await }))
-        .await
-}
-
-/// The work of [`delete`], inside the caller's transaction.
-async fn remove(
-    db: &Database,
-    tx: &mut WriteTx<'_>,
-    account_id: &str,
-    lead_id: &str,
-    actor: &Actor,
-) -> StoreResult<Lead> {
-    // Lock the lead before touching its events, in the order funnel moves
-    // take them, so the two cannot deadlock.
-    let locked: Option<(String,)> = tx
-        .fetch_optional(
-            &format!(
-                "SELECT id FROM leads WHERE account_id = $1 AND id = $2{}",
-                tx.for_update()
-            ),
-            args![account_id, lead_id],
-        )
-        .await?;
-    if locked.is_none() {
-        return Err(lead_not_found(lead_id));
-    }
-    let lead = fetch(tx, account_id, lead_id).await?;
-    let deleted = LeadEvent {
-        account_id,
-        lead_id,
-        name: EventName::LeadDeleted,
-        actor,
-        previous_stage: None,
-        stage_after: lead.funnel_stage_id.as_deref(),
-    };
-    lead_events::record(db, tx, &[deleted], now_micros(), &Default::default()).await?;
-    tx.execute(
-        "DELETE FROM funnel_events WHERE account_id = $1 AND lead_id = $2",
-        args![account_id, lead_id],
-    )
-    .await?;
-    tx.execute(
-        "DELETE FROM leads WHERE account_id = $1 AND id = $2",
-        args![account_id, lead_id],
-    )
-    .await?;
-    Ok(lead)
 }
 
 pub(super) async fn fetch(
@@ -641,7 +298,11 @@ pub(super) fn row_args<'a>(
 
 /// The conflict of a write refused because another lead of the account
 /// has the email, naming that lead.
-async fn email_conflict(db: &Database, account_id: &str, email: &EmailAddress) -> StoreError {
+pub(super) async fn email_conflict(
+    db: &Database,
+    account_id: &str,
+    email: &EmailAddress,
+) -> StoreError {
     let holder: Option<(String,)> = sql::fetch_optional(
         db.reader(),
         "SELECT id FROM leads WHERE account_id = $1 AND email_key = $2",

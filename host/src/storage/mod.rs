@@ -25,6 +25,8 @@ pub(crate) mod funnel_updates;
 pub(crate) mod hot_reads;
 pub mod kept_connections;
 #[allow(unreachable_pub)]
+pub(crate) mod lead_changes;
+#[allow(unreachable_pub)]
 pub(crate) mod lead_events;
 pub(crate) mod lead_search;
 #[allow(unreachable_pub)]

@@ -11,7 +11,8 @@ use super::display_name;
 use crate::http::AppState;
 use crate::http::leads::{CreateLead, UpdateLead};
 use crate::storage::funnel_stages;
-use crate::storage::leads::{self, Lead, StageChange};
+use crate::storage::lead_changes::{self, StageChange};
+use crate::storage::leads::{self, Lead};
 use crate::ui::session::Session;
 use crate::ui::{Flash, Layout, UiError, UiForm, UiResult, redirect_with_flash, render};
 
@@ -174,7 +175,7 @@ pub(super) async fn create(
         };
         let fields = request.fields()?;
         Ok::<Lead, UiError>(
-            leads::create(
+            lead_changes::create(
                 &state.db,
                 &session.account_id,
                 &fields,
@@ -256,7 +257,7 @@ pub(super) async fn edit(
             score: Some(Some(form.score()?)),
             funnel_stage_id: None,
         };
-        let (lead, _) = leads::update(
+        let (lead, _) = lead_changes::update(
             &state.db,
             &session.account_id,
             &id,

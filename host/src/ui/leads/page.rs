@@ -9,7 +9,7 @@ use serde::Deserialize;
 use super::display_name;
 use crate::domain::actor::ActorKind;
 use crate::http::AppState;
-use crate::storage::leads;
+use crate::storage::{lead_changes, leads};
 use crate::storage::{funnel_history, webhook_imports};
 use crate::ui::session::Session;
 use crate::ui::{ConfirmPage, Flash, Layout, UiResult, display_time, page, redirect_with_flash};
@@ -67,13 +67,13 @@ pub(super) async fn show(
                 stage: event.stage_title,
                 stage_deleted: event.stage_position.is_none(),
                 occurred: display_time(event.occurred_at),
-                source: match ActorKind::parse(&event.source_type) {
-                    Some(ActorKind::WebhookImport) => {
-                        format!("webhook import “{}”", event.source_name)
+                source: match event.source.kind {
+                    ActorKind::WebhookImport => {
+                        format!("webhook import “{}”", event.source.name)
                     }
-                    _ => format!("API key “{}”", event.source_name),
+                    ActorKind::AdminApiKey => format!("API key “{}”", event.source.name),
                 },
-                backfilled: event.backfilled != 0,
+                backfilled: event.backfilled,
                 archived: event.archived_at.map(display_time),
             })
             .collect();
@@ -141,7 +141,7 @@ pub(super) async fn delete(
     Path(id): Path<String>,
 ) -> UiResult {
     let lead = leads::get(&state.db, &session.account_id, &id).await?;
-    leads::delete(&state.db, &session.account_id, &id, &session.actor).await?;
+    lead_changes::delete(&state.db, &session.account_id, &id, &session.actor).await?;
     Ok(redirect_with_flash(
         "/leads",
         &format!("Lead {} deleted.", display_name(&lead)),
