@@ -10,9 +10,8 @@ use std::collections::HashMap;
 use super::leads::LeadStageView;
 use super::sql::{self, Arg, args};
 use super::write_tx::WriteTx;
-use super::{Backend, Database, StoreError, StoreResult, params};
+use super::{Database, StoreError, StoreResult, fresh_version, params};
 use crate::domain::InvalidInput;
-use crate::domain::funnel::StagePosition;
 use crate::domain::ids::{IdKind, new_id};
 use crate::domain::stage_title::StageTitle;
 use crate::domain::time::now_micros;
@@ -254,85 +253,14 @@ async fn remove(tx: &mut WriteTx<'_>, account_id: &str, stage_id: &str) -> Store
     write_order(tx, account_id, &order, now).await
 }
 
-/// The live stages with their positions, read inside a transaction (for the
-/// funnel rules). On PostgreSQL the account row is share-locked first, so
-/// the funnel cannot change (a stage deleted, say) until the transaction
-/// that moves leads by these positions has committed.
-pub(crate) async fn positions(
-    tx: &mut WriteTx<'_>,
-    account_id: &str,
-) -> StoreResult<AccountFunnel> {
-    if tx.backend() == Backend::Postgres {
-        // The shared lock keeps stage and webhook edits out until commit.
-        // The stages are read by a second statement, not joined to this
-        // one: if the lock has to wait for an edit, PostgreSQL rechecks
-        // only the locked row after it, and a joined stage list would come
-        // from before the edit.
-        let (webhooks_version,): (i64,) = tx
-            .fetch_one(
-                &format!(
-                    "SELECT webhooks_version FROM accounts WHERE id = $1{}",
-                    tx.for_share()
-                ),
-                args![account_id],
-            )
-            .await?;
-        let rows: Vec<(String, i64)> = tx
-            .fetch_all(
-                "SELECT id, position FROM funnel_stages WHERE account_id = $1 AND deleted_at IS NULL",
-                args![account_id],
-            )
-            .await?;
-        return Ok(AccountFunnel {
-            stages: rows
-                .into_iter()
-                .map(|(id, position)| StagePosition { id, position })
-                .collect(),
-            webhooks_version,
-        });
-    }
-    // SQLite needs no lock (its single writer already excludes stage
-    // edits); one statement reads both.
-    let rows: Vec<(i64, Option<String>, Option<i64>)> = tx
-        .fetch_all(
-            "SELECT a.webhooks_version, s.id, s.position FROM accounts a \
-             LEFT JOIN funnel_stages s ON s.account_id = a.id AND s.deleted_at IS NULL \
-             WHERE a.id = $1",
-            args![account_id],
-        )
-        .await?;
-    let webhooks_version = rows.first().map_or(0, |row| row.0);
-    Ok(AccountFunnel {
-        stages: rows
-            .into_iter()
-            .filter_map(|(_, id, position)| {
-                Some(StagePosition {
-                    id: id?,
-                    position: position?,
-                })
-            })
-            .collect(),
-        webhooks_version,
-    })
-}
-
-/// An account's live stages and its webhooks' version, read together in
-/// a write transaction.
-#[derive(Debug, Clone)]
-pub(crate) struct AccountFunnel {
-    pub stages: Vec<StagePosition>,
-    /// See [`super::webhooks::SubscriptionCache`].
-    pub webhooks_version: i64,
-}
-
 /// Locks the account's funnel against concurrent edits, marks it changed,
 /// and returns the live stage ids in order.
 async fn lock_funnel_order(tx: &mut WriteTx<'_>, account_id: &str) -> StoreResult<Vec<String>> {
     // The update both locks the account row until the transaction ends and
     // tells caches of the funnel (see webhook_imports) that it changed.
     tx.execute(
-        "UPDATE accounts SET funnel_version = funnel_version + 1 WHERE id = $1",
-        args![account_id],
+        "UPDATE accounts SET funnel_version = $2 WHERE id = $1",
+        args![account_id, fresh_version()],
     )
     .await?;
     let ids: Vec<(String,)> = tx

@@ -22,12 +22,13 @@ use std::sync::Arc;
 
 use tokio::sync::{Mutex, mpsc, oneshot};
 
+use super::account_funnel::{self, AccountVersions};
 use super::funnel_history::{self, BackwardMove, LeadMove, ReachedStage};
 use super::lead_events::{self, LeadEvent};
 use super::lead_sync::{self, LeadRecord, SyncFailure, Synced, SyncingImport};
 use super::sql::Arg;
 use super::write_tx::WriteTx;
-use super::{Backend, Database, StoreError, StoreResult, funnel_stages, params};
+use super::{Backend, Database, StoreError, StoreResult, params};
 use crate::domain::actor::Actor;
 use crate::domain::funnel::FunnelMove;
 use crate::domain::time::now_micros;
@@ -246,12 +247,14 @@ async fn apply_uncommitted(
     let mut funnels = HashMap::new();
     let mut webhooks_versions = BTreeMap::new();
     for (account_id, lead_ids) in &leads_by_account {
-        for (lead_id, stage) in lock_leads(tx, account_id, lead_ids).await? {
+        let locked = lock_leads(tx, account_id, lead_ids).await?;
+        let versions = locked.versions;
+        for (lead_id, stage) in locked.stages {
             if let Some(lead_id) = lead_ids.get(lead_id.as_str()) {
                 current_stages.insert((account_id, lead_id), stage);
             }
         }
-        let funnel = funnel_stages::positions(tx, account_id).await?;
+        let funnel = account_funnel::read(db, tx, account_id, versions).await?;
         webhooks_versions.insert(*account_id, funnel.webhooks_version);
         funnels.insert(*account_id, funnel.stages);
     }
@@ -464,28 +467,51 @@ impl<'a> Waiting<'a> {
     }
 }
 
+/// What [`lock_leads`] found.
+struct LockedLeads {
+    /// (lead id, current stage) of each lead that exists.
+    stages: Vec<(String, Option<String>)>,
+    /// The account's versions, read with its row share-locked; `None` when
+    /// no lead was found (then nothing joined the account row).
+    versions: Option<AccountVersions>,
+}
+
 /// Locks the given leads of one account (in id order, so concurrent
-/// transactions cannot deadlock on them) and returns their current stages.
+/// transactions cannot deadlock on them) and returns their current stages,
+/// with the account row share-locked in the same statement: its versions
+/// then come without a round trip of their own (see [`account_funnel`]).
 async fn lock_leads(
     tx: &mut WriteTx<'_>,
     account_id: &str,
     lead_ids: &BTreeSet<&str>,
-) -> StoreResult<Vec<(String, Option<String>)>> {
+) -> StoreResult<LockedLeads> {
+    let locks = match tx.backend() {
+        Backend::Postgres => " FOR UPDATE OF l FOR SHARE OF a",
+        Backend::Sqlite => "",
+    };
     let ids: Vec<&str> = lead_ids.iter().copied().collect();
-    let mut rows = Vec::with_capacity(ids.len());
+    let mut locked = LockedLeads {
+        stages: Vec::with_capacity(ids.len()),
+        versions: None,
+    };
     for chunk in ids.chunks(500) {
         let sql = format!(
-            "SELECT id, funnel_stage_id FROM leads WHERE account_id = $1 AND id IN ({}) ORDER BY id{}",
+            "SELECT l.id, l.funnel_stage_id, a.funnel_version, a.webhooks_version \
+             FROM leads l JOIN accounts a ON a.id = l.account_id \
+             WHERE l.account_id = $1 AND l.id IN ({}) ORDER BY l.id{locks}",
             params(2, chunk.len()),
-            tx.for_update()
         );
         let mut binds = Vec::with_capacity(1 + chunk.len());
         binds.push(Arg::from(account_id));
         binds.extend(chunk.iter().map(|id| Arg::from(*id)));
-        rows.extend(
-            tx.fetch_all::<(String, Option<String>)>(&sql, &binds)
-                .await?,
-        );
+        let rows = tx
+            .fetch_all::<(String, Option<String>, i64, i64)>(&sql, &binds)
+            .await?;
+        for (lead_id, stage, funnel, webhooks) in rows {
+            // Every row shows the one locked account row.
+            locked.versions = Some(AccountVersions { funnel, webhooks });
+            locked.stages.push((lead_id, stage));
+        }
     }
-    Ok(rows)
+    Ok(locked)
 }

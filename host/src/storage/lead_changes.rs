@@ -4,10 +4,10 @@
 //! outbox (through [`lead_events`]). Inbound moves and lead sync have
 //! their own grouped paths (`funnel_updates`, `lead_sync`).
 
+use super::account_funnel;
 use super::funnel_history::{self, LeadMove, MoveOutcome};
-use super::funnel_stages;
 use super::lead_events::{self, LeadEvent};
-use super::leads::{self, Lead, email_conflict, fetch, lead_not_found, row_args};
+use super::leads::{Lead, email_conflict, fetch, lead_not_found, row_args};
 use super::sql::args;
 use super::write_tx::WriteTx;
 use super::{Database, StoreError, StoreResult};
@@ -80,7 +80,7 @@ async fn insert(
     .await?;
     let mut stage_after = None;
     if let Some(stage_id) = stage_id {
-        let stages = funnel_stages::positions(tx, account_id).await?.stages;
+        let stages = account_funnel::read(db, tx, account_id, None).await?.stages;
         let lead_move = LeadMove {
             stages: &stages,
             account_id,
@@ -246,7 +246,7 @@ async fn apply_change(
     let outcome = match stage_change {
         None => None,
         Some(StageChange::MoveTo(target)) => Some({
-            let stages = funnel_stages::positions(tx, account_id).await?.stages;
+            let stages = account_funnel::read(db, tx, account_id, None).await?.stages;
             let lead_move = LeadMove {
                 stages: &stages,
                 account_id,

@@ -10,6 +10,7 @@
 //! locking in `write_tx::WriteTx::for_update`, the SQL for each resource
 //! beside it in the submodules.
 
+pub(crate) mod account_funnel;
 pub mod accounts;
 pub(crate) mod api_keys;
 pub(crate) mod deliveries;
@@ -128,6 +129,16 @@ pub fn is_nul_in_text(error: &sqlx::Error) -> bool {
     matches!(error, sqlx::Error::Database(db) if matches!(db.code().as_deref(), Some("22021") | Some("22P05")))
 }
 
+/// A new value for a version column that caches filled inside write
+/// transactions check (`accounts.funnel_version`, `webhooks_version`).
+/// Random rather than incremented: a transaction that bumps a version and
+/// then rolls back may already have cached what it saw under the new
+/// number, and an increment would hand that number out again to the next
+/// change, which the stale entry would then match.
+pub(crate) fn fresh_version() -> i64 {
+    rand::random()
+}
+
 /// `$first, $first+1, ...`: `count` numbered parameters, for IN lists and
 /// the rows of multi-row statements.
 pub fn params(first: usize, count: usize) -> String {
@@ -153,6 +164,8 @@ pub struct Database {
     delivery_signal: Arc<DeliverySignal>,
     /// Each account's active webhooks, checked against their version.
     subscriptions: Arc<webhooks::SubscriptionCache>,
+    /// Each account's live stages, checked against their version.
+    funnels: Arc<account_funnel::FunnelCache>,
     /// Reader connections lent out without sqlx's ping on release, for the
     /// read every inbound request makes.
     kept: Arc<kept_connections::KeptConnections>,
@@ -183,6 +196,7 @@ impl Database {
                 pool,
                 backend: Backend::Postgres,
                 subscriptions: Arc::default(),
+                funnels: Arc::default(),
                 sqlite_writer: None,
                 sqlite_readers: None,
             });
@@ -224,6 +238,7 @@ impl Database {
             backend: Backend::Sqlite,
             delivery_signal,
             subscriptions: Arc::default(),
+            funnels: Arc::default(),
             sqlite_writer: Some(Arc::new(sqlite_writer)),
             sqlite_readers: Some(Arc::new(hot_reads::SqliteReaders::new(path))),
         })
@@ -253,6 +268,11 @@ impl Database {
     /// The cache of active webhooks per account.
     pub fn subscriptions(&self) -> &webhooks::SubscriptionCache {
         &self.subscriptions
+    }
+
+    /// The cache of live stages per account.
+    pub(crate) fn funnels(&self) -> &account_funnel::FunnelCache {
+        &self.funnels
     }
 
     /// Tells delivery workers that committed deliveries are waiting: this

@@ -7,7 +7,7 @@
 use super::sql::args;
 use super::statement::Statement;
 use super::write_tx::WriteTx;
-use super::{Database, StoreResult, webhooks};
+use super::{Database, StoreResult, fresh_version, webhooks};
 use crate::domain::time::now_micros;
 
 /// Webhook ids one `IN (...)` list binds at most.
@@ -95,9 +95,9 @@ pub(crate) async fn disable(db: &Database, webhook_id: &str, reason: &str) -> St
         Box::pin(async move {
             // The account first (see `webhooks::delete`).
             tx.execute(
-                "UPDATE accounts SET webhooks_version = webhooks_version + 1 \
+                "UPDATE accounts SET webhooks_version = $2 \
                  WHERE id = (SELECT account_id FROM webhooks WHERE id = $1)",
-                args![&webhook],
+                args![&webhook, fresh_version()],
             )
             .await?;
             tx.execute(

@@ -13,7 +13,7 @@ use sqlx::FromRow;
 use super::sql::{self, Arg, args};
 use super::statement::Statement;
 use super::write_tx::WriteTx;
-use super::{Database, StoreError, StoreResult, corrupt_column, deliveries};
+use super::{Database, StoreError, StoreResult, corrupt_column, deliveries, fresh_version};
 use crate::domain::ids::{IdKind, new_id};
 use crate::domain::secrets::generate_signing_secret;
 use crate::domain::time::now_micros;
@@ -508,8 +508,8 @@ pub(crate) async fn active_subscriptions(
 /// Marks the account's webhooks as changed (see [`SubscriptionCache`]).
 pub(super) async fn bump_version(tx: &mut WriteTx<'_>, account_id: &str) -> StoreResult<()> {
     tx.execute(
-        "UPDATE accounts SET webhooks_version = webhooks_version + 1 WHERE id = $1",
-        args![account_id],
+        "UPDATE accounts SET webhooks_version = $2 WHERE id = $1",
+        args![account_id, fresh_version()],
     )
     .await?;
     Ok(())

@@ -12,6 +12,7 @@ use crate::receiver::{Receiver, Reply};
 
 crate::on_both_backends!(
     batches_go_out_when_full_or_when_their_wait_is_over,
+    a_failed_batch_is_retried_whole_and_batching_is_refused_where_it_cannot_work,
     messages_waiting_for_a_batch_go_alone_when_batching_is_turned_off,
 );
 
