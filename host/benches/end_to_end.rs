@@ -106,6 +106,7 @@ async fn main() -> anyhow::Result<()> {
         let server =
             Server::start(&database.url, &["--outbound-allow-cidr", "127.0.0.0/8"]).await?;
         let fixture = Arc::new(Fixture::create(&server, &receiver).await?);
+        database.refresh_statistics().await?;
         let target = Target::new(&server.address);
         let creates = {
             let route = Route::json("POST", &target, "/api/v1/leads", Some(&server.admin_key));

@@ -53,6 +53,7 @@ async fn main() -> anyhow::Result<()> {
         let database = ScratchDatabase::create(backend).await?;
         let server = Server::start(&database.url, &[]).await?;
         let fixture = Arc::new(Fixture::create(&server).await?);
+        database.refresh_statistics().await?;
 
         let target = Target::new(&server.address);
         let baseline = measure_healthz(&target, concurrency, duration).await;
