@@ -35,10 +35,13 @@ pub(crate) struct AccountVersions {
     pub webhooks: i64,
 }
 
+/// Live stages as read at a funnel version.
+type Versioned = (i64, Arc<Vec<StagePosition>>);
+
 /// Each account's live stages, as read at a funnel version.
 #[derive(Debug, Default)]
 pub(crate) struct FunnelCache {
-    accounts: Mutex<HashMap<String, (i64, Arc<Vec<StagePosition>>)>>,
+    accounts: Mutex<HashMap<String, Versioned>>,
 }
 
 impl FunnelCache {
