@@ -9,8 +9,8 @@ use serde::Deserialize;
 use super::display_name;
 use crate::domain::actor::ActorKind;
 use crate::http::AppState;
-use crate::storage::{lead_changes, leads};
 use crate::storage::{funnel_history, webhook_imports};
+use crate::storage::{lead_changes, leads};
 use crate::ui::session::Session;
 use crate::ui::{ConfirmPage, Flash, Layout, UiResult, display_time, page, redirect_with_flash};
 
