@@ -12,9 +12,18 @@
 //! rule, 503 when the plugin sandbox is busy); one it does document keeps
 //! its own description.
 //!
-//! To document a new rejection (say a 429 when an import is over its rate
-//! limit), add a [`Rejection`] to [`REJECTIONS`] saying which operations
-//! it applies to.
+//! To document a new rejection, add a [`Rejection`] to [`REJECTIONS`]
+//! saying which operations it applies to; a 429 when an import is over its
+//! rate limit would be
+//!
+//! ```text
+//! Rejection {
+//!     status: "429",
+//!     description: "The import is over its rate limit; retry after `Retry-After` seconds",
+//!     applies: |reach| reach.auth == Auth::ImportToken,
+//!     headers: &[("Retry-After", "Seconds to wait before retrying")],
+//! },
+//! ```
 
 use serde_json::{Map, Value, json};
 
@@ -61,6 +70,9 @@ pub(super) struct Rejection {
     pub status: &'static str,
     pub description: &'static str,
     pub applies: fn(&Reach) -> bool,
+    /// Headers the answer carries, with what each says (a 429 would carry
+    /// `Retry-After`).
+    pub headers: &'static [(&'static str, &'static str)],
 }
 
 /// Every rejection that follows from how an operation is reached.
@@ -72,33 +84,39 @@ pub(super) const REJECTIONS: &[Rejection] = &[
         applies: |reach| {
             reach.query || matches!(reach.body, Some(Body::Json | Body::AnyContentType))
         },
+        headers: &[],
     },
     Rejection {
         status: "401",
         description: "No `Authorization: Bearer` header, or a credential this server does not \
                       know (or, for an import token, one whose import is inactive)",
         applies: |reach| reach.auth != Auth::Public,
+        headers: &[("WWW-Authenticate", "`Bearer`, as RFC 6750 asks")],
     },
     Rejection {
         status: "404",
         description: "An id in the path names nothing in this account",
         applies: |reach| reach.path_ids,
+        headers: &[],
     },
     Rejection {
         status: "413",
         description: "The body is larger than the server accepts (`--max-body-bytes`; \
                       plugin uploads have their own, larger limit)",
         applies: |reach| reach.body.is_some(),
+        headers: &[],
     },
     Rejection {
         status: "415",
         description: "The body is not JSON: send `Content-Type: application/json`",
         applies: |reach| reach.body == Some(Body::Json),
+        headers: &[],
     },
     Rejection {
         status: "500",
         description: "An internal error; the details are in the server's log",
         applies: |_| true,
+        headers: &[],
     },
 ];
 
@@ -126,36 +144,44 @@ pub(super) fn add(document: &mut Value) {
             let response = responses
                 .entry(rejection.status)
                 .or_insert_with(|| json!({"description": rejection.description}));
-            complete_error_response(response, rejection.status, error_body);
+            complete_error_response(response, error_body);
+            add_headers(response, rejection.headers);
         }
         // A handler's own error statuses carry the same body.
         for (status, response) in responses.iter_mut() {
             if status.starts_with('4') || status.starts_with('5') {
-                complete_error_response(response, status, error_body);
+                complete_error_response(response, error_body);
             }
         }
         sort_by_status(responses);
     }
 }
 
-/// Gives an error response the error body (when its handler named none)
-/// and, for a 401, the `WWW-Authenticate` challenge.
-fn complete_error_response(response: &mut Value, status: &str, error_body: &str) {
-    let Some(response) = response.as_object_mut() else {
+/// Gives an error response the error body, when its handler named none.
+fn complete_error_response(response: &mut Value, error_body: &str) {
+    if let Some(response) = response.as_object_mut() {
+        response
+            .entry("content")
+            .or_insert_with(|| json!({"application/json": {"schema": {"$ref": error_body}}}));
+    }
+}
+
+/// Documents the headers a rejection's answer carries.
+fn add_headers(response: &mut Value, headers: &[(&str, &str)]) {
+    if headers.is_empty() {
+        return;
+    }
+    let Some(documented) = response
+        .as_object_mut()
+        .map(|response| response.entry("headers").or_insert_with(|| json!({})))
+        .and_then(Value::as_object_mut)
+    else {
         return;
     };
-    response
-        .entry("content")
-        .or_insert_with(|| json!({"application/json": {"schema": {"$ref": error_body}}}));
-    if status == "401"
-        && let Some(headers) = response
-            .entry("headers")
-            .or_insert_with(|| json!({}))
-            .as_object_mut()
-    {
-        headers.entry("WWW-Authenticate").or_insert_with(
-            || json!({"description": "`Bearer`, as RFC 6750 asks", "schema": {"type": "string"}}),
-        );
+    for (name, description) in headers {
+        documented
+            .entry(*name)
+            .or_insert_with(|| json!({"description": description, "schema": {"type": "string"}}));
     }
 }
 
