@@ -22,7 +22,8 @@
 //! baseline's duration, default 5), `BENCH_CONCURRENCY` (baseline client
 //! connections, default 32), `BENCH_BACKENDS` (default `sqlite,postgres`),
 //! `BENCH_PACED_RATE`, `BENCH_SCALE`, `BENCH_POSTGRES_URL`,
-//! `BENCH_SQLITE_SYNCHRONOUS`.
+//! `BENCH_SQLITE_SYNCHRONOUS`, `BENCH_MAX_IN_FLIGHT` (the webhook's cap on
+//! deliveries in flight; unset: the default, 16).
 
 mod common;
 
@@ -365,16 +366,18 @@ impl Fixture {
         }
         let (_, token) = create_active_import(server, "bench").await?;
         // Created after the leads, so only the measured changes are sent.
-        admin(
-            "/api/v1/webhooks",
-            if batching {
-                json!({"name": "bench", "url": hook_url, "events": ["lead.stage_changed"], "payload_format": "small",
-                       "batch_mode": "any_event", "max_items_per_batch": 100, "batch_wait_seconds": 1})
-            } else {
-                json!({"name": "bench", "url": hook_url, "events": ["lead.stage_changed"], "payload_format": "small"})
-            },
-        )
-        .await?;
+        let mut webhook = if batching {
+            json!({"name": "bench", "url": hook_url, "events": ["lead.stage_changed"], "payload_format": "small",
+                   "batch_mode": "any_event", "max_items_per_batch": 100, "batch_wait_seconds": 1})
+        } else {
+            json!({"name": "bench", "url": hook_url, "events": ["lead.stage_changed"], "payload_format": "small"})
+        };
+        // The webhook's cap on deliveries in flight (default 16): a higher
+        // one measures the engine rather than the cap.
+        if let Ok(cap) = std::env::var("BENCH_MAX_IN_FLIGHT") {
+            webhook["max_in_flight"] = json!(cap.parse::<u32>()?);
+        }
+        admin("/api/v1/webhooks", webhook).await?;
         Ok(Self { token, leads })
     }
 }

@@ -70,18 +70,37 @@ fn update_stream(
     })
 }
 
-/// Kills `process` with SIGKILL; returns the deliveries it held at its
-/// death (claimed under its process id) and when it died.
+/// Kills `process` with SIGKILL once it holds deliveries; returns the
+/// deliveries it held at its death (claimed under its process id) and when
+/// it died.
 async fn kill(mut process: ServeProcess, database_url: &str) -> (HashSet<String>, Instant) {
     let pid = process.child.id().expect("a running process has an id");
-    process.child.start_kill().expect("SIGKILL");
-    let _ = process.child.wait().await;
-    let died = Instant::now();
     let pool = sqlx::any::AnyPoolOptions::new()
         .max_connections(1)
         .connect(database_url)
         .await
         .expect("connect to the test database");
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let (holding,): (i64,) = sqlx::query_as(
+            "SELECT COUNT(*) FROM deliveries WHERE claimed_until IS NOT NULL AND claimed_by LIKE $1",
+        )
+        .bind(format!("{pid}-%"))
+        .fetch_one(&pool)
+        .await
+        .expect("count the process's claims");
+        if holding > 0 {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the process never held a delivery: the test would prove nothing"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    process.child.start_kill().expect("SIGKILL");
+    let _ = process.child.wait().await;
+    let died = Instant::now();
     // Nothing else may touch these rows before their lease lapses.
     let held: Vec<(String,)> = sqlx::query_as(
         "SELECT id FROM deliveries WHERE claimed_until IS NOT NULL AND claimed_by LIKE $1",
@@ -175,12 +194,14 @@ async fn postgres_a_killed_process_s_deliveries_go_out_through_the_survivor_with
     let admin = admin_of(&victim);
     let (leads, token) = admin.set_up(50, &receiver.url("/hook")).await;
 
-    // The survivor takes the changes; both workers send.
-    let (_address_tx, address) = watch::channel(survivor.address.clone());
+    // The victim takes the changes until it dies (its own commits wake its
+    // worker first), then the survivor; both workers send.
+    let (address_tx, address) = watch::channel(victim.address.clone());
     let (stop_tx, stop) = watch::channel(false);
     let stream = update_stream(address, token, leads, stop);
     tokio::time::sleep(Duration::from_secs(2)).await;
     let (held, died) = kill(victim, &database.url).await;
+    let _ = address_tx.send(survivor.address.clone());
     assert!(
         !held.is_empty(),
         "the killed process held no deliveries: the test proves nothing"

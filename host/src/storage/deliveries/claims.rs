@@ -99,30 +99,39 @@ pub(crate) async fn claim_due(
 }
 
 /// Extends `holder`'s claims on these deliveries (the ones it is working
-/// on) to `lease_until`. A claim that
-/// lapsed and was taken by another worker names that worker and is left
-/// alone.
+/// on) to `lease_until`. A claim that lapsed and was taken by another
+/// worker names that worker and is left alone. On PostgreSQL rows locked
+/// right now are skipped rather than waited for: the lock is the recorder
+/// writing their result (which ends the claim), and waiting for it, in
+/// whatever order each statement takes its locks, deadlocked.
 pub(crate) async fn renew(
     db: &Database,
     holder: &str,
     ids: &[String],
     lease_until: i64,
 ) -> StoreResult<()> {
-    let statements: Vec<Statement<'static>> = ids
-        .chunks(IN_LIST_CHUNK)
-        .map(|chunk| {
-            let mut statement = Statement::new("UPDATE deliveries SET claimed_until = ");
-            statement
-                .push_bind(lease_until)
-                .push(" WHERE claimed_by = ")
-                .push_bind(holder.to_owned())
-                .push(" AND id IN (")
-                .push_list(chunk.iter().cloned())
-                .push(")");
-            statement
+    let holder = holder.to_owned();
+    let ids = ids.to_vec();
+    db.write(move |tx| {
+        Box::pin(async move {
+            let skip_locked = skip_locked(tx);
+            for chunk in ids.chunks(IN_LIST_CHUNK) {
+                let mut statement = Statement::new("UPDATE deliveries SET claimed_until = ");
+                statement
+                    .push_bind(lease_until)
+                    .push(" WHERE id IN (SELECT id FROM deliveries WHERE claimed_by = ")
+                    .push_bind(holder.clone())
+                    .push(" AND id IN (")
+                    .push_list(chunk.iter().cloned())
+                    .push(")")
+                    .push(skip_locked)
+                    .push(")");
+                tx.execute(statement.sql(), statement.args()).await?;
+            }
+            Ok(())
         })
-        .collect();
-    execute_all(db, statements).await
+    })
+    .await
 }
 
 /// Gives `holder`'s claims on these deliveries back at once (when they
