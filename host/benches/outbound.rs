@@ -372,7 +372,7 @@ impl Fixture {
         } else {
             json!({"name": "bench", "url": hook_url, "events": ["lead.stage_changed"], "payload_format": "small"})
         };
-        // The webhook's cap on deliveries in flight (default 16): a higher
+        // The webhook's cap on deliveries in flight (default 64): a higher
         // one measures the engine rather than the cap.
         if let Ok(cap) = std::env::var("BENCH_MAX_IN_FLIGHT") {
             webhook["max_in_flight"] = json!(cap.parse::<u32>()?);

@@ -1,7 +1,7 @@
 //! Fair delivery: one webhook's receiver hangs until the webhook's timeout
 //! while another's answers at once, both under a steady stream of events.
 //! The hanging webhook holds at most its cap of the worker's slots
-//! (`max_in_flight`, 16 by default), so the healthy webhook's deliveries
+//! (`max_in_flight`, 64 by default), so the healthy webhook's deliveries
 //! go out at once (p99 under 1 s, a correctness bound set generously),
 //! and the hanging one still gets its retries.
 
@@ -18,7 +18,7 @@ on_both_backends!(backend: a_hanging_receiver_does_not_hold_up_the_other_webhook
 
 /// The worker's slots in this test: twice the default cap, so that without
 /// the cap the hanging webhook alone would hold them all.
-const SLOTS: usize = 32;
+const SLOTS: usize = 128;
 /// Events per second, for how long.
 const RATE: u32 = 30;
 const LOAD: Duration = Duration::from_secs(5);
@@ -56,7 +56,7 @@ async fn a_hanging_receiver_does_not_hold_up_the_other_webhooks(backend: Backend
     )
     .await;
     let shown = app.get(&format!("/api/v1/webhooks/{stuck}")).await;
-    assert_eq!(shown.body["max_in_flight"], 16, "{}", shown.text);
+    assert_eq!(shown.body["max_in_flight"], 64, "{}", shown.text);
 
     // A steady stream of new leads: each is an event for both webhooks.
     let mut created_at: HashMap<String, Instant> = HashMap::new();
@@ -124,11 +124,11 @@ async fn a_hanging_receiver_does_not_hold_up_the_other_webhooks(backend: Backend
     let raised = app
         .patch(
             &format!("/api/v1/webhooks/{fine}"),
-            json!({"max_in_flight": 64}),
+            json!({"max_in_flight": 128}),
         )
         .await;
     assert_eq!(raised.status, 200, "{}", raised.text);
-    assert_eq!(raised.body["max_in_flight"], 64);
+    assert_eq!(raised.body["max_in_flight"], 128);
     let refused = app
         .patch(
             &format!("/api/v1/webhooks/{fine}"),

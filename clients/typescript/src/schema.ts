@@ -1032,7 +1032,7 @@ export interface components {
             /**
              * Format: int32
              * @description Deliveries of this webhook a worker process sends at once, 1 to
-             *     1000 (default 16): a receiver that hangs holds no more of the
+             *     1000 (default 64): a receiver that hangs holds no more of the
              *     worker's slots than this, and the other webhooks keep theirs.
              */
             max_in_flight?: number | null;
@@ -1391,7 +1391,7 @@ export interface components {
             /**
              * Format: int32
              * @description Deliveries of this webhook a worker process sends at once, 1 to
-             *     1000 (default 16): a receiver that hangs holds no more of the
+             *     1000 (default 64): a receiver that hangs holds no more of the
              *     worker's slots than this, and the other webhooks keep theirs.
              */
             max_in_flight?: number | null;

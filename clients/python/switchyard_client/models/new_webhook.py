@@ -40,7 +40,7 @@ class NewWebhook:
         lightweight_logs (bool | None | Unset): Keep only status, duration and error of each attempt; such
             deliveries cannot be resent.
         max_in_flight (int | None | Unset): Deliveries of this webhook a worker process sends at once, 1 to
-            1000 (default 16): a receiver that hangs holds no more of the
+            1000 (default 64): a receiver that hangs holds no more of the
             worker's slots than this, and the other webhooks keep theirs.
         max_items_per_batch (int | None | Unset): A batch goes out at once when it holds this many, 1 to 1000 (default
             100).

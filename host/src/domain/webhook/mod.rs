@@ -80,7 +80,12 @@ impl Default for WebhookSettings {
             timeout: Duration::from_secs(30),
             // 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 10 h.
             retry_schedule: vec![5, 300, 1_800, 7_200, 18_000, 36_000, 36_000],
-            max_in_flight: 16,
+            // A quarter of a worker's 256 slots: a receiver that hangs
+            // leaves three quarters to the others, and one webhook alone
+            // still drains as fast as the engine sends (at 16, a single
+            // webhook's end-to-end rate halved on SQLite and fell to a
+            // third on PostgreSQL).
+            max_in_flight: 64,
             payload_format: PayloadFormat::Builtin(BuiltinFormat::Small),
             payload_config: Value::Null,
             lightweight_logs: false,
@@ -146,7 +151,7 @@ mod tests {
             defaults.retry_schedule,
             [5, 300, 1800, 7200, 18000, 36000, 36000]
         );
-        assert_eq!(defaults.max_in_flight, 16);
+        assert_eq!(defaults.max_in_flight, 64);
         assert_eq!(defaults.payload_format.as_str(), "small");
         assert_eq!(defaults.batching.mode, BatchMode::None);
         assert_eq!(defaults.batching.wait, Duration::from_secs(10));

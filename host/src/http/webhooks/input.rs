@@ -58,7 +58,7 @@ pub(crate) struct WebhookInput {
     #[schema(value_type = Option<Vec<RetryDelaySeconds>>, max_items = 20)]
     pub retry_schedule_seconds: Option<Vec<u64>>,
     /// Deliveries of this webhook a worker process sends at once, 1 to
-    /// 1000 (default 16): a receiver that hangs holds no more of the
+    /// 1000 (default 64): a receiver that hangs holds no more of the
     /// worker's slots than this, and the other webhooks keep theirs.
     #[schema(minimum = 1, maximum = 1000)]
     pub max_in_flight: Option<u32>,
