@@ -16,6 +16,7 @@ use crate::plugins::abi;
 use crate::plugins::builtin::builtin;
 use crate::plugins::js;
 use crate::plugins::runtime::PluginRuntime;
+use crate::plugins::scaffold::{self, ScaffoldLanguage};
 use crate::startup::{Application, redact, shutdown_signal};
 use crate::storage::{Database, accounts, api_keys};
 use crate::telemetry;
@@ -68,35 +69,22 @@ pub enum PluginCommand {
     /// Build a JavaScript or TypeScript plugin (`.js`, `.ts`) into an
     /// ordinary ABI v1 module, ready to upload.
     Build(PluginBuildArgs),
-    /// Create a plugin project in a new folder: a transform in JavaScript or
-    /// TypeScript, its types, a sample config and input.
+    /// Create a plugin project in a new folder: a transform in Rust,
+    /// JavaScript, TypeScript, AssemblyScript or C, the SDK it needs, a
+    /// sample config and input, and a README with its build command.
     New(PluginNewArgs),
 }
 
 /// `switchyard plugin new`.
 #[derive(Debug, clap::Args)]
 pub struct PluginNewArgs {
-    /// The folder to create (anywhere; it must not exist or be empty).
+    /// The folder to create (anywhere; it must not exist or be empty). Its
+    /// name names the project.
     pub folder: PathBuf,
     /// The plugin's language.
-    #[arg(long, value_enum, default_value_t = NewPluginLanguage::Ts)]
-    pub lang: NewPluginLanguage,
+    #[arg(long, value_enum, default_value_t = ScaffoldLanguage::Ts)]
+    pub lang: ScaffoldLanguage,
 }
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum NewPluginLanguage {
-    Js,
-    Ts,
-}
-
-/// The template project (`plugin-sdk/js/template`), compiled into the
-/// binary so that `plugin new` needs neither this repository nor a registry.
-const TEMPLATE_TYPES: &str = include_str!("../../plugin-sdk/js/switchyard-plugin.d.ts");
-const TEMPLATE_TRANSFORM_TS: &str = include_str!("../../plugin-sdk/js/template/transform.ts");
-const TEMPLATE_TRANSFORM_JS: &str = include_str!("../../plugin-sdk/js/template/transform.js");
-const TEMPLATE_CONFIG: &str = include_str!("../../plugin-sdk/js/template/config.json");
-const TEMPLATE_INPUT: &str = include_str!("../../plugin-sdk/js/template/input.json");
-const TEMPLATE_TSCONFIG: &str = include_str!("../../plugin-sdk/js/template/tsconfig.json");
 
 /// `switchyard plugin build`.
 #[derive(Debug, clap::Args)]
@@ -243,7 +231,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
     }
 }
 
-/// Writes the template project into a new folder.
+/// Writes a plugin project into a new folder.
 fn new_plugin(args: &PluginNewArgs) -> anyhow::Result<()> {
     let folder = &args.folder;
     if folder
@@ -255,31 +243,31 @@ fn new_plugin(args: &PluginNewArgs) -> anyhow::Result<()> {
             folder.display()
         );
     }
-    std::fs::create_dir_all(folder)
-        .with_context(|| format!("cannot create {}", folder.display()))?;
-    let script = match args.lang {
-        NewPluginLanguage::Ts => ("transform.ts", TEMPLATE_TRANSFORM_TS),
-        NewPluginLanguage::Js => ("transform.js", TEMPLATE_TRANSFORM_JS),
-    };
-    for (name, contents) in [
-        script,
-        ("switchyard-plugin.d.ts", TEMPLATE_TYPES),
-        ("config.json", TEMPLATE_CONFIG),
-        ("input.json", TEMPLATE_INPUT),
-        ("tsconfig.json", TEMPLATE_TSCONFIG),
-    ] {
-        let path = folder.join(name);
+    let folder_name = folder
+        .file_name()
+        .map(|name| name.to_string_lossy().into_owned())
+        .with_context(|| format!("{} does not end in a folder name", folder.display()))?;
+    let name = scaffold::package_name(&folder_name)?;
+    let project = scaffold::scaffold(args.lang, &name);
+    for (path, contents) in &project.files {
+        let path = folder.join(path);
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent)
+                .with_context(|| format!("cannot create {}", parent.display()))?;
+        }
         std::fs::write(&path, contents)
             .with_context(|| format!("cannot write {}", path.display()))?;
     }
     let shown = folder.display();
-    println!(
-        "Created {shown}/ with {script}, its types (switchyard-plugin.d.ts), config.json and input.json.\n\n\
-         Run it:    cd {shown} && switchyard plugin run {script} --kind inbound-transform --config config.json --input input.json\n\
-         Build it:  switchyard plugin build {script} -o transform.wasm\n\
-         Upload the source (the server builds it) or the module: see plugin-sdk/js/README.md.",
-        script = script.0
-    );
+    println!("Created {shown}/ (see its README.md).\n\n  cd {shown}");
+    match &project.build {
+        Some(build) => println!("  {build}"),
+        None => println!(
+            "  switchyard plugin build {} -o transform.wasm   # optional",
+            project.module
+        ),
+    }
+    println!("  {}", scaffold::run_command(&project.module));
     Ok(())
 }
 

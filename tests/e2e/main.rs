@@ -25,6 +25,7 @@ mod leads;
 mod logs;
 mod metrics;
 mod migrations;
+mod new_plugins;
 mod plugins;
 mod test_sends;
 mod ui;

@@ -9,6 +9,8 @@
 //! - [`js`]: JavaScript and TypeScript plugins, built into ABI v1 modules by
 //!   snapshotting the engine after the script ran; [`typescript`] strips
 //!   types first.
+//! - [`scaffold`]: the projects `switchyard plugin new` writes, one per
+//!   language.
 //! - [`registry`]: built-ins and uploads resolved by id, called off the
 //!   async runtime.
 //!
@@ -22,6 +24,7 @@ pub mod error;
 pub mod js;
 pub mod registry;
 pub mod runtime;
+pub mod scaffold;
 pub mod typescript;
 
 #[cfg(test)]
