@@ -111,6 +111,16 @@ impl Default for PluginLimits {
     }
 }
 
+/// The transform attached to a webhook import: the plugin that turns the
+/// import's requests into funnel updates, and its config.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Transform {
+    pub plugin_id: String,
+    /// The config as JSON text: every transformed request passes it to the
+    /// plugin as it is, so it is not parsed again per request.
+    pub config_json: String,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

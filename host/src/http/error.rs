@@ -132,6 +132,9 @@ impl From<crate::plugins::registry::RegistryError> for ApiError {
             RegistryError::Plugin(other) => {
                 ApiError::Internal(anyhow::anyhow!("plugin compilation failed: {other}"))
             }
+            failed @ RegistryError::ThreadFailed { .. } => {
+                ApiError::Internal(anyhow::anyhow!("plugin compilation failed: {failed}"))
+            }
             wrong_kind @ RegistryError::WrongKind { .. } => {
                 ApiError::Unprocessable(wrong_kind.to_string())
             }

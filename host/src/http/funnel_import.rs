@@ -27,7 +27,7 @@ use crate::domain::InvalidInput;
 use crate::domain::actor::{Actor, ActorKind};
 use crate::domain::email::EmailAddress;
 use crate::domain::lead::LeadFields;
-use crate::domain::plugin::PluginKind;
+use crate::domain::plugin::{PluginKind, Transform};
 use crate::domain::stage_matching::StageDirectory;
 use crate::metrics;
 use crate::metrics::record::{InboundFailure, InboundOutcome};
@@ -86,8 +86,8 @@ pub(crate) struct ImportAuth {
     pub account_id: String,
     /// How this import resolves stage names, read with the token.
     pub directory: Arc<StageDirectory>,
-    /// The transform plugin's id and config (JSON text), when one is attached.
-    pub transform: Option<(String, String)>,
+    /// The transform, when one is attached.
+    pub transform: Option<Transform>,
     /// Whether the transform's lead records may create leads.
     pub create_leads: bool,
     pub actor: Actor,
@@ -359,7 +359,10 @@ async fn update_batch(
 async fn apply_transformed(
     state: &AppState,
     auth: ImportAuth,
-    (plugin_id, config): (String, String),
+    Transform {
+        plugin_id,
+        config_json: config,
+    }: Transform,
     headers: &HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<BatchUpdateResponse, InboundError> {

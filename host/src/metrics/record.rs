@@ -181,6 +181,7 @@ pub(crate) fn plugin_outcome(outcome: Result<(), &PluginError>) -> &'static str 
         Err(PluginError::Plugin(_)) => "plugin_error",
         Err(PluginError::Trap(_)) => "trap",
         Err(PluginError::Busy(_)) => "busy",
+        Err(PluginError::EngineUnavailable(_)) => "engine_unavailable",
     }
 }
 

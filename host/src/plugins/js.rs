@@ -25,7 +25,7 @@ use wasmtime::{Caller, Config, Engine, Instance, Linker, Module, OptLevel, Store
 use wasmtime_wizer::{InstanceState, ModuleContext, SnapshotVal, ValType, Wizer};
 
 use super::builtin::JS_ENGINE;
-use super::error::PluginError;
+use super::error::{EngineStartError, PluginError};
 use super::runtime::MAX_WASM_STACK_BYTES;
 use super::typescript;
 use crate::domain::plugin::PluginKind;
@@ -206,8 +206,11 @@ struct BuildState {
 
 impl Builder {
     fn new() -> Result<Builder, PluginError> {
-        let failed = |what: &str, error: wasmtime::Error| {
-            PluginError::InvalidScript(format!("cannot {what} the JavaScript engine: {error:#}"))
+        let failed = |step: &'static str, error: wasmtime::Error| {
+            PluginError::EngineUnavailable(EngineStartError::JavaScript {
+                step,
+                reason: format!("{error:#}"),
+            })
         };
         let mut wizer = Wizer::new();
         wizer.init_func(INIT_EXPORT);

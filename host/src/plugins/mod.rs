@@ -2,8 +2,9 @@
 //! updates or build outbound payloads, run in a sandbox.
 //!
 //! - [`error`]: the named errors a plugin call ends in.
-//! - [`runtime`]: the wasmtime engine, module validation (imports, exports)
-//!   and compilation, and one call in a fresh instance.
+//! - [`runtime`]: the sandbox: the wasmtime engine, module validation
+//!   (imports, exports), artifacts, one call in a fresh instance, and what
+//!   its end means (split by concept, see its docs).
 //! - [`builtin`]: the built-in plugins, compiled from `plugins/` at build
 //!   time, and the JavaScript engine.
 //! - [`js`]: JavaScript and TypeScript plugins, built into ABI v1 modules by

@@ -26,6 +26,10 @@ pub enum RegistryError {
     Store(#[from] StoreError),
     #[error(transparent)]
     Plugin(#[from] PluginError),
+    /// The blocking thread that compiled or built the plugin panicked or
+    /// was cancelled: a fault of the server, not of the plugin.
+    #[error("the plugin {task} thread failed: {reason}")]
+    ThreadFailed { task: &'static str, reason: String },
     #[error("Plugin {id} is a {actual} plugin; a {wanted} plugin is needed here")]
     WrongKind {
         id: String,
@@ -85,7 +89,7 @@ impl PluginRegistry {
             (compiled, module)
         })
         .await
-        .map_err(|error| PluginError::Trap(format!("the compiler thread failed: {error}")))?;
+        .map_err(thread_failed("compiler"))?;
         drop(compiling);
         let compiled = compiled?;
         let record = plugins::create(
@@ -172,9 +176,7 @@ impl PluginRegistry {
                     js::build(&source, &filename, language, Some(kind))
                 })
                 .await
-                .map_err(|error| {
-                    PluginError::Trap(format!("the build thread failed: {error}"))
-                })??;
+                .map_err(thread_failed("build"))??;
                 drop(compiling);
                 let entry_points: Vec<&str> = built
                     .kinds
@@ -306,11 +308,13 @@ impl PluginRegistry {
         &self,
         module: Vec<u8>,
         kind: PluginKind,
-    ) -> Result<Arc<CompiledPlugin>, PluginError> {
+    ) -> Result<Arc<CompiledPlugin>, RegistryError> {
         let runtime = Arc::clone(&self.runtime);
-        tokio::task::spawn_blocking(move || runtime.compile(&module, kind))
-            .await
-            .map_err(|error| PluginError::Trap(format!("the compiler thread failed: {error}")))?
+        Ok(
+            tokio::task::spawn_blocking(move || runtime.compile(&module, kind))
+                .await
+                .map_err(thread_failed("compiler"))??,
+        )
     }
 
     /// Runs one call (see [`PluginRuntime::call`]).
@@ -327,6 +331,14 @@ impl PluginRegistry {
             call.duration,
         );
         call
+    }
+}
+
+/// Reports a blocking thread's panic or cancellation as the server's fault.
+fn thread_failed(task: &'static str) -> impl FnOnce(tokio::task::JoinError) -> RegistryError {
+    move |error| RegistryError::ThreadFailed {
+        task,
+        reason: error.to_string(),
     }
 }
 

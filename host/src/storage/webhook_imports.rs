@@ -13,6 +13,7 @@ use super::write_tx::WriteTx;
 use super::{Database, StoreError, StoreResult, funnel_stages};
 use crate::domain::InvalidInput;
 use crate::domain::ids::{IdKind, new_id};
+use crate::domain::plugin::Transform;
 use crate::domain::secrets;
 use crate::domain::stage_matching::{ResolvedStage, StageDirectory};
 use crate::domain::stage_title::matching_key;
@@ -52,9 +53,8 @@ pub(crate) struct ImportCaller {
     pub account_id: String,
     pub name: String,
     pub active: i64,
-    /// The transform plugin and its config as JSON text, when one is
-    /// attached.
-    pub transform: Option<(String, String)>,
+    /// The transform, when one is attached.
+    pub transform: Option<Transform>,
     /// Whether lead records that match no lead create one.
     pub create_leads: bool,
 }
@@ -449,7 +449,10 @@ pub(crate) async fn authenticate(
         let config = config
             .filter(|config| serde_json::from_str::<serde::de::IgnoredAny>(config).is_ok())
             .unwrap_or_else(|| "null".to_owned());
-        (plugin_id, config)
+        Transform {
+            plugin_id,
+            config_json: config,
+        }
     });
     let directory = match cache.get(&id, import_version, funnel_version) {
         Some(directory) => directory,
