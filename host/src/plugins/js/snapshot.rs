@@ -1,19 +1,8 @@
-//! JavaScript and TypeScript plugins: a script becomes an ordinary ABI v1
-//! module by snapshotting the JavaScript engine (`plugins/js-engine`,
-//! QuickJS compiled to Wasm, embedded as [`JS_ENGINE`]) after the script
-//! ran in it, with Wizer.
-//!
-//! [`build`] strips a TypeScript file's types ([`super::typescript`]),
-//! instantiates the engine in a build sandbox of its own (fuel and memory
-//! capped, the same single import), hands it the script, and snapshots the
-//! instance: its memory then holds the runtime, the context and the
-//! evaluated script, so a call costs only the user's function. The result is
-//! checked and run like any upload: a fresh instance per call, the same
-//! limits, no WASI.
-//!
-//! The script is evaluated once, at build time: a syntax error, an error
-//! thrown at its top level, or a missing entry point refuses the build,
-//! with the line and column in the user's file.
+//! The snapshot behind [`super::build`]: the JavaScript engine,
+//! instrumented by Wizer and compiled once per process, runs the script's
+//! top level in a build sandbox of its own (fuel and memory capped, the
+//! same single import), and its memory and globals then become the plugin
+//! module. Failures name the script's line and column.
 
 use std::future::Future;
 use std::pin::pin;
@@ -24,12 +13,11 @@ use serde::Deserialize;
 use wasmtime::{Caller, Config, Engine, Instance, Linker, Module, OptLevel, Store, Trap, Val};
 use wasmtime_wizer::{InstanceState, ModuleContext, SnapshotVal, ValType, Wizer};
 
-use super::builtin::JS_ENGINE;
-use super::error::{EngineStartError, PluginError};
-use super::runtime::MAX_WASM_STACK_BYTES;
-use super::typescript;
+use super::{BuiltScript, function_name, signature};
 use crate::domain::plugin::PluginKind;
-use crate::domain::secrets::sha256_hex;
+use crate::plugins::builtin::JS_ENGINE;
+use crate::plugins::error::{EngineStartError, PluginError};
+use crate::plugins::runtime::MAX_WASM_STACK_BYTES;
 
 /// The engine's export that evaluates the script before the snapshot.
 const INIT_EXPORT: &str = "switchyard_js_init";
@@ -38,147 +26,15 @@ const INIT_EXPORT: &str = "switchyard_js_init";
 const BUILD_FUEL: u64 = 500_000_000;
 /// Memory the build may use: the engine and the script's top-level data.
 const BUILD_MEMORY_BYTES: usize = 64 * 1024 * 1024;
-/// Largest script accepted, in bytes.
-pub const MAX_SCRIPT_BYTES: usize = 1024 * 1024;
 
-/// The language of a plugin's source.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Language {
-    JavaScript,
-    TypeScript,
-}
-
-impl Language {
-    /// The language of a file by its extension: `.js`/`.mjs` or `.ts`/`.mts`.
-    pub fn from_path(path: &str) -> Option<Language> {
-        let extension = path.rsplit_once('.')?.1.to_ascii_lowercase();
-        match extension.as_str() {
-            "js" | "mjs" | "cjs" => Some(Language::JavaScript),
-            "ts" | "mts" | "cts" => Some(Language::TypeScript),
-            _ => None,
-        }
-    }
-
-    /// The language a content type names (`text/javascript`,
-    /// `application/typescript`, ...), if it names one.
-    pub fn from_content_type(content_type: &str) -> Option<Language> {
-        let essence = content_type
-            .split(';')
-            .next()
-            .unwrap_or("")
-            .trim()
-            .to_ascii_lowercase();
-        match essence.as_str() {
-            "text/javascript"
-            | "application/javascript"
-            | "application/x-javascript"
-            | "application/ecmascript"
-            | "text/ecmascript" => Some(Language::JavaScript),
-            "application/typescript"
-            | "text/typescript"
-            | "application/x-typescript"
-            | "video/mp2t" => Some(Language::TypeScript),
-            _ => None,
-        }
-    }
-
-    /// `javascript` or `typescript`, as stored and shown.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Language::JavaScript => "javascript",
-            Language::TypeScript => "typescript",
-        }
-    }
-
-    /// The language stored as [`Language::as_str`], or parsed from a user's
-    /// `js`/`ts`.
-    pub fn parse(text: &str) -> Option<Language> {
-        match text.trim().to_ascii_lowercase().as_str() {
-            "javascript" | "js" => Some(Language::JavaScript),
-            "typescript" | "ts" => Some(Language::TypeScript),
-            _ => None,
-        }
-    }
-
-    /// The file name a source is shown under when it has none.
-    pub fn default_filename(self, kind: PluginKind) -> &'static str {
-        match (self, kind) {
-            (Language::JavaScript, PluginKind::InboundTransform) => "transform.js",
-            (Language::JavaScript, PluginKind::PayloadBuilder) => "payload.js",
-            (Language::TypeScript, PluginKind::InboundTransform) => "transform.ts",
-            (Language::TypeScript, PluginKind::PayloadBuilder) => "payload.ts",
-        }
-    }
-}
-
-/// The JavaScript function a kind's entry point calls.
-pub fn function_name(kind: PluginKind) -> &'static str {
-    match kind {
-        PluginKind::InboundTransform => "transform",
-        PluginKind::PayloadBuilder => "buildPayload",
-    }
-}
-
-/// The key of a build in the build cache: the engine, the language, the
-/// file name (it appears in stack traces) and the source, hashed.
-pub fn build_key(language: Language, filename: &str, source: &str) -> String {
-    static ENGINE_SHA256: OnceLock<String> = OnceLock::new();
-    let engine = ENGINE_SHA256.get_or_init(|| sha256_hex(JS_ENGINE));
-    let mut keyed = Vec::with_capacity(engine.len() + filename.len() + source.len() + 16);
-    for part in [engine.as_str(), language.as_str(), filename, source] {
-        keyed.extend_from_slice(part.as_bytes());
-        keyed.push(0);
-    }
-    sha256_hex(&keyed)
-}
-
-/// How a kind's function is called.
-pub fn signature(kind: PluginKind) -> &'static str {
-    match kind {
-        PluginKind::InboundTransform => "transform(config, request)",
-        PluginKind::PayloadBuilder => "buildPayload(config, event)",
-    }
-}
-
-/// A built script.
-#[derive(Debug, Clone)]
-pub struct BuiltScript {
-    /// The ABI v1 module.
-    pub module: Vec<u8>,
-    /// The kinds it can serve: the entry points the script exports.
-    pub kinds: Vec<PluginKind>,
-    /// What the script's top level logged while it was evaluated.
-    pub logs: Vec<String>,
-}
-
-/// Builds an ABI v1 module from a script, checked to export the function
-/// of `kind` (or either when `kind` is `None`). `filename` names the
-/// script in error messages and stack traces. CPU work of about a second
-/// (less once the engine is compiled): async callers run it on a blocking
-/// thread.
-pub fn build(
-    source: &str,
+/// The module `javascript` (already stripped of types) snapshots into.
+pub(super) fn snapshot(
+    javascript: &str,
     filename: &str,
-    language: Language,
     kind: Option<PluginKind>,
 ) -> Result<BuiltScript, PluginError> {
-    if source.len() > MAX_SCRIPT_BYTES {
-        return Err(PluginError::InvalidScript(format!(
-            "the script is {} bytes; the limit is {MAX_SCRIPT_BYTES}",
-            source.len()
-        )));
-    }
-    if source.trim().is_empty() {
-        return Err(PluginError::InvalidScript(
-            "the script is empty; it must export a function `transform` or `buildPayload`".into(),
-        ));
-    }
-    let javascript = match language {
-        Language::JavaScript => source.to_owned(),
-        Language::TypeScript => typescript::strip_types(source, filename)?,
-    };
     let builder = builder()?;
-    poll_to_completion(builder.snapshot(&javascript, filename, kind))
+    poll_to_completion(builder.snapshot(javascript, filename, kind))
 }
 
 /// The engine module, instrumented for snapshots and compiled once per
