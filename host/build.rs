@@ -27,7 +27,7 @@ const PLUGINS: &[(&str, &str, &str, bool)] = &[
 
 const TARGET: &str = "wasm32-unknown-unknown";
 /// The crate of the JavaScript engine, which JS and TypeScript plugins are
-/// snapshots of (see host/src/plugins/js.rs).
+/// snapshots of (see host/src/plugins/js/).
 const JS_ENGINE_CRATE: &str = "js-engine";
 
 fn main() {

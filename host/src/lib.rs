@@ -25,7 +25,8 @@
 //! # Layout
 //!
 //! - [`cli`]: the `switchyard` command line (serve, migrate, account
-//!   create and key create, plugin build and run).
+//!   create and key create, openapi; the plugin subcommands run, build and
+//!   new in `cli/plugin.rs`).
 //! - [`config`]: every setting of `switchyard serve`, as flags with environment
 //!   fallbacks.
 //! - [`startup`]: builds the [`startup::Application`] (database, router,
@@ -62,6 +63,12 @@
 //!     themselves: `outbound::signing`).
 //! - [`plugins`]: the WebAssembly sandbox (wasmtime) for transforms and
 //!   payload builders: named errors, the registry of built-ins and uploads.
+//!   - to change a sandbox limit or what a call may import, edit
+//!     `plugins/runtime/engine.rs` and `plugins/runtime/validate.rs`; how a
+//!     call's end is named (out of fuel, trap, invalid output):
+//!     `plugins/runtime/outcome.rs`;
+//!   - JavaScript and TypeScript builds: `plugins/js/`; what `plugin new`
+//!     writes: `plugins/scaffold.rs` and the templates in `plugin-sdk/`.
 
 // Only what the binary, the end-to-end tests and the benches use is `pub`;
 // the rest is `pub(crate)`, so that rustc reports what nothing uses.
