@@ -111,77 +111,6 @@ impl Default for PluginLimits {
     }
 }
 
-/// The language of a plugin's source (JavaScript and TypeScript plugins are
-/// built from one and keep it).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ScriptLanguage {
-    JavaScript,
-    TypeScript,
-}
-
-impl ScriptLanguage {
-    /// The language of a file by its extension: `.js`/`.mjs` or `.ts`/`.mts`.
-    pub fn from_path(path: &str) -> Option<ScriptLanguage> {
-        let extension = path.rsplit_once('.')?.1.to_ascii_lowercase();
-        match extension.as_str() {
-            "js" | "mjs" | "cjs" => Some(ScriptLanguage::JavaScript),
-            "ts" | "mts" | "cts" => Some(ScriptLanguage::TypeScript),
-            _ => None,
-        }
-    }
-
-    /// The language a content type names (`text/javascript`,
-    /// `application/typescript`, ...), if it names one.
-    pub fn from_content_type(content_type: &str) -> Option<ScriptLanguage> {
-        let essence = content_type
-            .split(';')
-            .next()
-            .unwrap_or("")
-            .trim()
-            .to_ascii_lowercase();
-        match essence.as_str() {
-            "text/javascript"
-            | "application/javascript"
-            | "application/x-javascript"
-            | "application/ecmascript"
-            | "text/ecmascript" => Some(ScriptLanguage::JavaScript),
-            "application/typescript"
-            | "text/typescript"
-            | "application/x-typescript"
-            | "video/mp2t" => Some(ScriptLanguage::TypeScript),
-            _ => None,
-        }
-    }
-
-    /// `javascript` or `typescript`, as stored and shown.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ScriptLanguage::JavaScript => "javascript",
-            ScriptLanguage::TypeScript => "typescript",
-        }
-    }
-
-    /// The language stored as [`ScriptLanguage::as_str`], or parsed from a user's
-    /// `js`/`ts`.
-    pub fn parse(text: &str) -> Option<ScriptLanguage> {
-        match text.trim().to_ascii_lowercase().as_str() {
-            "javascript" | "js" => Some(ScriptLanguage::JavaScript),
-            "typescript" | "ts" => Some(ScriptLanguage::TypeScript),
-            _ => None,
-        }
-    }
-
-    /// The file name a source is shown under when it has none.
-    pub fn default_filename(self, kind: PluginKind) -> &'static str {
-        match (self, kind) {
-            (ScriptLanguage::JavaScript, PluginKind::InboundTransform) => "transform.js",
-            (ScriptLanguage::JavaScript, PluginKind::PayloadBuilder) => "payload.js",
-            (ScriptLanguage::TypeScript, PluginKind::InboundTransform) => "transform.ts",
-            (ScriptLanguage::TypeScript, PluginKind::PayloadBuilder) => "payload.ts",
-        }
-    }
-}
-
 /// The transform attached to a webhook import: the plugin that turns the
 /// import's requests into funnel updates, and its config.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -192,65 +121,8 @@ pub struct Transform {
     pub config_json: String,
 }
 
-impl Transform {
-    /// The transform an import's columns hold: none without a plugin. The
-    /// config was written from a JSON value; a missing one is `null`, and
-    /// text that is not JSON is refused (the caller names the column)
-    /// rather than silently replaced. Checking is cheaper than building
-    /// the value again, and the text is kept as it is.
-    pub fn from_columns(
-        plugin_id: Option<String>,
-        config: Option<String>,
-    ) -> Result<Option<Transform>, String> {
-        let Some(plugin_id) = plugin_id else {
-            return Ok(None);
-        };
-        let config_json = match config {
-            None => "null".to_owned(),
-            Some(config) => match serde_json::from_str::<serde::de::IgnoredAny>(&config) {
-                Ok(_) => config,
-                Err(error) => return Err(format!("the config is not JSON: {error}")),
-            },
-        };
-        Ok(Some(Transform {
-            plugin_id,
-            config_json,
-        }))
-    }
-}
-
 #[cfg(test)]
 mod tests {
-
-    #[test]
-    fn a_transform_is_read_from_its_columns_and_a_broken_config_refused() {
-        assert_eq!(Transform::from_columns(None, Some("{}".into())), Ok(None));
-        assert_eq!(
-            Transform::from_columns(
-                Some("builtin:json-mapper".into()),
-                Some(r#"{"a": 1}"#.into())
-            ),
-            Ok(Some(Transform {
-                plugin_id: "builtin:json-mapper".into(),
-                config_json: r#"{"a": 1}"#.into(),
-            }))
-        );
-        assert_eq!(
-            Transform::from_columns(Some("pl_1".into()), None),
-            Ok(Some(Transform {
-                plugin_id: "pl_1".into(),
-                config_json: "null".into(),
-            }))
-        );
-        let refused = Transform::from_columns(Some("pl_1".into()), Some("{oops".into()));
-        assert!(
-            refused.as_ref().is_err_and(
-                |error| error.starts_with("the config is not JSON: key must be a string")
-            ),
-            "{refused:?}"
-        );
-    }
-
     use super::*;
 
     #[test]
