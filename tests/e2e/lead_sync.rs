@@ -3,8 +3,9 @@
 //! mapping), external ids belong to their import and find the lead,
 //! creation is off until the import allows it, one bad record fails
 //! alone, the events are the admin API's with the import as actor, and
-//! concurrent records for one new email create one lead. The plain
-//! endpoints still refuse lead records.
+//! concurrent records for one new email create one lead, as do concurrent
+//! batches naming the same leads in other orders (without deadlocking on
+//! PostgreSQL). The plain endpoints still refuse lead records.
 
 use std::time::Duration;
 
@@ -21,6 +22,7 @@ on_both_backends!(
     one_bad_record_never_rejects_the_others,
     lead_sync_emits_the_admin_events_with_the_import_as_actor,
     concurrent_records_for_one_new_email_create_one_lead,
+    concurrent_batches_on_the_same_leads_in_other_orders_agree,
 );
 
 const SINGLE: &str = "/api/v1/webhook-import/update";
@@ -391,4 +393,125 @@ async fn concurrent_records_for_one_new_email_create_one_lead(app: TestApp) {
     assert_eq!(uids.len(), 1, "{uids:?}");
     let all = app.get("/api/v1/leads").await;
     assert_eq!(all.body["data"].as_array().unwrap().len(), 1);
+}
+
+/// Many batches at once, each creating or updating the same contacts in
+/// its own order, some by external id and email, some by email alone:
+/// every request is answered record by record (no 500 from a deadlock or
+/// a lost race), each contact is one lead created once, and every lead
+/// ends at a stage its history agrees with.
+async fn concurrent_batches_on_the_same_leads_in_other_orders_agree(app: TestApp) {
+    const CONTACTS: usize = 6;
+    const REQUESTS: usize = 16;
+    app.create_stages(&["Lead", "Qualified", "Customer"]).await;
+    let (import, token) = syncing_import(&app, list_mapping(), true).await;
+    let stages = ["Lead", "Qualified", "Customer"];
+    // Request r names contact c at position order(r)[c]: rotated by r,
+    // reversed on odd requests; every third request leaves the external
+    // id out (matched by email alone).
+    let order = |request: usize| -> Vec<usize> {
+        let mut order: Vec<usize> = (0..CONTACTS).map(|c| (c + request) % CONTACTS).collect();
+        if request % 2 == 1 {
+            order.reverse();
+        }
+        order
+    };
+    let requests = (0..REQUESTS).map(|request| {
+        let (app, token) = (&app, &token);
+        let contacts: Vec<Value> = order(request)
+            .into_iter()
+            .map(|contact| {
+                let mut body = json!({
+                    "email": format!("Contact{contact}@Example.com"),
+                    "first": format!("R{request}"),
+                    "stage": stages[(request + contact) % stages.len()],
+                });
+                if request % 3 != 0 {
+                    body["id"] = json!(format!("crm-{contact}"));
+                }
+                body
+            })
+            .collect();
+        async move {
+            app.send_as(
+                Some(token),
+                Method::POST,
+                BATCH,
+                Some(json!({ "contacts": contacts })),
+            )
+            .await
+        }
+    });
+    let responses = futures::future::join_all(requests).await;
+
+    let mut uids: Vec<std::collections::BTreeSet<String>> = vec![Default::default(); CONTACTS];
+    let mut created = [0; CONTACTS];
+    for (request, response) in responses.iter().enumerate() {
+        assert_eq!(response.status, 200, "request {request}: {}", response.text);
+        let results = response.body["results"].as_array().expect("results");
+        assert_eq!(results.len(), CONTACTS, "{}", response.text);
+        for (position, contact) in order(request).into_iter().enumerate() {
+            let result = &results[position];
+            assert_eq!(result["index"], position, "{}", response.text);
+            let status = result["status"].as_str().expect("a status");
+            assert!(
+                ["created", "updated", "unchanged"].contains(&status),
+                "request {request}, contact {contact}: {}",
+                response.text
+            );
+            if status == "created" {
+                created[contact] += 1;
+            }
+            uids[contact].insert(result["lead_profile_uid"].as_str().expect("uid").to_owned());
+        }
+    }
+    assert_eq!(created, [1; CONTACTS], "each contact is created once");
+    for (contact, uids) in uids.iter().enumerate() {
+        assert_eq!(uids.len(), 1, "contact {contact} is one lead: {uids:?}");
+    }
+
+    let all = app.get("/api/v1/leads?limit=100").await;
+    let leads = all.body["data"].as_array().expect("leads");
+    assert_eq!(leads.len(), CONTACTS, "{}", all.text);
+    for (contact, uid) in uids.iter().enumerate() {
+        let uid = uid.first().expect("a uid");
+        let by_external = app
+            .get(&format!(
+                "/api/v1/leads?external_id=crm-{contact}&import_id={import}"
+            ))
+            .await;
+        let lead = &by_external.body["data"][0];
+        assert_eq!(
+            lead["lead_profile_uid"],
+            uid.as_str(),
+            "{}",
+            by_external.text
+        );
+        assert_eq!(
+            lead["email"].as_str().map(str::to_lowercase),
+            Some(format!("contact{contact}@example.com")),
+            "{}",
+            by_external.text
+        );
+        assert!(
+            lead["first_name"]
+                .as_str()
+                .is_some_and(|name| name.starts_with('R')),
+            "{}",
+            by_external.text
+        );
+        // The current stage is the last active event of the history, and
+        // the history holds each stage up to it once.
+        let stage = lead["funnel_stage"]["title"].as_str().expect("a stage");
+        let active: Vec<String> = history(&app, uid, false)
+            .await
+            .into_iter()
+            .map(|(title, _, _)| title)
+            .collect();
+        let reached = stages
+            .iter()
+            .position(|s| *s == stage)
+            .expect("a known stage");
+        assert_eq!(active, stages[..=reached], "contact {contact}");
+    }
 }

@@ -515,6 +515,10 @@ async fn apply_records(
                     SyncFailure::EmailTaken(email) => {
                         format!("lead.fields.email: another lead already has email {email}")
                     }
+                    SyncFailure::ExternalIdTaken(id) => format!(
+                        "lead.match.external_id: another lead already has external id {id} \
+                         for this import"
+                    ),
                 });
             }
         }
@@ -653,6 +657,11 @@ fn resolve_lead_record(
         }
     };
     let changes = lead.fields;
+    let named_email = changes
+        .email
+        .as_ref()
+        .and_then(Option::as_deref)
+        .and_then(|named| EmailAddress::parse(named).ok());
     let default_email = email.clone();
     let fields = Arc::new(move |current: Option<LeadFields>| {
         let base = match current {
@@ -668,6 +677,7 @@ fn resolve_lead_record(
             email,
         },
         fields,
+        named_email,
         stage_id,
     };
     Ok((record, stage_title))

@@ -25,7 +25,7 @@ use tokio::sync::{Mutex, mpsc, oneshot};
 use super::account_funnel::{self, AccountVersions};
 use super::funnel_history::{self, BackwardMove, LeadMove, ReachedStage};
 use super::lead_events::{self, LeadEvent};
-use super::lead_sync::{self, LeadRecord, SyncFailure, Synced, SyncingImport};
+use super::lead_sync::{self, LeadRecord, SyncBatch, SyncFailure, Synced, SyncingImport};
 use super::sql::Arg;
 use super::write_tx::WriteTx;
 use super::{Backend, Database, StoreError, StoreResult, params};
@@ -195,11 +195,10 @@ async fn commit_group(db: &Database, group: Vec<Job>) {
                 let _ = reply.send(Err(StoreError::CommitFailed(message.clone())));
             }
         }
-        Err(error) if replies.len() > 1 => {
+        Err(error) if replies.len() > 1 || error.is_unique_violation() => {
             tracing::warn!(%error, requests = replies.len(), "grouped funnel update failed; retrying each request alone");
             for (request, reply) in requests.iter().zip(replies) {
-                let result = apply_all(db, Arc::new(vec![request.clone()])).await;
-                let _ = reply.send(result.map(|mut all| all.pop().unwrap_or_default()));
+                let _ = reply.send(apply_alone(db, request).await);
             }
         }
         Err(error) => {
@@ -207,6 +206,24 @@ async fn commit_group(db: &Database, group: Vec<Job>) {
             for reply in replies {
                 let _ = reply.send(Err(StoreError::CommitFailed(error.to_string())));
             }
+        }
+    }
+}
+
+/// Applies one request in a transaction of its own. A lead record that lost
+/// a race (another transaction created its lead, or gave one its key, after
+/// the record looked) fails on a unique index; run again, it matches the
+/// lead that won. Each loss means another transaction committed a lead the
+/// request names, so it cannot lose more often than it has records.
+async fn apply_alone(db: &Database, request: &UpdateRequest) -> StoreResult<RequestResults> {
+    let mut lost = 0;
+    loop {
+        match apply_all(db, Arc::new(vec![request.clone()])).await {
+            Err(error) if error.is_unique_violation() && lost < request.records() => {
+                lost += 1;
+                tracing::debug!(%error, lost, "a lead record lost a race; applying its request again");
+            }
+            result => return result.map(|mut all| all.pop().unwrap_or_default()),
         }
     }
 }
@@ -236,12 +253,29 @@ async fn apply_uncommitted(
     tx: &mut WriteTx<'_>,
     requests: &[&UpdateRequest],
 ) -> StoreResult<Vec<RequestResults>> {
+    // The leads lead records may touch are locked with the others.
+    let syncing: Vec<SyncBatch> = requests
+        .iter()
+        .filter_map(|request| {
+            let (import, records) = request.lead_sync.as_ref()?;
+            Some(SyncBatch {
+                account_id: &request.account_id,
+                import,
+                actor: &request.actor,
+                records,
+            })
+        })
+        .collect();
+    let sync_candidates = lead_sync::candidates(tx, &syncing).await?;
     let mut leads_by_account: BTreeMap<&str, BTreeSet<&str>> = BTreeMap::new();
     for request in requests {
         let leads = leads_by_account
             .entry(request.account_id.as_str())
             .or_default();
         leads.extend(request.updates.iter().map(|update| update.lead_id.as_str()));
+        if let Some(candidates) = sync_candidates.get(&request.account_id) {
+            leads.extend(candidates.iter().map(String::as_str));
+        }
     }
     let mut current_stages: HashMap<(&str, &str), Option<String>> = HashMap::new();
     let mut funnels = HashMap::new();
@@ -368,39 +402,34 @@ async fn apply_uncommitted(
     lead_events::record(db, tx, &events, now, &webhooks_versions).await?;
 
     // Lead records, after every plain record (whose stages are written by
-    // now), one at a time: each may create a lead the next one matches.
-    let mut all_results: Vec<RequestResults> = all_results
+    // now): see `lead_sync`.
+    let mut lead_results = lead_sync::apply(
+        db,
+        tx,
+        &syncing,
+        &sync_candidates,
+        &funnels,
+        &webhooks_versions,
+    )
+    .await?
+    .into_iter();
+    Ok(all_results
         .into_iter()
-        .map(|updates| RequestResults {
+        .zip(requests)
+        .map(|(updates, request)| RequestResults {
             updates,
-            leads: Vec::new(),
+            leads: match request.lead_sync {
+                Some(_) => lead_results.next().unwrap_or_default(),
+                None => Vec::new(),
+            },
         })
-        .collect();
-    for (request, results) in requests.iter().zip(&mut all_results) {
-        let Some((import, records)) = &request.lead_sync else {
-            continue;
-        };
-        let stages = &funnels[request.account_id.as_str()];
-        for record in records {
-            let result = lead_sync::apply(
-                db,
-                tx,
-                &request.account_id,
-                import,
-                &request.actor,
-                stages,
-                record,
-            )
-            .await?;
-            results.leads.push(result);
-        }
-    }
-    Ok(all_results)
+        .collect())
 }
 
-/// Moves whose history is not written yet, each of a distinct lead.
+/// Moves whose history is not written yet, each of a distinct lead (also
+/// lead sync's).
 #[derive(Default)]
-struct Waiting<'a> {
+pub(super) struct Waiting<'a> {
     /// (account, lead, backfilled stages, target, actor) of forward moves.
     forward: Vec<(&'a str, &'a str, Vec<String>, String, &'a Actor)>,
     /// (account, move) of backward moves.
@@ -410,11 +439,11 @@ struct Waiting<'a> {
 }
 
 impl<'a> Waiting<'a> {
-    fn has(&self, account_id: &str, lead_id: &str) -> bool {
+    pub(super) fn has(&self, account_id: &str, lead_id: &str) -> bool {
         self.leads.contains(&(account_id, lead_id))
     }
 
-    fn add_forward(
+    pub(super) fn add_forward(
         &mut self,
         account_id: &'a str,
         lead_id: &'a str,
@@ -427,7 +456,7 @@ impl<'a> Waiting<'a> {
             .push((account_id, lead_id, backfill, target, actor));
     }
 
-    fn add_backward(&mut self, account_id: &'a str, backward: BackwardMove<'a>) {
+    pub(super) fn add_backward(&mut self, account_id: &'a str, backward: BackwardMove<'a>) {
         self.leads.insert((account_id, backward.lead_id));
         self.backward.push((account_id, backward));
     }
@@ -437,7 +466,7 @@ impl<'a> Waiting<'a> {
     /// forward moves' events and the targets that lack one (per 100
     /// rows). Archiving first is not required (it never touches a target)
     /// but reads as the rules do.
-    async fn write(&mut self, tx: &mut WriteTx<'_>, now: i64) -> StoreResult<()> {
+    pub(super) async fn write(&mut self, tx: &mut WriteTx<'_>, now: i64) -> StoreResult<()> {
         let mut backward: BTreeMap<&str, Vec<BackwardMove>> = BTreeMap::new();
         for (account_id, lead_move) in self.backward.drain(..) {
             backward.entry(account_id).or_default().push(lead_move);
