@@ -85,6 +85,44 @@ pub struct ServeConfig {
 
     #[command(flatten)]
     pub metrics: MetricsConfig,
+
+    #[command(flatten)]
+    pub flood: FloodConfig,
+}
+
+/// Inbound flood control that applies to the whole server; see the
+/// README's "Flood control" section. (An import's rate limit is a setting
+/// of the import.)
+#[derive(Debug, Clone, Args)]
+pub struct FloodConfig {
+    /// Most deliveries an account may have waiting to be sent (first
+    /// sends, retries, batch windows). Past it, requests that would change
+    /// the account's leads (inbound updates, lead writes) are refused with
+    /// 429 and `Retry-After`, and nothing is written, until its webhooks
+    /// catch up. Counted every --pending-deliveries-refresh-ms, so an
+    /// account can go past it by what it writes in that time. Off when
+    /// not set.
+    #[arg(long, env = "SWITCHYARD_MAX_PENDING_DELIVERIES_PER_ACCOUNT", value_parser = clap::value_parser!(u64).range(1..))]
+    pub max_pending_deliveries_per_account: Option<u64>,
+
+    /// How often the undelivered deliveries of every account are counted
+    /// for --max-pending-deliveries-per-account, in milliseconds.
+    #[arg(
+        long,
+        env = "SWITCHYARD_PENDING_DELIVERIES_REFRESH_MS",
+        default_value_t = 1_000,
+        hide = true
+    )]
+    pub pending_deliveries_refresh_ms: u64,
+}
+
+impl Default for FloodConfig {
+    fn default() -> Self {
+        Self {
+            max_pending_deliveries_per_account: None,
+            pending_deliveries_refresh_ms: 1_000,
+        }
+    }
 }
 
 /// Where Prometheus metrics (`GET /metrics`) are served; see the README's
@@ -247,6 +285,7 @@ impl ServeConfig {
             },
             outbound: OutboundConfig::default(),
             metrics: MetricsConfig::default(),
+            flood: FloodConfig::default(),
         }
     }
 }

@@ -47,7 +47,8 @@
 //!   `lead_events` (the outbox).
 //! - `http`: the HTTP API, one module per resource (`webhooks/` split into
 //!   crud, input, try-out, deliveries and views), plus the error type,
-//!   extractors and the generated OpenAPI document.
+//!   extractors, the generated OpenAPI document, and `http::flood_control`
+//!   (import rate limits, the cap on undelivered deliveries: the 429s).
 //! - `ui`: the admin web UI under `/`: server-rendered pages, sign-in
 //!   sessions, CSRF and security headers.
 //! - `outbound`: outbound webhooks: signing, payloads, the SSRF-safe HTTP

@@ -12,6 +12,7 @@ use axum::Router;
 use tokio::net::TcpListener;
 
 use crate::config::{MetricsMode, ServeConfig};
+use crate::http::flood_control::{Counting, FloodControl};
 use crate::http::{self, AppContext, AppState};
 use crate::metrics::endpoint::MetricsEndpoint;
 use crate::outbound::client::{DestinationPolicy, WebhookClient};
@@ -29,6 +30,8 @@ pub struct Application {
     metrics: Option<(TcpListener, Router)>,
     /// The delivery worker, unless this process serves the API only.
     worker: Option<WorkerHandle>,
+    /// Counts undelivered deliveries for the cap, when one is set.
+    pending_counting: Option<Counting>,
     db: Database,
     shutdown_grace: Duration,
 }
@@ -95,6 +98,16 @@ impl Application {
             )
             .start()
         });
+        let flood_control = FloodControl::new(config.flood.max_pending_deliveries_per_account);
+        // Only a process that takes writes counts undelivered deliveries.
+        let pending_counting = flood_control
+            .pending_cap()
+            .filter(|_| config.outbound.role.serves_api())
+            .map(|cap| {
+                let interval =
+                    Duration::from_millis(config.flood.pending_deliveries_refresh_ms.max(10));
+                cap.keep_counting(db.clone(), interval)
+            });
         let state = AppState::new(AppContext {
             deliverer,
             plugins,
@@ -103,6 +116,7 @@ impl Application {
             max_body_bytes: config.max_body_bytes,
             funnel_writer: FunnelWriter::start(db.clone()),
             directory_cache: Default::default(),
+            flood_control,
         });
         let mut router = if config.outbound.role.serves_api() {
             // The admin web UI under `/`, beside the API under `/api`.
@@ -134,6 +148,7 @@ impl Application {
             router,
             metrics,
             worker,
+            pending_counting,
             db,
             shutdown_grace: Duration::from_secs(config.shutdown_grace_seconds),
         })
@@ -204,6 +219,7 @@ impl Application {
         if let Some(worker) = worker_stopped {
             let _ = worker.await;
         }
+        drop(self.pending_counting);
         self.db.close().await;
         tracing::info!("stopped");
         Ok(())

@@ -19,6 +19,7 @@ pub(crate) mod funnel;
 pub(crate) mod ids;
 pub(crate) mod lead;
 pub mod plugin;
+pub(crate) mod rate_limit;
 pub mod secrets;
 pub(crate) mod stage_matching;
 pub(crate) mod stage_title;

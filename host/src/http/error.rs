@@ -38,6 +38,14 @@ pub(crate) enum ApiError {
     Unprocessable(String),
     #[error("{0}")]
     Unavailable(String),
+    /// Flood control refused the request before anything was written
+    /// (an import over its rate limit, an account over its cap on
+    /// undelivered deliveries); answered with `Retry-After`.
+    #[error("{message}")]
+    TooManyRequests {
+        message: String,
+        retry_after_seconds: u64,
+    },
     #[error("internal error: {0}")]
     Internal(#[source] anyhow::Error),
 }
@@ -55,12 +63,24 @@ impl ApiError {
             ApiError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::Unprocessable(_) => StatusCode::UNPROCESSABLE_ENTITY,
             ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
 }
 
 impl ApiError {
+    /// Seconds a client should wait before retrying, for `Retry-After`.
+    pub(crate) fn retry_after_seconds(&self) -> Option<u64> {
+        match self {
+            ApiError::TooManyRequests {
+                retry_after_seconds,
+                ..
+            } => Some(*retry_after_seconds),
+            _ => None,
+        }
+    }
+
     /// The status and the message to show; internal errors are logged here
     /// and replaced by a generic message.
     pub(crate) fn status_and_message(self) -> (StatusCode, String) {
@@ -86,10 +106,26 @@ pub(crate) fn with_auth_challenge(mut response: Response) -> Response {
     response
 }
 
+/// Adds `Retry-After: <seconds>` when the error asks the client to wait.
+pub(crate) fn with_retry_after(
+    mut response: Response,
+    retry_after_seconds: Option<u64>,
+) -> Response {
+    if let Some(seconds) = retry_after_seconds {
+        response
+            .headers_mut()
+            .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+    }
+    response
+}
+
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
+        let retry_after = self.retry_after_seconds();
         let (status, message) = self.status_and_message();
-        with_auth_challenge((status, Json(ErrorBody { error: message })).into_response())
+        let response =
+            with_auth_challenge((status, Json(ErrorBody { error: message })).into_response());
+        with_retry_after(response, retry_after)
     }
 }
 

@@ -20,7 +20,7 @@ use utoipa::ToSchema;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 use super::AppState;
-use super::error::{ApiError, with_auth_challenge};
+use super::error::{ApiError, with_auth_challenge, with_retry_after};
 use super::extract::{bearer_token, body_rejection, from_json_value, parse_json};
 use super::leads::UpdateLead;
 use crate::domain::InvalidInput;
@@ -66,8 +66,9 @@ pub(crate) struct InboundErrorBody {
 
 impl IntoResponse for InboundError {
     fn into_response(self) -> Response {
+        let retry_after = self.0.retry_after_seconds();
         let (status, error) = self.0.status_and_message();
-        with_auth_challenge(
+        let response = with_auth_challenge(
             (
                 status,
                 Json(InboundErrorBody {
@@ -76,7 +77,8 @@ impl IntoResponse for InboundError {
                 }),
             )
                 .into_response(),
-        )
+        );
+        with_retry_after(response, retry_after)
     }
 }
 
@@ -112,6 +114,15 @@ where
         if import.active == 0 {
             return Err(invalid().into());
         }
+        // Flood control, before the body is read: nothing is written.
+        let flood = &state.flood_control;
+        flood
+            .admit_import(&import.id, import.rate_limit)
+            .and_then(|()| flood.admit_lead_write(&import.account_id))
+            .map_err(|(refusal, error)| {
+                metrics::record::inbound(InboundOutcome::Rejected(refusal));
+                error
+            })?;
         Ok(ImportAuth {
             directory,
             transform: import.transform,

@@ -285,12 +285,16 @@ async fn find_one(
     responses(
         (status = 201, body = LeadView),
         (status = 409, body = ErrorBody, description = "Another lead has this email"),
-        (status = 422, body = ErrorBody, description = "A field breaks a rule, or the funnel stage does not exist")))]
+        (status = 422, body = ErrorBody, description = "A field breaks a rule, or the funnel stage does not exist"),
+        (status = 429, body = ErrorBody, description = "The account has more undelivered deliveries than the server's cap (`--max-pending-deliveries-per-account`); nothing was written",
+            headers(("Retry-After" = String, description = "Seconds to wait before retrying"))),
+    ))]
 async fn create_lead(
     State(state): State<AppState>,
     auth: AdminAuth,
     JsonBody(request): JsonBody<CreateLead>,
 ) -> ApiResult<(StatusCode, Json<LeadView>)> {
+    state.flood_control.check_lead_write(&auth.account_id)?;
     let stage_id = request.funnel_stage_id.clone();
     let fields = request.fields()?;
     let lead = lead_changes::create(
@@ -323,13 +327,17 @@ async fn get_lead(
     responses(
         (status = 200, body = LeadView),
         (status = 409, body = ErrorBody, description = "Another lead has this email"),
-        (status = 422, body = ErrorBody, description = "A field breaks a rule, or the funnel stage does not exist")))]
+        (status = 422, body = ErrorBody, description = "A field breaks a rule, or the funnel stage does not exist"),
+        (status = 429, body = ErrorBody, description = "The account has more undelivered deliveries than the server's cap (`--max-pending-deliveries-per-account`); nothing was written",
+            headers(("Retry-After" = String, description = "Seconds to wait before retrying"))),
+    ))]
 async fn update_lead(
     State(state): State<AppState>,
     auth: AdminAuth,
     Path(lead_id): Path<String>,
     JsonBody(mut request): JsonBody<UpdateLead>,
 ) -> ApiResult<Json<LeadView>> {
+    state.flood_control.check_lead_write(&auth.account_id)?;
     let stage_change = request.funnel_stage_id.take().map(|stage| match stage {
         Some(stage_id) => StageChange::MoveTo(stage_id),
         None => StageChange::Clear,
@@ -349,12 +357,16 @@ async fn update_lead(
 /// Deletes a lead and its funnel history.
 #[utoipa::path(delete, path = "/api/v1/leads/{lead_profile_uid}", tag = "leads",
     params(("lead_profile_uid" = String, Path)),
-    responses((status = 204, description = "Deleted")))]
+    responses((status = 204, description = "Deleted"),
+        (status = 429, body = ErrorBody, description = "The account has more undelivered deliveries than the server's cap (`--max-pending-deliveries-per-account`); nothing was written",
+            headers(("Retry-After" = String, description = "Seconds to wait before retrying"))),
+    ))]
 async fn delete_lead(
     State(state): State<AppState>,
     auth: AdminAuth,
     Path(lead_id): Path<String>,
 ) -> ApiResult<StatusCode> {
+    state.flood_control.check_lead_write(&auth.account_id)?;
     lead_changes::delete(&state.db, &auth.account_id, &lead_id, &auth.actor).await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -9,6 +9,7 @@ pub(crate) mod api_doc;
 pub(crate) mod api_keys;
 pub(crate) mod error;
 pub(crate) mod extract;
+pub(crate) mod flood_control;
 pub(crate) mod funnel_import;
 pub(crate) mod funnel_stages;
 pub(crate) mod health;
@@ -73,6 +74,8 @@ pub(crate) struct AppContext {
     pub plugins: PluginRegistry,
     /// Renders and sends outbound webhooks (test sends and previews).
     pub deliverer: Deliverer,
+    /// Import rate limits and the cap on undelivered deliveries.
+    pub flood_control: flood_control::FloodControl,
 }
 
 /// The whole API, ready to serve, with `pages` (the admin web UI) served

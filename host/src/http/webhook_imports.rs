@@ -15,6 +15,7 @@ use super::extract::{AdminAuth, JsonBody};
 use serde_json::Value;
 
 use crate::domain::plugin::PluginKind;
+use crate::domain::rate_limit::RateLimit;
 use crate::domain::time::to_rfc3339;
 use crate::storage::webhook_imports::{self, StageMapping, WebhookImport};
 
@@ -41,6 +42,8 @@ pub(crate) struct WebhookImportView {
     /// Whether a transform's lead record that matches no lead creates one
     /// (off by default: records then only update the leads they match).
     pub create_leads: bool,
+    /// How many inbound requests the import accepts (null: no limit).
+    pub rate_limit: Option<ImportRateLimit>,
     pub created_at: String,
     pub updated_at: String,
 }
@@ -63,6 +66,11 @@ impl WebhookImportView {
                     .unwrap_or(Value::Null),
             }),
             create_leads: import.create_leads != 0,
+            rate_limit: RateLimit::from_columns(
+                import.rate_limit_per_second,
+                import.rate_limit_burst,
+            )
+            .map(ImportRateLimit::from),
             created_at: to_rfc3339(import.created_at),
             updated_at: to_rfc3339(import.updated_at),
         }
@@ -78,6 +86,36 @@ pub(crate) struct ImportTransform {
     /// Passed to the plugin on every call.
     #[serde(default)]
     pub config: Value,
+}
+
+/// An inbound rate limit: a request over it gets `429 Too Many Requests`
+/// with `Retry-After`, and nothing is written. Each server process limits
+/// on its own (N processes accept up to N times the rate).
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct ImportRateLimit {
+    /// Requests accepted per second, sustained.
+    #[schema(minimum = 1, maximum = 10000)]
+    pub requests_per_second: u32,
+    /// Requests accepted at once after a quiet period (default: one
+    /// second's worth, `requests_per_second`).
+    #[schema(minimum = 1, maximum = 10000)]
+    pub burst: Option<u32>,
+}
+
+impl ImportRateLimit {
+    fn parse(self) -> Result<RateLimit, crate::domain::InvalidInput> {
+        RateLimit::new(self.requests_per_second, self.burst)
+    }
+}
+
+impl From<RateLimit> for ImportRateLimit {
+    fn from(limit: RateLimit) -> Self {
+        Self {
+            requests_per_second: limit.per_second,
+            burst: Some(limit.burst),
+        }
+    }
 }
 
 /// An import with its new token, shown this once.
@@ -108,6 +146,9 @@ pub(crate) struct WebhookImportName {
     /// Let lead records that match no lead create one (default false).
     #[serde(default)]
     pub create_leads: bool,
+    /// Limit the inbound requests it accepts (default: no limit).
+    #[serde(default)]
+    pub rate_limit: Option<ImportRateLimit>,
 }
 
 /// The settings to change; absent ones stay as they are.
@@ -123,6 +164,10 @@ pub(crate) struct WebhookImportChanges {
     pub name: Option<String>,
     /// Let lead records that match no lead create one.
     pub create_leads: Option<bool>,
+    /// A new inbound rate limit; `null` lifts the limit.
+    #[serde(default, deserialize_with = "super::present")]
+    #[schema(value_type = Option<ImportRateLimit>, nullable, required = false)]
+    pub rate_limit: Option<Option<ImportRateLimit>>,
 }
 
 /// One stage-name mapping, as sent.
@@ -258,14 +303,20 @@ async fn list_imports(
 #[utoipa::path(post, path = "/api/v1/webhook-imports", tag = "webhook-imports",
     request_body = WebhookImportName,
     responses((status = 201, body = WebhookImportWithToken),
-        (status = 422, body = ErrorBody, description = "The name breaks a rule")))]
+        (status = 422, body = ErrorBody, description = "The name or the rate limit breaks a rule")))]
 async fn create_import(
     State(state): State<AppState>,
     auth: AdminAuth,
     JsonBody(request): JsonBody<WebhookImportName>,
 ) -> ApiResult<(StatusCode, Json<WebhookImportWithToken>)> {
     let name = crate::domain::parse_name(&request.name)?;
+    let rate_limit = request.rate_limit.map(ImportRateLimit::parse).transpose()?;
     let (mut import, token) = webhook_imports::create(&state.db, &auth.account_id, &name).await?;
+    if rate_limit.is_some() {
+        import =
+            webhook_imports::set_rate_limit(&state.db, &auth.account_id, &import.id, rate_limit)
+                .await?;
+    }
     if request.create_leads {
         import = webhook_imports::set_create_leads(&state.db, &auth.account_id, &import.id, true)
             .await?;
@@ -292,11 +343,12 @@ async fn get_import(
     Ok(Json(WebhookImportView::new(import, &state.public_url)))
 }
 
-/// Renames an import or turns lead creation on or off.
+/// Renames an import, turns lead creation on or off, or sets its rate
+/// limit.
 #[utoipa::path(patch, path = "/api/v1/webhook-imports/{import_id}", tag = "webhook-imports",
     params(("import_id" = String, Path)), request_body = WebhookImportChanges,
     responses((status = 200, body = WebhookImportView),
-        (status = 422, body = ErrorBody, description = "The name breaks a rule")))]
+        (status = 422, body = ErrorBody, description = "The name or the rate limit breaks a rule")))]
 async fn rename_import(
     State(state): State<AppState>,
     auth: AdminAuth,
@@ -308,7 +360,16 @@ async fn rename_import(
         .as_deref()
         .map(crate::domain::parse_name)
         .transpose()?;
+    let rate_limit = request
+        .rate_limit
+        .map(|limit| limit.map(ImportRateLimit::parse).transpose())
+        .transpose()?;
     let mut import = webhook_imports::get(&state.db, &auth.account_id, &import_id).await?;
+    if let Some(rate_limit) = rate_limit {
+        import =
+            webhook_imports::set_rate_limit(&state.db, &auth.account_id, &import_id, rate_limit)
+                .await?;
+    }
     if let Some(name) = name {
         import = webhook_imports::rename(&state.db, &auth.account_id, &import_id, &name).await?;
     }

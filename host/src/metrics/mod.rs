@@ -10,7 +10,8 @@
 //!   (never the raw path, so ids and tokens stay out) and status, with its
 //!   latency;
 //! - `http::funnel_import`: every inbound record, by outcome and, when it
-//!   failed, why;
+//!   failed, why, and every request flood control refused (`rejected`,
+//!   with the reason);
 //! - `outbound::delivery::recorder`: every delivery attempt, by what became
 //!   of the delivery, with the attempt's latency;
 //! - `plugins::registry`: every plugin call, by plugin and outcome (`ok` or
@@ -172,7 +173,7 @@ impl Metrics {
         let inbound_family = Family::<InboundLabels, Counter>::default();
         registry.register(
             "inbound_updates",
-            "Inbound funnel-import records, by outcome (updated, unchanged, created, failed) and, for failures, the reason",
+            "Inbound funnel-import records, by outcome (updated, unchanged, created, failed) and, for failures, the reason; a request flood control refused (outcome rejected, reason rate_limited or pending_deliveries_cap) counts once, whatever it carried",
             inbound_family.clone(),
         );
         let inbound = InboundOutcome::ALL

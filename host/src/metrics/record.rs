@@ -10,6 +10,7 @@ use std::time::Duration;
 use axum::http::Method;
 
 use super::{Metrics, PluginCallLabels, PluginLabels, RequestLabels, RouteLabels, global};
+use crate::http::flood_control::Refusal;
 use crate::plugins::error::PluginError;
 use crate::storage::deliveries::{AttemptOutcome, AttemptResult};
 
@@ -21,6 +22,9 @@ pub(crate) enum InboundOutcome {
     /// A transform's lead record created the lead.
     Created,
     Failed(InboundFailure),
+    /// Flood control refused the whole request before it was read
+    /// (counted once, however many records it carried).
+    Rejected(Refusal),
 }
 
 /// Why an inbound record failed: the `reason` label.
@@ -57,7 +61,7 @@ impl InboundFailure {
 }
 
 impl InboundOutcome {
-    pub(crate) const ALL: [InboundOutcome; 10] = [
+    pub(crate) const ALL: [InboundOutcome; 12] = [
         InboundOutcome::Updated,
         InboundOutcome::Unchanged,
         InboundOutcome::Created,
@@ -68,6 +72,8 @@ impl InboundOutcome {
         InboundOutcome::Failed(InboundFailure::InvalidField),
         InboundOutcome::Failed(InboundFailure::EmailTaken),
         InboundOutcome::Failed(InboundFailure::TransformFailed),
+        InboundOutcome::Rejected(Refusal::RateLimited),
+        InboundOutcome::Rejected(Refusal::PendingDeliveriesCap),
     ];
 
     /// `(outcome, reason)`.
@@ -86,6 +92,13 @@ impl InboundOutcome {
                     InboundFailure::InvalidField => "invalid_field",
                     InboundFailure::EmailTaken => "email_taken",
                     InboundFailure::TransformFailed => "transform_failed",
+                },
+            ),
+            InboundOutcome::Rejected(refusal) => (
+                "rejected",
+                match refusal {
+                    Refusal::RateLimited => "rate_limited",
+                    Refusal::PendingDeliveriesCap => "pending_deliveries_cap",
                 },
             ),
         }
@@ -335,6 +348,7 @@ mod tests {
     fn every_outcome_is_exposed_at_zero_before_it_happens() {
         let metrics = Metrics::new();
         metrics.inbound(InboundOutcome::Failed(InboundFailure::InvalidStage));
+        metrics.inbound(InboundOutcome::Rejected(Refusal::RateLimited));
         metrics.delivery_attempt(DeliveryOutcome::Retrying, Some(Duration::from_millis(20)));
         metrics.delivery_attempt(DeliveryOutcome::Parked, None);
         let text = encoded(&metrics);
@@ -342,6 +356,8 @@ mod tests {
             "switchyard_inbound_updates_total{outcome=\"updated\",reason=\"\"} 0\n",
             "switchyard_inbound_updates_total{outcome=\"failed\",reason=\"invalid_stage\"} 1\n",
             "switchyard_inbound_updates_total{outcome=\"failed\",reason=\"transform_failed\"} 0\n",
+            "switchyard_inbound_updates_total{outcome=\"rejected\",reason=\"rate_limited\"} 1\n",
+            "switchyard_inbound_updates_total{outcome=\"rejected\",reason=\"pending_deliveries_cap\"} 0\n",
             "switchyard_delivery_attempts_total{outcome=\"retrying\"} 1\n",
             "switchyard_delivery_attempts_total{outcome=\"parked\"} 1\n",
             "switchyard_delivery_attempts_total{outcome=\"delivered\"} 0\n",

@@ -34,6 +34,7 @@ pub(crate) mod lead_search;
 pub(crate) mod lead_sync;
 #[allow(unreachable_pub)]
 pub(crate) mod leads;
+pub(crate) mod pending_deliveries;
 #[allow(unreachable_pub)]
 pub(crate) mod plugin_sources;
 pub(crate) mod plugins;

@@ -8,12 +8,13 @@ use std::sync::{Arc, Mutex, PoisonError};
 use serde_json::Value;
 use sqlx::FromRow;
 
-use super::sql::{Arg, args};
+use super::sql::{Arg, DbRow, FromDbRow, args};
 use super::write_tx::WriteTx;
 use super::{Database, StoreError, StoreResult, funnel_stages};
 use crate::domain::InvalidInput;
 use crate::domain::ids::{IdKind, new_id};
 use crate::domain::plugin::Transform;
+use crate::domain::rate_limit::RateLimit;
 use crate::domain::secrets;
 use crate::domain::stage_matching::{ResolvedStage, StageDirectory};
 use crate::domain::stage_title::matching_key;
@@ -34,6 +35,9 @@ pub(crate) struct WebhookImport {
     pub transform_config: Option<String>,
     /// 1 when a lead record that matches no lead creates one.
     pub create_leads: i64,
+    /// The inbound rate limit, when one is set (both or neither).
+    pub rate_limit_per_second: Option<i64>,
+    pub rate_limit_burst: Option<i64>,
     pub created_at: i64,
     pub updated_at: i64,
 }
@@ -57,10 +61,12 @@ pub(crate) struct ImportCaller {
     pub transform: Option<Transform>,
     /// Whether lead records that match no lead create one.
     pub create_leads: bool,
+    /// How many requests the import accepts, when it is limited.
+    pub rate_limit: Option<RateLimit>,
 }
 
-const IMPORT_COLUMNS: &str =
-    "id, name, active, transform_plugin_id, transform_config, create_leads, created_at, updated_at";
+const IMPORT_COLUMNS: &str = "id, name, active, transform_plugin_id, transform_config, create_leads, \
+     rate_limit_per_second, rate_limit_burst, created_at, updated_at";
 
 /// Creates an inactive import and returns it with its token in plain text
 /// (shown this once).
@@ -161,6 +167,27 @@ pub(crate) async fn set_create_leads(
         import_id,
         "create_leads = $4",
         vec![Arg::from(create_leads)],
+    )
+    .await
+}
+
+/// Limits the inbound requests the import accepts, or lifts the limit
+/// (`None`).
+pub(crate) async fn set_rate_limit(
+    db: &Database,
+    account_id: &str,
+    import_id: &str,
+    limit: Option<RateLimit>,
+) -> StoreResult<WebhookImport> {
+    update_row(
+        db,
+        account_id,
+        import_id,
+        "rate_limit_per_second = $4, rate_limit_burst = $5",
+        vec![
+            Arg::from(limit.map(|limit| i64::from(limit.per_second))),
+            Arg::from(limit.map(|limit| i64::from(limit.burst))),
+        ],
     )
     .await
 }
@@ -422,13 +449,14 @@ pub(crate) async fn authenticate(
     let row: Option<ImportRow> = db
         .hot_read(
             "SELECT i.id, i.account_id, i.name, i.active, i.version, a.funnel_version, \
-                    i.transform_plugin_id, i.transform_config, i.create_leads \
+                    i.transform_plugin_id, i.transform_config, i.create_leads, \
+                    i.rate_limit_per_second, i.rate_limit_burst \
              FROM webhook_imports i JOIN accounts a ON a.id = i.account_id \
              WHERE i.token_digest = $1",
             vec![Arg::from(digest)],
         )
         .await?;
-    let Some((
+    let Some(ImportRow {
         id,
         account_id,
         name,
@@ -438,7 +466,8 @@ pub(crate) async fn authenticate(
         plugin_id,
         config,
         create_leads,
-    )) = row
+        rate_limit,
+    }) = row
     else {
         return Ok(None);
     };
@@ -469,23 +498,41 @@ pub(crate) async fn authenticate(
         active,
         transform,
         create_leads: create_leads != 0,
+        rate_limit,
     };
     Ok(Some((caller, directory)))
 }
 
-/// (id, account, name, active, version, funnel_version, transform plugin,
-/// config, create_leads)
-type ImportRow = (
-    String,
-    String,
-    String,
-    i64,
-    i64,
-    i64,
-    Option<String>,
-    Option<String>,
-    i64,
-);
+/// The row [`authenticate`] reads.
+struct ImportRow {
+    id: String,
+    account_id: String,
+    name: String,
+    active: i64,
+    import_version: i64,
+    funnel_version: i64,
+    plugin_id: Option<String>,
+    config: Option<String>,
+    create_leads: i64,
+    rate_limit: Option<RateLimit>,
+}
+
+impl FromDbRow for ImportRow {
+    fn from_db_row(row: &DbRow<'_, '_>) -> StoreResult<Self> {
+        Ok(Self {
+            id: row.get(0)?,
+            account_id: row.get(1)?,
+            name: row.get(2)?,
+            active: row.get(3)?,
+            import_version: row.get(4)?,
+            funnel_version: row.get(5)?,
+            plugin_id: row.get(6)?,
+            config: row.get(7)?,
+            create_leads: row.get(8)?,
+            rate_limit: RateLimit::from_columns(row.get(9)?, row.get(10)?),
+        })
+    }
+}
 
 /// Attaches a transform plugin with its config, or detaches it (`None`).
 pub(crate) async fn set_transform(

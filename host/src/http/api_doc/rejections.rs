@@ -13,17 +13,8 @@
 //! its own description.
 //!
 //! To document a new rejection, add a [`Rejection`] to [`REJECTIONS`]
-//! saying which operations it applies to; a 429 when an import is over its
-//! rate limit would be
-//!
-//! ```text
-//! Rejection {
-//!     status: "429",
-//!     description: "The import is over its rate limit; retry after `Retry-After` seconds",
-//!     applies: |reach| reach.auth == Auth::ImportToken,
-//!     headers: &[("Retry-After", "Seconds to wait before retrying")],
-//! },
-//! ```
+//! saying which operations it applies to, as the 429 of flood control
+//! (`http::flood_control`) does for the inbound endpoints.
 
 use serde_json::{Map, Value, json};
 
@@ -70,7 +61,7 @@ pub(super) struct Rejection {
     pub status: &'static str,
     pub description: &'static str,
     pub applies: fn(&Reach) -> bool,
-    /// Headers the answer carries, with what each says (a 429 would carry
+    /// Headers the answer carries, with what each says (a 429 carries
     /// `Retry-After`).
     pub headers: &'static [(&'static str, &'static str)],
 }
@@ -111,6 +102,15 @@ pub(super) const REJECTIONS: &[Rejection] = &[
         description: "The body is not JSON: send `Content-Type: application/json`",
         applies: |reach| reach.body == Some(Body::Json),
         headers: &[],
+    },
+    Rejection {
+        status: "429",
+        description: "Flood control: the import is over its rate limit, or the account has more \
+                      undelivered deliveries than the server's cap \
+                      (`--max-pending-deliveries-per-account`); nothing was written, retry after \
+                      `Retry-After` seconds",
+        applies: |reach| reach.auth == Auth::ImportToken,
+        headers: &[("Retry-After", "Seconds to wait before retrying")],
     },
     Rejection {
         status: "500",

@@ -72,15 +72,61 @@ fn inbound_operations_answer_with_the_inbound_error_body_and_take_any_content_ty
         let update = operation(&document, "/api/v1/webhook-import/update", method);
         assert_eq!(
             statuses(&update),
-            ["200", "400", "401", "404", "413", "422", "500", "503"]
+            [
+                "200", "400", "401", "404", "413", "422", "429", "500", "503"
+            ]
         );
-        for status in ["400", "401", "404", "413", "422", "500", "503"] {
+        for status in ["400", "401", "404", "413", "422", "429", "500", "503"] {
             assert_eq!(
                 error_schema(&update, status),
                 "#/components/schemas/InboundErrorBody"
             );
         }
+        assert_eq!(
+            update["responses"]["429"]["headers"]["Retry-After"]["schema"]["type"],
+            "string"
+        );
     }
+}
+
+#[test]
+fn lead_writes_document_the_cap_on_undelivered_deliveries() {
+    let document = document();
+    for (path, method) in [
+        ("/api/v1/leads", "post"),
+        ("/api/v1/leads/{lead_profile_uid}", "patch"),
+        ("/api/v1/leads/{lead_profile_uid}", "delete"),
+    ] {
+        let write = operation(&document, path, method);
+        assert!(
+            statuses(&write).contains(&"429".to_owned()),
+            "{path} {method}"
+        );
+        assert_eq!(
+            error_schema(&write, "429"),
+            "#/components/schemas/ErrorBody"
+        );
+        assert!(
+            write["responses"]["429"]["headers"]["Retry-After"].is_object(),
+            "{path} {method}: {write}"
+        );
+    }
+    let read = operation(&document, "/api/v1/leads/{lead_profile_uid}", "get");
+    assert!(!statuses(&read).contains(&"429".to_owned()));
+}
+
+#[test]
+fn an_imports_rate_limit_is_documented_with_its_limits() {
+    let document = document();
+    let schema = &document["components"]["schemas"]["ImportRateLimit"];
+    for field in ["requests_per_second", "burst"] {
+        assert_eq!(schema["properties"][field]["minimum"], 1, "{schema}");
+        assert_eq!(schema["properties"][field]["maximum"], 10000, "{schema}");
+    }
+    assert_eq!(
+        schema["required"],
+        serde_json::json!(["requests_per_second"])
+    );
 }
 
 #[test]

@@ -9,6 +9,7 @@
 //! - `transform`: a transform plugin with its JSON config, and a "try it"
 //!   box that runs a pasted body through it;
 //! - `lead_sync`: whether the transform's lead records may create leads;
+//! - `rate_limit`: how many inbound requests the import accepts;
 //! - `lifecycle`: activation, rename, token regeneration and delete.
 //!
 //! Backed by [`crate::storage::webhook_imports`] and the API's own
@@ -18,6 +19,7 @@ mod lead_sync;
 mod lifecycle;
 mod mappings;
 mod page;
+mod rate_limit;
 mod transform;
 
 use askama::Template;
@@ -44,6 +46,7 @@ pub fn router() -> Router<AppState> {
         .route("/imports/{id}/transform", post(transform::save_transform))
         .route("/imports/{id}/try", post(transform::try_transform))
         .route("/imports/{id}/lead-sync", post(lead_sync::save))
+        .route("/imports/{id}/rate-limit", post(rate_limit::save))
         .route(
             "/imports/{id}/regenerate",
             get(lifecycle::confirm_regenerate).post(lifecycle::regenerate),

@@ -7,6 +7,7 @@ use axum::http::StatusCode;
 
 use crate::domain::plugin::BUILTIN_ID_PREFIX;
 use crate::domain::plugin::PluginKind;
+use crate::domain::rate_limit::RateLimit;
 use crate::http::AppState;
 use crate::plugins::builtin::builtins;
 use crate::storage::webhook_imports::{self, WebhookImport};
@@ -54,6 +55,12 @@ struct ImportPage {
     try_result: Option<TryResult>,
     /// Lead records that match no lead create one.
     create_leads: bool,
+    /// The rate limit's fields (blank: no limit).
+    rate_per_second: String,
+    rate_burst: String,
+    /// The saved limit, in words (`None`: no limit).
+    saved_rate_limit: Option<String>,
+    rate_limit_error: Option<String>,
 }
 
 /// What running the transform on a sample body gave.
@@ -82,6 +89,9 @@ pub(super) struct ImportExtras {
     pub(super) transform_error: Option<String>,
     pub(super) try_input: String,
     pub(super) try_result: Option<TryResult>,
+    /// The rate limit form as submitted, when it was refused.
+    pub(super) rate_limit: Option<(String, String)>,
+    pub(super) rate_limit_error: Option<String>,
 }
 
 pub(super) async fn render_import(
@@ -148,6 +158,12 @@ pub(super) async fn render_import(
                 .unwrap_or_default(),
         ),
     };
+    let saved_limit =
+        RateLimit::from_columns(import.rate_limit_per_second, import.rate_limit_burst);
+    let (rate_per_second, rate_burst) = extras.rate_limit.unwrap_or_else(|| match saved_limit {
+        Some(limit) => (limit.per_second.to_string(), limit.burst.to_string()),
+        None => (String::new(), String::new()),
+    });
     Ok(render(
         extras.status.unwrap_or(StatusCode::OK),
         &ImportPage {
@@ -171,6 +187,15 @@ pub(super) async fn render_import(
             transform_error: extras.transform_error,
             try_input: extras.try_input,
             try_result: extras.try_result,
+            rate_per_second,
+            rate_burst,
+            saved_rate_limit: saved_limit.map(|limit| {
+                format!(
+                    "{} per second, bursts of up to {}",
+                    limit.per_second, limit.burst
+                )
+            }),
+            rate_limit_error: extras.rate_limit_error,
         },
     ))
 }

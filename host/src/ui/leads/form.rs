@@ -158,6 +158,7 @@ pub(super) async fn create(
     UiForm(form): UiForm<LeadForm>,
 ) -> UiResult {
     let created = async {
+        state.flood_control.check_lead_write(&session.account_id)?;
         let stage_id = Some(form.funnel_stage_id.trim().to_owned()).filter(|id| !id.is_empty());
         let request = CreateLead {
             email: form.email.clone(),
@@ -235,6 +236,7 @@ pub(super) async fn edit(
 ) -> UiResult {
     let current = leads::get(&state.db, &session.account_id, &id).await?;
     let updated = async {
+        state.flood_control.check_lead_write(&session.account_id)?;
         let wanted = form.funnel_stage_id.trim();
         let stage_change = if wanted == current.funnel_stage_id.as_deref().unwrap_or("") {
             None

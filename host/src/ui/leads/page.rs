@@ -141,6 +141,7 @@ pub(super) async fn delete(
     Path(id): Path<String>,
 ) -> UiResult {
     let lead = leads::get(&state.db, &session.account_id, &id).await?;
+    state.flood_control.check_lead_write(&session.account_id)?;
     lead_changes::delete(&state.db, &session.account_id, &id, &session.actor).await?;
     Ok(redirect_with_flash(
         "/leads",
