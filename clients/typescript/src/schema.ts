@@ -313,7 +313,10 @@ export interface paths {
         delete: operations["delete_import"];
         options?: never;
         head?: never;
-        /** Renames an import or turns lead creation on or off. */
+        /**
+         * Renames an import, turns lead creation on or off, or sets its rate
+         *     limit.
+         */
         patch: operations["rename_import"];
         trace?: never;
     };
@@ -958,6 +961,24 @@ export interface components {
             /** @description `POST` or `PATCH` one `{lead_profile_uid, funnel_stage}` record. */
             update: string;
         };
+        /**
+         * @description An inbound rate limit: a request over it gets `429 Too Many Requests`
+         *     with `Retry-After`, and nothing is written. Each server process limits
+         *     on its own (N processes accept up to N times the rate).
+         */
+        ImportRateLimit: {
+            /**
+             * Format: int32
+             * @description Requests accepted at once after a quiet period (default: one
+             *     second's worth, `requests_per_second`).
+             */
+            burst?: number | null;
+            /**
+             * Format: int32
+             * @description Requests accepted per second, sustained.
+             */
+            requests_per_second: number;
+        };
         /** @description A transform attached to an import. */
         ImportTransform: {
             /** @description Passed to the plugin on every call. */
@@ -1327,6 +1348,7 @@ export interface components {
             create_leads?: boolean | null;
             /** @description At most 200 characters, not blank. */
             name?: string | null;
+            rate_limit?: null | components["schemas"]["ImportRateLimit"];
         };
         WebhookImportList: {
             data: components["schemas"]["WebhookImportView"][];
@@ -1336,6 +1358,7 @@ export interface components {
             create_leads?: boolean;
             /** @description At most 200 characters, not blank. */
             name: string;
+            rate_limit?: null | components["schemas"]["ImportRateLimit"];
         };
         /**
          * @description A webhook import. Its token is never shown again after creation or
@@ -1353,6 +1376,7 @@ export interface components {
             endpoints: components["schemas"]["ImportEndpoints"];
             id: string;
             name: string;
+            rate_limit?: null | components["schemas"]["ImportRateLimit"];
             transform?: null | components["schemas"]["ImportTransform"];
             updated_at: string;
         };
@@ -2238,6 +2262,17 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description The account has more undelivered deliveries than the server's cap (`--max-pending-deliveries-per-account`); nothing was written */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             /** @description An internal error; the details are in the server's log */
             500: {
                 headers: {
@@ -2338,6 +2373,17 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description The account has more undelivered deliveries than the server's cap (`--max-pending-deliveries-per-account`); nothing was written */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             /** @description An internal error; the details are in the server's log */
             500: {
                 headers: {
@@ -2432,6 +2478,17 @@ export interface operations {
             /** @description A field breaks a rule, or the funnel stage does not exist */
             422: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The account has more undelivered deliveries than the server's cap (`--max-pending-deliveries-per-account`); nothing was written */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2998,6 +3055,17 @@ export interface operations {
                     "application/json": components["schemas"]["InboundErrorBody"];
                 };
             };
+            /** @description Flood control: the import is over its rate limit, or the account has more undelivered deliveries than the server's cap (`--max-pending-deliveries-per-account`); nothing was written, retry after `Retry-After` seconds */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["InboundErrorBody"];
+                };
+            };
             /** @description An internal error; the details are in the server's log */
             500: {
                 headers: {
@@ -3072,6 +3140,17 @@ export interface operations {
             /** @description The transform failed */
             422: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["InboundErrorBody"];
+                };
+            };
+            /** @description Flood control: the import is over its rate limit, or the account has more undelivered deliveries than the server's cap (`--max-pending-deliveries-per-account`); nothing was written, retry after `Retry-After` seconds */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3167,6 +3246,17 @@ export interface operations {
                     "application/json": components["schemas"]["InboundErrorBody"];
                 };
             };
+            /** @description Flood control: the import is over its rate limit, or the account has more undelivered deliveries than the server's cap (`--max-pending-deliveries-per-account`); nothing was written, retry after `Retry-After` seconds */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["InboundErrorBody"];
+                };
+            };
             /** @description An internal error; the details are in the server's log */
             500: {
                 headers: {
@@ -3250,6 +3340,17 @@ export interface operations {
             /** @description `Invalid funnel stage`, or the transform failed */
             422: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["InboundErrorBody"];
+                };
+            };
+            /** @description Flood control: the import is over its rate limit, or the account has more undelivered deliveries than the server's cap (`--max-pending-deliveries-per-account`); nothing was written, retry after `Retry-After` seconds */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3376,7 +3477,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description The name breaks a rule */
+            /** @description The name or the rate limit breaks a rule */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -3567,7 +3668,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description The name breaks a rule */
+            /** @description The name or the rate limit breaks a rule */
             422: {
                 headers: {
                     [name: string]: unknown;

@@ -37,6 +37,7 @@ from .headers_auth_headers import HeadersAuthHeaders
 from .headers_auth_type import HeadersAuthType
 from .health import Health
 from .import_endpoints import ImportEndpoints
+from .import_rate_limit import ImportRateLimit
 from .import_transform import ImportTransform
 from .inbound_error_body import InboundErrorBody
 from .lead_page import LeadPage
@@ -116,6 +117,7 @@ __all__ = (
     "HeadersAuthType",
     "Health",
     "ImportEndpoints",
+    "ImportRateLimit",
     "ImportTransform",
     "InboundErrorBody",
     "LeadPage",

@@ -10,6 +10,7 @@ from ..types import UNSET, Unset
 
 if TYPE_CHECKING:
     from ..models.import_endpoints import ImportEndpoints
+    from ..models.import_rate_limit import ImportRateLimit
     from ..models.import_transform import ImportTransform
 
 
@@ -30,6 +31,7 @@ class WebhookImportView:
             id (str):
             name (str):
             updated_at (str):
+            rate_limit (ImportRateLimit | None | Unset):
             transform (ImportTransform | None | Unset):
     """
 
@@ -40,10 +42,12 @@ class WebhookImportView:
     id: str
     name: str
     updated_at: str
+    rate_limit: ImportRateLimit | None | Unset = UNSET
     transform: ImportTransform | None | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
+        from ..models.import_rate_limit import ImportRateLimit
         from ..models.import_transform import ImportTransform
 
         active = self.active
@@ -59,6 +63,14 @@ class WebhookImportView:
         name = self.name
 
         updated_at = self.updated_at
+
+        rate_limit: dict[str, Any] | None | Unset
+        if isinstance(self.rate_limit, Unset):
+            rate_limit = UNSET
+        elif isinstance(self.rate_limit, ImportRateLimit):
+            rate_limit = self.rate_limit.to_dict()
+        else:
+            rate_limit = self.rate_limit
 
         transform: dict[str, Any] | None | Unset
         if isinstance(self.transform, Unset):
@@ -81,6 +93,8 @@ class WebhookImportView:
                 "updated_at": updated_at,
             }
         )
+        if rate_limit is not UNSET:
+            field_dict["rate_limit"] = rate_limit
         if transform is not UNSET:
             field_dict["transform"] = transform
 
@@ -89,6 +103,7 @@ class WebhookImportView:
     @classmethod
     def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
         from ..models.import_endpoints import ImportEndpoints
+        from ..models.import_rate_limit import ImportRateLimit
         from ..models.import_transform import ImportTransform
 
         d = dict(src_dict)
@@ -105,6 +120,23 @@ class WebhookImportView:
         name = d.pop("name")
 
         updated_at = d.pop("updated_at")
+
+        def _parse_rate_limit(data: object) -> ImportRateLimit | None | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            try:
+                if not isinstance(data, dict):
+                    raise TypeError()
+                rate_limit_type_1 = ImportRateLimit.from_dict(data)
+
+                return rate_limit_type_1
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            return cast(ImportRateLimit | None | Unset, data)
+
+        rate_limit = _parse_rate_limit(d.pop("rate_limit", UNSET))
 
         def _parse_transform(data: object) -> ImportTransform | None | Unset:
             if data is None:
@@ -131,6 +163,7 @@ class WebhookImportView:
             id=id,
             name=name,
             updated_at=updated_at,
+            rate_limit=rate_limit,
             transform=transform,
         )
 

@@ -100,7 +100,8 @@ def sync_detailed(
     client: AuthenticatedClient | Client,
     body: WebhookImportChanges,
 ) -> Response[ErrorBody | WebhookImportView]:
-    """Renames an import or turns lead creation on or off.
+    """Renames an import, turns lead creation on or off, or sets its rate
+    limit.
 
     Args:
         import_id (str):
@@ -132,7 +133,8 @@ def sync(
     client: AuthenticatedClient | Client,
     body: WebhookImportChanges,
 ) -> ErrorBody | WebhookImportView | None:
-    """Renames an import or turns lead creation on or off.
+    """Renames an import, turns lead creation on or off, or sets its rate
+    limit.
 
     Args:
         import_id (str):
@@ -159,7 +161,8 @@ async def asyncio_detailed(
     client: AuthenticatedClient | Client,
     body: WebhookImportChanges,
 ) -> Response[ErrorBody | WebhookImportView]:
-    """Renames an import or turns lead creation on or off.
+    """Renames an import, turns lead creation on or off, or sets its rate
+    limit.
 
     Args:
         import_id (str):
@@ -189,7 +192,8 @@ async def asyncio(
     client: AuthenticatedClient | Client,
     body: WebhookImportChanges,
 ) -> ErrorBody | WebhookImportView | None:
-    """Renames an import or turns lead creation on or off.
+    """Renames an import, turns lead creation on or off, or sets its rate
+    limit.
 
     Args:
         import_id (str):
