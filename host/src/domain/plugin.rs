@@ -111,6 +111,77 @@ impl Default for PluginLimits {
     }
 }
 
+/// The language of a plugin's source (JavaScript and TypeScript plugins are
+/// built from one and keep it).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ScriptLanguage {
+    JavaScript,
+    TypeScript,
+}
+
+impl ScriptLanguage {
+    /// The language of a file by its extension: `.js`/`.mjs` or `.ts`/`.mts`.
+    pub fn from_path(path: &str) -> Option<ScriptLanguage> {
+        let extension = path.rsplit_once('.')?.1.to_ascii_lowercase();
+        match extension.as_str() {
+            "js" | "mjs" | "cjs" => Some(ScriptLanguage::JavaScript),
+            "ts" | "mts" | "cts" => Some(ScriptLanguage::TypeScript),
+            _ => None,
+        }
+    }
+
+    /// The language a content type names (`text/javascript`,
+    /// `application/typescript`, ...), if it names one.
+    pub fn from_content_type(content_type: &str) -> Option<ScriptLanguage> {
+        let essence = content_type
+            .split(';')
+            .next()
+            .unwrap_or("")
+            .trim()
+            .to_ascii_lowercase();
+        match essence.as_str() {
+            "text/javascript"
+            | "application/javascript"
+            | "application/x-javascript"
+            | "application/ecmascript"
+            | "text/ecmascript" => Some(ScriptLanguage::JavaScript),
+            "application/typescript"
+            | "text/typescript"
+            | "application/x-typescript"
+            | "video/mp2t" => Some(ScriptLanguage::TypeScript),
+            _ => None,
+        }
+    }
+
+    /// `javascript` or `typescript`, as stored and shown.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ScriptLanguage::JavaScript => "javascript",
+            ScriptLanguage::TypeScript => "typescript",
+        }
+    }
+
+    /// The language stored as [`ScriptLanguage::as_str`], or parsed from a user's
+    /// `js`/`ts`.
+    pub fn parse(text: &str) -> Option<ScriptLanguage> {
+        match text.trim().to_ascii_lowercase().as_str() {
+            "javascript" | "js" => Some(ScriptLanguage::JavaScript),
+            "typescript" | "ts" => Some(ScriptLanguage::TypeScript),
+            _ => None,
+        }
+    }
+
+    /// The file name a source is shown under when it has none.
+    pub fn default_filename(self, kind: PluginKind) -> &'static str {
+        match (self, kind) {
+            (ScriptLanguage::JavaScript, PluginKind::InboundTransform) => "transform.js",
+            (ScriptLanguage::JavaScript, PluginKind::PayloadBuilder) => "payload.js",
+            (ScriptLanguage::TypeScript, PluginKind::InboundTransform) => "transform.ts",
+            (ScriptLanguage::TypeScript, PluginKind::PayloadBuilder) => "payload.ts",
+        }
+    }
+}
+
 /// The transform attached to a webhook import: the plugin that turns the
 /// import's requests into funnel updates, and its config.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -77,7 +77,7 @@ impl PluginView {
         if !self.builtin
             && let Some(source) = plugin_sources::of_module(&state.db, &self.sha256).await?
         {
-            self.language = Some(source.language);
+            self.language = Some(source.language.as_str().to_owned());
             self.filename = Some(source.filename);
         }
         Ok(self)
@@ -344,9 +344,9 @@ async fn get_source(
     let source = plugin_sources::of_module(&state.db, &record.sha256)
         .await?
         .ok_or_else(not_built_from_a_script)?;
-    let content_type = match Language::parse(&source.language) {
-        Some(Language::TypeScript) => "application/typescript; charset=utf-8",
-        _ => "text/javascript; charset=utf-8",
+    let content_type = match source.language {
+        Language::TypeScript => "application/typescript; charset=utf-8",
+        Language::JavaScript => "text/javascript; charset=utf-8",
     };
     Ok(([(header::CONTENT_TYPE, content_type)], source.source).into_response())
 }

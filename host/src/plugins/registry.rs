@@ -189,7 +189,7 @@ impl PluginRegistry {
                         build_key: &build_key,
                         module_sha256: &crate::domain::secrets::sha256_hex(&built.module),
                         module: &built.module,
-                        language: script.language.as_str(),
+                        language: script.language,
                         filename: &script.filename,
                         entry_points: &entry_points.join(" "),
                         source: &script.source,

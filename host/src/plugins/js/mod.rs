@@ -26,79 +26,11 @@ use crate::domain::plugin::PluginKind;
 use crate::domain::secrets::sha256_hex;
 
 pub use self::snapshot::position_in;
+/// The language of a script, named as the domain names it.
+pub use crate::domain::plugin::ScriptLanguage as Language;
 
 /// Largest script accepted, in bytes.
 pub const MAX_SCRIPT_BYTES: usize = 1024 * 1024;
-
-/// The language of a plugin's source.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Language {
-    JavaScript,
-    TypeScript,
-}
-
-impl Language {
-    /// The language of a file by its extension: `.js`/`.mjs` or `.ts`/`.mts`.
-    pub fn from_path(path: &str) -> Option<Language> {
-        let extension = path.rsplit_once('.')?.1.to_ascii_lowercase();
-        match extension.as_str() {
-            "js" | "mjs" | "cjs" => Some(Language::JavaScript),
-            "ts" | "mts" | "cts" => Some(Language::TypeScript),
-            _ => None,
-        }
-    }
-
-    /// The language a content type names (`text/javascript`,
-    /// `application/typescript`, ...), if it names one.
-    pub fn from_content_type(content_type: &str) -> Option<Language> {
-        let essence = content_type
-            .split(';')
-            .next()
-            .unwrap_or("")
-            .trim()
-            .to_ascii_lowercase();
-        match essence.as_str() {
-            "text/javascript"
-            | "application/javascript"
-            | "application/x-javascript"
-            | "application/ecmascript"
-            | "text/ecmascript" => Some(Language::JavaScript),
-            "application/typescript"
-            | "text/typescript"
-            | "application/x-typescript"
-            | "video/mp2t" => Some(Language::TypeScript),
-            _ => None,
-        }
-    }
-
-    /// `javascript` or `typescript`, as stored and shown.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Language::JavaScript => "javascript",
-            Language::TypeScript => "typescript",
-        }
-    }
-
-    /// The language stored as [`Language::as_str`], or parsed from a user's
-    /// `js`/`ts`.
-    pub fn parse(text: &str) -> Option<Language> {
-        match text.trim().to_ascii_lowercase().as_str() {
-            "javascript" | "js" => Some(Language::JavaScript),
-            "typescript" | "ts" => Some(Language::TypeScript),
-            _ => None,
-        }
-    }
-
-    /// The file name a source is shown under when it has none.
-    pub fn default_filename(self, kind: PluginKind) -> &'static str {
-        match (self, kind) {
-            (Language::JavaScript, PluginKind::InboundTransform) => "transform.js",
-            (Language::JavaScript, PluginKind::PayloadBuilder) => "payload.js",
-            (Language::TypeScript, PluginKind::InboundTransform) => "transform.ts",
-            (Language::TypeScript, PluginKind::PayloadBuilder) => "payload.ts",
-        }
-    }
-}
 
 /// The JavaScript function a kind's entry point calls.
 pub fn function_name(kind: PluginKind) -> &'static str {

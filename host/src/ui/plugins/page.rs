@@ -135,7 +135,7 @@ pub(super) async fn render_plugin(
         plugin_sources::of_module(&state.db, &plugin.sha256)
             .await?
             .map(|stored| SourceView {
-                language: stored.language,
+                language: stored.language.as_str().to_owned(),
                 filename: stored.filename,
                 text: extras.source.clone().unwrap_or(stored.source),
             })

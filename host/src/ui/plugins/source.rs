@@ -12,7 +12,6 @@ use serde::Deserialize;
 use super::page::{PluginExtras, render_plugin};
 use crate::http::AppState;
 use crate::http::error::ApiError;
-use crate::plugins::js::Language;
 use crate::plugins::registry::Script;
 use crate::storage::{plugin_sources, plugins};
 use crate::ui::session::Session;
@@ -41,15 +40,7 @@ pub(super) async fn save(
                 format!("Plugin {id} was not built from a script; it has no source to edit."),
             )
         })?;
-    let language = Language::parse(&stored.language).ok_or_else(|| {
-        UiError::new(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            format!(
-                "The stored source has an unknown language `{}`.",
-                stored.language
-            ),
-        )
-    })?;
+    let language = stored.language;
     // Browsers send textarea lines with CRLF; keep the author's LF.
     let source = form.source.replace("\r\n", "\n");
     let script = Script {
