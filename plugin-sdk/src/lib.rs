@@ -83,6 +83,28 @@ impl From<serde_json::Error> for Error {
     }
 }
 
+/// `?` on the standard library's parse and text errors, so that
+/// `text.parse::<i64>()?` reads as it would anywhere else; the message is
+/// the error's own (`invalid digit found in string`).
+macro_rules! error_from_display {
+    ($($error:ty),* $(,)?) => {
+        $(impl From<$error> for Error {
+            fn from(error: $error) -> Self {
+                Error(error.to_string())
+            }
+        })*
+    };
+}
+
+error_from_display!(
+    std::num::ParseIntError,
+    std::num::ParseFloatError,
+    std::str::ParseBoolError,
+    std::str::Utf8Error,
+    std::string::FromUtf8Error,
+    std::fmt::Error,
+);
+
 impl std::fmt::Display for Error {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(&self.0)
@@ -379,5 +401,30 @@ pub mod __private {
         let packed = ((output.as_ptr() as usize as i64) << 32) | output.len() as i64;
         std::mem::forget(output);
         packed
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Error;
+
+    fn stage_number(text: &str) -> Result<i64, Error> {
+        Ok(text.parse::<i64>()?)
+    }
+
+    fn ratio(text: &str) -> Result<f64, Error> {
+        Ok(text.parse::<f64>()?)
+    }
+
+    #[test]
+    fn parse_errors_convert_with_their_own_message() {
+        assert_eq!(stage_number("42"), Ok(42));
+        assert_eq!(
+            stage_number("4x"),
+            Err(Error::new("invalid digit found in string"))
+        );
+        assert_eq!(ratio("half"), Err(Error::new("invalid float literal")));
+        let not_utf8: Result<String, Error> = String::from_utf8(vec![0xff]).map_err(Error::from);
+        assert!(not_utf8.unwrap_err().0.contains("invalid utf-8"));
     }
 }
