@@ -192,8 +192,65 @@ pub struct Transform {
     pub config_json: String,
 }
 
+impl Transform {
+    /// The transform an import's columns hold: none without a plugin. The
+    /// config was written from a JSON value; a missing one is `null`, and
+    /// text that is not JSON is refused (the caller names the column)
+    /// rather than silently replaced. Checking is cheaper than building
+    /// the value again, and the text is kept as it is.
+    pub fn from_columns(
+        plugin_id: Option<String>,
+        config: Option<String>,
+    ) -> Result<Option<Transform>, String> {
+        let Some(plugin_id) = plugin_id else {
+            return Ok(None);
+        };
+        let config_json = match config {
+            None => "null".to_owned(),
+            Some(config) => match serde_json::from_str::<serde::de::IgnoredAny>(&config) {
+                Ok(_) => config,
+                Err(error) => return Err(format!("the config is not JSON: {error}")),
+            },
+        };
+        Ok(Some(Transform {
+            plugin_id,
+            config_json,
+        }))
+    }
+}
+
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn a_transform_is_read_from_its_columns_and_a_broken_config_refused() {
+        assert_eq!(Transform::from_columns(None, Some("{}".into())), Ok(None));
+        assert_eq!(
+            Transform::from_columns(
+                Some("builtin:json-mapper".into()),
+                Some(r#"{"a": 1}"#.into())
+            ),
+            Ok(Some(Transform {
+                plugin_id: "builtin:json-mapper".into(),
+                config_json: r#"{"a": 1}"#.into(),
+            }))
+        );
+        assert_eq!(
+            Transform::from_columns(Some("pl_1".into()), None),
+            Ok(Some(Transform {
+                plugin_id: "pl_1".into(),
+                config_json: "null".into(),
+            }))
+        );
+        let refused = Transform::from_columns(Some("pl_1".into()), Some("{oops".into()));
+        assert!(
+            refused.as_ref().is_err_and(
+                |error| error.starts_with("the config is not JSON: key must be a string")
+            ),
+            "{refused:?}"
+        );
+    }
+
     use super::*;
 
     #[test]

@@ -10,7 +10,7 @@ use sqlx::FromRow;
 
 use super::sql::{Arg, DbRow, FromDbRow, args};
 use super::write_tx::WriteTx;
-use super::{Database, StoreError, StoreResult, funnel_stages};
+use super::{Database, StoreError, StoreResult, corrupt_column, funnel_stages};
 use crate::domain::InvalidInput;
 use crate::domain::ids::{IdKind, new_id};
 use crate::domain::plugin::Transform;
@@ -472,17 +472,10 @@ pub(crate) async fn authenticate(
         return Ok(None);
     };
     // The config stays text: every transformed request passes it to the
-    // plugin as it is. It was written from a JSON value; checking it is
-    // cheaper than building the value again.
-    let transform = plugin_id.map(|plugin_id| {
-        let config = config
-            .filter(|config| serde_json::from_str::<serde::de::IgnoredAny>(config).is_ok())
-            .unwrap_or_else(|| "null".to_owned());
-        Transform {
-            plugin_id,
-            config_json: config,
-        }
-    });
+    // plugin as it is.
+    let transform = Transform::from_columns(plugin_id, config).map_err(|detail| {
+        corrupt_column(&format!("webhook import {id}"), "transform_config", detail)
+    })?;
     let directory = match cache.get(&id, import_version, funnel_version) {
         Some(directory) => directory,
         None => {
