@@ -9,17 +9,20 @@
 //!   between them (and a restart refills every bucket).
 //! - **The cap on undelivered deliveries per account**
 //!   (`--max-pending-deliveries-per-account`, off by default): while an
-//!   account has more deliveries waiting to be sent than the cap, requests
-//!   that would change its leads (inbound updates, lead writes through the
-//!   API and the admin UI) are refused, so a receiver that is down cannot
-//!   make the queue fill the disk. Resends, recovery and test sends are
-//!   not refused: they are how an admin drains the queue. The count is not
-//!   read per request: a task of this process counts every account's
-//!   scheduled deliveries every `--pending-deliveries-refresh-ms` (one
-//!   query over the due-deliveries index), and requests compare with the
-//!   last count. An account can therefore go past its cap by what it
-//!   writes in one refresh interval; every process reads the same
-//!   database, so the cap holds across processes.
+//!   account has as many deliveries waiting to be sent as the cap, the
+//!   writes that could add to its queue are refused, so that a receiver
+//!   that is down cannot make the queue fill the disk: every inbound
+//!   request of its imports (checked before the body is read, like the
+//!   rate limit), and lead create, update and delete through the API and
+//!   the admin UI. Resends, recovery and test sends are not refused: they
+//!   are an admin's deliberate actions on deliveries that already exist.
+//!   The count is not read per request: a task of this process counts
+//!   every account's scheduled deliveries every
+//!   `--pending-deliveries-refresh-ms` (one query over the
+//!   `deliveries_webhook_due` index), and requests compare with the last
+//!   count. An account can therefore go past its cap by what it writes in
+//!   one refresh interval; every process reads the same database, so the
+//!   cap holds across processes.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError, RwLock};
