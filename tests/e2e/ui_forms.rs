@@ -81,6 +81,7 @@ async fn the_webhook_form_creates_and_edits_with_every_setting(app: TestApp) {
             ("send_hmac_header", "on"),
             ("lightweight_logs", "on"),
             ("timeout_seconds", "7"),
+            ("max_in_flight", "8"),
             ("payload_format", "template"),
             ("template_body", "email={{lead.email}}"),
             ("template_format", "form"),
@@ -117,6 +118,7 @@ async fn the_webhook_form_creates_and_edits_with_every_setting(app: TestApp) {
     assert_eq!(stored["lightweight_logs"], true);
     assert_eq!(stored["timeout_seconds"], 7);
     assert_eq!(stored["retry_schedule_seconds"], json!([5, 300]));
+    assert_eq!(stored["max_in_flight"], 8);
     assert_eq!(stored["payload_format"], "template");
     assert_eq!(
         stored["payload_config"],
@@ -161,6 +163,10 @@ async fn the_webhook_form_creates_and_edits_with_every_setting(app: TestApp) {
     assert_eq!(stored["max_items_per_batch"], 20);
     assert_eq!(stored["retry_schedule_seconds"], json!([]));
     assert_eq!(stored["payload_format"], "small");
+    assert_eq!(
+        stored["max_in_flight"], 8,
+        "an empty cap keeps the stored one"
+    );
     assert_eq!(stored["conditions"], json!({}));
     assert_eq!(stored["active"], true);
     assert_eq!(
@@ -238,6 +244,25 @@ async fn the_webhook_form_refuses_at_the_field_and_previews_templates(app: TestA
     );
     assert!(!html.contains("<script>alert(1)"), "{html}");
     assert!(html.contains(r#"id="timeout-error""#), "{html}");
+    let too_many = post_form(
+        &app,
+        &secret,
+        "/webhooks",
+        &with(
+            webhook_form("Flood", "http://127.0.0.1:9/hook"),
+            &[("max_in_flight", "1001")],
+        ),
+    )
+    .await;
+    assert_eq!(too_many.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let html = too_many.text().await.expect("body");
+    assert!(
+        html.contains(
+            r#"<p class="field-error" id="in-flight-error">max_in_flight must be between 1 and 1000"#
+        ),
+        "{html}"
+    );
+    assert!(html.contains(r#"value="1001""#), "{html}");
     let listed = app.get("/api/v1/webhooks").await.body;
     assert_eq!(listed["data"], json!([]), "nothing was stored");
 

@@ -173,6 +173,44 @@ def test_every_setting_is_saved_and_edited(page, server, key, shot):
     assert webhook_named(server, key, name)["auth"] == {"type": "bearer", "token": "[redacted]"}
 
 
+def test_the_cap_on_deliveries_in_flight_round_trips(page, server, key, shot):
+    sign_in(page, key)
+    page.goto("/webhooks/new")
+    cap = page.get_by_label("Deliveries in flight at once (1–1000)")
+    # A new webhook shows the domain's default.
+    expect(cap).to_have_value("64")
+    name = unique("Capped")
+    page.get_by_label("Name", exact=True).fill(name)
+    page.get_by_label("URL", exact=True).fill("http://127.0.0.1:9/capped")
+    cap.fill("0")
+    page.get_by_role("button", name="Create webhook").click()
+    # Refused next to its field, with what was typed kept.
+    expect(page.locator("#in-flight-error")).to_contain_text("between 1 and 1000")
+    expect(cap).to_have_attribute("aria-invalid", "true")
+    expect(cap).to_have_value("0")
+    expect(page.get_by_label("Name", exact=True)).to_have_value(name)
+    shot("refused")
+    assert api(server, key, "GET", "/api/v1/webhooks")["data"] == []
+    cap.fill("12")
+    page.get_by_role("button", name="Create webhook").click()
+    expect(page.get_by_role("status")).to_contain_text(f"Webhook “{name}” created")
+    assert webhook_named(server, key, name)["max_in_flight"] == 12
+    expect(page.locator("dl.fields")).to_contain_text("at most 12 at once")
+    # The edit form shows the stored cap and saves a new one.
+    page.get_by_role("link", name="Edit").click()
+    expect(cap).to_have_value("12")
+    cap.fill("1000")
+    page.get_by_role("button", name="Save changes").click()
+    expect(page.get_by_role("status")).to_contain_text(f"Webhook “{name}” saved")
+    assert webhook_named(server, key, name)["max_in_flight"] == 1000
+    # A cap set through the API shows in the form.
+    hook = webhook_named(server, key, name)
+    api(server, key, "PATCH", f"/api/v1/webhooks/{hook['id']}", {"max_in_flight": 3})
+    page.goto(f"/webhooks/{hook['id']}/edit")
+    expect(cap).to_have_value("3")
+    shot("edit")
+
+
 def test_every_listed_merge_tag_renders(page, server, key, shot):
     sign_in(page, key)
     page.goto("/webhooks/new")

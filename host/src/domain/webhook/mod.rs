@@ -31,7 +31,7 @@ pub(crate) use batching::{BatchMode, Batching};
 pub(crate) use events::{Conditions, EventName, OccurredEvent, Subscription, parse_event_list};
 pub(crate) use format::{BuiltinFormat, PayloadFormat};
 pub(crate) use method::WebhookMethod;
-pub(crate) use timing::{check_retry_schedule, parse_max_in_flight, parse_timeout};
+pub(crate) use timing::{MAX_IN_FLIGHT, check_retry_schedule, parse_max_in_flight, parse_timeout};
 
 /// Everything an admin sets on a webhook, checked.
 #[derive(Debug, Clone, PartialEq)]

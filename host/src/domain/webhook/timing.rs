@@ -25,7 +25,7 @@ pub(crate) fn parse_timeout(seconds: u64) -> Result<Duration, InvalidInput> {
 }
 
 /// Most deliveries of one webhook a worker sends at once.
-pub(super) const MAX_IN_FLIGHT: u32 = 1_000;
+pub(crate) const MAX_IN_FLIGHT: u32 = 1_000;
 
 /// A cap on deliveries in flight of 1 to [`MAX_IN_FLIGHT`].
 pub(crate) fn parse_max_in_flight(cap: u32) -> Result<u32, InvalidInput> {

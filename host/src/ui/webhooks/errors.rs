@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 
 /// Refusals by the part of the form they belong to: `name`, `url`,
 /// `method`, `events`, `conditions`, `auth`, `payload`, `batching`,
-/// `timeout`, `retry`, or `form` for one that names no field.
+/// `timeout`, `retry`, `in_flight`, or `form` for one that names no field.
 #[derive(Debug, Default)]
 pub(super) struct FieldErrors(BTreeMap<&'static str, String>);
 
@@ -45,6 +45,8 @@ fn field_of(message: &str) -> &'static str {
         "url"
     } else if starts("name") {
         "name"
+    } else if starts("max_in_flight") {
+        "in_flight"
     } else if has("batch") {
         "batching"
     } else if has("retry_schedule") {
@@ -93,6 +95,7 @@ mod tests {
             ("unknown event `lead.x`; the events are: ...", "events"),
             ("auth token must not be empty", "auth"),
             ("timeout_seconds must be between 1 and 60", "timeout"),
+            ("max_in_flight must be between 1 and 1000", "in_flight"),
             (
                 "each delay in retry_schedule_seconds must be at most 604800 seconds",
                 "retry",

@@ -38,6 +38,9 @@ pub(super) struct WebhookForm {
     pub timeout_seconds: String,
     /// Seconds, separated by commas.
     pub retry_schedule: String,
+    /// Deliveries a worker sends to this webhook at once; empty keeps
+    /// the stored cap.
+    pub max_in_flight: String,
     pub payload_format: String,
     pub template_body: String,
     /// `json` or `form`.
@@ -83,6 +86,7 @@ impl WebhookForm {
             send_hmac_header: settings.send_hmac_header,
             timeout_seconds: settings.timeout.as_secs().to_string(),
             retry_schedule: joined(settings.retry_schedule.iter().copied()),
+            max_in_flight: settings.max_in_flight.to_string(),
             payload_format: settings.payload_format.as_str().to_owned(),
             template_format: "json".into(),
             lightweight_logs: settings.lightweight_logs,
@@ -148,6 +152,7 @@ impl WebhookForm {
                 "send_hmac_header" => form.send_hmac_header = true,
                 "timeout_seconds" => form.timeout_seconds = value,
                 "retry_schedule" => form.retry_schedule = value,
+                "max_in_flight" => form.max_in_flight = value,
                 "payload_format" => form.payload_format = value,
                 "template_body" => form.template_body = value,
                 "template_format" => form.template_format = value,
@@ -236,6 +241,19 @@ impl WebhookForm {
                 None => break,
             }
         }
+        // Empty keeps the stored cap (a new webhook's default). Past `u32`
+        // is past every limit: the domain's check refuses it with the
+        // limits in its message.
+        let max_in_flight = match self.max_in_flight.trim() {
+            "" => None,
+            cap => number(
+                &mut errors,
+                "in_flight",
+                cap,
+                "The most deliveries in flight",
+            )
+            .map(|cap| u32::try_from(cap).unwrap_or(u32::MAX)),
+        };
         let batch_mode = BatchMode::parse(self.batch_mode.trim())
             .map_err(|error| errors.add("batching", error.0))
             .ok();
@@ -282,8 +300,7 @@ impl WebhookForm {
             send_hmac_header: Some(self.send_hmac_header),
             timeout_seconds: timeout,
             retry_schedule_seconds: Some(retries),
-            // Not on the form yet: the stored cap is kept.
-            max_in_flight: None,
+            max_in_flight,
             payload_format: Some(self.payload_format.trim().to_owned()),
             payload_config,
             lightweight_logs: Some(self.lightweight_logs),

@@ -1,8 +1,9 @@
 //! Creating and editing a webhook: one form with every setting the API
 //! takes (name, URL, method, events and stage conditions, auth, payload
 //! format with the template editor or a plugin's config, batching,
-//! timeout, retry schedule, compatibility headers, lightweight logs,
-//! active). The form's text becomes the API's own
+//! timeout, retry schedule, the cap on deliveries in flight,
+//! compatibility headers, lightweight logs, active). The form's text
+//! becomes the API's own
 //! [`WebhookInput`](crate::http::webhooks::WebhookInput), checked by its
 //! `apply` and [`check_settings`]; a refusal is shown next to the field it
 //! names, with everything typed kept. "Preview" renders the payload for a
@@ -16,7 +17,9 @@ use super::errors::{FieldErrors, capitalised};
 use super::fields::WebhookForm;
 use super::preview::{MergeTag, Preview, merge_tags, render_preview};
 use crate::domain::plugin::PluginKind;
-use crate::domain::webhook::{BatchMode, EventName, PayloadFormat, WebhookMethod, WebhookSettings};
+use crate::domain::webhook::{
+    BatchMode, EventName, MAX_IN_FLIGHT, PayloadFormat, WebhookMethod, WebhookSettings,
+};
 use crate::http::AppState;
 use crate::http::error::ApiError;
 use crate::http::extract::AdminAuth;
@@ -58,6 +61,9 @@ struct WebhookFormPage {
     preview: Option<Preview>,
     /// An edit: empty credential fields keep the stored ones.
     editing: bool,
+    /// The limit and default of the cap on deliveries in flight.
+    in_flight_limit: u32,
+    in_flight_default: u32,
 }
 
 /// What the form is for: a new webhook, or the one with this id.
@@ -157,6 +163,8 @@ async fn render_form(
             batching_blocked,
             preview,
             editing,
+            in_flight_limit: MAX_IN_FLIGHT,
+            in_flight_default: WebhookSettings::default().max_in_flight,
         },
     ))
 }

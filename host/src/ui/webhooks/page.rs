@@ -120,6 +120,10 @@ pub(super) async fn show(
         ),
         ("Timeout", format!("{} s", settings.timeout.as_secs())),
         ("Retries after", retries),
+        (
+            "Deliveries in flight",
+            format!("at most {} at once", settings.max_in_flight),
+        ),
         ("Batching", settings.batching.mode.as_str().to_owned()),
         (
             "X-Webhook-Secret header",
