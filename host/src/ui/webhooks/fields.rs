@@ -1,19 +1,12 @@
 //! The webhook form's fields as the admin typed them: read from the
-//! posted form, shown from stored settings, and turned into the API's own
-//! [`WebhookInput`](crate::http::webhooks::WebhookInput). Credentials are
-//! never put back in the page; an empty credential field keeps the stored
-//! one.
-
-use std::collections::BTreeMap;
+//! posted form, and shown from stored settings. `input` turns them into
+//! the API's own [`WebhookInput`](crate::http::webhooks::WebhookInput);
+//! `credentials` reads the auth fields, where an empty credential keeps
+//! the stored one. Credentials are never put back in the page.
 
 use serde_json::{Value, json};
 
-use super::errors::FieldErrors;
-use crate::domain::webhook::{
-    BatchMode, BuiltinFormat, Conditions, PayloadFormat, WebhookAuth, WebhookMethod,
-    WebhookSettings,
-};
-use crate::http::webhooks::WebhookInput;
+use crate::domain::webhook::{BuiltinFormat, PayloadFormat, WebhookAuth, WebhookSettings};
 
 /// The form's fields as typed, kept to show again when refused.
 #[derive(Debug, Clone, Default)]
@@ -204,181 +197,14 @@ impl WebhookForm {
             _ => Ok(Value::Null),
         }
     }
-
-    /// The API input these fields stand for, over `current` (an edit's
-    /// stored settings, whose credentials an empty field keeps); what
-    /// cannot even be read is refused per field.
-    pub(super) fn to_input(
-        &self,
-        current: Option<&WebhookSettings>,
-    ) -> Result<WebhookInput, FieldErrors> {
-        let mut errors = FieldErrors::default();
-        let number = |errors: &mut FieldErrors, field: &'static str, text: &str, what: &str| {
-            let text = text.trim();
-            match text.parse::<u64>() {
-                Ok(number) => Some(number),
-                Err(_) => {
-                    errors.add(
-                        field,
-                        format!("{what} must be a whole number, not “{text}”."),
-                    );
-                    None
-                }
-            }
-        };
-        let method = WebhookMethod::parse(self.method.trim())
-            .map_err(|error| errors.add("method", error.0))
-            .ok();
-        let timeout = number(&mut errors, "timeout", &self.timeout_seconds, "The timeout");
-        let mut retries = Vec::new();
-        for delay in self
-            .retry_schedule
-            .split([',', ' ', '\n', '\r', '\t'])
-            .filter(|delay| !delay.is_empty())
-        {
-            match number(&mut errors, "retry", delay, "Each delay") {
-                Some(delay) => retries.push(delay),
-                None => break,
-            }
-        }
-        // Empty keeps the stored cap (a new webhook's default). Past `u32`
-        // is past every limit: the domain's check refuses it with the
-        // limits in its message.
-        let max_in_flight = match self.max_in_flight.trim() {
-            "" => None,
-            cap => number(
-                &mut errors,
-                "in_flight",
-                cap,
-                "The most deliveries in flight",
-            )
-            .map(|cap| u32::try_from(cap).unwrap_or(u32::MAX)),
-        };
-        let batch_mode = BatchMode::parse(self.batch_mode.trim())
-            .map_err(|error| errors.add("batching", error.0))
-            .ok();
-        let batch_wait = number(
-            &mut errors,
-            "batching",
-            &self.batch_wait_seconds,
-            "The batch wait",
-        );
-        let max_items = number(
-            &mut errors,
-            "batching",
-            &self.max_items_per_batch,
-            "The most items per batch",
-        )
-        .and_then(|items| {
-            u32::try_from(items)
-                .map_err(|_| errors.add("batching", "Too many items per batch.".into()))
-                .ok()
-        });
-        let auth = self
-            .auth(current.map(|settings| &settings.auth))
-            .map_err(|error| errors.add("auth", error))
-            .ok();
-        let payload_config = self
-            .payload_config()
-            .map_err(|error| errors.add("payload", error))
-            .ok();
-        if !errors.is_empty() {
-            return Err(errors);
-        }
-        Ok(WebhookInput {
-            name: Some(self.name.clone()),
-            url: Some(self.url.clone()),
-            method,
-            events: Some(self.events.clone()),
-            conditions: Some(Conditions {
-                funnel_stage_in: self.stage_in.clone(),
-                funnel_stage_not_in: self.stage_not_in.clone(),
-                stage_changed_to: self.stage_changed_to.clone(),
-            }),
-            auth,
-            send_secret_header: Some(self.send_secret_header),
-            send_hmac_header: Some(self.send_hmac_header),
-            timeout_seconds: timeout,
-            retry_schedule_seconds: Some(retries),
-            max_in_flight,
-            payload_format: Some(self.payload_format.trim().to_owned()),
-            payload_config,
-            lightweight_logs: Some(self.lightweight_logs),
-            batch_mode,
-            batch_wait_seconds: batch_wait,
-            max_items_per_batch: max_items,
-            active: Some(self.active),
-        })
-    }
-
-    /// The auth these fields describe; an empty secret keeps the stored
-    /// one of the same kind.
-    fn auth(&self, current: Option<&WebhookAuth>) -> Result<WebhookAuth, String> {
-        match self.auth_type.as_str() {
-            "" | "none" => Ok(WebhookAuth::None),
-            "basic" => {
-                let password = match (self.auth_password.as_str(), current) {
-                    ("", Some(WebhookAuth::Basic { password, .. })) => password.clone(),
-                    (typed, _) => typed.to_owned(),
-                };
-                Ok(WebhookAuth::Basic {
-                    username: self.auth_username.trim().to_owned(),
-                    password,
-                })
-            }
-            "bearer" => {
-                let token = match (self.auth_token.trim(), current) {
-                    ("", Some(WebhookAuth::Bearer { token })) => token.clone(),
-                    ("", _) => return Err("Enter the bearer token the receiver expects.".into()),
-                    (typed, _) => typed.to_owned(),
-                };
-                Ok(WebhookAuth::Bearer { token })
-            }
-            "headers" => {
-                let stored = match current {
-                    Some(WebhookAuth::Headers { headers }) => headers.clone(),
-                    _ => BTreeMap::new(),
-                };
-                let mut headers = BTreeMap::new();
-                for (number, line) in self.auth_headers.lines().enumerate() {
-                    let line = line.trim();
-                    if line.is_empty() {
-                        continue;
-                    }
-                    let Some((name, value)) = line.split_once(':') else {
-                        return Err(format!(
-                            "Line {} of the headers needs the form “Name: value”.",
-                            number + 1
-                        ));
-                    };
-                    let (name, value) = (name.trim(), value.trim());
-                    let value = match (value, stored.get(name)) {
-                        ("", Some(kept)) => kept.clone(),
-                        ("", None) => {
-                            return Err(format!("Give the header “{name}” a value."));
-                        }
-                        (typed, _) => typed.to_owned(),
-                    };
-                    headers.insert(name.to_owned(), value);
-                }
-                if headers.is_empty() {
-                    return Err("List at least one header, as “Name: value”.".into());
-                }
-                Ok(WebhookAuth::Headers { headers })
-            }
-            other => Err(format!(
-                "Authentication must be none, basic, bearer or headers, not “{other}”."
-            )),
-        }
-    }
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use super::*;
     use crate::domain::webhook::EventName;
 
-    fn fields(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+    pub(in crate::ui::webhooks) fn fields(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
         pairs
             .iter()
             .map(|(key, value)| ((*key).to_owned(), (*value).to_owned()))
@@ -406,67 +232,5 @@ mod tests {
             .expect("the shown form is valid");
         let read = input.apply(settings.clone()).expect("valid settings");
         assert_eq!(read, settings);
-    }
-
-    #[test]
-    fn unreadable_numbers_and_headers_are_refused_per_field() {
-        let form = WebhookForm::from_fields(fields(&[
-            ("method", "POST"),
-            ("timeout_seconds", "soon"),
-            ("retry_schedule", "5, x"),
-            ("batch_mode", "none"),
-            ("batch_wait_seconds", "10"),
-            ("max_items_per_batch", "100"),
-            ("auth_type", "headers"),
-            ("auth_headers", "X-Api-Key"),
-            ("payload_format", "small"),
-        ]));
-        let errors = form.to_input(None).expect_err("refused");
-        assert!(errors.get("timeout").is_some_and(|e| e.contains("“soon”")));
-        assert!(errors.get("retry").is_some_and(|e| e.contains("“x”")));
-        assert!(
-            errors
-                .get("auth")
-                .is_some_and(|e| e.contains("Name: value"))
-        );
-        assert!(errors.get("batching").is_none());
-    }
-
-    #[test]
-    fn empty_secrets_keep_the_stored_ones() {
-        let stored = WebhookAuth::Headers {
-            headers: BTreeMap::from([("X-Api-Key".to_owned(), "k1".to_owned())]),
-        };
-        let form = WebhookForm::from_fields(fields(&[
-            ("auth_type", "headers"),
-            ("auth_headers", "X-Api-Key:\nX-Tenant: acme"),
-        ]));
-        assert_eq!(
-            form.auth(Some(&stored)),
-            Ok(WebhookAuth::Headers {
-                headers: BTreeMap::from([
-                    ("X-Api-Key".to_owned(), "k1".to_owned()),
-                    ("X-Tenant".to_owned(), "acme".to_owned()),
-                ])
-            })
-        );
-        let basic =
-            WebhookForm::from_fields(fields(&[("auth_type", "basic"), ("auth_username", "ada")]));
-        let stored = WebhookAuth::Basic {
-            username: "old".into(),
-            password: "pw".into(),
-        };
-        assert_eq!(
-            basic.auth(Some(&stored)),
-            Ok(WebhookAuth::Basic {
-                username: "ada".into(),
-                password: "pw".into()
-            })
-        );
-        assert!(
-            WebhookForm::from_fields(fields(&[("auth_type", "bearer")]))
-                .auth(None)
-                .is_err()
-        );
     }
 }

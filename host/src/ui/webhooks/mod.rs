@@ -7,7 +7,9 @@
 //!   by cursor);
 //! - `form`: creating and editing a webhook with every setting the API
 //!   takes, checked by the API's own [`crate::http::webhooks::WebhookInput`];
-//!   `fields` reads the form into that input, `errors` places refusals
+//!   `fields` reads the form as typed and shows stored settings in it,
+//!   `input` turns it into that input, `credentials` reads its auth
+//!   (an empty secret keeps the stored one), `errors` places refusals
 //!   next to their fields;
 //! - `preview`: a payload rendered for a sample event from the form's
 //!   current format (the template editor's live preview);
@@ -19,10 +21,12 @@
 //! Backed by [`crate::storage::webhooks`] and [`crate::storage::deliveries`],
 //! and the API's own rules.
 
+mod credentials;
 mod delivery;
 mod errors;
 mod fields;
 mod form;
+mod input;
 mod log;
 mod page;
 mod preview;
