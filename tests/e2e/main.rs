@@ -29,6 +29,7 @@ mod migrations;
 mod new_plugins;
 mod plugins;
 mod test_sends;
+mod transform_trial;
 mod ui;
 mod ui_forms;
 mod webhook_imports;

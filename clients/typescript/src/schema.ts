@@ -399,12 +399,34 @@ export interface paths {
         get?: never;
         /**
          * Attaches a transform: from now on both inbound endpoints accept any body
-         *     and the plugin turns it into funnel updates.
+         *     and the plugin turns it into funnel updates. With a `sample`, the
+         *     transform is first run on it and attached only if it returns records.
          */
         put: operations["set_transform"];
         post?: never;
         /** Detaches the transform: the endpoints expect `{lead_profile_uid, funnel_stage}` again. */
         delete: operations["remove_transform"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/webhook-imports/{import_id}/transform/test": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Runs a transform (the attached one, or the one named) on a sample
+         *     request in the sandbox, and reports the records it returned, what each
+         *     would do, and the plugin's logs or named error. Writes nothing.
+         */
+        post: operations["test_transform"];
+        delete?: never;
         options?: never;
         head?: never;
         patch?: never;
@@ -692,6 +714,14 @@ export interface components {
              *     copy it now.
              */
             api_key: string;
+        };
+        /** @description A transform to attach, optionally tried on a sample request first. */
+        AttachTransform: {
+            /** @description Passed to the plugin on every call. */
+            config?: unknown;
+            /** @description An uploaded `inbound-transform` plugin's id, or `builtin:json-mapper`. */
+            plugin_id: string;
+            sample?: null | components["schemas"]["InboundSample"];
         };
         /** @description One attempt, as logged. */
         AttemptView: {
@@ -992,6 +1022,20 @@ export interface components {
             /** @description Always false. */
             success: boolean;
         };
+        /** @description A request a CRM would send, to try a transform on. */
+        InboundSample: {
+            /** @description The body: any JSON, or a string for a content type that is not JSON. */
+            body: unknown;
+            /** @description The request's content type; default `application/json`. */
+            content_type?: string | null;
+            /**
+             * @description Request headers, as the transform would see them (names in
+             *     lowercase; `Authorization` and `Cookie` are never passed on).
+             */
+            headers?: {
+                [key: string]: string;
+            };
+        };
         /** @description One page of leads, oldest first. */
         LeadPage: {
             data: components["schemas"]["LeadView"][];
@@ -1175,6 +1219,20 @@ export interface components {
                 [key: string]: string;
             };
         };
+        /**
+         * @description What one record would do: checked against the import's mappings and
+         *     the account's funnel stages, as the endpoints would check it (whether
+         *     the lead exists is not looked up).
+         */
+        RecordCheck: {
+            /** @description Why the record would fail. */
+            error?: string | null;
+            /** @description The title of the stage the record would move the lead to. */
+            funnel_stage?: string | null;
+            /** @description The record's place in `records`, from 0. */
+            index: number;
+            lead_profile_uid?: string | null;
+        };
         RecordResult: {
             /** @description Why the record was not applied (failed records). */
             error?: string | null;
@@ -1289,6 +1347,43 @@ export interface components {
             status?: number | null;
             /** @description True when the receiver answered 2xx. */
             success: boolean;
+        };
+        /** @description A transform to try on a sample request. */
+        TransformTestRequest: {
+            /**
+             * @description The config to call it with. When absent: the attached transform's
+             *     config if `plugin_id` is absent too, else `null`.
+             */
+            config?: unknown;
+            /**
+             * @description An uploaded `inbound-transform` plugin's id, or
+             *     `builtin:json-mapper`; the import's attached transform when absent.
+             */
+            plugin_id?: string | null;
+            sample: components["schemas"]["InboundSample"];
+        };
+        /** @description What the transform made of the sample. Nothing was written. */
+        TransformTestResult: {
+            /** @description Each record checked; empty when the transform failed. */
+            checks: components["schemas"]["RecordCheck"][];
+            /** Format: double */
+            duration_ms: number;
+            /**
+             * @description The named error the call ended in (`plugin error: ...`, `out of
+             *     fuel ...`, `invalid output: ...`).
+             */
+            error?: string | null;
+            /** Format: int64 */
+            fuel_used: number;
+            /** @description What the plugin logged. */
+            logs: string[];
+            /**
+             * @description Whether the transform returned a list of records the endpoints
+             *     would take (a record may still fail on its own: see `checks`).
+             */
+            ok: boolean;
+            /** @description The records, as the transform returned them. */
+            records?: unknown[] | null;
         };
         UpdateFunnelStage: {
             /**
@@ -3994,7 +4089,7 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": components["schemas"]["ImportTransform"];
+                "application/json": components["schemas"]["AttachTransform"];
             };
         };
         responses: {
@@ -4054,7 +4149,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description The plugin is not an inbound transform, or no longer compiles */
+            /** @description The plugin is not an inbound transform or no longer compiles, or it failed on the sample (the message has its error) */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -4125,6 +4220,115 @@ export interface operations {
             };
             /** @description An internal error; the details are in the server's log */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    test_transform: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                import_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["TransformTestRequest"];
+            };
+        };
+        responses: {
+            /** @description The transform ran: `ok` says whether it returned records, `error` why not */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TransformTestResult"];
+                };
+            };
+            /** @description Malformed JSON, a missing or ill-typed field, or a bad query parameter; the message names the field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No `Authorization: Bearer` header, or a credential this server does not know (or, for an import token, one whose import is inactive) */
+            401: {
+                headers: {
+                    /** @description `Bearer`, as RFC 6750 asks */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description An id in the path names nothing in this account */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No `plugin_id` was given and the import has no transform attached */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The body is larger than the server accepts (`--max-body-bytes`; plugin uploads have their own, larger limit) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The body is not JSON: send `Content-Type: application/json` */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The plugin is not an inbound transform or no longer compiles, or the sample's body is not the JSON its content type says */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description An internal error; the details are in the server's log */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The plugin sandbox is busy; retry */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };

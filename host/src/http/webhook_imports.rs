@@ -1,6 +1,9 @@
 //! `/api/v1/webhook-imports`: the admin side of inbound integrations:
 //! create (token shown once), list, read, rename, delete, regenerate the
-//! token, activate, deactivate, and the stage-name mappings.
+//! token, activate, deactivate, the stage-name mappings, and the transform
+//! (`transform_test`: trying one on a sample request).
+
+mod transform_test;
 
 use axum::Json;
 use axum::extract::{Path, State};
@@ -13,6 +16,8 @@ use super::AppState;
 use super::error::{ApiResult, ErrorBody};
 use super::extract::{AdminAuth, JsonBody};
 use serde_json::Value;
+
+pub(crate) use transform_test::{InboundSample, TransformTestResult, run_on_sample};
 
 use crate::domain::plugin::PluginKind;
 use crate::domain::rate_limit::RateLimit;
@@ -86,6 +91,21 @@ pub(crate) struct ImportTransform {
     /// Passed to the plugin on every call.
     #[serde(default)]
     pub config: Value,
+}
+
+/// A transform to attach, optionally tried on a sample request first.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct AttachTransform {
+    /// An uploaded `inbound-transform` plugin's id, or `builtin:json-mapper`.
+    pub plugin_id: String,
+    /// Passed to the plugin on every call.
+    #[serde(default)]
+    pub config: Value,
+    /// A request the CRM would send: the transform is attached only if it
+    /// returns records for it, else the answer is a 422 with the plugin's
+    /// error (see `POST .../transform/test` for the records themselves).
+    pub sample: Option<InboundSample>,
 }
 
 /// An inbound rate limit: a request over it gets `429 Too Many Requests`
@@ -223,34 +243,49 @@ pub(crate) fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(deactivate_import))
         .routes(routes!(get_mappings, replace_mappings))
         .routes(routes!(set_transform, remove_transform))
+        .merge(transform_test::router())
 }
 
 /// Attaches a transform: from now on both inbound endpoints accept any body
-/// and the plugin turns it into funnel updates.
+/// and the plugin turns it into funnel updates. With a `sample`, the
+/// transform is first run on it and attached only if it returns records.
 #[utoipa::path(put, path = "/api/v1/webhook-imports/{import_id}/transform", tag = "webhook-imports",
-    params(("import_id" = String, Path)), request_body = ImportTransform,
+    params(("import_id" = String, Path)), request_body = AttachTransform,
     responses((status = 200, body = WebhookImportView),
-        (status = 422, body = ErrorBody, description = "The plugin is not an inbound transform, or no longer compiles"),
+        (status = 422, body = ErrorBody, description = "The plugin is not an inbound transform or no longer compiles, or it failed on the sample (the message has its error)"),
         (status = 503, body = ErrorBody, description = "The plugin sandbox is busy; retry")))]
 async fn set_transform(
     State(state): State<AppState>,
     auth: AdminAuth,
     Path(import_id): Path<String>,
-    JsonBody(request): JsonBody<ImportTransform>,
+    JsonBody(request): JsonBody<AttachTransform>,
 ) -> ApiResult<Json<WebhookImportView>> {
-    let import = attach_transform(&state, &auth.account_id, &import_id, &request).await?;
+    let transform = ImportTransform {
+        plugin_id: request.plugin_id,
+        config: request.config,
+    };
+    let import = attach_transform(
+        &state,
+        &auth.account_id,
+        &import_id,
+        &transform,
+        request.sample.as_ref(),
+    )
+    .await?;
     Ok(Json(WebhookImportView::new(import, &state.public_url)))
 }
 
 /// Attaches a transform to an import, once the plugin is known to be an
-/// inbound transform that compiles (the API's and the admin UI's).
+/// inbound transform that compiles and, given a sample request, returns
+/// records for it (the API's and the admin UI's).
 pub(crate) async fn attach_transform(
     state: &AppState,
     account_id: &str,
     import_id: &str,
     transform: &ImportTransform,
+    sample: Option<&InboundSample>,
 ) -> ApiResult<WebhookImport> {
-    webhook_imports::get(&state.db, account_id, import_id).await?;
+    let import = webhook_imports::get(&state.db, account_id, import_id).await?;
     // Refuses unknown plugins, payload builders, and modules that no longer compile.
     state
         .plugins
@@ -260,6 +295,17 @@ pub(crate) async fn attach_transform(
             PluginKind::InboundTransform,
         )
         .await?;
+    if let Some(sample) = sample {
+        transform_test::refuse_if_failing(
+            state,
+            account_id,
+            &import,
+            &transform.plugin_id,
+            &transform.config,
+            sample,
+        )
+        .await?;
+    }
     Ok(webhook_imports::set_transform(
         &state.db,
         account_id,

@@ -549,7 +549,7 @@ pub(crate) async fn set_transform(
 }
 
 /// The mappings and live stage titles of an import, in one query.
-async fn stage_directory(
+pub(crate) async fn stage_directory(
     db: &Database,
     account_id: &str,
     import_id: &str,

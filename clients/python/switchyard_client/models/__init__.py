@@ -5,6 +5,7 @@ from .actor_kind import ActorKind
 from .api_key_list import ApiKeyList
 from .api_key_view import ApiKeyView
 from .api_key_with_secret import ApiKeyWithSecret
+from .attach_transform import AttachTransform
 from .attempt_view import AttemptView
 from .basic_auth import BasicAuth
 from .basic_auth_type import BasicAuthType
@@ -40,6 +41,8 @@ from .import_endpoints import ImportEndpoints
 from .import_rate_limit import ImportRateLimit
 from .import_transform import ImportTransform
 from .inbound_error_body import InboundErrorBody
+from .inbound_sample import InboundSample
+from .inbound_sample_headers import InboundSampleHeaders
 from .lead_page import LeadPage
 from .lead_stage_view import LeadStageView
 from .lead_view import LeadView
@@ -54,6 +57,7 @@ from .plugin_view import PluginView
 from .preview_request import PreviewRequest
 from .preview_view import PreviewView
 from .preview_view_headers import PreviewViewHeaders
+from .record_check import RecordCheck
 from .record_result import RecordResult
 from .record_status import RecordStatus
 from .recover_request import RecoverRequest
@@ -65,6 +69,8 @@ from .stage_mapping_item import StageMappingItem
 from .stage_mapping_list import StageMappingList
 from .stage_mapping_view import StageMappingView
 from .test_send_view import TestSendView
+from .transform_test_request import TransformTestRequest
+from .transform_test_result import TransformTestResult
 from .update_funnel_stage import UpdateFunnelStage
 from .update_lead import UpdateLead
 from .upload_plugin_kind import UploadPluginKind
@@ -85,6 +91,7 @@ __all__ = (
     "ApiKeyList",
     "ApiKeyView",
     "ApiKeyWithSecret",
+    "AttachTransform",
     "AttemptView",
     "BasicAuth",
     "BasicAuthType",
@@ -120,6 +127,8 @@ __all__ = (
     "ImportRateLimit",
     "ImportTransform",
     "InboundErrorBody",
+    "InboundSample",
+    "InboundSampleHeaders",
     "LeadPage",
     "LeadStageView",
     "LeadView",
@@ -134,6 +143,7 @@ __all__ = (
     "PreviewRequest",
     "PreviewView",
     "PreviewViewHeaders",
+    "RecordCheck",
     "RecordResult",
     "RecordStatus",
     "RecoverRequest",
@@ -145,6 +155,8 @@ __all__ = (
     "StageMappingList",
     "StageMappingView",
     "TestSendView",
+    "TransformTestRequest",
+    "TransformTestResult",
     "UpdateFunnelStage",
     "UpdateLead",
     "UploadPluginKind",

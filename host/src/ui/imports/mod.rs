@@ -6,8 +6,9 @@
 //!   section below;
 //! - `mappings`: stage mappings as rows of a name and a stage dropdown,
 //!   refusals explained on the row at fault;
-//! - `transform`: a transform plugin with its JSON config, and a "try it"
-//!   box that runs a pasted body through it;
+//! - `transform`: a transform plugin with its JSON config, tested on a
+//!   sample body before it is saved, and a "try it" box that runs a
+//!   pasted body through the saved one;
 //! - `lead_sync`: whether the transform's lead records may create leads;
 //! - `rate_limit`: how many inbound requests the import accepts;
 //! - `lifecycle`: activation, rename, token regeneration and delete.

@@ -53,6 +53,9 @@ struct ImportPage {
     transform_error: Option<String>,
     try_input: String,
     try_result: Option<TryResult>,
+    /// The transform form's sample body, and what testing on it gave.
+    sample: String,
+    sample_result: Option<SampleTest>,
     /// Lead records that match no lead create one.
     create_leads: bool,
     /// The rate limit's fields (blank: no limit).
@@ -71,6 +74,26 @@ pub(super) struct TryResult {
     pub(super) fuel: u64,
     pub(super) duration: String,
     pub(super) logs: Vec<String>,
+}
+
+/// What testing a transform on a sample body gave (nothing is saved).
+pub(super) struct SampleTest {
+    pub(super) ok: bool,
+    /// The records, pretty-printed.
+    pub(super) records: Option<String>,
+    pub(super) checks: Vec<SampleCheck>,
+    pub(super) error: Option<String>,
+    pub(super) fuel: u64,
+    pub(super) duration: String,
+    pub(super) logs: Vec<String>,
+}
+
+/// What one record would do: what it changes, or why it would fail.
+pub(super) struct SampleCheck {
+    /// From 1.
+    pub(super) number: usize,
+    pub(super) lead: String,
+    pub(super) outcome: Result<String, String>,
 }
 
 /// What an import's page shows besides the import itself.
@@ -92,6 +115,9 @@ pub(super) struct ImportExtras {
     /// The rate limit form as submitted, when it was refused.
     pub(super) rate_limit: Option<(String, String)>,
     pub(super) rate_limit_error: Option<String>,
+    /// The transform form's sample body, kept.
+    pub(super) sample: String,
+    pub(super) sample_result: Option<SampleTest>,
 }
 
 pub(super) async fn render_import(
@@ -196,6 +222,8 @@ pub(super) async fn render_import(
                 )
             }),
             rate_limit_error: extras.rate_limit_error,
+            sample: extras.sample,
+            sample_result: extras.sample_result,
         },
     ))
 }

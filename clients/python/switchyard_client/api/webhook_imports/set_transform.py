@@ -6,8 +6,8 @@ import httpx
 
 from ... import errors
 from ...client import AuthenticatedClient, Client
+from ...models.attach_transform import AttachTransform
 from ...models.error_body import ErrorBody
-from ...models.import_transform import ImportTransform
 from ...models.webhook_import_view import WebhookImportView
 from ...types import Response
 
@@ -15,7 +15,7 @@ from ...types import Response
 def _get_kwargs(
     import_id: str,
     *,
-    body: ImportTransform,
+    body: AttachTransform,
 ) -> dict[str, Any]:
     headers: dict[str, Any] = {}
 
@@ -103,14 +103,15 @@ def sync_detailed(
     import_id: str,
     *,
     client: AuthenticatedClient | Client,
-    body: ImportTransform,
+    body: AttachTransform,
 ) -> Response[ErrorBody | WebhookImportView]:
     """Attaches a transform: from now on both inbound endpoints accept any body
-    and the plugin turns it into funnel updates.
+    and the plugin turns it into funnel updates. With a `sample`, the
+    transform is first run on it and attached only if it returns records.
 
     Args:
         import_id (str):
-        body (ImportTransform): A transform attached to an import.
+        body (AttachTransform): A transform to attach, optionally tried on a sample request first.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -136,14 +137,15 @@ def sync(
     import_id: str,
     *,
     client: AuthenticatedClient | Client,
-    body: ImportTransform,
+    body: AttachTransform,
 ) -> ErrorBody | WebhookImportView | None:
     """Attaches a transform: from now on both inbound endpoints accept any body
-    and the plugin turns it into funnel updates.
+    and the plugin turns it into funnel updates. With a `sample`, the
+    transform is first run on it and attached only if it returns records.
 
     Args:
         import_id (str):
-        body (ImportTransform): A transform attached to an import.
+        body (AttachTransform): A transform to attach, optionally tried on a sample request first.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -164,14 +166,15 @@ async def asyncio_detailed(
     import_id: str,
     *,
     client: AuthenticatedClient | Client,
-    body: ImportTransform,
+    body: AttachTransform,
 ) -> Response[ErrorBody | WebhookImportView]:
     """Attaches a transform: from now on both inbound endpoints accept any body
-    and the plugin turns it into funnel updates.
+    and the plugin turns it into funnel updates. With a `sample`, the
+    transform is first run on it and attached only if it returns records.
 
     Args:
         import_id (str):
-        body (ImportTransform): A transform attached to an import.
+        body (AttachTransform): A transform to attach, optionally tried on a sample request first.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -195,14 +198,15 @@ async def asyncio(
     import_id: str,
     *,
     client: AuthenticatedClient | Client,
-    body: ImportTransform,
+    body: AttachTransform,
 ) -> ErrorBody | WebhookImportView | None:
     """Attaches a transform: from now on both inbound endpoints accept any body
-    and the plugin turns it into funnel updates.
+    and the plugin turns it into funnel updates. With a `sample`, the
+    transform is first run on it and attached only if it returns records.
 
     Args:
         import_id (str):
-        body (ImportTransform): A transform attached to an import.
+        body (AttachTransform): A transform to attach, optionally tried on a sample request first.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
