@@ -69,6 +69,12 @@ def take(server):
         urllib.request.urlopen(request, timeout=10).read()
         page.goto(f"/leads/{lead}")
         page.screenshot(path=str(DOCS / "ui-lead.png"))
+        page.goto("/webhooks/new")
+        page.get_by_label("Payload format").select_option("template")
+        page.get_by_label("Template body").fill(
+            '{"text": "{{lead.full_name}} moved to {{lead.funnel_stage}}", "email": "{{lead.email}}"}')
+        expect(page.locator("#preview-body")).to_contain_text("Ada Lovelace moved to")
+        page.locator("#payload").screenshot(path=str(DOCS / "ui-webhook-template.png"))
         browser.close()
 
 
