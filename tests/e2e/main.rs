@@ -15,6 +15,7 @@ mod delivery_engine;
 mod delivery_failover;
 mod delivery_fairness;
 mod delivery_recovery;
+mod delivery_wakeups;
 mod flood_control;
 mod funnel_history;
 mod funnel_import;

@@ -4,8 +4,11 @@
 //! to the other processes sharing the database: after a commit that
 //! enqueued deliveries, one `NOTIFY` on [`CHANNEL`]; every delivery worker
 //! `LISTEN`s there, so a worker-only process sends a delivery an API
-//! process committed at once instead of at its next poll. SQLite has no
-//! such channel between processes; there the poll interval is the bound.
+//! process committed at once instead of at its next poll. Each process
+//! signs its announcements and ignores its own (it has woken its worker
+//! already: hearing itself again would cost its worker a claim that finds
+//! nothing). SQLite has no such channel between processes; there the poll
+//! interval is the bound.
 
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
@@ -28,6 +31,8 @@ pub(crate) struct DeliverySignal {
 struct PostgresSignal {
     url: String,
     pool: AnyPool,
+    /// This process's signature on its announcements (random).
+    origin: String,
     /// Wakes the task that sends `NOTIFY`, started on first use.
     announce: OnceLock<Arc<Notify>>,
 }
@@ -41,6 +46,7 @@ impl DeliverySignal {
             postgres: Some(PostgresSignal {
                 url: url.to_owned(),
                 pool,
+                origin: format!("{:016x}", rand::random::<u64>()),
                 announce: OnceLock::new(),
             }),
         }
@@ -80,8 +86,9 @@ impl PostgresSignal {
             let wanted = Arc::new(Notify::new());
             let pool = self.pool.clone();
             let wake = Arc::clone(&wanted);
+            // The signature is hex: safe to write into the statement.
+            let statement = format!("SELECT pg_notify('{CHANNEL}', '{}')", self.origin);
             tokio::spawn(async move {
-                let statement = format!("SELECT pg_notify('{CHANNEL}', '')");
                 loop {
                     wake.notified().await;
                     if pool.is_closed() {
@@ -100,7 +107,7 @@ impl PostgresSignal {
     /// connecting again after a failure.
     async fn relay(&self, local: &Notify) {
         loop {
-            if let Err(error) = relay_once(&self.url, local).await {
+            if let Err(error) = relay_once(&self.url, &self.origin, local).await {
                 tracing::warn!(%error, "lost the delivery announcements; listening again in 1 s");
             }
             tokio::time::sleep(Duration::from_secs(1)).await;
@@ -108,14 +115,17 @@ impl PostgresSignal {
     }
 }
 
-/// One listening connection, until it fails.
-async fn relay_once(url: &str, local: &Notify) -> Result<(), sqlx::Error> {
+/// One listening connection, until it fails. Announcements signed
+/// `origin` are this process's own and already woke `local`.
+async fn relay_once(url: &str, origin: &str, local: &Notify) -> Result<(), sqlx::Error> {
     let mut listener = PgListener::connect(url).await?;
     listener.listen(CHANNEL).await?;
     // Anything committed while nobody listened: look once.
     local.notify_one();
     loop {
-        listener.recv().await?;
-        local.notify_one();
+        let announcement = listener.recv().await?;
+        if announcement.payload() != origin {
+            local.notify_one();
+        }
     }
 }

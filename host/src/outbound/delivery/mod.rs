@@ -115,6 +115,11 @@ struct Context {
     stages: Arc<HashMap<String, LeadStageView>>,
 }
 
+/// Most deliveries one claim asks for, given `free` slots.
+fn requested(free: usize) -> usize {
+    free.min(500)
+}
+
 /// A duration in microseconds, the unit of every stored time; saturating,
 /// so that an absurd setting cannot overflow the sum it goes into.
 fn micros(duration: Duration) -> i64 {
@@ -184,18 +189,15 @@ impl DeliveryWorker {
                 }
             };
             if claimed.is_empty() {
-                let db = worker.deliverer.db.clone();
-                tokio::select! {
-                    () = db.deliveries_enqueued() => {}
-                    () = tokio::time::sleep(worker.config.poll_interval) => {}
-                    _ = stopped.changed() => {}
-                    // A slot frees up: claim again if we were full.
-                    permit = slots.clone().acquire_owned(), if free == 0 => drop(permit),
-                    // A webhook at its cap may have room again.
-                    () = worker.in_flight.released() => {}
-                }
+                worker.wait_for_work(&slots, free, &mut stopped).await;
                 continue;
             }
+            // A claim that came back short took everything due: claiming
+            // again at once would find nothing (on PostgreSQL, a transaction
+            // and the due-webhooks query for nothing, after every claim
+            // while changes trickle in). Wait for news first; a commit
+            // meanwhile has left its wake-up.
+            let drained = claimed.len() < requested(free);
             // Deliveries of batching webhooks go out in batches: one task
             // per webhook and key.
             let Grouped { groups, singles } = group_for_batching(claimed, |context| {
@@ -240,6 +242,10 @@ impl DeliveryWorker {
                     drop(permit);
                 });
             }
+            if drained {
+                let free = slots.available_permits();
+                worker.wait_for_work(&slots, free, &mut stopped).await;
+            }
         }
         maintenance.abort();
         listener.abort();
@@ -262,7 +268,7 @@ impl DeliveryWorker {
         let now = now_micros();
         let lease_until = lease_until(now, self.config.lease);
         let in_flight = self.in_flight.counts();
-        let free = limit.min(500);
+        let free = requested(limit);
         let claimed = deliveries::claim_due(db, &self.holder, now, lease_until, move |due| {
             fair_shares(due, &in_flight, free)
         })
@@ -283,6 +289,26 @@ impl DeliveryWorker {
                 }
                 Err(error)
             }
+        }
+    }
+
+    /// Waits until there may be deliveries to claim: a commit announced
+    /// them, the poll interval passed (retries falling due), a slot freed
+    /// up while all were taken (`free == 0`), a webhook at its cap has
+    /// room again, or the worker is stopping.
+    async fn wait_for_work(
+        &self,
+        slots: &Arc<Semaphore>,
+        free: usize,
+        stopped: &mut watch::Receiver<bool>,
+    ) {
+        let db = &self.deliverer.db;
+        tokio::select! {
+            () = db.deliveries_enqueued() => {}
+            () = tokio::time::sleep(self.config.poll_interval) => {}
+            _ = stopped.changed() => {}
+            permit = slots.clone().acquire_owned(), if free == 0 => drop(permit),
+            () = self.in_flight.released() => {}
         }
     }
 
