@@ -34,6 +34,10 @@ async fn upload_script(
         .bearer_auth(&app.api_key)
         .header("content-type", content_type)
         .body(source.to_owned())
+        // Building compiles the script into a module, then Wasm into
+        // machine code: seconds on a loaded machine, not the 30 s of an
+        // ordinary request.
+        .timeout(std::time::Duration::from_secs(180))
         .send()
         .await
         .expect("upload");

@@ -392,9 +392,12 @@ async fn a_hostile_transform_fails_alone_and_writes_nothing(app: TestApp) {
         ("not_json", "invalid output"),
         ("trap", "trap"),
     ] {
+        // The wall-clock backstop at its maximum: on a starved machine the
+        // default second can pass before the loop burns its fuel, and the
+        // error would then name the time limit instead.
         let uploaded = upload(
             &app,
-            &format!("name={name}&kind=inbound-transform"),
+            &format!("name={name}&kind=inbound-transform&time_limit_ms=10000"),
             hostile(name),
         )
         .await;
