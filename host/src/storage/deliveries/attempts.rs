@@ -2,6 +2,8 @@
 //! attempts with the next state of each delivery. The webhooks' run of
 //! failures is written alongside by `storage::delivery_results`.
 
+use std::collections::HashSet;
+
 use sqlx::FromRow;
 
 use super::DeliveryStatus;
@@ -90,6 +92,9 @@ impl AttemptResult {
 /// Attempt rows one `INSERT` writes at most.
 const ATTEMPT_ROWS_PER_INSERT: usize = 50;
 
+/// Deliveries moved on by one statement (11 parameters each).
+const STATE_ROWS_PER_UPDATE: usize = 100;
+
 /// Where a delivery goes after an attempt with this outcome.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 struct NextState {
@@ -154,51 +159,70 @@ pub(crate) async fn write_attempts(
         });
         tx.execute(insert.sql(), insert.args()).await?;
     }
-    for result in results {
-        let next = next_state(&result.outcome);
-        let forget = next.finished && result.forget_payload;
-        let rendered = result.rendered.as_ref();
-        // Only while this worker still holds the delivery: after its lease
-        // lapsed (the process stalled), another worker owns it.
-        let recorded = tx
-            .execute(
-                "UPDATE deliveries SET status = $1, next_attempt_at = $2, claimed_until = NULL, \
-                     claimed_by = NULL, \
-                     attempt_count = attempt_count + $3, next_trigger = 'scheduled', \
-                     last_response_status = $4, last_error = $5, updated_at = $6, \
-                     payload_body = CASE WHEN $7 = 1 THEN NULL ELSE COALESCE($8, payload_body) END, \
-                     payload_content_type = COALESCE($9, payload_content_type), \
-                     payload_headers = COALESCE($10, payload_headers) \
-                 WHERE id = $11 AND claimed_by = $12",
-                args![
-                    next.status.as_str(),
-                    next.next_attempt_at,
-                    next.counted,
-                    result.log.response_status,
-                    &result.log.error,
-                    now,
-                    forget,
-                    rendered.map(|payload| payload.body.as_str()),
-                    rendered.map(|payload| payload.content_type.as_str()),
-                    rendered.map(|payload| payload.headers.as_str()),
-                    &result.delivery_id,
-                    &result.claim,
-                ],
-            )
-            .await?;
-        if next.finished && result.is_batch && recorded == 1 {
-            // The messages a batch carried share its outcome (and, with
-            // lightweight logs, lose their bodies with it).
-            tx.execute(
-                "UPDATE deliveries SET status = $1, updated_at = $2, \
-                     payload_body = CASE WHEN $3 = 1 THEN NULL ELSE payload_body END \
-                 WHERE batch_id = $4",
-                args![next.status.as_str(), now, forget, &result.delivery_id],
-            )
-            .await?;
+    for chunk in results.chunks(STATE_ROWS_PER_UPDATE) {
+        let recorded = move_on(tx, chunk, now).await?;
+        for result in chunk.iter().filter(|result| result.is_batch) {
+            let next = next_state(&result.outcome);
+            if next.finished && recorded.contains(&result.delivery_id) {
+                // The messages a batch carried share its outcome (and,
+                // with lightweight logs, lose their bodies with it).
+                let forget = result.forget_payload;
+                tx.execute(
+                    "UPDATE deliveries SET status = $1, updated_at = $2, \
+                         payload_body = CASE WHEN $3 = 1 THEN NULL ELSE payload_body END \
+                     WHERE batch_id = $4",
+                    args![next.status.as_str(), now, forget, &result.delivery_id],
+                )
+                .await?;
+            }
         }
     }
     Ok(())
+}
+
+/// Moves each result's delivery to its next state, in one statement:
+/// done, retry later, failed or parked, with the payload rendered for
+/// retries. Only while the claim that made the attempt still holds the
+/// delivery: after its lease lapsed (the process stalled), another worker
+/// owns it. Returns the ids it moved.
+async fn move_on(
+    tx: &mut WriteTx<'_>,
+    results: &[AttemptResult],
+    now: i64,
+) -> StoreResult<HashSet<String>> {
+    let mut update = Statement::new("UPDATE deliveries SET status = v.column2, ");
+    update
+        .push("next_attempt_at = v.column3, claimed_until = NULL, claimed_by = NULL, ")
+        .push("attempt_count = attempt_count + v.column4, next_trigger = 'scheduled', ")
+        .push("last_response_status = v.column5, last_error = v.column6, updated_at = ")
+        .push_bind(now)
+        .push(
+            ", payload_body = CASE WHEN v.column7 = 1 THEN NULL \
+               ELSE COALESCE(v.column8, payload_body) END, \
+             payload_content_type = COALESCE(v.column9, payload_content_type), \
+             payload_headers = COALESCE(v.column10, payload_headers) FROM (VALUES ",
+        )
+        .push_values(results, |row, result| {
+            let next = next_state(&result.outcome);
+            let rendered = result.rendered.as_ref();
+            row.bind(&result.delivery_id)
+                .bind(next.status.as_str())
+                .bind(next.next_attempt_at)
+                .bind(next.counted)
+                .bind(result.log.response_status)
+                .bind(&result.log.error)
+                .bind(next.finished && result.forget_payload)
+                .bind(rendered.map(|payload| payload.body.as_str()))
+                .bind(rendered.map(|payload| payload.content_type.as_str()))
+                .bind(rendered.map(|payload| payload.headers.as_str()))
+                .bind(&result.claim);
+        })
+        .push(
+            ") AS v WHERE deliveries.id = v.column1 AND deliveries.claimed_by = v.column11 \
+             RETURNING id",
+        );
+    let moved: Vec<(String,)> = tx.fetch_all(update.sql(), update.args()).await?;
+    Ok(moved.into_iter().map(|(id,)| id).collect())
 }
 
 #[cfg(test)]
