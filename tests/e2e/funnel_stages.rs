@@ -57,7 +57,7 @@ async fn stages_are_appended_in_order_or_inserted_at_a_position(app: TestApp) {
         owned(&[("Inquiry", 1), ("Application Started", 2), ("Enrolled", 3)])
     );
 
-    for bad_position in [0, 5, -1] {
+    for bad_position in [0, -1] {
         let refused = app
             .post(
                 "/api/v1/funnel-stages",
@@ -69,7 +69,10 @@ async fn stages_are_appended_in_order_or_inserted_at_a_position(app: TestApp) {
             "position {bad_position}: {}",
             refused.text
         );
-        assert_eq!(refused.error(), "position must be between 1 and 4");
+        assert_eq!(
+            refused.error(),
+            "position must be at least 1 (one past the end, or more, puts the stage last, at 4)"
+        );
     }
     assert_eq!(
         app.get("/api/v1/funnel-stages").await.body["data"]
@@ -78,6 +81,16 @@ async fn stages_are_appended_in_order_or_inserted_at_a_position(app: TestApp) {
             .len(),
         3
     );
+    // Past the end is the end (issue 18: what the document allows is
+    // accepted), and a whole number may be written as 99.0.
+    let appended = app
+        .post(
+            "/api/v1/funnel-stages",
+            json!({"title": "Alumni", "position": 99.0}),
+        )
+        .await;
+    assert_eq!(appended.status, 201, "{}", appended.text);
+    assert_eq!(appended.body["position"], 4);
 }
 
 async fn titles_must_be_present_valid_and_unique_after_normalising(app: TestApp) {
@@ -218,10 +231,25 @@ async fn rename_and_move_keep_the_id(app: TestApp) {
         owned(&[("Enrolled", 1), ("Inquiry", 2), ("application started", 3)])
     );
 
-    let out_of_range = app
+    let past_the_end = app
         .patch(
             &format!("/api/v1/funnel-stages/{}", ids[0]),
             json!({"position": 4}),
+        )
+        .await;
+    assert_eq!(past_the_end.status, 200, "{}", past_the_end.text);
+    assert_eq!(past_the_end.body["position"], 3);
+    let moved_back = app
+        .patch(
+            &format!("/api/v1/funnel-stages/{}", ids[0]),
+            json!({"position": 2}),
+        )
+        .await;
+    assert_eq!(moved_back.status, 200, "{}", moved_back.text);
+    let out_of_range = app
+        .patch(
+            &format!("/api/v1/funnel-stages/{}", ids[0]),
+            json!({"position": 0}),
         )
         .await;
     assert_eq!(out_of_range.status, 422);

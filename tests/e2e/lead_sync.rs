@@ -103,9 +103,30 @@ async fn a_hubspot_contact_creates_the_lead_then_updates_it(app: TestApp) {
         .get("/api/v1/leads?external_id=1201&import_id=imp_other")
         .await;
     assert_eq!(elsewhere.body["data"], json!([]));
-    let unpaired = app.get("/api/v1/leads?external_id=1201").await;
-    assert_eq!(unpaired.status, 400);
-    assert!(unpaired.error().contains("import_id"), "{}", unpaired.text);
+    // The filters combine, each narrowing the list (issue 18: a query
+    // the document allows is answered, not refused).
+    let uids = |page: &Value| -> Vec<String> {
+        page["data"]
+            .as_array()
+            .expect("a page")
+            .iter()
+            .map(|lead| lead["lead_profile_uid"].as_str().expect("uid").to_owned())
+            .collect()
+    };
+    for query in [
+        "external_id=1201".to_owned(),
+        format!("import_id={import}"),
+        "external_id=1201&email=ada@example.com".to_owned(),
+    ] {
+        let found = app.get(&format!("/api/v1/leads?{query}")).await;
+        assert_eq!(found.status, 200, "{query}: {}", found.text);
+        assert_eq!(uids(&found.body), std::slice::from_ref(&uid), "{query}");
+    }
+    let crossed = app
+        .get("/api/v1/leads?external_id=1201&email=grace@example.com")
+        .await;
+    assert_eq!(crossed.status, 200, "{}", crossed.text);
+    assert_eq!(crossed.body["data"], json!([]));
     // The stages before Lead were backfilled, as for any forward move.
     assert_eq!(
         history(&app, &uid, false).await,

@@ -11,6 +11,7 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 use super::AppState;
 use super::error::{ApiResult, ErrorBody};
 use super::extract::{AdminAuth, JsonBody};
+use super::integers;
 use crate::domain::stage_title::StageTitle;
 use crate::domain::time::to_rfc3339;
 use crate::storage::funnel_stages::{self, FunnelStage};
@@ -64,9 +65,10 @@ pub(crate) struct CreateFunnelStage {
         pattern = r"^[^\u0000]*[^\s_\-\u0000][^\u0000]*$"
     )]
     pub title: String,
-    /// 1-based place to insert at (at most the number of stages plus one);
-    /// the end of the funnel when omitted.
+    /// 1-based place to insert at; the end of the funnel when omitted or
+    /// past the end.
     #[schema(minimum = 1)]
+    #[serde(default, deserialize_with = "integers::optional")]
     pub position: Option<i64>,
 }
 
@@ -80,9 +82,10 @@ pub(crate) struct UpdateFunnelStage {
         pattern = r"^[^\u0000]*[^\s_\-\u0000][^\u0000]*$"
     )]
     pub title: Option<String>,
-    /// New 1-based place (at most the number of stages); the stages in
+    /// New 1-based place (the last one when past the end); the stages in
     /// between shift by one.
     #[schema(minimum = 1)]
+    #[serde(default, deserialize_with = "integers::optional")]
     pub position: Option<i64>,
 }
 

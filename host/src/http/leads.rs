@@ -11,13 +11,13 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 use super::AppState;
 use super::error::{ApiError, ApiResult, ErrorBody};
 use super::extract::{AdminAuth, ApiQuery, JsonBody};
-use super::present;
+use super::{integers, present};
 use crate::domain::InvalidInput;
 use crate::domain::email::EmailAddress;
 use crate::domain::lead::{LeadFields, optional_text};
 use crate::storage::funnel_history;
 use crate::storage::lead_changes::{self, StageChange};
-use crate::storage::leads::{self, FunnelEventView, LeadView};
+use crate::storage::leads::{self, FunnelEventView, LeadFilter, LeadView};
 
 /// Largest page of leads one request returns.
 const MAX_PAGE_SIZE: i64 = 200;
@@ -40,13 +40,11 @@ pub(crate) struct LeadPageQuery {
     pub limit: Option<i64>,
     /// The `next_cursor` of the previous page.
     pub cursor: Option<String>,
-    /// Only the lead with this email (compared ignoring case); not with
-    /// `external_id`.
+    /// Only the lead with this email (compared ignoring case).
     pub email: Option<String>,
-    /// Only the lead a CRM knows by this id; needs `import_id`, and not
-    /// with `email`.
+    /// Only leads a CRM knows by this id (one per import that set it).
     pub external_id: Option<String>,
-    /// The import the `external_id` belongs to; only with `external_id`.
+    /// Only leads whose external id was set by this import.
     pub import_id: Option<String>,
 }
 
@@ -79,6 +77,7 @@ pub(crate) struct CreateLead {
     #[schema(max_length = 10000, pattern = r"^[^\u0000]*$")]
     pub notes: Option<String>,
     /// Defaults to 0.
+    #[serde(default, deserialize_with = "integers::optional")]
     pub score: Option<i64>,
     /// Places the lead in the funnel; the stages before it are backfilled.
     pub funnel_stage_id: Option<String>,
@@ -140,7 +139,7 @@ pub(crate) struct UpdateLead {
     #[schema(value_type = Option<String>, nullable, max_length = 10000, pattern = r"^[^\u0000]*$")]
     pub notes: Option<Option<String>>,
     /// Cannot be null.
-    #[serde(default, deserialize_with = "present")]
+    #[serde(default, deserialize_with = "integers::present")]
     #[schema(value_type = i64, required = false)]
     pub score: Option<Option<i64>>,
     /// Moves the lead (forward backfills, backward archives); `null` takes it
@@ -207,7 +206,8 @@ pub(crate) fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(lead_funnel_history))
 }
 
-/// Leads of the account, oldest first, a page at a time.
+/// Leads of the account, oldest first, a page at a time; `email`,
+/// `external_id` and `import_id` narrow the list, together.
 #[utoipa::path(get, path = "/api/v1/leads", tag = "leads", params(LeadPageQuery),
     responses((status = 200, body = LeadPage)))]
 async fn list_leads(
@@ -221,16 +221,28 @@ async fn list_leads(
             "limit must be between 1 and {MAX_PAGE_SIZE}"
         )));
     }
-    if let Some(found) = find_one(&state, &auth.account_id, &query).await? {
-        return Ok(Json(LeadPage {
-            data: found.into_iter().map(LeadView::from).collect(),
-            next_cursor: None,
-        }));
-    }
+    // The filters combine: each one given narrows the page. An address
+    // that cannot be valid matches no lead.
+    let email = match query.email.as_deref().map(EmailAddress::parse) {
+        Some(Err(_)) => {
+            return Ok(Json(LeadPage {
+                data: Vec::new(),
+                next_cursor: None,
+            }));
+        }
+        Some(Ok(email)) => Some(email),
+        None => None,
+    };
+    let filter = LeadFilter {
+        email: email.as_ref(),
+        external_id: query.external_id.as_deref(),
+        import_id: query.import_id.as_deref(),
+    };
     // One extra row tells whether another page follows.
-    let mut leads = leads::list(
+    let mut leads = leads::list_matching(
         &state.db,
         &auth.account_id,
+        filter,
         query.cursor.as_deref(),
         limit + 1,
     )
@@ -245,39 +257,6 @@ async fn list_leads(
         data: leads.into_iter().map(LeadView::from).collect(),
         next_cursor,
     }))
-}
-
-/// The lead the query's `email` or `external_id` names (at most one, as
-/// both are unique), or `None` when the query filters by neither.
-async fn find_one(
-    state: &AppState,
-    account_id: &str,
-    query: &LeadPageQuery,
-) -> ApiResult<Option<Option<leads::Lead>>> {
-    match (&query.external_id, &query.import_id, &query.email) {
-        (Some(_), _, Some(_)) => Err(ApiError::BadRequest(
-            "filter by email or by external_id, not both".into(),
-        )),
-        (Some(external_id), Some(import_id), None) => Ok(Some(
-            leads::find_by_external_id(&state.db, account_id, import_id, external_id).await?,
-        )),
-        (Some(_), None, None) => Err(ApiError::BadRequest(
-            "external_id needs import_id: an external id belongs to the import that set it".into(),
-        )),
-        (None, Some(_), _) => Err(ApiError::BadRequest(
-            "import_id filters only together with external_id".into(),
-        )),
-        (None, None, Some(email)) => {
-            // An address that cannot be valid matches no lead.
-            let Ok(email) = EmailAddress::parse(email) else {
-                return Ok(Some(None));
-            };
-            Ok(Some(
-                leads::find_by_email(&state.db, account_id, &email).await?,
-            ))
-        }
-        (None, None, None) => Ok(None),
-    }
 }
 
 /// Creates a lead; Switchyard assigns its `lead_profile_uid`.

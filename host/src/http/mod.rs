@@ -13,6 +13,7 @@ pub(crate) mod flood_control;
 pub(crate) mod funnel_import;
 pub(crate) mod funnel_stages;
 pub(crate) mod health;
+pub(crate) mod integers;
 pub(crate) mod leads;
 pub(crate) mod plugins;
 pub(crate) mod webhook_imports;

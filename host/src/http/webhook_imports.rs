@@ -15,6 +15,7 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 use super::AppState;
 use super::error::{ApiResult, ErrorBody};
 use super::extract::{AdminAuth, JsonBody};
+use super::integers;
 use serde_json::Value;
 
 pub(crate) use transform_test::{InboundSample, TransformTestResult, run_on_sample};
@@ -116,10 +117,12 @@ pub(crate) struct AttachTransform {
 pub(crate) struct ImportRateLimit {
     /// Requests accepted per second, sustained.
     #[schema(minimum = 1, maximum = 10000)]
+    #[serde(deserialize_with = "integers::whole")]
     pub requests_per_second: u32,
     /// Requests accepted at once after a quiet period (default: one
     /// second's worth, `requests_per_second`).
     #[schema(minimum = 1, maximum = 10000)]
+    #[serde(default, deserialize_with = "integers::optional")]
     pub burst: Option<u32>,
 }
 

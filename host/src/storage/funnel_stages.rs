@@ -82,10 +82,7 @@ async fn insert(
 ) -> StoreResult<String> {
     let mut order = lock_funnel_order(tx, account_id).await?;
     let last = order.len() as i64 + 1;
-    let position = position.unwrap_or(last);
-    if !(1..=last).contains(&position) {
-        return Err(InvalidInput(format!("position must be between 1 and {last}")).into());
-    }
+    let position = place(position.unwrap_or(last), last)?;
     let now = now_micros();
     let id = new_id(IdKind::FunnelStage);
     tx.execute(
@@ -98,6 +95,19 @@ async fn insert(
     order.insert(position as usize - 1, id.clone());
     write_order(tx, account_id, &order, now).await?;
     Ok(id)
+}
+
+/// A requested 1-based position within a funnel whose last place is
+/// `last`: one past the end (or further) is the end, as the document says,
+/// so a client need not know how many stages there are to append one.
+fn place(position: i64, last: i64) -> StoreResult<i64> {
+    if position < 1 {
+        return Err(InvalidInput(format!(
+            "position must be at least 1 (one past the end, or more, puts the stage last, at {last})"
+        ))
+        .into());
+    }
+    Ok(position.min(last))
 }
 
 /// Renames a stage and/or moves it to another position (1-based).
@@ -139,10 +149,7 @@ async fn change(
         .map_err(|error| title_conflict(error, title))?;
     }
     if let Some(position) = position {
-        let last = order.len() as i64;
-        if !(1..=last).contains(&position) {
-            return Err(InvalidInput(format!("position must be between 1 and {last}")).into());
-        }
+        let position = place(position, order.len() as i64)?;
         let moved = order.remove(current_index);
         order.insert(position as usize - 1, moved);
         write_order(tx, account_id, &order, now).await?;

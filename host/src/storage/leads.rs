@@ -10,6 +10,7 @@ use utoipa::ToSchema;
 
 use super::funnel_history::FunnelEvent;
 use super::sql::{self, Arg, DbRow, FromDbRow, args};
+use super::statement::Statement;
 use super::write_tx::WriteTx;
 use super::{Database, StoreError, StoreResult, params};
 use crate::domain::InvalidInput;
@@ -200,35 +201,47 @@ pub async fn list(
     .await
 }
 
-/// The lead a CRM knows by `external_id` through one import, if any.
-pub async fn find_by_external_id(
-    db: &Database,
-    account_id: &str,
-    import_id: &str,
-    external_id: &str,
-) -> StoreResult<Option<Lead>> {
-    sql::fetch_optional(
-        db.reader(),
-        &format!(
-            "{LEAD_SELECT} WHERE l.account_id = $1 AND l.external_import_id = $2 AND l.external_id = $3"
-        ),
-        args![account_id, import_id, external_id],
-    )
-    .await
+/// What a page of leads is narrowed to: each filter given must hold.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct LeadFilter<'a> {
+    /// The lead with this email (compared as the unique index compares it).
+    pub email: Option<&'a EmailAddress>,
+    /// Leads a CRM knows by this id (unique per import).
+    pub external_id: Option<&'a str>,
+    /// Leads whose external id belongs to this import.
+    pub import_id: Option<&'a str>,
 }
 
-/// The lead with this email (compared as the unique index compares it), if any.
-pub async fn find_by_email(
+/// Up to `limit` leads after the `after` id, oldest first, that pass
+/// `filter`.
+pub(crate) async fn list_matching(
     db: &Database,
     account_id: &str,
-    email: &EmailAddress,
-) -> StoreResult<Option<Lead>> {
-    sql::fetch_optional(
-        db.reader(),
-        &format!("{LEAD_SELECT} WHERE l.account_id = $1 AND l.email_key = $2"),
-        args![account_id, email.lookup_key()],
-    )
-    .await
+    filter: LeadFilter<'_>,
+    after: Option<&str>,
+    limit: i64,
+) -> StoreResult<Vec<Lead>> {
+    let mut query = Statement::new(LEAD_SELECT);
+    query
+        .push(" WHERE l.account_id = ")
+        .push_bind(account_id)
+        .push(" AND l.id > ")
+        .push_bind(after.unwrap_or(""));
+    if let Some(email) = filter.email {
+        query
+            .push(" AND l.email_key = ")
+            .push_bind(email.lookup_key());
+    }
+    if let Some(external_id) = filter.external_id {
+        query.push(" AND l.external_id = ").push_bind(external_id);
+    }
+    if let Some(import_id) = filter.import_id {
+        query
+            .push(" AND l.external_import_id = ")
+            .push_bind(import_id);
+    }
+    query.push(" ORDER BY l.id LIMIT ").push_bind(limit);
+    sql::fetch_all(db.reader(), query.sql(), query.args()).await
 }
 
 pub(super) async fn fetch(

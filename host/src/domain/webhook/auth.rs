@@ -18,12 +18,52 @@ pub(crate) enum WebhookAuth {
     #[schema(title = "NoAuth")]
     None,
     #[schema(title = "BasicAuth")]
-    Basic { username: String, password: String },
+    Basic {
+        /// Without `:` (Basic's separator) or control characters.
+        #[schema(pattern = r"^[^:\u0000-\u001f\u007f-\u009f]*$")]
+        username: String,
+        /// Without control characters.
+        #[schema(pattern = r"^[^\u0000-\u001f\u007f-\u009f]*$")]
+        password: String,
+    },
     #[schema(title = "BearerAuth")]
-    Bearer { token: String },
+    Bearer {
+        /// Not empty; without control characters.
+        #[schema(min_length = 1, pattern = r"^[^\u0000-\u001f\u007f-\u009f]*$")]
+        token: String,
+    },
     /// Headers sent as they are, e.g. `{"X-Api-Key": "..."}`.
     #[schema(title = "HeadersAuth")]
-    Headers { headers: BTreeMap<String, String> },
+    Headers {
+        #[schema(schema_with = auth_headers_schema)]
+        headers: BTreeMap<String, String>,
+    },
+}
+
+/// The document's schema of [`WebhookAuth::Headers`]' map: what
+/// [`WebhookAuth::validate`] accepts, said so that generated clients and
+/// tools send only that.
+fn auth_headers_schema() -> utoipa::openapi::Object {
+    use utoipa::openapi::schema::{ObjectBuilder, Type};
+    let text = |pattern: &str| {
+        ObjectBuilder::new()
+            .schema_type(Type::String)
+            .pattern(Some(pattern))
+            .build()
+    };
+    ObjectBuilder::new()
+        .schema_type(Type::Object)
+        .description(Some(
+            "Header name to value. Names are HTTP tokens, other than the headers Switchyard \
+             sets itself (content-type, content-length, host, user-agent, webhook-id, \
+             webhook-timestamp, webhook-signature, x-webhook-secret, x-hmac-signature, in \
+             any case); values have no control characters.",
+        ))
+        .property_names(Some(text(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$")))
+        .additional_properties(Some(utoipa::openapi::schema::Schema::Object(text(
+            r"^[^\u0000-\u001f\u007f-\u009f]*$",
+        ))))
+        .build()
 }
 
 /// What a redacted credential reads as in API answers and delivery logs.
@@ -146,6 +186,39 @@ pub(crate) const RESERVED_HEADERS: &[&str] = &[
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_documented_header_rules_are_the_checked_ones() {
+        let schema = serde_json::to_value(auth_headers_schema()).expect("JSON");
+        let description = schema["description"].as_str().expect("a description");
+        for reserved in RESERVED_HEADERS {
+            assert!(
+                description.contains(reserved),
+                "{reserved} is not documented"
+            );
+        }
+        let name = regex_lite(&schema["propertyNames"]["pattern"]);
+        for (header, accepted) in [("X-Api-Key", true), ("bad header", false), ("a:b", false)] {
+            let auth = WebhookAuth::Headers {
+                headers: [(header.to_owned(), "v".to_owned())].into(),
+            };
+            assert_eq!(auth.validate().is_ok(), accepted, "{header}");
+            assert_eq!(name(header), accepted, "{header}");
+        }
+    }
+
+    /// The token pattern's class, applied by hand (the crate has no regex
+    /// engine): every character is one the class lists.
+    fn regex_lite(pattern: &serde_json::Value) -> impl Fn(&str) -> bool {
+        let pattern = pattern.as_str().expect("a pattern");
+        assert_eq!(pattern, r"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$");
+        |text: &str| {
+            !text.is_empty()
+                && text
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || "!#$%&'*+.^_`|~-".contains(c))
+        }
+    }
 
     #[test]
     fn auth_headers_and_redaction() {

@@ -5,6 +5,7 @@
 //! - [`rejections`]: the statuses an operation answers because of how it
 //!   is reached (its authentication, parameters and body), with the error
 //!   body each one carries;
+//! - [`rules`]: rules between fields, as JSON Schema conditionals;
 //! - [`creation`]: the body of a create operation that shares its fields
 //!   with an update, with the fields creation needs required;
 //! - [`links`]: links from each create operation to the operations that
@@ -20,6 +21,7 @@
 mod creation;
 mod links;
 mod rejections;
+mod rules;
 mod schemas;
 
 pub(crate) use schemas::{
@@ -121,6 +123,7 @@ pub(crate) fn complete(generated: utoipa::openapi::OpenApi) -> Value {
         serde_json::to_value(generated).expect("the OpenAPI document serialises to JSON");
     unique_operation_ids(&mut document);
     describe_successes(&mut document);
+    rules::add(&mut document);
     creation::add(&mut document);
     name_variants(&mut document);
     rejections::add(&mut document);

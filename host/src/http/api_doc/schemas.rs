@@ -49,8 +49,11 @@ impl utoipa::PartialSchema for ScriptSource {
                  `transform(config, request)`, a payload builder `buildPayload(config, event)`",
             ))
             .min_length(Some(1))
+            // Both functions: the example serves either kind.
             .examples([serde_json::json!(
-                "export function transform(config, request) {\n  return [];\n}\n"
+                "export function transform(config, request) {\n  return [];\n}\n\n\
+                 export function buildPayload(config, event) {\n  \
+                 return { body: event, content_type: \"application/json\" };\n}\n"
             )])
             .into()
     }

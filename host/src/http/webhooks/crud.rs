@@ -82,6 +82,7 @@ async fn get_webhook(
 #[utoipa::path(patch, path = "/api/v1/webhooks/{webhook_id}", tag = "webhooks",
     params(("webhook_id" = String, Path)), request_body = WebhookInput,
     responses((status = 200, body = WebhookView),
+        (status = 409, body = ErrorBody, description = "The change is valid by itself but not with the webhook's current settings (batching with its method or format, say): send the other fields in the same request"),
         (status = 422, body = ErrorBody, description = "A field breaks a rule (the message names it)")))]
 async fn update_webhook(
     State(state): State<AppState>,
@@ -90,7 +91,7 @@ async fn update_webhook(
     JsonBody(input): JsonBody<WebhookInput>,
 ) -> ApiResult<Json<WebhookView>> {
     let current = webhooks::get(&state.db, &auth.account_id, &webhook_id).await?;
-    let settings = input.apply(current.settings)?;
+    let settings = input.apply_change(current.settings)?;
     check_settings(&state, &auth, &settings).await?;
     let webhook = webhooks::update(&state.db, &auth.account_id, &webhook_id, &settings).await?;
     Ok(Json(webhook.into()))

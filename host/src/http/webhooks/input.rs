@@ -19,11 +19,12 @@ use crate::http::AppState;
 use crate::http::api_doc::RetryDelaySeconds;
 use crate::http::error::{ApiError, ApiResult};
 use crate::http::extract::AdminAuth;
+use crate::http::integers;
 use crate::storage::funnel_stages;
 
 /// The fields of a webhook. Creating needs `name`, `url` and `events`;
 /// updating (`PATCH`) changes only the fields given.
-#[derive(Debug, Default, Deserialize, ToSchema)]
+#[derive(Debug, Clone, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct WebhookInput {
     /// At most 200 characters, not blank.
@@ -51,16 +52,19 @@ pub(crate) struct WebhookInput {
     pub send_hmac_header: Option<bool>,
     /// 1 to 60 seconds (default 30).
     #[schema(minimum = 1, maximum = 60)]
+    #[serde(default, deserialize_with = "integers::optional")]
     pub timeout_seconds: Option<u64>,
     /// Seconds before each retry (default 5, 300, 1800, 7200, 18000, 36000,
     /// 36000), each with ±20% jitter; a receiver's `Retry-After` replaces it.
     /// At most 20 retries, each at most 7 days after the attempt before it.
     #[schema(value_type = Option<Vec<RetryDelaySeconds>>, max_items = 20)]
+    #[serde(default, deserialize_with = "integers::optional_list")]
     pub retry_schedule_seconds: Option<Vec<u64>>,
     /// Deliveries of this webhook a worker process sends at once, 1 to
     /// 1000 (default 64): a receiver that hangs holds no more of the
     /// worker's slots than this, and the other webhooks keep theirs.
     #[schema(minimum = 1, maximum = 1000)]
+    #[serde(default, deserialize_with = "integers::optional")]
     pub max_in_flight: Option<u32>,
     /// event-only, small (default), full, template, or an uploaded
     /// payload-builder plugin's id.
@@ -78,9 +82,11 @@ pub(crate) struct WebhookInput {
     pub batch_mode: Option<BatchMode>,
     /// How long a batch waits for more events, 1 to 900 seconds (default 10).
     #[schema(minimum = 1, maximum = 900)]
+    #[serde(default, deserialize_with = "integers::optional")]
     pub batch_wait_seconds: Option<u64>,
     /// A batch goes out at once when it holds this many, 1 to 1000 (default 100).
     #[schema(minimum = 1, maximum = 1000)]
+    #[serde(default, deserialize_with = "integers::optional")]
     pub max_items_per_batch: Option<u32>,
     pub active: Option<bool>,
 }
@@ -153,6 +159,25 @@ impl WebhookInput {
             base.active = flag;
         }
         Ok(base)
+    }
+}
+
+impl WebhookInput {
+    /// A change to `current`: like [`WebhookInput::apply`], but a change
+    /// that is valid by itself (over the defaults) and only breaks a rule
+    /// together with the webhook's stored settings (batching turned on for
+    /// a webhook that uses PUT, say) is a conflict with its state, a 409,
+    /// rather than a 422 blaming a field the request did not send.
+    pub(crate) fn apply_change(self, current: WebhookSettings) -> ApiResult<WebhookSettings> {
+        match self.clone().apply(current) {
+            Ok(settings) => Ok(settings),
+            Err(error) if self.apply(WebhookSettings::default()).is_ok() => {
+                Err(ApiError::Conflict(format!(
+                    "{error}; send the other settings in the same request"
+                )))
+            }
+            Err(error) => Err(error.into()),
+        }
     }
 }
 
@@ -269,6 +294,31 @@ mod tests {
             PayloadFormat::Builtin(BuiltinFormat::Template)
         );
         assert_eq!(reconfigured.payload_config, json!({"body": "{{event}}"}));
+    }
+
+    #[test]
+    fn a_change_valid_alone_but_not_with_the_stored_settings_is_a_conflict() {
+        // `existing` uses PUT: batching alone conflicts with it (409), batching
+        // with PUT in the same request is the request's own fault (422).
+        let conflict = input(json!({"batch_mode": "any_event"}))
+            .apply_change(existing())
+            .expect_err("batching a PUT webhook");
+        assert!(
+            matches!(&conflict, ApiError::Conflict(message) if message.contains("batching needs method POST")),
+            "{conflict:?}"
+        );
+        let own_fault = input(json!({"batch_mode": "any_event", "method": "PUT"}))
+            .apply_change(existing())
+            .expect_err("batching with PUT");
+        assert!(
+            matches!(&own_fault, ApiError::Unprocessable(message) if message.contains("batching needs method POST")),
+            "{own_fault:?}"
+        );
+        let fixed = input(json!({"batch_mode": "any_event", "method": "POST",
+                                 "payload_format": "small"}))
+        .apply_change(existing())
+        .expect("batching with POST");
+        assert_eq!(fixed.batching.mode, BatchMode::AnyEvent);
     }
 
     #[test]

@@ -17,6 +17,7 @@ use crate::domain::time::to_rfc3339;
 use crate::http::AppState;
 use crate::http::error::{ApiError, ApiResult, ErrorBody};
 use crate::http::extract::{AdminAuth, JsonBody};
+use crate::http::integers;
 use crate::storage::deliveries;
 use crate::storage::webhooks;
 
@@ -34,6 +35,7 @@ pub(super) struct RecoverRequest {
     pub since: String,
     /// At most this many are queued, oldest first: 1 to 1000 (default 1000).
     #[schema(minimum = 1, maximum = 1000)]
+    #[serde(default, deserialize_with = "integers::optional")]
     pub limit: Option<i64>,
     /// Only count them; nothing is queued.
     #[serde(default)]
