@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::{Child, Command};
+use tokio::task::JoinHandle;
 
 use crate::helpers::{Backend, TestDatabase};
 
@@ -22,10 +23,34 @@ pub fn switchyard(database_url: &str) -> Command {
 }
 
 /// A running `switchyard serve`, with what it printed before listening.
+/// Its output is read as it comes, for every caller: a pipe nobody reads
+/// fills up (64 KiB) and the server then blocks writing its log, with a
+/// request half answered. [`ServeProcess::stop`] returns the log.
 pub struct ServeProcess {
     pub child: Child,
     pub address: String,
     pub printed: Vec<String>,
+    /// Everything the server writes to standard error, once it exits.
+    log: JoinHandle<String>,
+}
+
+impl ServeProcess {
+    /// Sends SIGTERM and waits for the process to exit; returns whether
+    /// it exited successfully and everything it logged.
+    pub async fn stop(mut self) -> (bool, String) {
+        let pid = self.child.id().expect("pid").to_string();
+        let sent = std::process::Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .expect("run kill");
+        assert!(sent.success());
+        let status = tokio::time::timeout(Duration::from_secs(15), self.child.wait())
+            .await
+            .expect("switchyard did not exit within 15 s of SIGTERM")
+            .expect("wait");
+        let log = self.log.await.expect("the log reader does not panic");
+        (status.success(), log)
+    }
 }
 
 pub async fn start_serve(database_url: &str, extra_args: &[&str]) -> ServeProcess {
@@ -36,6 +61,16 @@ pub async fn start_serve(database_url: &str, extra_args: &[&str]) -> ServeProces
         .stderr(Stdio::piped())
         .spawn()
         .expect("start switchyard serve");
+    let stderr = child.stderr.take().expect("stderr");
+    let log = tokio::spawn(async move {
+        let mut log = String::new();
+        let mut lines = BufReader::new(stderr).lines();
+        while let Ok(Some(line)) = lines.next_line().await {
+            log.push_str(&line);
+            log.push('\n');
+        }
+        log
+    });
     let stdout = child.stdout.take().expect("stdout");
     let mut lines = BufReader::new(stdout).lines();
     let mut printed = Vec::new();
@@ -50,10 +85,13 @@ pub async fn start_serve(database_url: &str, extra_args: &[&str]) -> ServeProces
     })
     .await
     .expect("switchyard did not start listening within 60 s");
+    // Whatever it prints later is read (and dropped) too.
+    tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
     ServeProcess {
         child,
         address,
         printed,
+        log,
     }
 }
 
@@ -77,18 +115,8 @@ async fn stage_list_status(address: &str, key: &str) -> u16 {
 }
 
 /// Sends SIGTERM and returns whether the process exited successfully in time.
-pub async fn terminate(mut process: ServeProcess) -> bool {
-    let pid = process.child.id().expect("pid").to_string();
-    let sent = std::process::Command::new("kill")
-        .args(["-TERM", &pid])
-        .status()
-        .expect("run kill");
-    assert!(sent.success());
-    let status = tokio::time::timeout(Duration::from_secs(15), process.child.wait())
-        .await
-        .expect("switchyard did not exit within 15 s of SIGTERM")
-        .expect("wait");
-    status.success()
+pub async fn terminate(process: ServeProcess) -> bool {
+    process.stop().await.0
 }
 
 async fn first_start_prints_a_working_key_and_later_starts_do_not(backend: Backend) {
@@ -182,23 +210,16 @@ async fn migrate_is_repeatable_and_account_create_prints_a_key(backend: Backend)
     let server = start_serve(&database.url, &["--log-format", "json"]).await;
     assert_eq!(printed_key(&server.printed), None);
     assert_eq!(stage_list_status(&server.address, &key).await, 200);
-    let mut server = server;
-    let stderr = server.child.stderr.take().expect("stderr");
-    let pid = server.child.id().expect("pid").to_string();
-    std::process::Command::new("kill")
-        .args(["-TERM", &pid])
-        .status()
-        .expect("kill");
-    let mut log_lines = BufReader::new(stderr).lines();
+    let (stopped, log) = server.stop().await;
     let mut json_lines = 0;
-    while let Some(line) = log_lines.next_line().await.expect("read stderr") {
+    for line in log.lines() {
         let parsed: serde_json::Value =
-            serde_json::from_str(&line).unwrap_or_else(|_| panic!("log line is not JSON: {line}"));
+            serde_json::from_str(line).unwrap_or_else(|_| panic!("log line is not JSON: {line}"));
         assert!(parsed["level"].is_string(), "{line}");
         json_lines += 1;
     }
     assert!(json_lines > 0, "no log lines");
-    assert!(server.child.wait().await.expect("wait").success());
+    assert!(stopped, "SIGTERM exit was not clean");
 }
 
 async fn an_unusable_database_url_fails_with_a_clear_message() {

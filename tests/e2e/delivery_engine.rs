@@ -10,7 +10,6 @@ use std::time::{Duration, Instant};
 
 use rand::Rng;
 use serde_json::{Value, json};
-use tokio::io::{AsyncBufReadExt, BufReader};
 
 use crate::cli::{ServeProcess, printed_key, start_serve};
 use crate::helpers::{Backend, TestDatabase};
@@ -85,33 +84,20 @@ impl Admin {
 }
 
 async fn start(database: &TestDatabase) -> ServeProcess {
-    discarding_logs(start_serve(&database.url, &SERVE_ARGS).await)
-}
-
-/// The process with its log (stderr) read and thrown away. It logs a line
-/// per request: a pipe nobody reads fills up (64 KiB) and the server then
-/// blocks writing to it, with the request half answered.
-pub(crate) fn discarding_logs(mut process: ServeProcess) -> ServeProcess {
-    if let Some(stderr) = process.child.stderr.take() {
-        tokio::spawn(async move {
-            let mut lines = BufReader::new(stderr).lines();
-            while let Ok(Some(_)) = lines.next_line().await {}
-        });
-    }
-    process
+    start_serve(&database.url, &SERVE_ARGS).await
 }
 
 /// With the default lease: no delivery in normal operation takes longer
 /// than it, so none may be sent twice.
 pub(crate) async fn start_with_default_lease(database: &TestDatabase) -> ServeProcess {
-    discarding_logs(start_serve(&database.url, &SERVE_ARGS[..2]).await)
+    start_serve(&database.url, &SERVE_ARGS[..2]).await
 }
 
 /// The first process on `database`, serving the API only, and its admin.
 async fn start_api_process(database: &TestDatabase) -> (ServeProcess, Admin) {
     let mut args = SERVE_ARGS.to_vec();
     args.extend(["--role", "api"]);
-    let api = discarding_logs(start_serve(&database.url, &args).await);
+    let api = start_serve(&database.url, &args).await;
     let admin = Admin {
         client: reqwest::Client::new(),
         address: api.address.clone(),
@@ -366,7 +352,7 @@ async fn api_and_worker_roles_split_the_work() {
 
     let mut args = SERVE_ARGS.to_vec();
     args.extend(["--role", "worker"]);
-    let worker = discarding_logs(start_serve(&database.url, &args).await);
+    let worker = start_serve(&database.url, &args).await;
     receiver.wait_for(1).await;
     let health = reqwest::get(format!("{}/healthz", worker.address))
         .await
@@ -398,7 +384,7 @@ async fn a_worker_process_hears_of_other_processes_commits_at_once() {
     let (leads, token) = admin.set_up(2, &receiver.url("/hook")).await;
     let mut args = SERVE_ARGS.to_vec();
     args.extend(["--role", "worker", "--delivery-poll-interval-ms", "60000"]);
-    let _worker = discarding_logs(start_serve(&database.url, &args).await);
+    let _worker = start_serve(&database.url, &args).await;
     // Give the worker its first (empty) look and time to listen.
     tokio::time::sleep(Duration::from_millis(500)).await;
 

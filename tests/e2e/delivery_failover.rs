@@ -16,9 +16,7 @@ use serde_json::{Value, json};
 use tokio::sync::watch;
 
 use crate::cli::{ServeProcess, printed_key, start_serve};
-use crate::delivery_engine::{
-    Admin, SERVE_ARGS, arrivals, discarding_logs, drained, start_with_default_lease,
-};
+use crate::delivery_engine::{Admin, SERVE_ARGS, arrivals, drained, start_with_default_lease};
 use crate::helpers::{Backend, TestDatabase};
 use crate::receiver::{Receiver, Reply};
 
@@ -271,8 +269,8 @@ async fn postgres_a_receiver_slower_than_the_lease_gets_each_message_once() {
         "--delivery-lease-seconds",
         "1",
     ];
-    let first = discarding_logs(start_serve(&database.url, &args).await);
-    let second = discarding_logs(start_serve(&database.url, &args).await);
+    let first = start_serve(&database.url, &args).await;
+    let second = start_serve(&database.url, &args).await;
     let admin = admin_of(&first);
     let (leads, token) = admin.set_up(5, &receiver.url("/hook")).await;
     let records: Vec<Value> = leads

@@ -4,8 +4,6 @@
 //! colour codes, a 413 that says the limit and the flag that raises it,
 //! and one warning when a webhook starts failing.
 
-use tokio::io::AsyncReadExt;
-
 use crate::cli::{printed_key, start_serve};
 use crate::helpers::{Backend, TestDatabase};
 use crate::receiver::{Receiver, Reply};
@@ -13,7 +11,7 @@ use crate::receiver::{Receiver, Reply};
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn requests_are_logged_one_plain_line_each_and_a_413_names_the_limit() {
     let database = TestDatabase::create(Backend::Sqlite).await;
-    let mut server = start_serve(
+    let server = start_serve(
         &database.url,
         &[
             "--max-body-bytes",
@@ -112,15 +110,8 @@ async fn requests_are_logged_one_plain_line_each_and_a_413_names_the_limit() {
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }
 
-    let pid = server.child.id().expect("pid").to_string();
-    let mut stderr = server.child.stderr.take().expect("stderr");
-    std::process::Command::new("kill")
-        .args(["-TERM", &pid])
-        .status()
-        .expect("kill");
-    let mut log = String::new();
-    stderr.read_to_string(&mut log).await.expect("read stderr");
-    assert!(server.child.wait().await.expect("wait").success());
+    let (stopped, log) = server.stop().await;
+    assert!(stopped, "SIGTERM exit was not clean");
 
     assert!(!log.contains('\u{1b}'), "ANSI codes in a piped log:\n{log}");
     let access: Vec<&str> = log

@@ -10,9 +10,8 @@ use std::time::{Duration, Instant};
 
 use reqwest::Method;
 use serde_json::{Value, json};
-use tokio::io::{AsyncBufReadExt, BufReader};
 
-use crate::cli::{ServeProcess, printed_key, start_serve, terminate};
+use crate::cli::{printed_key, start_serve, terminate};
 use crate::helpers::{Backend, TestApp, TestDatabase};
 use crate::receiver::{Receiver, Reply};
 
@@ -69,18 +68,6 @@ async fn scrape(client: &reqwest::Client, url: &str) -> Scrape {
     Scrape::parse(&response.text().await.expect("metrics body"))
 }
 
-/// The process with its log read and thrown away (a pipe nobody reads
-/// fills up and blocks the server).
-fn discarding_logs(mut process: ServeProcess) -> ServeProcess {
-    if let Some(stderr) = process.child.stderr.take() {
-        tokio::spawn(async move {
-            let mut lines = BufReader::new(stderr).lines();
-            while let Ok(Some(_)) = lines.next_line().await {}
-        });
-    }
-    process
-}
-
 struct Client {
     http: reqwest::Client,
     address: String,
@@ -115,18 +102,16 @@ async fn the_metrics_count_exactly_the_traffic_sent(backend: Backend) {
     let receiver = Receiver::start().await;
     // The first delivery is asked to come back in a second: one retry.
     receiver.script([Reply::status(503).header("retry-after", "1")]);
-    let server = discarding_logs(
-        start_serve(
-            &database.url,
-            &[
-                "--outbound-allow-cidr",
-                "127.0.0.0/8",
-                "--metrics-listen",
-                "127.0.0.1:0",
-            ],
-        )
-        .await,
-    );
+    let server = start_serve(
+        &database.url,
+        &[
+            "--outbound-allow-cidr",
+            "127.0.0.0/8",
+            "--metrics-listen",
+            "127.0.0.1:0",
+        ],
+    )
+    .await;
     let key = printed_key(&server.printed).expect("the first start prints a key");
     let metrics_url = server
         .printed

@@ -12,7 +12,7 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 use serde_json::{Value, json};
 
-use crate::domain::actor::{Actor, ActorKind};
+use crate::domain::actor::Actor;
 use crate::domain::time::to_rfc3339;
 use crate::domain::webhook::RESERVED_HEADERS;
 use crate::plugins::error::PluginError;
@@ -39,7 +39,7 @@ impl Envelope {
             object_id: event.lead_id.clone(),
             timestamp: to_rfc3339(event.occurred_at),
             actor: Actor {
-                kind: ActorKind::parse(&event.actor_type).unwrap_or(ActorKind::AdminApiKey),
+                kind: event.actor_kind,
                 id: event.actor_id.clone(),
                 name: event.actor_name.clone(),
             },
@@ -255,6 +255,7 @@ pub(crate) fn payload_from_output(output: Value) -> Result<BuiltPayload, PluginE
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::actor::ActorKind;
 
     #[test]
     fn string_bodies_are_sent_as_text_and_json_bodies_serialised() {

@@ -17,8 +17,8 @@ use serde_json::json;
 use super::leads::{self, LeadView};
 use super::sql::{Arg, args};
 use super::write_tx::WriteTx;
-use super::{Database, StoreResult, funnel_stages, params, webhooks};
-use crate::domain::actor::Actor;
+use super::{Database, StoreResult, corrupt_column, funnel_stages, params, webhooks};
+use crate::domain::actor::{Actor, ActorKind};
 use crate::domain::ids::{IdKind, new_id};
 use crate::domain::webhook::{EventName, OccurredEvent, Subscription};
 
@@ -291,7 +291,7 @@ pub struct StoredEvent {
     pub id: String,
     pub event_type: String,
     pub lead_id: String,
-    pub actor_type: String,
+    pub actor_kind: ActorKind,
     pub actor_id: String,
     pub actor_name: String,
     /// JSON: the stage ids and, when a delivery was made, the lead snapshot.
@@ -301,17 +301,32 @@ pub struct StoredEvent {
 
 impl super::sql::FromDbRow for StoredEvent {
     fn from_db_row(row: &super::sql::DbRow<'_, '_>) -> StoreResult<Self> {
+        let id: String = row.get("id")?;
+        let actor_kind = stored_actor_kind(&id, &row.get::<String>("actor_type")?)?;
         Ok(Self {
-            id: row.get("id")?,
+            id,
             event_type: row.get("event_type")?,
             lead_id: row.get("lead_id")?,
-            actor_type: row.get("actor_type")?,
+            actor_kind,
             actor_id: row.get("actor_id")?,
             actor_name: row.get("actor_name")?,
             data: row.get("data")?,
             occurred_at: row.get("occurred_at")?,
         })
     }
+}
+
+/// An event's `actor_type` parsed back; an unknown one is reported (see
+/// [`corrupt_column`]) rather than sent to receivers as an admin key's
+/// change.
+fn stored_actor_kind(event_id: &str, actor_type: &str) -> StoreResult<ActorKind> {
+    ActorKind::parse(actor_type).ok_or_else(|| {
+        corrupt_column(
+            &format!("lead event {event_id}"),
+            "actor_type",
+            format!("`{actor_type}` is neither admin_api_key nor webhook_import"),
+        )
+    })
 }
 
 /// The stored events with these ids, by id.
@@ -331,4 +346,24 @@ pub async fn events_by_id(
         events.extend(found.into_iter().map(|event| (event.id.clone(), event)));
     }
     Ok(events)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_stored_actor_kind_is_parsed_and_an_unknown_one_refused() {
+        for kind in [ActorKind::AdminApiKey, ActorKind::WebhookImport] {
+            assert_eq!(
+                stored_actor_kind("evt_1", kind.as_str()).expect("a known kind"),
+                kind
+            );
+        }
+        let error = stored_actor_kind("evt_1", "robot").expect_err("an unknown kind");
+        let message = error.to_string();
+        assert!(message.contains("lead event evt_1"), "{message}");
+        assert!(message.contains("column actor_type"), "{message}");
+        assert!(message.contains("`robot`"), "{message}");
+    }
 }
