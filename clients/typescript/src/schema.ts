@@ -106,7 +106,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Leads of the account, oldest first, a page at a time. */
+        /**
+         * Leads of the account, oldest first, a page at a time; `email`,
+         *     `external_id` and `import_id` narrow the list, together.
+         */
         get: operations["list_leads"];
         put?: never;
         /** Creates a lead; Switchyard assigns its `lead_profile_uid`. */
@@ -745,9 +748,11 @@ export interface components {
         };
         /** BasicAuth */
         BasicAuth: {
+            /** @description Without control characters. */
             password: string;
             /** @enum {string} */
             type: "basic";
+            /** @description Without `:` (Basic's separator) or control characters. */
             username: string;
         };
         /**
@@ -770,6 +775,7 @@ export interface components {
         };
         /** BearerAuth */
         BearerAuth: {
+            /** @description Not empty; without control characters. */
             token: string;
             /** @enum {string} */
             type: "bearer";
@@ -799,8 +805,8 @@ export interface components {
         CreateFunnelStage: {
             /**
              * Format: int64
-             * @description 1-based place to insert at (at most the number of stages plus one);
-             *     the end of the funnel when omitted.
+             * @description 1-based place to insert at; the end of the funnel when omitted or
+             *     past the end.
              */
             position?: number | null;
             /**
@@ -974,6 +980,7 @@ export interface components {
          * @description Headers sent as they are, e.g. `{"X-Api-Key": "..."}`.
          */
         HeadersAuth: {
+            /** @description Header name to value. Names are HTTP tokens, other than the headers Switchyard sets itself (content-type, content-length, host, user-agent, webhook-id, webhook-timestamp, webhook-signature, x-webhook-secret, x-hmac-signature, in any case); values have no control characters. */
             headers: {
                 [key: string]: string;
             };
@@ -1138,7 +1145,7 @@ export interface components {
              *     (`--outbound-allow-cidr`).
              */
             url: string;
-        };
+        } & (unknown & unknown);
         /** NoAuth */
         NoAuth: {
             /** @enum {string} */
@@ -1303,6 +1310,10 @@ export interface components {
          * @example export function transform(config, request) {
          *       return [];
          *     }
+         *
+         *     export function buildPayload(config, event) {
+         *       return { body: event, content_type: "application/json" };
+         *     }
          */
         ScriptSource: string;
         SingleUpdateResponse: {
@@ -1330,6 +1341,17 @@ export interface components {
             external_name: string;
             funnel_stage_id: string;
             funnel_stage_title: string;
+        };
+        /**
+         * TemplateConfig
+         * @description The `template` payload's config. `{{ name }}` in `body` is a merge tag (`lead.email`, `lead.full_name`, `event.name`, ...; an unknown one is refused); with `format` `json` (the default) the rendered body must be JSON, with `form` it is sent as `application/x-www-form-urlencoded`.
+         */
+        TemplateConfig: {
+            body: string;
+            /** @enum {string} */
+            format?: "json" | "form";
+            /** @description Send the funnel stage's id instead of its title */
+            stage_as_id?: boolean;
         };
         /** @description What a test send got back. */
         TestSendView: {
@@ -1388,7 +1410,7 @@ export interface components {
         UpdateFunnelStage: {
             /**
              * Format: int64
-             * @description New 1-based place (at most the number of stages); the stages in
+             * @description New 1-based place (the last one when past the end); the stages in
              *     between shift by one.
              */
             position?: number | null;
@@ -1551,7 +1573,7 @@ export interface components {
              *     (`--outbound-allow-cidr`).
              */
             url?: string | null;
-        };
+        } & (unknown & unknown);
         WebhookList: {
             data: components["schemas"]["WebhookView"][];
         };
@@ -2220,17 +2242,11 @@ export interface operations {
                 limit?: number;
                 /** @description The `next_cursor` of the previous page. */
                 cursor?: string;
-                /**
-                 * @description Only the lead with this email (compared ignoring case); not with
-                 *     `external_id`.
-                 */
+                /** @description Only the lead with this email (compared ignoring case). */
                 email?: string;
-                /**
-                 * @description Only the lead a CRM knows by this id; needs `import_id`, and not
-                 *     with `email`.
-                 */
+                /** @description Only leads a CRM knows by this id (one per import that set it). */
                 external_id?: string;
-                /** @description The import the `external_id` belongs to; only with `external_id`. */
+                /** @description Only leads whose external id was set by this import. */
                 import_id?: string;
             };
             header?: never;
@@ -4604,6 +4620,15 @@ export interface operations {
             };
             /** @description An id in the path names nothing in this account */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The change is valid by itself but not with the webhook's current settings (batching with its method or format, say): send the other fields in the same request */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };

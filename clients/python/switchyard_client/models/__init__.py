@@ -68,6 +68,8 @@ from .single_update_response import SingleUpdateResponse
 from .stage_mapping_item import StageMappingItem
 from .stage_mapping_list import StageMappingList
 from .stage_mapping_view import StageMappingView
+from .template_config import TemplateConfig
+from .template_config_format import TemplateConfigFormat
 from .test_send_view import TestSendView
 from .transform_test_request import TransformTestRequest
 from .transform_test_result import TransformTestResult
@@ -154,6 +156,8 @@ __all__ = (
     "StageMappingItem",
     "StageMappingList",
     "StageMappingView",
+    "TemplateConfig",
+    "TemplateConfigFormat",
     "TestSendView",
     "TransformTestRequest",
     "TransformTestResult",

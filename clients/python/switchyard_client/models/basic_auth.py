@@ -4,7 +4,6 @@ from collections.abc import Mapping
 from typing import Any, Self, TypeVar
 
 from attrs import define as _attrs_define
-from attrs import field as _attrs_field
 
 from ..models.basic_auth_type import BasicAuthType
 
@@ -15,15 +14,14 @@ T = TypeVar("T", bound="BasicAuth")
 class BasicAuth:
     """
     Attributes:
-        password (str):
+        password (str): Without control characters.
         type_ (BasicAuthType):
-        username (str):
+        username (str): Without `:` (Basic's separator) or control characters.
     """
 
     password: str
     type_: BasicAuthType
     username: str
-    additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         password = self.password
@@ -33,7 +31,7 @@ class BasicAuth:
         username = self.username
 
         field_dict: dict[str, Any] = {}
-        field_dict.update(self.additional_properties)
+
         field_dict.update(
             {
                 "password": password,
@@ -59,21 +57,4 @@ class BasicAuth:
             username=username,
         )
 
-        basic_auth.additional_properties = d
         return basic_auth
-
-    @property
-    def additional_keys(self) -> list[str]:
-        return list(self.additional_properties.keys())
-
-    def __getitem__(self, key: str) -> Any:
-        return self.additional_properties[key]
-
-    def __setitem__(self, key: str, value: Any) -> None:
-        self.additional_properties[key] = value
-
-    def __delitem__(self, key: str) -> None:
-        del self.additional_properties[key]
-
-    def __contains__(self, key: str) -> bool:
-        return key in self.additional_properties

@@ -4,7 +4,6 @@ from collections.abc import Mapping
 from typing import Any, Self, TypeVar
 
 from attrs import define as _attrs_define
-from attrs import field as _attrs_field
 
 from ..models.bearer_auth_type import BearerAuthType
 
@@ -15,13 +14,12 @@ T = TypeVar("T", bound="BearerAuth")
 class BearerAuth:
     """
     Attributes:
-        token (str):
+        token (str): Not empty; without control characters.
         type_ (BearerAuthType):
     """
 
     token: str
     type_: BearerAuthType
-    additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         token = self.token
@@ -29,7 +27,7 @@ class BearerAuth:
         type_ = self.type_.value
 
         field_dict: dict[str, Any] = {}
-        field_dict.update(self.additional_properties)
+
         field_dict.update(
             {
                 "token": token,
@@ -51,21 +49,4 @@ class BearerAuth:
             type_=type_,
         )
 
-        bearer_auth.additional_properties = d
         return bearer_auth
-
-    @property
-    def additional_keys(self) -> list[str]:
-        return list(self.additional_properties.keys())
-
-    def __getitem__(self, key: str) -> Any:
-        return self.additional_properties[key]
-
-    def __setitem__(self, key: str, value: Any) -> None:
-        self.additional_properties[key] = value
-
-    def __delitem__(self, key: str) -> None:
-        del self.additional_properties[key]
-
-    def __contains__(self, key: str) -> bool:
-        return key in self.additional_properties

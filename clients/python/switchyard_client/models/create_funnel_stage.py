@@ -16,8 +16,8 @@ class CreateFunnelStage:
     Attributes:
         title (str): Unique in the account, ignoring case, spaces, `_` and `-`; at most
             200 characters, with something besides spaces, `_` and `-`.
-        position (int | None | Unset): 1-based place to insert at (at most the number of stages plus one);
-            the end of the funnel when omitted.
+        position (int | None | Unset): 1-based place to insert at; the end of the funnel when omitted or
+            past the end.
     """
 
     title: str

@@ -4,7 +4,6 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Self, TypeVar
 
 from attrs import define as _attrs_define
-from attrs import field as _attrs_field
 
 from ..models.headers_auth_type import HeadersAuthType
 
@@ -20,13 +19,14 @@ class HeadersAuth:
     """Headers sent as they are, e.g. `{"X-Api-Key": "..."}`.
 
     Attributes:
-        headers (HeadersAuthHeaders):
+        headers (HeadersAuthHeaders): Header name to value. Names are HTTP tokens, other than the headers Switchyard
+            sets itself (content-type, content-length, host, user-agent, webhook-id, webhook-timestamp, webhook-signature,
+            x-webhook-secret, x-hmac-signature, in any case); values have no control characters.
         type_ (HeadersAuthType):
     """
 
     headers: HeadersAuthHeaders
     type_: HeadersAuthType
-    additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         headers = self.headers.to_dict()
@@ -34,7 +34,7 @@ class HeadersAuth:
         type_ = self.type_.value
 
         field_dict: dict[str, Any] = {}
-        field_dict.update(self.additional_properties)
+
         field_dict.update(
             {
                 "headers": headers,
@@ -58,21 +58,4 @@ class HeadersAuth:
             type_=type_,
         )
 
-        headers_auth.additional_properties = d
         return headers_auth
-
-    @property
-    def additional_keys(self) -> list[str]:
-        return list(self.additional_properties.keys())
-
-    def __getitem__(self, key: str) -> Any:
-        return self.additional_properties[key]
-
-    def __setitem__(self, key: str, value: Any) -> None:
-        self.additional_properties[key] = value
-
-    def __delitem__(self, key: str) -> None:
-        del self.additional_properties[key]
-
-    def __contains__(self, key: str) -> bool:
-        return key in self.additional_properties

@@ -11,6 +11,12 @@ T = TypeVar("T", bound="HeadersAuthHeaders")
 
 @_attrs_define
 class HeadersAuthHeaders:
+    """Header name to value. Names are HTTP tokens, other than the headers Switchyard sets itself (content-type, content-
+    length, host, user-agent, webhook-id, webhook-timestamp, webhook-signature, x-webhook-secret, x-hmac-signature, in
+    any case); values have no control characters.
+
+    """
+
     additional_properties: dict[str, str] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:

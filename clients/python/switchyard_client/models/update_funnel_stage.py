@@ -14,7 +14,7 @@ T = TypeVar("T", bound="UpdateFunnelStage")
 class UpdateFunnelStage:
     """
     Attributes:
-        position (int | None | Unset): New 1-based place (at most the number of stages); the stages in
+        position (int | None | Unset): New 1-based place (the last one when past the end); the stages in
             between shift by one.
         title (None | str | Unset): New title; the same rules as a new stage's.
     """

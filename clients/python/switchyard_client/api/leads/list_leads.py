@@ -91,7 +91,8 @@ def sync_detailed(
     external_id: str | Unset = UNSET,
     import_id: str | Unset = UNSET,
 ) -> Response[ErrorBody | LeadPage]:
-    """Leads of the account, oldest first, a page at a time.
+    """Leads of the account, oldest first, a page at a time; `email`,
+    `external_id` and `import_id` narrow the list, together.
 
     Args:
         limit (int | Unset):
@@ -132,7 +133,8 @@ def sync(
     external_id: str | Unset = UNSET,
     import_id: str | Unset = UNSET,
 ) -> ErrorBody | LeadPage | None:
-    """Leads of the account, oldest first, a page at a time.
+    """Leads of the account, oldest first, a page at a time; `email`,
+    `external_id` and `import_id` narrow the list, together.
 
     Args:
         limit (int | Unset):
@@ -168,7 +170,8 @@ async def asyncio_detailed(
     external_id: str | Unset = UNSET,
     import_id: str | Unset = UNSET,
 ) -> Response[ErrorBody | LeadPage]:
-    """Leads of the account, oldest first, a page at a time.
+    """Leads of the account, oldest first, a page at a time; `email`,
+    `external_id` and `import_id` narrow the list, together.
 
     Args:
         limit (int | Unset):
@@ -207,7 +210,8 @@ async def asyncio(
     external_id: str | Unset = UNSET,
     import_id: str | Unset = UNSET,
 ) -> ErrorBody | LeadPage | None:
-    """Leads of the account, oldest first, a page at a time.
+    """Leads of the account, oldest first, a page at a time; `email`,
+    `external_id` and `import_id` narrow the list, together.
 
     Args:
         limit (int | Unset):

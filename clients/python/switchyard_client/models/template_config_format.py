@@ -1,0 +1,9 @@
+from enum import StrEnum
+
+
+class TemplateConfigFormat(StrEnum):
+    FORM = "form"
+    JSON = "json"
+
+    def __str__(self) -> str:
+        return str(self.value)
