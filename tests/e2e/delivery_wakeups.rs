@@ -10,7 +10,7 @@
 use serde_json::json;
 
 use crate::cli::{ServeProcess, printed_key, start_serve};
-use crate::delivery_engine::{Admin, SERVE_ARGS, discarding_logs};
+use crate::delivery_engine::{Admin, SERVE_ARGS};
 use crate::helpers::{Backend, TestDatabase};
 use crate::receiver::Receiver;
 
@@ -23,7 +23,7 @@ async fn start(database: &TestDatabase, role: &str) -> ServeProcess {
     let mut args = SERVE_ARGS[..2].to_vec();
     args.extend(NO_POLLING);
     args.extend(["--role", role]);
-    discarding_logs(start_serve(&database.url, &args).await)
+    start_serve(&database.url, &args).await
 }
 
 fn admin_of(process: &ServeProcess) -> Admin {
