@@ -3,8 +3,12 @@
 //! `common/load.rs`) and reports, in one run, single-update
 //! throughput and latency beside a baseline route that does no database
 //! work (`/healthz`), single updates through the built-in `json-mapper`
-//! transform, and 100-record batch updates, on SQLite and PostgreSQL. See
-//! BENCHMARKS.md for how to run it and what it measured.
+//! transform, 100-record batch updates, and lead sync through the
+//! json-mapper (records that create leads, and records that update a field
+//! and the stage of leads found by email; one record per request at
+//! `BENCH_CONCURRENCY` connections, and batches of 100 on one connection),
+//! on SQLite and PostgreSQL. See BENCHMARKS.md for how to run it and what
+//! it measured.
 //!
 //! Every update is a real change: lead `i` belongs to client worker
 //! `i % BENCH_CONCURRENCY` alone, which knows the lead's stage and sends it
@@ -14,7 +18,9 @@
 //! server answered `updated`, `unchanged` and `failed` (per record for
 //! batches and transformed requests) and how many requests failed at the
 //! HTTP level, and a row where fewer than 99% of requests made their whole
-//! change is printed INVALID, without a rate.
+//! change is printed INVALID, without a rate; so is a lead-sync row whose
+//! records did another change than its label says (an update in a row of
+//! creates, a creation in a row of updates).
 //!
 //! Settings (environment): `BENCH_SECONDS` (per measurement, default 5),
 //! `BENCH_CONCURRENCY` (default 32), `BENCH_BACKENDS` (default
@@ -165,9 +171,190 @@ async fn main() -> anyhow::Result<()> {
             "batch of 100 records, 1 connection (answers per record)",
             None,
         );
+        lead_sync_rows(
+            backend,
+            &target,
+            &fixture,
+            concurrency,
+            duration,
+            &transformed,
+            &batch,
+        )
+        .await;
         server.stop().await;
     }
     Ok(())
+}
+
+/// What a lead-sync row sends: new contacts, or changes to the fixture's
+/// leads found by email (their first name and their stage).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum SyncKind {
+    Create,
+    Update,
+}
+
+/// The lead-sync rows: records per second through the json-mapper with
+/// lead records, creating and updating, single and in batches, beside the
+/// plain funnel updates measured in the same run.
+async fn lead_sync_rows(
+    backend: &str,
+    target: &Target,
+    fixture: &Arc<Fixture>,
+    concurrency: usize,
+    duration: Duration,
+    transformed: &Stats,
+    plain_batch: &Stats,
+) {
+    let route = Route::json(
+        "POST",
+        target,
+        "/api/v1/webhook-import/batch-update",
+        Some(&fixture.sync_token),
+    );
+    let mut rows = Vec::new();
+    for (kind, batch) in [
+        (SyncKind::Create, 1),
+        (SyncKind::Update, 1),
+        (SyncKind::Create, BATCH),
+        (SyncKind::Update, BATCH),
+    ] {
+        let connections = if batch == 1 { concurrency } else { 1 };
+        let mut stats = measure(target, connections, duration, {
+            let (fixture, route) = (Arc::clone(fixture), route.clone());
+            move |request: &mut Request, worker, n| {
+                // Updates: a worker's own leads one at a time, or 100
+                // distinct leads per batch, as the plain rows move them.
+                let first = if batch == 1 {
+                    owned_lead(worker, connections, n, fixture.leads.len())
+                } else {
+                    (n % (fixture.leads.len() / BATCH)) * BATCH
+                };
+                let contacts = Contacts {
+                    fixture: &fixture,
+                    kind,
+                    first,
+                    count: batch,
+                    tag: (worker, n),
+                };
+                request.body(&route, contacts);
+                let fixture = Arc::clone(&fixture);
+                move |answer: Answer<'_>| {
+                    if kind == SyncKind::Update {
+                        note_sync_moves(&fixture.moves, first, batch, answer);
+                    }
+                    inbound_outcomes(answer)
+                }
+            }
+        })
+        .await;
+        // A row measures what its label says, or it is not a result.
+        let (wanted, other) = match kind {
+            SyncKind::Create => (stats.outcomes.created, stats.outcomes.updated),
+            SyncKind::Update => (stats.outcomes.updated, stats.outcomes.created),
+        };
+        if stats.invalid.is_none() && other > 0 {
+            stats.invalid = Some(format!(
+                "{other} records did the other change ({wanted} as labelled)"
+            ));
+        }
+        let what = match kind {
+            SyncKind::Create => "new contacts (created)",
+            SyncKind::Update => "contacts found by email (first name and stage updated)",
+        };
+        let name = if batch == 1 {
+            format!("lead sync, 1 record per request: {what}, requests/s")
+        } else {
+            format!("lead sync, batch of {batch} records, 1 connection: {what}, batches/s")
+        };
+        stats.print(backend, &name, None);
+        rows.push((kind, batch, stats));
+    }
+    // Records per second against the plain funnel update of the same shape
+    // (single: through the same transform; batches: the plain batch row).
+    for (kind, batch, stats) in &rows {
+        let plain = if *batch == 1 {
+            transformed
+        } else {
+            plain_batch
+        };
+        let name = format!(
+            "lead sync {} / funnel update, {}: records per second",
+            if *kind == SyncKind::Create {
+                "creates"
+            } else {
+                "updates"
+            },
+            if *batch == 1 {
+                "single, through the transform"
+            } else {
+                "batches of 100"
+            },
+        );
+        if stats.invalid.is_some() || plain.invalid.is_some() {
+            println!("| {backend} | {name} | INVALID | | | | a side of it is INVALID |");
+        } else {
+            println!(
+                "| {backend} | {name} | {:.2} ({:.0} / {:.0}) | | | | |",
+                stats.rate / plain.rate,
+                stats.rate * *batch as f64,
+                plain.rate * *batch as f64
+            );
+        }
+    }
+}
+
+/// A lead-sync body, `{"contacts":[...]}` for the json-mapper's list
+/// mapping: `count` new contacts (emails unique to the row, the request's
+/// worker and its number), or fixture leads `first..first + count` found by email,
+/// each given a new first name and sent to another stage than its own.
+struct Contacts<'a> {
+    fixture: &'a Fixture,
+    kind: SyncKind,
+    first: usize,
+    count: usize,
+    /// (worker, request number): what makes a new contact new.
+    tag: (usize, usize),
+}
+
+impl std::fmt::Display for Contacts<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let (worker, n) = self.tag;
+        f.write_str(r#"{"contacts":["#)?;
+        for i in 0..self.count {
+            if i > 0 {
+                f.write_str(",")?;
+            }
+            match self.kind {
+                SyncKind::Create => write!(
+                    f,
+                    r#"{{"id":"{count}-{worker}-{n}-{i}","email":"new-{count}-{worker}-{n}-{i}@example.com","first":"New","stage":{}}}"#,
+                    Quoted(FUNNEL[1]),
+                    count = self.count,
+                )?,
+                SyncKind::Update => {
+                    let lead = self.first + i;
+                    write!(
+                        f,
+                        r#"{{"email":"lead{lead}@example.com","first":"w{worker}-{n}","stage":{}}}"#,
+                        Quoted(FUNNEL[self.fixture.moves.next(lead)]),
+                    )?;
+                }
+            }
+        }
+        f.write_str("]}")
+    }
+}
+
+/// Notes the moves a lead-sync answer reports made, record `i` being lead
+/// `first + i`.
+fn note_sync_moves(moves: &Moves, first: usize, count: usize, answer: Answer<'_>) {
+    for result in BatchResults::of(answer).results {
+        let updated = result.status.as_deref() == Some("updated");
+        if let (true, Some(index)) = (updated, result.index.filter(|&i| i < count)) {
+            moves.arrived(first + index);
+        }
+    }
 }
 
 /// A batch's body: `{"records":[...]}`, record `i` moving lead
@@ -212,6 +399,9 @@ struct Fixture {
     token: String,
     /// An import with the built-in json-mapper attached.
     transform_token: String,
+    /// An import with the json-mapper mapping lead records, allowed to
+    /// create leads.
+    sync_token: String,
     leads: Vec<String>,
     moves: Moves,
 }
@@ -228,10 +418,33 @@ impl Fixture {
                 &json!({"plugin_id": "builtin:json-mapper", "config": {"uid_pointer": "/objectId", "stage_pointer": "/propertyValue"}}),
             )
             .await?;
+        let (sync_id, sync_token) = create_active_import(server, "bench lead sync").await?;
+        server
+            .admin(
+                reqwest::Method::PUT,
+                &format!("/api/v1/webhook-imports/{sync_id}/transform"),
+                &json!({"plugin_id": "builtin:json-mapper", "config": {
+                    "records_pointer": "/contacts",
+                    "lead": {
+                        "external_id": "/id",
+                        "fields": {"email": "/email", "first_name": "/first"},
+                        "funnel_stage": "/stage"
+                    }
+                }}),
+            )
+            .await?;
+        server
+            .admin(
+                reqwest::Method::PATCH,
+                &format!("/api/v1/webhook-imports/{sync_id}"),
+                &json!({"create_leads": true}),
+            )
+            .await?;
         let leads = create_leads(server, "lead", LEADS, Some(&stage_ids[0])).await?;
         Ok(Self {
             token,
             transform_token,
+            sync_token,
             moves: Moves::new(leads.len()),
             leads,
         })

@@ -241,6 +241,8 @@ pub fn inbound_outcomes(answer: Answer<'_>) -> Outcomes {
     }
     let count = |needle: &[u8]| number_at(body, needle).unwrap_or(0);
     let outcomes = Outcomes {
+        // Only transformed requests' answers carry it (lead sync).
+        created: count(b"\"created\":"),
         updated: count(b"\"updated\":"),
         unchanged: count(b"\"unchanged\":"),
         failed: count(b"\"failed\":"),
