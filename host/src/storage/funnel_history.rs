@@ -16,7 +16,7 @@ use crate::domain::ids::{IdKind, new_id};
 
 /// One history event, with the stage it reached (possibly since deleted).
 #[derive(Debug, Clone)]
-pub struct FunnelEvent {
+pub(crate) struct FunnelEvent {
     pub id: String,
     pub funnel_stage_id: String,
     pub stage_title: String,
@@ -61,7 +61,7 @@ impl FromRow<'_, AnyRow> for FunnelEvent {
 
 /// What a move did to the lead.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum MoveOutcome {
+pub(crate) enum MoveOutcome {
     Unchanged,
     Moved {
         from: Option<String>,
@@ -75,7 +75,7 @@ pub enum MoveOutcome {
 
 /// A lead's history in the order it happened; archived events only when
 /// asked for. `None` when the lead does not exist in the account.
-pub async fn list_for_lead(
+pub(crate) async fn list_for_lead(
     db: &Database,
     account_id: &str,
     lead_id: &str,
@@ -112,7 +112,7 @@ pub async fn list_for_lead(
 /// A lead's history as it stood at `at` (µs): events that had happened,
 /// archived only if they had been archived by then. For payloads of past
 /// events.
-pub async fn list_as_of(
+pub(crate) async fn list_as_of(
     db: &Database,
     account_id: &str,
     lead_id: &str,
@@ -137,7 +137,7 @@ pub async fn list_as_of(
 /// A lead moving to a stage by the funnel rules, inside the caller's
 /// transaction, with the lead's row locked by the caller.
 #[derive(Debug, Clone, Copy)]
-pub struct LeadMove<'a> {
+pub(crate) struct LeadMove<'a> {
     /// The account's live stages, read in the same transaction
     /// ([`funnel_stages::positions`](super::funnel_stages::positions)).
     pub stages: &'a [StagePosition],
@@ -154,7 +154,10 @@ pub struct LeadMove<'a> {
 /// backfills skipped stages, backward archives the events after the
 /// target, the same stage changes nothing. Writes the history and the
 /// lead's current stage; the caller records the `lead.stage_changed` event.
-pub async fn move_lead(tx: &mut WriteTx<'_>, lead_move: LeadMove<'_>) -> StoreResult<MoveOutcome> {
+pub(crate) async fn move_lead(
+    tx: &mut WriteTx<'_>,
+    lead_move: LeadMove<'_>,
+) -> StoreResult<MoveOutcome> {
     let outcome = write_history(tx, lead_move).await?;
     if let MoveOutcome::Moved { to, .. } = &outcome {
         set_current_stages(
@@ -170,7 +173,7 @@ pub async fn move_lead(tx: &mut WriteTx<'_>, lead_move: LeadMove<'_>) -> StoreRe
 
 /// The history part of [`move_lead`] alone: the caller then sets the lead's
 /// current stage and records the change.
-pub async fn write_history(
+pub(crate) async fn write_history(
     tx: &mut WriteTx<'_>,
     lead_move: LeadMove<'_>,
 ) -> StoreResult<MoveOutcome> {
@@ -196,7 +199,7 @@ pub async fn write_history(
 
 /// What moving the lead means by the funnel rules; `None` when it is at
 /// the target already, an error when the target is not in the funnel.
-pub fn plan(lead_move: &LeadMove<'_>) -> StoreResult<Option<FunnelMove>> {
+pub(crate) fn plan(lead_move: &LeadMove<'_>) -> StoreResult<Option<FunnelMove>> {
     match plan_move(lead_move.stages, lead_move.current, lead_move.target) {
         None => Err(InvalidInput(format!(
             "funnel_stage_id {} is not a stage of this account's funnel",
@@ -211,7 +214,7 @@ pub fn plan(lead_move: &LeadMove<'_>) -> StoreResult<Option<FunnelMove>> {
 /// One history event a move adds: each stage a forward move reaches, or
 /// the target of a backward move.
 #[derive(Debug, Clone, Copy)]
-pub struct ReachedStage<'a> {
+pub(crate) struct ReachedStage<'a> {
     pub lead_id: &'a str,
     pub stage_id: &'a str,
     pub backfilled: bool,
@@ -222,7 +225,7 @@ pub struct ReachedStage<'a> {
 }
 
 /// The events of a forward move, in the order the stages were reached.
-pub fn reached_rows<'a>(
+pub(crate) fn reached_rows<'a>(
     lead_id: &'a str,
     backfill: &'a [String],
     target: &'a str,
@@ -247,7 +250,7 @@ pub fn reached_rows<'a>(
 /// they were reached. Rows marked [`ReachedStage::only_if_missing`] are
 /// skipped where the lead has an active event at the stage, in the same
 /// statement.
-pub async fn insert_reached(
+pub(crate) async fn insert_reached(
     tx: &mut WriteTx<'_>,
     account_id: &str,
     rows: &[ReachedStage<'_>],
@@ -297,7 +300,7 @@ pub async fn insert_reached(
 /// A backward move, ready to be written alone or with the others of its
 /// group ([`move_backward_many`]).
 #[derive(Debug, Clone)]
-pub struct BackwardMove<'a> {
+pub(crate) struct BackwardMove<'a> {
     pub lead_id: &'a str,
     pub target: String,
     /// The live stages after the target: their active events are archived.
@@ -308,7 +311,7 @@ pub struct BackwardMove<'a> {
 impl<'a> BackwardMove<'a> {
     /// `lead_id` moving back to `target`, at `target_position` of the live
     /// `stages` the move was planned against.
-    pub fn new(
+    pub(crate) fn new(
         stages: &'a [StagePosition],
         lead_id: &'a str,
         actor: &'a Actor,
@@ -331,7 +334,7 @@ impl<'a> BackwardMove<'a> {
 impl BackwardMove<'_> {
     /// The event the target gets if it has no active one (a reordered
     /// funnel may leave it without).
-    pub fn target_row(&self) -> ReachedStage<'_> {
+    pub(crate) fn target_row(&self) -> ReachedStage<'_> {
         ReachedStage {
             lead_id: self.lead_id,
             stage_id: &self.target,
@@ -344,7 +347,7 @@ impl BackwardMove<'_> {
 
 /// A backward move: the events after the target are archived, and the
 /// target gets an event if it has no active one.
-pub async fn move_backward(
+pub(crate) async fn move_backward(
     tx: &mut WriteTx<'_>,
     lead_move: &LeadMove<'_>,
     target: &str,
@@ -365,7 +368,7 @@ pub async fn move_backward(
 /// events after each lead's target, one adds the targets that have no
 /// active event. A statement per move was a round trip per move on
 /// PostgreSQL, the largest per-change cost of a grouped transaction.
-pub async fn move_backward_many(
+pub(crate) async fn move_backward_many(
     tx: &mut WriteTx<'_>,
     account_id: &str,
     moves: &[BackwardMove<'_>],
@@ -380,7 +383,7 @@ pub async fn move_backward_many(
 /// the same target share one term, `(lead_id IN (..) AND funnel_stage_id
 /// IN (..))`, each of which SQLite and PostgreSQL answer from the index on
 /// (lead_id, archived_at, funnel_stage_id) without reading archived events.
-pub async fn archive_after_targets(
+pub(crate) async fn archive_after_targets(
     tx: &mut WriteTx<'_>,
     account_id: &str,
     moves: &[BackwardMove<'_>],
@@ -435,7 +438,7 @@ async fn archive_chunk(
 
 /// Takes a lead out of the funnel: its active events are archived, so a
 /// later move starts again from the beginning of the funnel.
-pub async fn clear_stage(
+pub(crate) async fn clear_stage(
     tx: &mut WriteTx<'_>,
     account_id: &str,
     lead_id: &str,
@@ -452,7 +455,7 @@ pub async fn clear_stage(
 
 /// Sets the current stage of each (lead, stage) pair of one account, in one
 /// statement.
-pub async fn set_current_stages(
+pub(crate) async fn set_current_stages(
     tx: &mut WriteTx<'_>,
     account_id: &str,
     stages: &[(&str, Option<&str>)],

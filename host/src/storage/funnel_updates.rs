@@ -35,33 +35,33 @@ use crate::domain::time::now_micros;
 
 /// One record to apply: a lead and the stage it should be at.
 #[derive(Debug, Clone)]
-pub struct FunnelUpdate {
+pub(crate) struct FunnelUpdate {
     pub lead_id: String,
     pub stage_id: String,
 }
 
 /// What happened to one applied record.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum UpdateStatus {
+pub(crate) enum UpdateStatus {
     Updated,
     Unchanged,
 }
 
 /// Why one record was not applied.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum RecordFailure {
+pub(crate) enum RecordFailure {
     LeadNotFound,
     InvalidStage,
 }
 
-pub type RecordResults = Vec<Result<UpdateStatus, RecordFailure>>;
+pub(crate) type RecordResults = Vec<Result<UpdateStatus, RecordFailure>>;
 
 /// The results of one request's lead records, in order.
-pub type LeadResults = Vec<Result<Synced, SyncFailure>>;
+pub(crate) type LeadResults = Vec<Result<Synced, SyncFailure>>;
 
 /// The updates of one inbound request.
 #[derive(Debug, Clone)]
-pub struct UpdateRequest {
+pub(crate) struct UpdateRequest {
     pub account_id: String,
     pub actor: Actor,
     pub updates: Vec<FunnelUpdate>,
@@ -82,7 +82,7 @@ impl UpdateRequest {
 
 /// What happened to each record of one request.
 #[derive(Debug, Clone, Default)]
-pub struct RequestResults {
+pub(crate) struct RequestResults {
     pub updates: RecordResults,
     pub leads: LeadResults,
 }
@@ -97,7 +97,7 @@ struct Job {
 
 /// Applies update requests with group commit. Cheap to clone.
 #[derive(Clone, Debug)]
-pub struct FunnelWriter {
+pub(crate) struct FunnelWriter {
     jobs: mpsc::Sender<Job>,
 }
 
@@ -117,7 +117,7 @@ impl FunnelWriter {
     /// still runs one transaction at a time). On PostgreSQL a few, since
     /// transactions on different leads run in parallel. They stop when
     /// every clone is dropped.
-    pub fn start(db: Database) -> Self {
+    pub(crate) fn start(db: Database) -> Self {
         let (jobs, receiver) = mpsc::channel::<Job>(4_096);
         let receiver = Arc::new(Mutex::new(receiver));
         let writers = match db.backend() {
@@ -132,13 +132,16 @@ impl FunnelWriter {
 
     /// Applies one request's updates in order; returns when they are
     /// committed. An `Err` means nothing of this request was written.
-    pub async fn apply(&self, request: UpdateRequest) -> StoreResult<RecordResults> {
+    pub(crate) async fn apply(&self, request: UpdateRequest) -> StoreResult<RecordResults> {
         Ok(self.apply_with_leads(request).await?.updates)
     }
 
     /// [`apply`](Self::apply) for a request that may carry lead records:
     /// the results of both kinds of record.
-    pub async fn apply_with_leads(&self, request: UpdateRequest) -> StoreResult<RequestResults> {
+    pub(crate) async fn apply_with_leads(
+        &self,
+        request: UpdateRequest,
+    ) -> StoreResult<RequestResults> {
         let (reply, answer) = oneshot::channel();
         let closed = || StoreError::Database(sqlx::Error::PoolClosed);
         self.jobs
@@ -233,7 +236,7 @@ async fn apply_alone(db: &Database, request: &UpdateRequest) -> StoreResult<Requ
 /// record (a backward move must see the events earlier records wrote); the
 /// leads' current stages and the outbox rows, which no later record reads,
 /// are written once at the end.
-pub async fn apply_all(
+pub(crate) async fn apply_all(
     db: &Database,
     requests: Arc<Vec<UpdateRequest>>,
 ) -> StoreResult<Vec<RequestResults>> {

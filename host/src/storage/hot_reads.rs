@@ -24,13 +24,13 @@ const IDLE_READERS: usize = 4;
 
 /// SQLite connections for hot reads.
 #[derive(Debug)]
-pub struct SqliteReaders {
+pub(crate) struct SqliteReaders {
     path: String,
     idle: Mutex<Vec<rusqlite::Connection>>,
 }
 
 impl SqliteReaders {
-    pub fn new(path: String) -> Self {
+    pub(crate) fn new(path: String) -> Self {
         Self {
             path,
             idle: Mutex::new(Vec::new()),

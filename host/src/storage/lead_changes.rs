@@ -21,14 +21,14 @@ use crate::domain::webhook::EventName;
 
 /// A change to a lead's current stage.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum StageChange {
+pub(crate) enum StageChange {
     MoveTo(String),
     Clear,
 }
 
 /// Creates a lead, optionally placing it in the funnel (which backfills the
 /// stages before it).
-pub async fn create(
+pub(crate) async fn create(
     db: &Database,
     account_id: &str,
     fields: &LeadFields,
@@ -144,7 +144,7 @@ async fn insert(
 
 /// Applies `edit` to the lead's current fields and stores the result, then
 /// applies the stage change, all in one transaction with the row locked.
-pub async fn update(
+pub(crate) async fn update(
     db: &Database,
     account_id: &str,
     lead_id: &str,
@@ -297,7 +297,7 @@ async fn apply_change(
 }
 
 /// Deletes a lead and its funnel history.
-pub async fn delete(
+pub(crate) async fn delete(
     db: &Database,
     account_id: &str,
     lead_id: &str,

@@ -24,7 +24,7 @@ use crate::domain::webhook::{EventName, OccurredEvent, Subscription};
 
 /// One change to a lead, about to be committed.
 #[derive(Debug, Clone, Copy)]
-pub struct LeadEvent<'a> {
+pub(crate) struct LeadEvent<'a> {
     pub account_id: &'a str,
     pub lead_id: &'a str,
     pub name: EventName,
@@ -38,7 +38,7 @@ pub struct LeadEvent<'a> {
 }
 
 /// A lead moving from one stage to another.
-pub fn stage_changed<'a>(
+pub(crate) fn stage_changed<'a>(
     account_id: &'a str,
     lead_id: &'a str,
     from: Option<&'a str>,
@@ -62,7 +62,7 @@ pub fn stage_changed<'a>(
 /// `webhooks_versions` holds the accounts' webhooks versions where the
 /// caller has already read them in this transaction
 /// ([`funnel_stages::positions`]), sparing a query.
-pub async fn record(
+pub(crate) async fn record(
     db: &Database,
     tx: &mut WriteTx<'_>,
     events: &[LeadEvent<'_>],
@@ -287,7 +287,7 @@ fn values_rows(rows: usize, columns: usize) -> String {
 
 /// A lead event as the outbox stored it.
 #[derive(Debug, Clone)]
-pub struct StoredEvent {
+pub(crate) struct StoredEvent {
     pub id: String,
     pub event_type: String,
     pub lead_id: String,
@@ -330,7 +330,7 @@ fn stored_actor_kind(event_id: &str, actor_type: &str) -> StoreResult<ActorKind>
 }
 
 /// The stored events with these ids, by id.
-pub async fn events_by_id(
+pub(crate) async fn events_by_id(
     db: &Database,
     event_ids: &[&str],
 ) -> StoreResult<HashMap<String, StoredEvent>> {

@@ -22,7 +22,7 @@ use crate::domain::time::to_rfc3339;
 /// A lead as stored, with its current stage's title and position (decoded
 /// by its [`FromDbRow`] impl, on either path).
 #[derive(Debug, Clone)]
-pub struct Lead {
+pub(crate) struct Lead {
     pub id: String,
     pub email: String,
     pub company: Option<String>,
@@ -48,7 +48,7 @@ pub struct Lead {
 
 impl Lead {
     /// The editable fields, as the domain sees them.
-    pub fn fields(&self) -> Result<LeadFields, InvalidInput> {
+    pub(crate) fn fields(&self) -> Result<LeadFields, InvalidInput> {
         Ok(LeadFields {
             email: EmailAddress::parse(&self.email)?,
             company: self.company.clone(),
@@ -67,7 +67,7 @@ impl Lead {
 
 /// The stage a lead is at.
 #[derive(Debug, Clone, Serialize, ToSchema)]
-pub struct LeadStageView {
+pub(crate) struct LeadStageView {
     pub id: String,
     pub title: String,
     /// 1-based place in the funnel; null if the stage has since been deleted.
@@ -76,7 +76,7 @@ pub struct LeadStageView {
 
 /// A lead.
 #[derive(Debug, Clone, Serialize, ToSchema)]
-pub struct LeadView {
+pub(crate) struct LeadView {
     /// Assigned by Switchyard; the id CRMs send in funnel updates.
     pub lead_profile_uid: String,
     pub email: String,
@@ -99,7 +99,7 @@ pub struct LeadView {
 
 /// A CRM's own id for a lead, with the import it belongs to.
 #[derive(Debug, Clone, Serialize, ToSchema)]
-pub struct ExternalIdView {
+pub(crate) struct ExternalIdView {
     pub import_id: String,
     pub id: String,
 }
@@ -140,7 +140,7 @@ impl From<Lead> for LeadView {
 
 /// One event of a lead's funnel history.
 #[derive(Debug, Serialize, ToSchema)]
-pub struct FunnelEventView {
+pub(crate) struct FunnelEventView {
     pub id: String,
     pub funnel_stage: LeadStageView,
     pub occurred_at: String,
@@ -176,7 +176,7 @@ pub(super) const LEAD_SELECT: &str = "SELECT l.id, l.email, l.company, l.first_n
     FROM leads l LEFT JOIN funnel_stages s ON s.id = l.funnel_stage_id";
 
 /// One lead by its `lead_profile_uid`.
-pub async fn get(db: &Database, account_id: &str, lead_id: &str) -> StoreResult<Lead> {
+pub(crate) async fn get(db: &Database, account_id: &str, lead_id: &str) -> StoreResult<Lead> {
     sql::fetch_optional(
         db.reader(),
         &format!("{LEAD_SELECT} WHERE l.account_id = $1 AND l.id = $2"),
@@ -187,7 +187,7 @@ pub async fn get(db: &Database, account_id: &str, lead_id: &str) -> StoreResult<
 }
 
 /// Up to `limit` leads after the `after` id, oldest first.
-pub async fn list(
+pub(crate) async fn list(
     db: &Database,
     account_id: &str,
     after: Option<&str>,
@@ -259,7 +259,7 @@ pub(super) async fn fetch(
 
 /// Leads of one account by id, in the caller's transaction (for event
 /// snapshots).
-pub async fn fetch_many(
+pub(crate) async fn fetch_many(
     tx: &mut WriteTx<'_>,
     account_id: &str,
     lead_ids: &[&str],

@@ -17,29 +17,20 @@ pub(crate) mod deliveries;
 pub(crate) mod delivery_results;
 pub(crate) mod delivery_search;
 pub(crate) mod delivery_signal;
-#[allow(unreachable_pub)]
 pub(crate) mod funnel_history;
 pub(crate) mod funnel_stages;
-#[allow(unreachable_pub)]
 pub(crate) mod funnel_updates;
-#[allow(unreachable_pub)]
 pub(crate) mod hot_reads;
 pub mod kept_connections;
-#[allow(unreachable_pub)]
 pub(crate) mod lead_changes;
-#[allow(unreachable_pub)]
 pub(crate) mod lead_events;
 pub(crate) mod lead_search;
-#[allow(unreachable_pub)]
 pub(crate) mod lead_sync;
-#[allow(unreachable_pub)]
 pub(crate) mod leads;
 pub(crate) mod pending_deliveries;
-#[allow(unreachable_pub)]
 pub(crate) mod plugin_sources;
 pub(crate) mod plugins;
 pub mod sql;
-#[allow(unreachable_pub)]
 pub(crate) mod sqlite_writer;
 mod statement;
 #[allow(unreachable_pub)]
@@ -47,7 +38,6 @@ pub(crate) mod ui_sessions;
 pub(crate) mod webhook_health;
 pub(crate) mod webhook_imports;
 pub(crate) mod webhooks;
-#[allow(unreachable_pub)]
 pub(crate) mod write_tx;
 
 use std::sync::Arc;

@@ -8,7 +8,7 @@ use crate::domain::time::now_micros;
 
 /// A script and what it was built into.
 #[derive(Debug, Clone)]
-pub struct PluginSource {
+pub(crate) struct PluginSource {
     pub module_sha256: String,
     pub language: ScriptLanguage,
     pub filename: String,
@@ -48,7 +48,7 @@ impl PluginSourceRow {
 }
 
 /// A build to remember: the module is stored too, once per hash.
-pub struct NewBuild<'a> {
+pub(crate) struct NewBuild<'a> {
     pub build_key: &'a str,
     pub module_sha256: &'a str,
     pub module: &'a [u8],
@@ -62,7 +62,7 @@ const SOURCE_SELECT: &str =
     "SELECT module_sha256, language, filename, entry_points, source FROM plugin_sources";
 
 /// The build with this key, if one was stored.
-pub async fn built(db: &Database, build_key: &str) -> StoreResult<Option<PluginSource>> {
+pub(crate) async fn built(db: &Database, build_key: &str) -> StoreResult<Option<PluginSource>> {
     sqlx::query_as::<_, PluginSourceRow>(&format!("{SOURCE_SELECT} WHERE build_key = $1"))
         .bind(build_key)
         .fetch_optional(db.reader())
@@ -72,7 +72,10 @@ pub async fn built(db: &Database, build_key: &str) -> StoreResult<Option<PluginS
 }
 
 /// The source a module was built from, if it was built from one.
-pub async fn of_module(db: &Database, module_sha256: &str) -> StoreResult<Option<PluginSource>> {
+pub(crate) async fn of_module(
+    db: &Database,
+    module_sha256: &str,
+) -> StoreResult<Option<PluginSource>> {
     sqlx::query_as::<_, PluginSourceRow>(&format!(
         "{SOURCE_SELECT} WHERE module_sha256 = $1 ORDER BY created_at LIMIT 1"
     ))
@@ -84,7 +87,7 @@ pub async fn of_module(db: &Database, module_sha256: &str) -> StoreResult<Option
 }
 
 /// Stores a module and the source it was built from (each once).
-pub async fn store(db: &Database, build: NewBuild<'_>) -> StoreResult<()> {
+pub(crate) async fn store(db: &Database, build: NewBuild<'_>) -> StoreResult<()> {
     let now = now_micros();
     let module = build.module.to_vec();
     let row = [

@@ -53,7 +53,7 @@ const WAL_AUTOCHECKPOINT_PAGES: u32 = 1_000;
 
 /// How SQLite's connection is set up.
 #[derive(Debug, Clone)]
-pub struct SqliteOptions {
+pub(crate) struct SqliteOptions {
     pub path: String,
     /// `FULL` or `NORMAL`.
     pub synchronous: &'static str,
@@ -61,7 +61,7 @@ pub struct SqliteOptions {
 
 /// The handle to the writer thread; cheap to share behind an `Arc`.
 #[derive(Debug)]
-pub struct SqliteWriter {
+pub(crate) struct SqliteWriter {
     jobs: mpsc::Sender<Message>,
     thread: Mutex<Option<JoinHandle<()>>>,
 }
@@ -74,7 +74,7 @@ enum Message {
 impl SqliteWriter {
     /// Opens the connection (switching the file to write-ahead logging) and
     /// starts the thread.
-    pub fn open(options: &SqliteOptions, signal: Arc<DeliverySignal>) -> StoreResult<Self> {
+    pub(crate) fn open(options: &SqliteOptions, signal: Arc<DeliverySignal>) -> StoreResult<Self> {
         let conn = open_connection(options)?;
         let (jobs, receiver) = mpsc::channel(QUEUE);
         let runtime = Handle::current();
@@ -91,7 +91,7 @@ impl SqliteWriter {
     }
 
     /// Runs `work` in the next group; answers after its commit.
-    pub async fn run<T, E>(&self, work: impl WriteWork<T, E>) -> Result<T, E>
+    pub(crate) async fn run<T, E>(&self, work: impl WriteWork<T, E>) -> Result<T, E>
     where
         T: Send + 'static,
         E: From<StoreError> + Send + 'static,
@@ -107,7 +107,7 @@ impl SqliteWriter {
 
     /// Stops the thread once the jobs queued before this call are done, and
     /// closes the connection.
-    pub async fn close(&self) {
+    pub(crate) async fn close(&self) {
         let _ = self.jobs.send(Message::Close).await;
         let thread = self
             .thread

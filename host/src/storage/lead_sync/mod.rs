@@ -50,13 +50,14 @@ use crate::domain::time::now_micros;
 
 /// Turns a lead's current fields (`None` when the record creates it) into
 /// the fields it should have, or says which field is invalid.
-pub type FieldEdit = dyn Fn(Option<LeadFields>) -> Result<LeadFields, InvalidInput> + Send + Sync;
+pub(crate) type FieldEdit =
+    dyn Fn(Option<LeadFields>) -> Result<LeadFields, InvalidInput> + Send + Sync;
 
 /// How a record names its lead; the keys given are tried in this order:
 /// uid, external id, email. The external id is also stored on the lead the
 /// record lands on (created, or found by email without one).
 #[derive(Debug, Clone, Default)]
-pub struct LeadMatch {
+pub(crate) struct LeadMatch {
     pub lead_id: Option<String>,
     pub external_id: Option<String>,
     pub email: Option<EmailAddress>,
@@ -64,7 +65,7 @@ pub struct LeadMatch {
 
 /// One lead record, parsed and with its stage resolved.
 #[derive(Clone)]
-pub struct LeadRecord {
+pub(crate) struct LeadRecord {
     pub matching: LeadMatch,
     pub fields: Arc<FieldEdit>,
     /// The email `fields` sets, if it names a valid one: the lead holding
@@ -85,7 +86,7 @@ impl std::fmt::Debug for LeadRecord {
 
 /// The import whose records these are, and what it allows.
 #[derive(Debug, Clone)]
-pub struct SyncingImport {
+pub(crate) struct SyncingImport {
     pub import_id: String,
     /// Whether a record that matches no lead creates one.
     pub create_leads: bool,
@@ -93,7 +94,7 @@ pub struct SyncingImport {
 
 /// What a record did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum SyncStatus {
+pub(crate) enum SyncStatus {
     Created,
     Updated,
     Unchanged,
@@ -101,14 +102,14 @@ pub enum SyncStatus {
 
 /// An applied record: what it did to which lead.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Synced {
+pub(crate) struct Synced {
     pub status: SyncStatus,
     pub lead_id: String,
 }
 
 /// Why a record was not applied; nothing of it was written.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum SyncFailure {
+pub(crate) enum SyncFailure {
     /// Matched by uid alone, and no lead has it.
     LeadNotFound,
     /// Nothing matched and the import does not create leads.
@@ -126,7 +127,7 @@ pub enum SyncFailure {
 
 /// One request's lead records, as the group writer hands them over.
 #[derive(Debug, Clone, Copy)]
-pub struct SyncBatch<'a> {
+pub(crate) struct SyncBatch<'a> {
     pub account_id: &'a str,
     pub import: &'a SyncingImport,
     pub actor: &'a Actor,
@@ -134,7 +135,7 @@ pub struct SyncBatch<'a> {
 }
 
 /// Ids of the existing leads a group's records may touch, by account.
-pub type Candidates = BTreeMap<String, BTreeSet<String>>;
+pub(crate) type Candidates = BTreeMap<String, BTreeSet<String>>;
 
 /// The keys a group's records name, in one account.
 #[derive(Default)]
@@ -147,7 +148,7 @@ struct Keys<'a> {
 
 /// Step 1: the leads the records may touch, read without locking them (the
 /// caller locks them, in order, with its others).
-pub async fn candidates(
+pub(crate) async fn candidates(
     tx: &mut WriteTx<'_>,
     batches: &[SyncBatch<'_>],
 ) -> StoreResult<Candidates> {
@@ -219,7 +220,7 @@ fn union_branch<'a>(statement: &mut Statement<'a>, account_id: &'a str, conditio
 /// `candidates` are locked and the group's plain records written; one
 /// result list per batch. `funnels` holds each account's live stages and
 /// `webhooks_versions` what the caller read of them in this transaction.
-pub async fn apply(
+pub(crate) async fn apply(
     db: &Database,
     tx: &mut WriteTx<'_>,
     batches: &[SyncBatch<'_>],
