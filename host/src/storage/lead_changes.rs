@@ -7,7 +7,7 @@
 use super::account_funnel;
 use super::funnel_history::{self, LeadMove, MoveOutcome};
 use super::lead_events::{self, LeadEvent};
-use super::leads::{Lead, email_conflict, fetch, lead_not_found, row_args};
+use super::leads::{Lead, LeadView, email_conflict, fetch, lead_not_found, row_args};
 use super::sql::args;
 use super::write_tx::WriteTx;
 use super::{Database, StoreError, StoreResult};
@@ -112,14 +112,24 @@ async fn insert(
             actor,
         ));
     }
-    lead_events::record(db, tx, &events, now, &Default::default()).await?;
     if stage_after.is_some() {
+        lead_events::record(db, tx, &events, now, &Default::default()).await?;
         // The stage's title and position come from the database.
         return fetch(tx, account_id, &id).await;
     }
     // Nothing else wrote to the row: it is what was inserted, which spares
-    // PostgreSQL a round trip.
-    Ok(Lead {
+    // PostgreSQL a round trip for the answer and one for the events'
+    // snapshot.
+    let inserted = inserted_lead(id.clone(), fields, now);
+    let snapshot = LeadView::from(inserted.clone());
+    lead_events::record_with_snapshot(db, tx, &events, now, &Default::default(), Some(&snapshot))
+        .await?;
+    Ok(inserted)
+}
+
+/// A new lead outside the funnel, as inserted.
+fn inserted_lead(id: String, fields: &LeadFields, now: i64) -> Lead {
+    Lead {
         id,
         email: fields.email.as_str().to_owned(),
         company: fields.company.clone(),
@@ -139,7 +149,7 @@ async fn insert(
         external_id: None,
         created_at: now,
         updated_at: now,
-    })
+    }
 }
 
 /// Applies `edit` to the lead's current fields and stores the result, then

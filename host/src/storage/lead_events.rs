@@ -69,6 +69,20 @@ pub(crate) async fn record(
     now: i64,
     webhooks_versions: &BTreeMap<&str, i64>,
 ) -> StoreResult<()> {
+    record_with_snapshot(db, tx, events, now, webhooks_versions, None).await
+}
+
+/// [`record`] for the events of one lead whose state the caller already
+/// holds (a lead it has just inserted): the snapshot comes from `known`
+/// instead of a query.
+pub async fn record_with_snapshot(
+    db: &Database,
+    tx: &mut WriteTx<'_>,
+    events: &[LeadEvent<'_>],
+    now: i64,
+    webhooks_versions: &BTreeMap<&str, i64>,
+    known: Option<&LeadView>,
+) -> StoreResult<()> {
     if events.is_empty() {
         return Ok(());
     }
@@ -116,6 +130,10 @@ pub(crate) async fn record(
         lead_ids.dedup();
         if lead_ids.len() < before {
             repeated.push(account_id);
+        }
+        if let Some(known) = known.filter(|known| lead_ids == [known.lead_profile_uid.as_str()]) {
+            snapshots.insert(known.lead_profile_uid.clone(), known.clone());
+            continue;
         }
         for lead in leads::fetch_many(tx, account_id, &lead_ids).await? {
             snapshots.insert(lead.id.clone(), LeadView::from(lead));
