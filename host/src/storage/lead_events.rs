@@ -75,7 +75,7 @@ pub(crate) async fn record(
 /// [`record`] for the events of one lead whose state the caller already
 /// holds (a lead it has just inserted): the snapshot comes from `known`
 /// instead of a query.
-pub async fn record_with_snapshot(
+pub(crate) async fn record_with_snapshot(
     db: &Database,
     tx: &mut WriteTx<'_>,
     events: &[LeadEvent<'_>],
