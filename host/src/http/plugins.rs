@@ -424,10 +424,7 @@ pub(crate) async fn run_once(
                 .content_type
                 .as_deref()
                 .unwrap_or("application/json");
-            let body = match (&request.input, abi::is_json(content_type)) {
-                (Value::String(text), false) => text.clone().into_bytes(),
-                (value, _) => value.to_string().into_bytes(),
-            };
+            let body = abi::sample_body(&request.input, content_type);
             let headers = request
                 .headers
                 .iter()

@@ -56,6 +56,7 @@ pub(crate) struct WebhookImportView {
 
 impl WebhookImportView {
     fn new(import: WebhookImport, public_url: &str) -> Self {
+        let config = import.transform_config_json();
         Self {
             id: import.id,
             name: import.name,
@@ -64,13 +65,9 @@ impl WebhookImportView {
                 update: format!("{public_url}/api/v1/webhook-import/update"),
                 batch_update: format!("{public_url}/api/v1/webhook-import/batch-update"),
             },
-            transform: import.transform_plugin_id.map(|plugin_id| ImportTransform {
-                plugin_id,
-                config: import
-                    .transform_config
-                    .and_then(|config| serde_json::from_str(&config).ok())
-                    .unwrap_or(Value::Null),
-            }),
+            transform: import
+                .transform_plugin_id
+                .map(|plugin_id| ImportTransform { plugin_id, config }),
             create_leads: import.create_leads != 0,
             rate_limit: RateLimit::from_columns(
                 import.rate_limit_per_second,

@@ -4,6 +4,16 @@
 use serde::de::IgnoredAny;
 use serde_json::{Value, json};
 
+/// The bytes of a sample request body given as JSON (a dry run's input):
+/// a string is sent as its text when the content type is not JSON; any
+/// other value, or any value under a JSON content type, as JSON.
+pub fn sample_body(body: &Value, content_type: &str) -> Vec<u8> {
+    match (body, is_json(content_type)) {
+        (Value::String(text), false) => text.clone().into_bytes(),
+        (value, _) => value.to_string().into_bytes(),
+    }
+}
+
 /// Whether a content type carries JSON (`application/json`, `*+json`).
 pub fn is_json(content_type: &str) -> bool {
     let essence = content_type
@@ -76,6 +86,23 @@ pub fn payload_call(config: &Value, event: &Value) -> Vec<u8> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_sample_string_is_text_unless_the_content_type_is_json() {
+        let text = json!("stage=won");
+        let cases = [
+            (&text, "application/x-www-form-urlencoded", "stage=won"),
+            (&text, "application/json", "\"stage=won\""),
+            (&json!({"a": 1}), "text/plain", "{\"a\":1}"),
+        ];
+        for (body, content_type, sent) in cases {
+            assert_eq!(
+                sample_body(body, content_type),
+                sent.as_bytes(),
+                "{content_type}"
+            );
+        }
+    }
 
     #[test]
     fn json_bodies_are_parsed_and_others_passed_as_text() {

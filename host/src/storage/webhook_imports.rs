@@ -42,6 +42,17 @@ pub(crate) struct WebhookImport {
     pub updated_at: i64,
 }
 
+impl WebhookImport {
+    /// The attached transform's config as JSON (`null` when there is none,
+    /// or when the stored text is not JSON).
+    pub(crate) fn transform_config_json(&self) -> serde_json::Value {
+        self.transform_config
+            .as_deref()
+            .and_then(|config| serde_json::from_str(config).ok())
+            .unwrap_or(serde_json::Value::Null)
+    }
+}
+
 /// One mapping, with the title of the stage it points at.
 #[derive(Debug, Clone, FromRow)]
 pub(crate) struct StageMapping {

@@ -121,7 +121,9 @@ async fn test_transform(
                     "No transform is attached to this import: name the plugin_id to try".into(),
                 ));
             };
-            let config = request.config.unwrap_or_else(|| attached_config(&import));
+            let config = request
+                .config
+                .unwrap_or_else(|| import.transform_config_json());
             (plugin_id, config)
         }
     };
@@ -136,15 +138,6 @@ async fn test_transform(
         )
         .await?,
     ))
-}
-
-/// The attached transform's config (`null` when none is stored).
-pub(crate) fn attached_config(import: &WebhookImport) -> Value {
-    import
-        .transform_config
-        .as_deref()
-        .and_then(|config| serde_json::from_str(config).ok())
-        .unwrap_or(Value::Null)
 }
 
 /// Runs a transform on a sample request, as the inbound endpoints would,
@@ -166,10 +159,7 @@ pub(crate) async fn run_on_sample(
         .resolve(account_id, plugin_id, PluginKind::InboundTransform)
         .await?;
     let content_type = sample.content_type.as_deref().unwrap_or("application/json");
-    let body = match (&sample.body, abi::is_json(content_type)) {
-        (Value::String(text), false) => text.clone().into_bytes(),
-        (value, _) => value.to_string().into_bytes(),
-    };
+    let body = abi::sample_body(&sample.body, content_type);
     let headers = plugin_headers(&sample.headers);
     let document = abi::inbound_call(
         &config.to_string(),

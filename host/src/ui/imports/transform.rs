@@ -243,11 +243,7 @@ pub(super) async fn try_transform(
         )
         .await;
     };
-    let config = import
-        .transform_config
-        .as_deref()
-        .and_then(|config| serde_json::from_str(config).ok())
-        .unwrap_or(serde_json::Value::Null);
+    let config = import.transform_config_json();
     // A JSON body is sent as JSON, anything else as text.
     let (input, content_type) = match serde_json::from_str(&form.input) {
         Ok(json) => (json, None),
