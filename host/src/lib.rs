@@ -73,7 +73,6 @@
 
 // Only what the binary, the end-to-end tests and the benches use is `pub`;
 // the rest is `pub(crate)`, so that rustc reports what nothing uses.
-// Modules being reworked in parallel are exempt until they are converted.
 #![warn(unreachable_pub)]
 
 pub mod cli;
@@ -86,10 +85,8 @@ pub mod fuzzing;
 pub(crate) mod http;
 pub(crate) mod metrics;
 pub(crate) mod outbound;
-#[allow(unreachable_pub)]
 pub mod plugins;
 pub mod startup;
 pub mod storage;
 pub(crate) mod telemetry;
-#[allow(unreachable_pub)]
 pub(crate) mod ui;

@@ -7,7 +7,7 @@ use serde_json::{Value, json};
 /// The bytes of a sample request body given as JSON (a dry run's input):
 /// a string is sent as its text when the content type is not JSON; any
 /// other value, or any value under a JSON content type, as JSON.
-pub fn sample_body(body: &Value, content_type: &str) -> Vec<u8> {
+pub(crate) fn sample_body(body: &Value, content_type: &str) -> Vec<u8> {
     match (body, is_json(content_type)) {
         (Value::String(text), false) => text.clone().into_bytes(),
         (value, _) => value.to_string().into_bytes(),
@@ -15,7 +15,7 @@ pub fn sample_body(body: &Value, content_type: &str) -> Vec<u8> {
 }
 
 /// Whether a content type carries JSON (`application/json`, `*+json`).
-pub fn is_json(content_type: &str) -> bool {
+pub(crate) fn is_json(content_type: &str) -> bool {
     let essence = content_type
         .split(';')
         .next()
@@ -77,7 +77,7 @@ fn write_json_string(document: &mut Vec<u8>, text: &str) {
 }
 
 /// The document a payload builder receives.
-pub fn payload_call(config: &Value, event: &Value) -> Vec<u8> {
+pub(crate) fn payload_call(config: &Value, event: &Value) -> Vec<u8> {
     json!({"config": config, "input": event})
         .to_string()
         .into_bytes()

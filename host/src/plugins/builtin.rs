@@ -17,7 +17,7 @@ pub struct CompiledFromSource {
 include!(concat!(env!("OUT_DIR"), "/builtin_plugins.rs"));
 
 /// Every built-in plugin.
-pub fn builtins() -> impl Iterator<Item = &'static CompiledFromSource> {
+pub(crate) fn builtins() -> impl Iterator<Item = &'static CompiledFromSource> {
     COMPILED_PLUGINS.iter().filter(|plugin| plugin.builtin)
 }
 

@@ -23,10 +23,10 @@ pub mod abi;
 pub mod builtin;
 pub mod error;
 pub mod js;
-pub mod registry;
+pub(crate) mod registry;
 pub mod runtime;
-pub mod scaffold;
-pub mod typescript;
+pub(crate) mod scaffold;
+pub(crate) mod typescript;
 
 #[cfg(test)]
 mod js_tests;

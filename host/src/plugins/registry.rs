@@ -21,7 +21,7 @@ use crate::storage::{Database, StoreError};
 
 /// Why a plugin could not be resolved or stored.
 #[derive(Debug, thiserror::Error)]
-pub enum RegistryError {
+pub(crate) enum RegistryError {
     #[error(transparent)]
     Store(#[from] StoreError),
     #[error(transparent)]
@@ -40,7 +40,7 @@ pub enum RegistryError {
 
 /// A plugin ready to call.
 #[derive(Debug, Clone)]
-pub struct ResolvedPlugin {
+pub(crate) struct ResolvedPlugin {
     pub compiled: Arc<CompiledPlugin>,
     pub limits: PluginLimits,
     /// The id it was resolved by (`builtin:NAME` or `pl_...`), for metrics.
@@ -49,7 +49,7 @@ pub struct ResolvedPlugin {
 
 /// The server's plugins. Cheap to clone.
 #[derive(Debug, Clone)]
-pub struct PluginRegistry {
+pub(crate) struct PluginRegistry {
     runtime: Arc<PluginRuntime>,
     db: Database,
     /// Built-ins compiled so far, by name: spares hashing their bytes on
@@ -64,7 +64,7 @@ pub struct PluginRegistry {
 }
 
 impl PluginRegistry {
-    pub fn new(runtime: Arc<PluginRuntime>, db: Database) -> Self {
+    pub(crate) fn new(runtime: Arc<PluginRuntime>, db: Database) -> Self {
         Self {
             runtime,
             db,
@@ -74,7 +74,7 @@ impl PluginRegistry {
     }
 
     /// Validates, compiles and stores an uploaded module.
-    pub async fn upload(
+    pub(crate) async fn upload(
         &self,
         account_id: &str,
         name: &str,
@@ -111,7 +111,7 @@ impl PluginRegistry {
     /// the module built from the same script before), keeps the source
     /// beside it, then validates, compiles and stores the plugin like an
     /// uploaded module.
-    pub async fn upload_script(
+    pub(crate) async fn upload_script(
         &self,
         account_id: &str,
         name: &str,
@@ -128,7 +128,7 @@ impl PluginRegistry {
     /// the plugin keeps its id, name, kind and limits and runs the new
     /// module from its next call on. A script that does not build leaves
     /// the plugin as it was.
-    pub async fn replace_script(
+    pub(crate) async fn replace_script(
         &self,
         account_id: &str,
         plugin_id: &str,
@@ -203,7 +203,7 @@ impl PluginRegistry {
 
     /// The plugin with this id (`builtin:NAME` or an upload of the
     /// account), checked to be of `kind`.
-    pub async fn resolve(
+    pub(crate) async fn resolve(
         &self,
         account_id: &str,
         plugin_id: &str,
@@ -214,7 +214,7 @@ impl PluginRegistry {
     }
 
     /// The plugin with this id, whatever its kind (`compiled.kind` says).
-    pub async fn resolve_any(
+    pub(crate) async fn resolve_any(
         &self,
         account_id: &str,
         plugin_id: &str,
@@ -318,7 +318,7 @@ impl PluginRegistry {
     }
 
     /// Runs one call (see [`PluginRuntime::call`]).
-    pub async fn call(&self, plugin: &ResolvedPlugin, document: Vec<u8>) -> PluginCall {
+    pub(crate) async fn call(&self, plugin: &ResolvedPlugin, document: Vec<u8>) -> PluginCall {
         let call = self
             .runtime
             .call(&plugin.compiled, &document, &plugin.limits)
@@ -344,7 +344,7 @@ fn thread_failed(task: &'static str) -> impl FnOnce(tokio::task::JoinError) -> R
 
 /// A script to build into a plugin.
 #[derive(Debug, Clone)]
-pub struct Script {
+pub(crate) struct Script {
     pub language: Language,
     /// The name its stack traces and errors show.
     pub filename: String,
@@ -358,7 +358,7 @@ enum ModuleSource {
 
 /// Turns a transform's `ok` value into records (JSON objects), refusing
 /// anything that is not a list.
-pub fn transform_records(output: Value) -> Result<Vec<Value>, PluginError> {
+pub(crate) fn transform_records(output: Value) -> Result<Vec<Value>, PluginError> {
     match output {
         Value::Array(records) => Ok(records),
         other => Err(PluginError::InvalidOutput(format!(

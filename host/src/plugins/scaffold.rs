@@ -20,7 +20,7 @@ pub enum ScaffoldLanguage {
 /// A project to write: its files (paths relative to the project folder)
 /// and how to build and run it.
 #[derive(Debug)]
-pub struct Scaffold {
+pub(crate) struct Scaffold {
     pub files: Vec<(String, String)>,
     /// The commands that build the module, run in the project folder (none
     /// for JavaScript and TypeScript, which `plugin run` builds itself).
@@ -31,7 +31,7 @@ pub struct Scaffold {
 
 /// A project name that cannot become a package name.
 #[derive(Debug, PartialEq, Eq)]
-pub struct InvalidName(pub String);
+pub(crate) struct InvalidName(pub String);
 
 impl fmt::Display for InvalidName {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -90,7 +90,7 @@ const LEAD_INPUT: &str = "{\"lead\": \"lead_01JD0000000000000000000000\"}\n";
 
 /// The name a package takes from the project folder's name: its own when
 /// it is one (letters, digits, `-`, `_`, starting with a letter).
-pub fn package_name(folder_name: &str) -> Result<String, InvalidName> {
+pub(crate) fn package_name(folder_name: &str) -> Result<String, InvalidName> {
     let valid = folder_name
         .chars()
         .next()
@@ -106,7 +106,7 @@ pub fn package_name(folder_name: &str) -> Result<String, InvalidName> {
 }
 
 /// The project for `language`, named `name` (a [`package_name`]).
-pub fn scaffold(language: ScaffoldLanguage, name: &str) -> Scaffold {
+pub(crate) fn scaffold(language: ScaffoldLanguage, name: &str) -> Scaffold {
     let file = |path: &str, contents: &str| (path.to_owned(), contents.to_owned());
     let (mut files, build, module) = match language {
         ScaffoldLanguage::Js | ScaffoldLanguage::Ts => {
@@ -192,7 +192,7 @@ pub fn scaffold(language: ScaffoldLanguage, name: &str) -> Scaffold {
 }
 
 /// The command that runs the project's plugin once on its sample.
-pub fn run_command(module: &str) -> String {
+pub(crate) fn run_command(module: &str) -> String {
     format!(
         "switchyard plugin run {module} --kind inbound-transform --config config.json --input input.json"
     )

@@ -29,7 +29,7 @@ use super::error::PluginError;
 
 /// The JavaScript of a TypeScript source, with its types blanked out.
 /// `filename` names the file in error messages.
-pub fn strip_types(source: &str, filename: &str) -> Result<String, PluginError> {
+pub(crate) fn strip_types(source: &str, filename: &str) -> Result<String, PluginError> {
     let allocator = Allocator::default();
     let parsed = Parser::new(&allocator, source, SourceType::ts()).parse();
     if let Some(error) = parsed.diagnostics.first() {
@@ -68,7 +68,7 @@ pub fn strip_types(source: &str, filename: &str) -> Result<String, PluginError> 
 
 /// ` at line L, column C of FILE` for a byte offset (columns count
 /// characters, from 1).
-pub fn at(source: &str, offset: u32, filename: &str) -> String {
+pub(crate) fn at(source: &str, offset: u32, filename: &str) -> String {
     let (line, column) = line_and_column(source, offset as usize);
     format!(" at line {line}, column {column} of {filename}")
 }

@@ -33,7 +33,6 @@ pub(crate) mod plugins;
 pub mod sql;
 pub(crate) mod sqlite_writer;
 mod statement;
-#[allow(unreachable_pub)]
 pub(crate) mod ui_sessions;
 pub(crate) mod webhook_health;
 pub(crate) mod webhook_imports;

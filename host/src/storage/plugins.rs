@@ -12,7 +12,7 @@ use crate::domain::time::now_micros;
 
 /// An uploaded plugin.
 #[derive(Debug, Clone)]
-pub struct PluginRecord {
+pub(crate) struct PluginRecord {
     pub id: String,
     pub name: String,
     pub kind: PluginKind,

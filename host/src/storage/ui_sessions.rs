@@ -15,7 +15,7 @@ const SESSION_PREFIX: &str = "sy_session";
 
 /// The signed-in admin a session belongs to.
 #[derive(Debug, Clone)]
-pub struct UiSession {
+pub(crate) struct UiSession {
     pub account_id: String,
     pub key_id: String,
     pub key_name: String,
@@ -24,7 +24,7 @@ pub struct UiSession {
 /// Opens a session for the owner of an admin API key, valid for
 /// `lifetime_micros`; returns the secret for the cookie (stored only as a
 /// digest). Expired sessions of every account are removed on the way.
-pub async fn create(
+pub(crate) async fn create(
     db: &Database,
     owner: &ApiKeyOwner,
     lifetime_micros: i64,
@@ -57,7 +57,7 @@ pub async fn create(
 }
 
 /// The live session a cookie's secret names, if any.
-pub async fn find(db: &Database, secret: &str) -> StoreResult<Option<UiSession>> {
+pub(crate) async fn find(db: &Database, secret: &str) -> StoreResult<Option<UiSession>> {
     let row: Option<(String, String, String)> = sql::fetch_optional(
         db.reader(),
         "SELECT s.account_id, s.api_key_id, k.name \
@@ -75,7 +75,7 @@ pub async fn find(db: &Database, secret: &str) -> StoreResult<Option<UiSession>>
 
 /// Ends the session a cookie's secret names; ending an unknown or already
 /// ended session is not an error.
-pub async fn delete(db: &Database, secret: &str) -> StoreResult<()> {
+pub(crate) async fn delete(db: &Database, secret: &str) -> StoreResult<()> {
     let digest = secrets::digest(secret);
     db.write(move |tx| {
         Box::pin(async move {

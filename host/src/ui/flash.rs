@@ -18,14 +18,14 @@ pub(super) const FLASH_COOKIE: &str = "switchyard_flash";
 /// from a short-lived cookie; the security layer clears it once shown. A
 /// warning ("the receiver answered HTTP 500") is shown as an alert.
 #[derive(Debug, Clone, Default)]
-pub struct Flash {
+pub(crate) struct Flash {
     pub message: Option<String>,
     pub warning: bool,
 }
 
 impl Flash {
     /// A message that reports success.
-    pub fn info(message: impl Into<String>) -> Self {
+    pub(crate) fn info(message: impl Into<String>) -> Self {
         Flash {
             message: Some(message.into()),
             warning: false,
@@ -62,13 +62,13 @@ fn read_flash(headers: &HeaderMap) -> Flash {
 }
 
 /// A `303 See Other` to `to` that leaves `message` for the next page.
-pub fn redirect_with_flash(to: &str, message: &str) -> Response {
+pub(crate) fn redirect_with_flash(to: &str, message: &str) -> Response {
     redirect_leaving(to, message, false)
 }
 
 /// A `303 See Other` to `to` that leaves `message` for the next page as a
 /// warning: something was done, but it did not go well.
-pub fn redirect_with_warning(to: &str, message: &str) -> Response {
+pub(crate) fn redirect_with_warning(to: &str, message: &str) -> Response {
     redirect_leaving(to, message, true)
 }
 

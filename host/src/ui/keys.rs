@@ -19,7 +19,7 @@ use super::{
 use crate::http::AppState;
 use crate::storage::api_keys;
 
-pub fn router() -> Router<AppState> {
+pub(crate) fn router() -> Router<AppState> {
     Router::new()
         .route("/keys", get(list).post(create))
         .route("/keys/{id}/revoke", get(confirm_revoke).post(revoke))

@@ -14,15 +14,15 @@
 //! domain functions as the JSON API.
 
 mod flash;
-pub mod imports;
-pub mod keys;
-pub mod leads;
-pub mod plugins;
-pub mod recovery;
+pub(crate) mod imports;
+pub(crate) mod keys;
+pub(crate) mod leads;
+pub(crate) mod plugins;
+pub(crate) mod recovery;
 mod security;
-pub mod session;
-pub mod stages;
-pub mod webhooks;
+pub(crate) mod session;
+pub(crate) mod stages;
+pub(crate) mod webhooks;
 
 use std::sync::LazyLock;
 
@@ -43,7 +43,7 @@ use crate::domain::secrets::sha256_hex;
 use crate::http::AppState;
 use crate::http::error::ApiError;
 use crate::storage::StoreError;
-pub use flash::{Flash, redirect_with_flash, redirect_with_warning};
+pub(crate) use flash::{Flash, redirect_with_flash, redirect_with_warning};
 use session::Session;
 
 /// The pinned htmx release, vendored from the npm package `htmx.org`.
@@ -60,7 +60,7 @@ static ASSETS_PATH: LazyLock<String> = LazyLock::new(|| {
 });
 
 /// The UI's routes, with their layers. Mounted beside the API.
-pub fn router(state: AppState) -> Router<AppState> {
+pub(crate) fn router(state: AppState) -> Router<AppState> {
     Router::new()
         .route("/", get(home))
         .merge(session::router())
@@ -113,7 +113,7 @@ async fn asset(Path((version, file)): Path<(String, String)>) -> Response {
 
 /// What the layout of every page shows besides the page itself.
 #[derive(Debug, Clone)]
-pub struct Layout {
+pub(crate) struct Layout {
     pub title: String,
     /// Which navigation entry is current: `stages`, `imports`, `leads`,
     /// `webhooks`, `plugins`, `keys`.
@@ -129,7 +129,7 @@ pub struct Layout {
 }
 
 impl Layout {
-    pub fn new(
+    pub(crate) fn new(
         session: &Session,
         flash: Flash,
         title: impl Into<String>,
@@ -147,7 +147,7 @@ impl Layout {
     }
 
     /// The layout of a page shown without a session (sign-in, errors).
-    pub fn signed_out(flash: Flash, title: impl Into<String>) -> Self {
+    pub(crate) fn signed_out(flash: Flash, title: impl Into<String>) -> Self {
         Self {
             title: title.into(),
             nav: "",
@@ -161,7 +161,7 @@ impl Layout {
 }
 
 /// The value of cookie `name` in the request's `Cookie` headers.
-pub fn cookie<'h>(headers: &'h HeaderMap, name: &str) -> Option<&'h str> {
+pub(crate) fn cookie<'h>(headers: &'h HeaderMap, name: &str) -> Option<&'h str> {
     headers
         .get_all(header::COOKIE)
         .iter()
@@ -173,7 +173,7 @@ pub fn cookie<'h>(headers: &'h HeaderMap, name: &str) -> Option<&'h str> {
 }
 
 /// Renders a page with a status.
-pub fn render(status: StatusCode, page: &impl Template) -> Response {
+pub(crate) fn render(status: StatusCode, page: &impl Template) -> Response {
     match page.render() {
         Ok(html) => (
             status,
@@ -193,12 +193,12 @@ pub fn render(status: StatusCode, page: &impl Template) -> Response {
 }
 
 /// A page with status 200.
-pub fn page(page: &impl Template) -> Response {
+pub(crate) fn page(page: &impl Template) -> Response {
     render(StatusCode::OK, page)
 }
 
 /// A time as admins read it: `2026-11-23 11:32:06 UTC`.
-pub fn display_time(micros: i64) -> String {
+pub(crate) fn display_time(micros: i64) -> String {
     DateTime::<Utc>::from_timestamp_micros(micros)
         .map(|time| time.format("%Y-%m-%d %H:%M:%S UTC").to_string())
         .unwrap_or_default()
@@ -207,13 +207,13 @@ pub fn display_time(micros: i64) -> String {
 /// A failed UI request: the sign-in form for a missing session, otherwise
 /// an error page with the message an admin can act on.
 #[derive(Debug)]
-pub enum UiError {
+pub(crate) enum UiError {
     SignIn,
     Page { status: StatusCode, message: String },
 }
 
 impl UiError {
-    pub fn new(status: StatusCode, message: impl Into<String>) -> Self {
+    pub(crate) fn new(status: StatusCode, message: impl Into<String>) -> Self {
         UiError::Page {
             status,
             message: message.into(),
@@ -221,7 +221,7 @@ impl UiError {
     }
 
     /// The status and message, for a page that shows them in place.
-    pub fn status_and_message(self) -> (StatusCode, String) {
+    pub(crate) fn status_and_message(self) -> (StatusCode, String) {
         match self {
             UiError::SignIn => (StatusCode::UNAUTHORIZED, "Sign in again.".into()),
             UiError::Page { status, message } => (status, message),
@@ -229,7 +229,7 @@ impl UiError {
     }
 }
 
-pub type UiResult<T = Response> = Result<T, UiError>;
+pub(crate) type UiResult<T = Response> = Result<T, UiError>;
 
 impl From<ApiError> for UiError {
     fn from(error: ApiError) -> Self {
@@ -287,7 +287,7 @@ impl IntoResponse for UiError {
 
 /// An `application/x-www-form-urlencoded` body; a malformed one is an error
 /// page naming the problem.
-pub struct UiForm<T>(pub T);
+pub(crate) struct UiForm<T>(pub T);
 
 impl<S, T> FromRequest<S> for UiForm<T>
 where
@@ -313,7 +313,7 @@ where
 /// posts to `action` on confirmation, links back to `cancel` otherwise.
 #[derive(Template)]
 #[template(path = "confirm.html")]
-pub struct ConfirmPage {
+pub(crate) struct ConfirmPage {
     pub layout: Layout,
     pub heading: String,
     pub message: String,

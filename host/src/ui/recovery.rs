@@ -18,7 +18,7 @@ use crate::http::AppState;
 use crate::http::webhooks::{MAX_RECOVER, Recovery, recover};
 use crate::storage::webhooks;
 
-pub fn router() -> Router<AppState> {
+pub(crate) fn router() -> Router<AppState> {
     Router::new().route(
         "/webhooks/{id}/recover",
         get(recover_form).post(recover_now),

@@ -81,7 +81,7 @@ pub(super) async fn refuse_cross_site(
 }
 
 /// Why a state-changing request is refused as cross-site, if it is.
-pub fn cross_site_verdict(headers: &HeaderMap, public_url: &str) -> Result<(), String> {
+pub(crate) fn cross_site_verdict(headers: &HeaderMap, public_url: &str) -> Result<(), String> {
     let header = |name: &str| headers.get(name).and_then(|value| value.to_str().ok());
     if let Some(site) = header("sec-fetch-site") {
         return match site {

@@ -20,11 +20,11 @@ use crate::http::AppState;
 use crate::storage::{accounts, ui_sessions};
 
 /// The cookie that carries the session secret.
-pub const SESSION_COOKIE: &str = "switchyard_session";
+pub(crate) const SESSION_COOKIE: &str = "switchyard_session";
 /// How long a session lasts from sign-in.
-pub const SESSION_HOURS: i64 = 12;
+pub(crate) const SESSION_HOURS: i64 = 12;
 
-pub fn router() -> Router<AppState> {
+pub(crate) fn router() -> Router<AppState> {
     Router::new()
         .route("/sign-in", get(sign_in_form).post(sign_in))
         .route("/sign-out", post(sign_out))
@@ -34,7 +34,7 @@ pub fn router() -> Router<AppState> {
 /// recorded as the source of the changes they make (their API key, as
 /// through the API).
 #[derive(Debug, Clone)]
-pub struct Session {
+pub(crate) struct Session {
     pub account_id: String,
     pub actor: Actor,
 }

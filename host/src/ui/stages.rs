@@ -19,7 +19,7 @@ use crate::domain::stage_title::StageTitle;
 use crate::http::AppState;
 use crate::storage::funnel_stages::{self, FunnelStage};
 
-pub fn router() -> Router<AppState> {
+pub(crate) fn router() -> Router<AppState> {
     Router::new()
         .route("/stages", get(list).post(create))
         .route("/stages/{id}/rename", post(rename))

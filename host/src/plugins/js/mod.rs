@@ -25,15 +25,14 @@ use super::typescript;
 use crate::domain::plugin::PluginKind;
 use crate::domain::secrets::sha256_hex;
 
-pub use self::snapshot::position_in;
 /// The language of a script, named as the domain names it.
 pub use crate::domain::plugin::ScriptLanguage as Language;
 
 /// Largest script accepted, in bytes.
-pub const MAX_SCRIPT_BYTES: usize = 1024 * 1024;
+pub(crate) const MAX_SCRIPT_BYTES: usize = 1024 * 1024;
 
 /// The JavaScript function a kind's entry point calls.
-pub fn function_name(kind: PluginKind) -> &'static str {
+pub(crate) fn function_name(kind: PluginKind) -> &'static str {
     match kind {
         PluginKind::InboundTransform => "transform",
         PluginKind::PayloadBuilder => "buildPayload",
@@ -42,7 +41,7 @@ pub fn function_name(kind: PluginKind) -> &'static str {
 
 /// The key of a build in the build cache: the engine, the language, the
 /// file name (it appears in stack traces) and the source, hashed.
-pub fn build_key(language: Language, filename: &str, source: &str) -> String {
+pub(crate) fn build_key(language: Language, filename: &str, source: &str) -> String {
     static ENGINE_SHA256: OnceLock<String> = OnceLock::new();
     let engine = ENGINE_SHA256.get_or_init(|| sha256_hex(JS_ENGINE));
     let mut keyed = Vec::with_capacity(engine.len() + filename.len() + source.len() + 16);
@@ -54,7 +53,7 @@ pub fn build_key(language: Language, filename: &str, source: &str) -> String {
 }
 
 /// How a kind's function is called.
-pub fn signature(kind: PluginKind) -> &'static str {
+pub(crate) fn signature(kind: PluginKind) -> &'static str {
     match kind {
         PluginKind::InboundTransform => "transform(config, request)",
         PluginKind::PayloadBuilder => "buildPayload(config, event)",

@@ -250,7 +250,7 @@ fn with_position(message: &str) -> String {
 }
 
 /// The last `:LINE:COLUMN` of a message, as QuickJS writes stack frames.
-pub fn position_in(message: &str) -> Option<(u32, u32)> {
+fn position_in(message: &str) -> Option<(u32, u32)> {
     let frame = message.trim_end().strip_suffix(')')?;
     let mut parts = frame.rsplitn(3, ':');
     let column = parts.next()?.parse().ok()?;

@@ -16,7 +16,7 @@ use crate::domain::plugin::PluginLimits;
 use crate::plugins::error::EngineStartError;
 
 /// Native stack Wasm code may use, for every call.
-pub const MAX_WASM_STACK_BYTES: usize = 512 * 1024;
+pub(crate) const MAX_WASM_STACK_BYTES: usize = 512 * 1024;
 
 /// How often the epoch advances: a running plugin yields to the async
 /// runtime at every tick.

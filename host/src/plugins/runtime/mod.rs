@@ -36,14 +36,14 @@ use crate::domain::plugin::PluginKind;
 use crate::domain::secrets::sha256_hex;
 
 pub use self::call::PluginCall;
-pub use self::engine::MAX_WASM_STACK_BYTES;
+pub(crate) use self::engine::MAX_WASM_STACK_BYTES;
 /// For the fuzz target of the result document.
 #[cfg(any(test, feature = "fuzzing"))]
 pub(crate) use self::outcome::parse_output;
 
 /// Largest module accepted, in bytes: bounds the work of validating and
 /// compiling untrusted code.
-pub const MAX_MODULE_BYTES: usize = 8 * 1024 * 1024;
+pub(crate) const MAX_MODULE_BYTES: usize = 8 * 1024 * 1024;
 
 /// A validated, compiled, pre-linked module.
 pub struct CompiledPlugin {
@@ -161,7 +161,7 @@ impl PluginRuntime {
 
     /// The module compiled from the bytes with this hash, if this process
     /// has compiled it.
-    pub fn compiled(&self, sha256: &str, kind: PluginKind) -> Option<Arc<CompiledPlugin>> {
+    pub(crate) fn compiled(&self, sha256: &str, kind: PluginKind) -> Option<Arc<CompiledPlugin>> {
         self.cache().get(&(sha256.to_owned(), kind)).cloned()
     }
 

@@ -36,7 +36,7 @@ use crate::http::AppState;
 use crate::storage::webhook_imports;
 use page::{ImportExtras, render_import};
 
-pub fn router() -> Router<AppState> {
+pub(crate) fn router() -> Router<AppState> {
     Router::new()
         .route("/imports", get(list).post(create))
         .route("/imports/{id}", get(page::show))

@@ -29,7 +29,7 @@ use crate::storage::leads::{self, Lead};
 /// Leads per page of the list.
 const PAGE_SIZE: i64 = 50;
 
-pub fn router() -> Router<AppState> {
+pub(crate) fn router() -> Router<AppState> {
     Router::new()
         .route("/leads", get(list).post(form::create))
         .route("/leads/new", get(form::new_form))

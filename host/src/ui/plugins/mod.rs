@@ -29,7 +29,7 @@ use crate::http::plugins::{PluginView, UploadParams, builtin_views, upload};
 use crate::plugins::runtime::MAX_MODULE_BYTES;
 use crate::storage::plugins;
 
-pub fn router() -> Router<AppState> {
+pub(crate) fn router() -> Router<AppState> {
     Router::new()
         .route(
             "/plugins",

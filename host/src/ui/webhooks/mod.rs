@@ -47,7 +47,7 @@ use crate::storage::webhooks::{self, Webhook};
 /// Deliveries per page.
 const PAGE_SIZE: i64 = 50;
 
-pub fn router() -> Router<AppState> {
+pub(crate) fn router() -> Router<AppState> {
     Router::new()
         .route("/webhooks", get(list).post(form::create))
         .route("/webhooks/new", get(form::new))
