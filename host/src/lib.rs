@@ -44,7 +44,9 @@
 //!   its migrations, and the SQL for each resource: `deliveries/` (claims,
 //!   batches, attempts, admin reads, retention), `webhook_health` (failing
 //!   runs, deactivation), `delivery_results` (both, in one transaction),
-//!   `lead_events` (the outbox).
+//!   `lead_events` (the outbox); `versioned_cache`, the one cache shape
+//!   of its hot reads (an account's stages and webhooks, an import's stage
+//!   directory), checked against version columns.
 //! - `http`: the HTTP API, one module per resource (`webhooks/` split into
 //!   crud, input, try-out, deliveries and views), plus the error type,
 //!   extractors, the generated OpenAPI document, and `http::flood_control`

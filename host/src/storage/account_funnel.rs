@@ -11,10 +11,10 @@
 //! every stage per transaction: on PostgreSQL, a round trip per group of
 //! inbound updates.
 
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::Arc;
 
 use super::sql::args;
+use super::versioned_cache::VersionedCache;
 use super::write_tx::WriteTx;
 use super::{Database, StoreError, StoreResult};
 use crate::domain::funnel::StagePosition;
@@ -35,31 +35,8 @@ pub(crate) struct AccountVersions {
     pub webhooks: i64,
 }
 
-/// Live stages as read at a funnel version.
-type Versioned = (i64, Arc<Vec<StagePosition>>);
-
-/// Each account's live stages, as read at a funnel version.
-#[derive(Debug, Default)]
-pub(crate) struct FunnelCache {
-    accounts: Mutex<HashMap<String, Versioned>>,
-}
-
-impl FunnelCache {
-    fn get(&self, account_id: &str, version: i64) -> Option<Arc<Vec<StagePosition>>> {
-        let accounts = self.accounts.lock().unwrap_or_else(PoisonError::into_inner);
-        match accounts.get(account_id) {
-            Some((cached, stages)) if *cached == version => Some(Arc::clone(stages)),
-            _ => None,
-        }
-    }
-
-    fn put(&self, account_id: &str, version: i64, stages: Arc<Vec<StagePosition>>) {
-        self.accounts
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .insert(account_id.to_owned(), (version, stages));
-    }
-}
+/// Each account's live stages, as read at its `funnel_version`.
+pub(crate) type FunnelCache = VersionedCache<Vec<StagePosition>>;
 
 /// Reads the account's versions, share-locking its row (PostgreSQL) so
 /// that the funnel and the webhooks cannot change until the transaction

@@ -34,6 +34,7 @@ pub mod sql;
 pub(crate) mod sqlite_writer;
 mod statement;
 pub(crate) mod ui_sessions;
+mod versioned_cache;
 pub(crate) mod webhook_health;
 pub(crate) mod webhook_imports;
 pub(crate) mod webhooks;
@@ -256,7 +257,7 @@ impl Database {
     }
 
     /// The cache of active webhooks per account.
-    pub fn subscriptions(&self) -> &webhooks::SubscriptionCache {
+    pub(crate) fn subscriptions(&self) -> &webhooks::SubscriptionCache {
         &self.subscriptions
     }
 

@@ -2,13 +2,13 @@
 //! (stored as digests), stage-name mappings, and the lookup that
 //! authenticates an inbound request.
 
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::Arc;
 
 use serde_json::Value;
 use sqlx::FromRow;
 
 use super::sql::{Arg, DbRow, FromDbRow, args};
+use super::versioned_cache::VersionedCache;
 use super::write_tx::WriteTx;
 use super::{Database, StoreError, StoreResult, corrupt_column, funnel_stages};
 use crate::domain::InvalidInput;
@@ -395,59 +395,12 @@ async fn write_mappings(
 /// `version`, bumped by every change to it) nor its account's funnel
 /// (`funnel_version`) has changed. Every lookup still reads the import by
 /// token, so a regenerated token or a deactivated import is refused at once
-/// by every process; only the directory is cached.
-#[derive(Debug, Default)]
-pub(crate) struct DirectoryCache {
-    entries: Mutex<HashMap<String, CachedDirectory>>,
-}
-
-#[derive(Debug)]
-struct CachedDirectory {
-    import_version: i64,
-    funnel_version: i64,
-    directory: Arc<StageDirectory>,
-}
+/// by every process; only the directory is cached. Versioned by
+/// `(version, funnel_version)`.
+pub(crate) type DirectoryCache = VersionedCache<StageDirectory, (i64, i64), MAX_CACHED_DIRECTORIES>;
 
 /// Most imports whose directories are kept; past it the cache starts over.
 const MAX_CACHED_DIRECTORIES: usize = 10_000;
-
-impl DirectoryCache {
-    fn get(
-        &self,
-        import_id: &str,
-        import_version: i64,
-        funnel_version: i64,
-    ) -> Option<Arc<StageDirectory>> {
-        let entries = self.entries.lock().unwrap_or_else(PoisonError::into_inner);
-        entries
-            .get(import_id)
-            .filter(|cached| {
-                cached.import_version == import_version && cached.funnel_version == funnel_version
-            })
-            .map(|cached| Arc::clone(&cached.directory))
-    }
-
-    fn put(
-        &self,
-        import_id: &str,
-        import_version: i64,
-        funnel_version: i64,
-        directory: Arc<StageDirectory>,
-    ) {
-        let mut entries = self.entries.lock().unwrap_or_else(PoisonError::into_inner);
-        if entries.len() >= MAX_CACHED_DIRECTORIES {
-            entries.clear();
-        }
-        entries.insert(
-            import_id.to_owned(),
-            CachedDirectory {
-                import_version,
-                funnel_version,
-                directory,
-            },
-        );
-    }
-}
 
 /// The import a plain-text token belongs to (active or not), with the
 /// stage directory its requests resolve names with.
@@ -487,11 +440,15 @@ pub(crate) async fn authenticate(
     let transform = Transform::from_columns(plugin_id, config).map_err(|detail| {
         corrupt_column(&format!("webhook import {id}"), "transform_config", detail)
     })?;
-    let directory = match cache.get(&id, import_version, funnel_version) {
+    let directory = match cache.get(&id, (import_version, funnel_version)) {
         Some(directory) => directory,
         None => {
             let directory = Arc::new(stage_directory(db, &account_id, &id).await?);
-            cache.put(&id, import_version, funnel_version, Arc::clone(&directory));
+            cache.put(
+                &id,
+                (import_version, funnel_version),
+                Arc::clone(&directory),
+            );
             directory
         }
     };

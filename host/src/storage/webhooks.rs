@@ -3,8 +3,7 @@
 //! regenerate the signing secret, and the active subscriptions the outbox
 //! matches events against.
 
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::Arc;
 use std::time::Duration;
 
 use serde_json::Value;
@@ -12,6 +11,7 @@ use sqlx::FromRow;
 
 use super::sql::{self, Arg, args};
 use super::statement::Statement;
+use super::versioned_cache::VersionedCache;
 use super::write_tx::WriteTx;
 use super::{Database, StoreError, StoreResult, corrupt_column, deliveries, fresh_version};
 use crate::domain::ids::{IdKind, new_id};
@@ -428,30 +428,7 @@ pub(crate) async fn using_plugin(
 /// and a write transaction reads the version (share-locked on PostgreSQL,
 /// so webhook changes wait for it) before using the cache: a webhook
 /// created, changed or deactivated by any process is seen at once.
-#[derive(Debug, Default)]
-pub struct SubscriptionCache {
-    accounts: Mutex<HashMap<String, Versioned>>,
-}
-
-/// Subscriptions as read at a webhooks version.
-type Versioned = (i64, Arc<Vec<Subscription>>);
-
-impl SubscriptionCache {
-    fn get(&self, account_id: &str, version: i64) -> Option<Arc<Vec<Subscription>>> {
-        let accounts = self.accounts.lock().unwrap_or_else(PoisonError::into_inner);
-        match accounts.get(account_id) {
-            Some((cached, subscriptions)) if *cached == version => Some(Arc::clone(subscriptions)),
-            _ => None,
-        }
-    }
-
-    fn put(&self, account_id: &str, version: i64, subscriptions: Arc<Vec<Subscription>>) {
-        self.accounts
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .insert(account_id.to_owned(), (version, subscriptions));
-    }
-}
+pub(crate) type SubscriptionCache = VersionedCache<Vec<Subscription>>;
 
 /// The active webhooks of an account, in the caller's transaction.
 /// `known_version` is the account's webhooks version if the caller has
