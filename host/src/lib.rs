@@ -49,8 +49,10 @@
 //!   directory), checked against version columns.
 //! - `http`: the HTTP API, one module per resource (`webhooks/` split into
 //!   crud, input, try-out, deliveries and views), plus the error type,
-//!   extractors, the generated OpenAPI document, and `http::flood_control`
-//!   (import rate limits, the cap on undelivered deliveries: the 429s).
+//!   extractors, the generated OpenAPI document, `http::flood_control`
+//!   (import rate limits, the cap on undelivered deliveries: the 429s), and
+//!   `http::plugin_trial` (one call of a plugin on a sample, for both the
+//!   plugin dry run and an import's transform trial).
 //! - `ui`: the admin web UI under `/`: server-rendered pages, sign-in
 //!   sessions, CSRF and security headers.
 //! - `outbound`: outbound webhooks: signing, payloads, the SSRF-safe HTTP

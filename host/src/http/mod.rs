@@ -15,6 +15,7 @@ pub(crate) mod funnel_stages;
 pub(crate) mod health;
 pub(crate) mod integers;
 pub(crate) mod leads;
+pub(crate) mod plugin_trial;
 pub(crate) mod plugins;
 pub(crate) mod webhook_imports;
 pub(crate) mod webhooks;

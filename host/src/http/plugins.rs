@@ -2,7 +2,7 @@
 //! TypeScript source (built into a module by the server, its source kept),
 //! list (built-ins too), read, read a script's source, delete (refused while
 //! an import uses it), and a dry run that calls the plugin and reports its
-//! output or error, fuel, time and logs.
+//! output or error, fuel, time and logs (the call is `plugin_trial`'s).
 
 use std::collections::BTreeMap;
 
@@ -21,6 +21,7 @@ use super::AppState;
 use super::api_doc::{ScriptSource, WasmModule};
 use super::error::{ApiError, ApiResult, ErrorBody};
 use super::extract::{AdminAuth, ApiQuery, JsonBody, body_rejection};
+use super::plugin_trial::{self, TrialCall};
 use crate::domain::plugin::BUILTIN_ID_PREFIX;
 use crate::domain::plugin::PluginKind;
 use crate::domain::plugin::PluginLimits;
@@ -419,32 +420,36 @@ pub(crate) async fn run_once(
 ) -> ApiResult<DryRunResult> {
     let plugin = state.plugins.resolve_any(account_id, plugin_id).await?;
     let document = match plugin.compiled.kind {
-        PluginKind::InboundTransform => {
-            let content_type = request
-                .content_type
-                .as_deref()
-                .unwrap_or("application/json");
-            let body = abi::sample_body(&request.input, content_type);
-            let headers = request
+        PluginKind::InboundTransform => plugin_trial::transform_document(
+            &request.config,
+            &request.input,
+            request.content_type.as_deref(),
+            request
                 .headers
                 .iter()
-                .map(|(name, value)| (name.as_str(), value.as_str()));
-            abi::inbound_call(&request.config.to_string(), headers, content_type, &body)
-                .map_err(ApiError::Unprocessable)?
-        }
+                .map(|(name, value)| (name.as_str(), value.as_str())),
+        )
+        .map_err(ApiError::Unprocessable)?,
         PluginKind::PayloadBuilder => abi::payload_call(&request.config, &request.input),
     };
-    let call = state.plugins.call(&plugin, document).await;
-    let (output, error) = match call.outcome {
-        Ok(output) => (Some(output), None),
-        Err(error) => (None, Some(error.to_string())),
-    };
-    Ok(DryRunResult {
-        ok: error.is_none(),
-        output,
-        error,
-        fuel_used: call.fuel_used,
-        duration_ms: call.duration.as_secs_f64() * 1e3,
-        logs: call.logs,
-    })
+    Ok(DryRunResult::from(
+        plugin_trial::call(state, &plugin, document).await?,
+    ))
+}
+
+impl From<TrialCall> for DryRunResult {
+    fn from(call: TrialCall) -> Self {
+        let (output, error) = match call.outcome {
+            Ok(output) => (Some(output), None),
+            Err(error) => (None, Some(error.to_string())),
+        };
+        Self {
+            ok: error.is_none(),
+            output,
+            error,
+            fuel_used: call.fuel_used,
+            duration_ms: call.duration_ms,
+            logs: call.logs,
+        }
+    }
 }

@@ -4,7 +4,8 @@
 //! document, same limits, same check that it returned a list), and
 //! reports the records it returned, what each would do with the import's
 //! mappings and funnel, and the plugin's logs or its named error. The
-//! webhooks' payload preview is the outbound twin. Attaching a transform
+//! webhooks' payload preview is the outbound twin; the call itself is
+//! `plugin_trial`'s, as for a plugin's dry run. Attaching a transform
 //! with a `sample` runs the same trial first and refuses a transform that
 //! fails it, so a wrong config is caught before a CRM's request is.
 
@@ -22,8 +23,7 @@ use crate::http::AppState;
 use crate::http::error::{ApiError, ApiResult, ErrorBody};
 use crate::http::extract::{AdminAuth, JsonBody};
 use crate::http::funnel_import::{MAX_TRANSFORM_RECORDS, RecordKinds, resolve_records};
-use crate::plugins::abi;
-use crate::plugins::error::PluginError;
+use crate::http::plugin_trial;
 use crate::plugins::registry::transform_records;
 use crate::storage::webhook_imports::{self, WebhookImport};
 
@@ -158,24 +158,22 @@ pub(crate) async fn run_on_sample(
         .plugins
         .resolve(account_id, plugin_id, PluginKind::InboundTransform)
         .await?;
-    let content_type = sample.content_type.as_deref().unwrap_or("application/json");
-    let body = abi::sample_body(&sample.body, content_type);
     let headers = plugin_headers(&sample.headers);
-    let document = abi::inbound_call(
-        &config.to_string(),
+    let document = plugin_trial::transform_document(
+        config,
+        &sample.body,
+        sample.content_type.as_deref(),
         headers.iter().map(|(name, value)| (name.as_str(), *value)),
-        content_type,
-        &body,
     )
     .map_err(|error| ApiError::Unprocessable(format!("sample.body: {error}")))?;
-    let call = state.plugins.call(&plugin, document).await;
+    let call = plugin_trial::call(state, &plugin, document).await?;
     let mut result = TransformTestResult {
         ok: false,
         records: None,
         checks: Vec::new(),
         error: None,
         fuel_used: call.fuel_used,
-        duration_ms: call.duration.as_secs_f64() * 1e3,
+        duration_ms: call.duration_ms,
         logs: call.logs,
     };
     match call.outcome.and_then(transform_records) {
@@ -202,7 +200,6 @@ pub(crate) async fn run_on_sample(
             result.ok = true;
             result.records = Some(records);
         }
-        Err(PluginError::Busy(reason)) => return Err(ApiError::Unavailable(reason)),
         Err(error) => result.error = Some(error.to_string()),
     }
     Ok(result)

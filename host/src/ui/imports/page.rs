@@ -12,6 +12,7 @@ use crate::http::AppState;
 use crate::plugins::builtin::builtins;
 use crate::storage::webhook_imports::{self, WebhookImport};
 use crate::storage::{funnel_stages, plugins};
+use crate::ui::plugins::RunResult;
 use crate::ui::session::Session;
 use crate::ui::{Flash, Layout, UiResult, display_time, render};
 
@@ -52,7 +53,7 @@ struct ImportPage {
     transform_config: String,
     transform_error: Option<String>,
     try_input: String,
-    try_result: Option<TryResult>,
+    try_result: Option<RunResult>,
     /// The transform form's sample body, and what testing on it gave.
     sample: String,
     sample_result: Option<SampleTest>,
@@ -64,16 +65,6 @@ struct ImportPage {
     /// The saved limit, in words (`None`: no limit).
     saved_rate_limit: Option<String>,
     rate_limit_error: Option<String>,
-}
-
-/// What running the transform on a sample body gave.
-pub(super) struct TryResult {
-    pub(super) ok: bool,
-    pub(super) output: Option<String>,
-    pub(super) error: Option<String>,
-    pub(super) fuel: u64,
-    pub(super) duration: String,
-    pub(super) logs: Vec<String>,
 }
 
 /// What testing a transform on a sample body gave (nothing is saved).
@@ -111,7 +102,7 @@ pub(super) struct ImportExtras {
     pub(super) transform: Option<(String, String)>,
     pub(super) transform_error: Option<String>,
     pub(super) try_input: String,
-    pub(super) try_result: Option<TryResult>,
+    pub(super) try_result: Option<RunResult>,
     /// The rate limit form as submitted, when it was refused.
     pub(super) rate_limit: Option<(String, String)>,
     pub(super) rate_limit_error: Option<String>,

@@ -8,13 +8,14 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use serde::Deserialize;
 
-use super::page::{ImportExtras, SampleCheck, SampleTest, TryResult, render_import};
+use super::page::{ImportExtras, SampleCheck, SampleTest, render_import};
 use crate::http::AppState;
 use crate::http::plugins::{DryRunRequest, run_once};
 use crate::http::webhook_imports::{
     ImportTransform, InboundSample, TransformTestResult, attach_transform, run_on_sample,
 };
 use crate::storage::webhook_imports;
+use crate::ui::plugins::{RunResult, milliseconds};
 use crate::ui::session::Session;
 use crate::ui::{UiError, UiForm, UiResult, redirect_with_flash};
 
@@ -48,6 +49,19 @@ fn sample_request(text: &str) -> InboundSample {
     }
 }
 
+/// The typed config: JSON, an empty object when blank.
+fn parse_config(text: &str) -> Result<serde_json::Value, UiError> {
+    if text.trim().is_empty() {
+        return Ok(serde_json::Value::Object(Default::default()));
+    }
+    serde_json::from_str(text).map_err(|error| {
+        UiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            format!("The config is not valid JSON: {error}"),
+        )
+    })
+}
+
 fn sample_test(result: TransformTestResult) -> SampleTest {
     SampleTest {
         ok: result.ok,
@@ -69,7 +83,7 @@ fn sample_test(result: TransformTestResult) -> SampleTest {
             .collect(),
         error: result.error,
         fuel: result.fuel_used,
-        duration: format!("{:.2} ms", result.duration_ms),
+        duration: milliseconds(result.duration_ms),
         logs: result.logs,
     }
 }
@@ -93,16 +107,7 @@ pub(super) async fn save_transform(
         ));
     }
     let attached = async {
-        let config = if form.config.trim().is_empty() {
-            serde_json::Value::Object(Default::default())
-        } else {
-            serde_json::from_str(&form.config).map_err(|error| {
-                UiError::new(
-                    StatusCode::UNPROCESSABLE_ENTITY,
-                    format!("The config is not valid JSON: {error}"),
-                )
-            })?
-        };
+        let config = parse_config(&form.config)?;
         let transform = ImportTransform {
             plugin_id: plugin_id.clone(),
             config,
@@ -171,16 +176,7 @@ async fn test_transform(
                 "Paste a body the CRM would send, then test the transform on it.",
             ));
         }
-        let config = if form.config.trim().is_empty() {
-            serde_json::Value::Object(Default::default())
-        } else {
-            serde_json::from_str(&form.config).map_err(|error| {
-                UiError::new(
-                    StatusCode::UNPROCESSABLE_ENTITY,
-                    format!("The config is not valid JSON: {error}"),
-                )
-            })?
-        };
+        let config = parse_config(&form.config)?;
         let sample = sample_request(&form.sample);
         Ok(run_on_sample(
             state,
@@ -244,36 +240,16 @@ pub(super) async fn try_transform(
         .await;
     };
     let config = import.transform_config_json();
-    // A JSON body is sent as JSON, anything else as text.
-    let (input, content_type) = match serde_json::from_str(&form.input) {
-        Ok(json) => (json, None),
-        Err(_) => (
-            serde_json::Value::String(form.input.clone()),
-            Some("text/plain".to_owned()),
-        ),
-    };
+    let sample = sample_request(&form.input);
     let request = DryRunRequest {
         config,
-        input,
-        content_type,
-        headers: Default::default(),
+        input: sample.body,
+        content_type: sample.content_type,
+        headers: sample.headers,
     };
     let (status, try_result, transform_error) =
         match run_once(&state, &session.account_id, &plugin_id, &request).await {
-            Ok(result) => (
-                StatusCode::OK,
-                Some(TryResult {
-                    ok: result.ok,
-                    output: result
-                        .output
-                        .and_then(|output| serde_json::to_string_pretty(&output).ok()),
-                    error: result.error,
-                    fuel: result.fuel_used,
-                    duration: format!("{:.2} ms", result.duration_ms),
-                    logs: result.logs,
-                }),
-                None,
-            ),
+            Ok(result) => (StatusCode::OK, Some(RunResult::from(result)), None),
             Err(error) => {
                 let (status, message) = UiError::from(error).status_and_message();
                 (status, None, Some(message))

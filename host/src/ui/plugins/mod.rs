@@ -10,7 +10,9 @@
 //! - `source`: a script plugin's source, shown and edited on its page;
 //!   saving rebuilds it through the upload's own build.
 //!
-//! Backed by the API's own upload, dry-run and delete code.
+//! Backed by the API's own upload, dry-run and delete code. A dry run's
+//! result as a page shows it ([`RunResult`]) lives here too: an import's
+//! "Try it" shows its transform's the same way.
 
 mod page;
 mod source;
@@ -25,7 +27,7 @@ use super::session::Session;
 use super::{Flash, Layout, UiError, UiResult, redirect_with_flash, render};
 use crate::domain::plugin::PluginKind;
 use crate::http::AppState;
-use crate::http::plugins::{PluginView, UploadParams, builtin_views, upload};
+use crate::http::plugins::{DryRunResult, PluginView, UploadParams, builtin_views, upload};
 use crate::plugins::runtime::MAX_MODULE_BYTES;
 use crate::storage::plugins;
 
@@ -45,6 +47,38 @@ pub(crate) fn router() -> Router<AppState> {
             "/plugins/{id}/delete",
             get(page::confirm_delete).post(page::delete),
         )
+}
+
+/// What a dry run gave, as the pages show it: a plugin's page, and an
+/// import's "Try it" (its saved transform on a pasted body).
+pub(crate) struct RunResult {
+    pub ok: bool,
+    /// The plugin's `ok` value, pretty-printed.
+    pub output: Option<String>,
+    pub error: Option<String>,
+    pub fuel: u64,
+    pub duration: String,
+    pub logs: Vec<String>,
+}
+
+impl From<DryRunResult> for RunResult {
+    fn from(result: DryRunResult) -> Self {
+        Self {
+            ok: result.ok,
+            output: result
+                .output
+                .and_then(|output| serde_json::to_string_pretty(&output).ok()),
+            error: result.error,
+            fuel: result.fuel_used,
+            duration: milliseconds(result.duration_ms),
+            logs: result.logs,
+        }
+    }
+}
+
+/// A call's duration as the pages show it.
+pub(crate) fn milliseconds(duration_ms: f64) -> String {
+    format!("{duration_ms:.2} ms")
 }
 
 struct PluginRow {

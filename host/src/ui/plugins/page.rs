@@ -7,7 +7,7 @@ use axum::http::StatusCode;
 use serde::Deserialize;
 use serde_json::Value;
 
-use super::kilobytes;
+use super::{RunResult, kilobytes};
 use crate::domain::plugin::BUILTIN_ID_PREFIX;
 use crate::http::AppState;
 use crate::http::plugins::{DryRunRequest, PluginView, builtin_views, run_once};
@@ -16,16 +16,6 @@ use crate::ui::session::Session;
 use crate::ui::{
     ConfirmPage, Flash, Layout, UiError, UiForm, UiResult, page, redirect_with_flash, render,
 };
-
-/// What a dry run gave.
-pub(super) struct RunResult {
-    ok: bool,
-    output: Option<String>,
-    error: Option<String>,
-    fuel: u64,
-    duration: String,
-    logs: Vec<String>,
-}
 
 #[derive(Template)]
 #[template(path = "plugin.html")]
@@ -232,20 +222,7 @@ pub(super) async fn dry_run(
     }
     .await;
     let (status, result, error) = match ran {
-        Ok(result) => (
-            StatusCode::OK,
-            Some(RunResult {
-                ok: result.ok,
-                output: result
-                    .output
-                    .and_then(|output| serde_json::to_string_pretty(&output).ok()),
-                error: result.error,
-                fuel: result.fuel_used,
-                duration: format!("{:.2} ms", result.duration_ms),
-                logs: result.logs,
-            }),
-            None,
-        ),
+        Ok(result) => (StatusCode::OK, Some(RunResult::from(result)), None),
         Err(error) => {
             let (status, message) = error.status_and_message();
             (status, None, Some(message))
