@@ -1,9 +1,7 @@
 //! Accounts and their admin API keys: creation (from the CLI and on first
 //! start) and key lookup for authentication.
 
-use sqlx::Row;
-
-use super::sql::args;
+use super::sql::{Arg, args};
 use super::write_tx::WriteTx;
 use super::{Database, StoreError, StoreResult};
 use crate::domain::ids::{IdKind, new_id};
@@ -119,18 +117,20 @@ async fn insert_account(tx: &mut WriteTx<'_>, name: &str) -> StoreResult<Created
     })
 }
 
-/// Finds the owner of an admin API key given in plain text.
+/// Finds the owner of an admin API key given in plain text. Every admin
+/// API request makes this read, so it goes the way of the inbound token
+/// lookup ([`Database::hot_read`]): on SQLite on the calling thread rather
+/// than a hand-off to an sqlx connection's thread and back.
 pub async fn find_api_key(db: &Database, plain_key: &str) -> StoreResult<Option<ApiKeyOwner>> {
-    let row = sqlx::query("SELECT id, account_id, name FROM admin_api_keys WHERE key_digest = $1")
-        .bind(secrets::digest(plain_key))
-        .fetch_optional(db.reader())
+    let row: Option<(String, String, String)> = db
+        .hot_read(
+            "SELECT id, account_id, name FROM admin_api_keys WHERE key_digest = $1",
+            vec![Arg::from(secrets::digest(plain_key))],
+        )
         .await?;
-    let Some(row) = row else {
-        return Ok(None);
-    };
-    Ok(Some(ApiKeyOwner {
-        key_id: row.try_get("id")?,
-        account_id: row.try_get("account_id")?,
-        key_name: row.try_get("name")?,
+    Ok(row.map(|(key_id, account_id, key_name)| ApiKeyOwner {
+        key_id,
+        account_id,
+        key_name,
     }))
 }

@@ -1,5 +1,5 @@
-//! The read every inbound request makes (its token lookup), done where it
-//! costs least: [`Database::hot_read`].
+//! The read every inbound and admin API request makes (its token or key
+//! lookup), done where it costs least: [`Database::hot_read`].
 //!
 //! - On SQLite it runs on the calling thread, on a rusqlite connection from
 //!   a small pool of its own. A point read on an index takes a few
