@@ -38,6 +38,7 @@ use super::funnel_history::BackwardMove;
 use super::funnel_updates::{LeadResults, Waiting};
 use super::lead_events::{self, LeadEvent};
 use super::leads;
+use super::sql::Arg;
 use super::statement::Statement;
 use super::write_tx::WriteTx;
 use super::{Database, StoreError, StoreResult};
@@ -181,16 +182,16 @@ pub(crate) async fn candidates(
             statement.push_list(keys.ids.iter().copied()).push(")");
         }
         if !keys.emails.is_empty() {
-            union_branch(&mut statement, account_id, " AND email_key IN (");
-            statement.push_list(&keys.emails).push(")");
+            probe_branch(&mut statement, account_id, None, "email_key", &keys.emails);
         }
         for (import_id, external_ids) in &keys.external {
-            union_branch(&mut statement, account_id, " AND external_import_id = ");
-            statement
-                .push_bind(*import_id)
-                .push(" AND external_id IN (")
-                .push_list(external_ids.iter().copied())
-                .push(")");
+            probe_branch(
+                &mut statement,
+                account_id,
+                Some(import_id),
+                "external_id",
+                external_ids,
+            );
         }
         if statement.sql().is_empty() {
             continue;
@@ -214,6 +215,43 @@ fn union_branch<'a>(statement: &mut Statement<'a>, account_id: &'a str, conditio
         .push("SELECT id FROM leads WHERE account_id = ")
         .push_bind(account_id)
         .push(condition);
+}
+
+/// Adds to a union the ids of the account's leads whose `column` (of the
+/// import's leads, with `import_id`) holds one of `keys`, looked up one key
+/// at a time: a scalar subquery per key is an equality probe of the unique
+/// index, whatever the planner's statistics say. As `column IN (...)`,
+/// PostgreSQL without statistics yet (a table that grew since autovacuum
+/// last analysed it, as every new account's does) read all of the
+/// account's leads through its (account, id) index and filtered them:
+/// 33 ms for a 100-record lead-sync batch against 20,000 leads, against
+/// 0.2 ms this way (EXPLAIN ANALYZE, PostgreSQL 15).
+fn probe_branch<'a, K>(
+    statement: &mut Statement<'a>,
+    account_id: &'a str,
+    import_id: Option<&'a str>,
+    column: &str,
+    keys: &'a BTreeSet<K>,
+) where
+    &'a K: Into<Arg<'a>>,
+{
+    if !statement.sql().is_empty() {
+        statement.push(" UNION ");
+    }
+    statement
+        .push("SELECT id FROM (SELECT (SELECT id FROM leads WHERE account_id = ")
+        .push_bind(account_id);
+    if let Some(import_id) = import_id {
+        statement
+            .push(" AND external_import_id = ")
+            .push_bind(import_id);
+    }
+    statement
+        .push(&format!(" AND {column} = v.column1) AS id FROM (VALUES "))
+        .push_values(keys, |row, key| {
+            row.bind(key);
+        })
+        .push(") AS v) AS probed WHERE id IS NOT NULL");
 }
 
 /// Step 3: applies the records of `batches`, in order, once their
