@@ -10,9 +10,9 @@ use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
 use axum::extract::{FromRef, FromRequestParts, State};
 
-use axum::http::HeaderMap;
 use axum::http::header::{AUTHORIZATION, CONTENT_TYPE, COOKIE};
 use axum::http::request::Parts;
+use axum::http::{HeaderMap, HeaderName};
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -41,7 +41,7 @@ use crate::storage::webhook_imports;
 /// Most records one batch request may carry.
 pub(crate) const MAX_BATCH_RECORDS: usize = 100;
 /// Most records a transform may produce from one request.
-pub(crate) const MAX_TRANSFORM_RECORDS: usize = 1_000;
+const MAX_TRANSFORM_RECORDS: usize = 1_000;
 
 const LEAD_NOT_FOUND: &str = "Lead profile not found";
 const INVALID_STAGE: &str = "Invalid funnel stage";
@@ -410,11 +410,8 @@ async fn apply_transformed(
             return Err(failed(&error));
         }
     };
-    if records.len() > MAX_TRANSFORM_RECORDS {
-        return Err(failed(&format!(
-            "it produced {} records; at most {MAX_TRANSFORM_RECORDS} are applied from one request",
-            records.len()
-        )));
+    if let Err(too_many) = check_record_count(&records) {
+        return Err(failed(&too_many));
     }
     apply_records(state, auth, records, RecordKinds::WithLeadRecords).await
 }
@@ -428,13 +425,30 @@ pub(crate) enum RecordKinds {
     WithLeadRecords,
 }
 
+/// Refuses more records than one request applies (the endpoints' rule,
+/// which the transform trial reports too).
+pub(crate) fn check_record_count(records: &[Value]) -> Result<(), String> {
+    if records.len() > MAX_TRANSFORM_RECORDS {
+        return Err(format!(
+            "it produced {} records; at most {MAX_TRANSFORM_RECORDS} are applied from one request",
+            records.len()
+        ));
+    }
+    Ok(())
+}
+
+/// The request headers a transform never sees: the credentials a request
+/// is authenticated with (the endpoints' rule, which the transform trial
+/// follows too).
+pub(crate) const WITHHELD_FROM_TRANSFORMS: [HeaderName; 2] = [AUTHORIZATION, COOKIE];
+
 /// Request headers as a transform sees them: names in lowercase and in
 /// order, the last value of a repeated header, without the credentials the
 /// request was authenticated with (and without values that are not text).
 fn plugin_headers(headers: &HeaderMap) -> Vec<(&str, &str)> {
     let mut named: Vec<(&str, &str)> = headers
         .iter()
-        .filter(|(name, _)| *name != AUTHORIZATION && *name != COOKIE)
+        .filter(|(name, _)| !WITHHELD_FROM_TRANSFORMS.contains(name))
         .filter_map(|(name, value)| Some((name.as_str(), value.to_str().ok()?)))
         .collect();
     // Stable: a repeated header's values stay in the order they came, and

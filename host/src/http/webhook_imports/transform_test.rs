@@ -22,7 +22,9 @@ use crate::domain::plugin::PluginKind;
 use crate::http::AppState;
 use crate::http::error::{ApiError, ApiResult, ErrorBody};
 use crate::http::extract::{AdminAuth, JsonBody};
-use crate::http::funnel_import::{MAX_TRANSFORM_RECORDS, RecordKinds, resolve_records};
+use crate::http::funnel_import::{
+    RecordKinds, WITHHELD_FROM_TRANSFORMS, check_record_count, resolve_records,
+};
 use crate::http::plugin_trial;
 use crate::plugins::registry::transform_records;
 use crate::storage::webhook_imports::{self, WebhookImport};
@@ -176,13 +178,12 @@ pub(crate) async fn run_on_sample(
         duration_ms: call.duration_ms,
         logs: call.logs,
     };
-    match call.outcome.and_then(transform_records) {
-        Ok(records) if records.len() > MAX_TRANSFORM_RECORDS => {
-            result.error = Some(format!(
-                "it produced {} records; at most {MAX_TRANSFORM_RECORDS} are applied from one request",
-                records.len()
-            ));
-        }
+    let records = call
+        .outcome
+        .and_then(transform_records)
+        .map_err(|error| error.to_string())
+        .and_then(|records| check_record_count(&records).map(|()| records));
+    match records {
         Ok(records) => {
             let directory =
                 webhook_imports::stage_directory(&state.db, account_id, &import.id).await?;
@@ -200,7 +201,7 @@ pub(crate) async fn run_on_sample(
             result.ok = true;
             result.records = Some(records);
         }
-        Err(error) => result.error = Some(error.to_string()),
+        Err(error) => result.error = Some(error),
     }
     Ok(result)
 }
@@ -237,7 +238,11 @@ fn plugin_headers(headers: &BTreeMap<String, String>) -> BTreeMap<String, &str> 
     headers
         .iter()
         .map(|(name, value)| (name.to_ascii_lowercase(), value.as_str()))
-        .filter(|(name, _)| name != "authorization" && name != "cookie")
+        .filter(|(name, _)| {
+            !WITHHELD_FROM_TRANSFORMS
+                .iter()
+                .any(|withheld| withheld == name.as_str())
+        })
         .collect()
 }
 
