@@ -14,6 +14,7 @@ mod delivery_batch_failures;
 mod delivery_engine;
 mod delivery_failover;
 mod delivery_fairness;
+mod delivery_log_lookups;
 mod delivery_recovery;
 mod delivery_wakeups;
 mod flood_control;

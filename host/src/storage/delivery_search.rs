@@ -2,6 +2,14 @@
 //! UI's delivery log: filtered by webhook, status, event, lead and creation
 //! time, newest first, paged by id like
 //! [`super::deliveries::list_for_webhook`].
+//!
+//! Two filters have indexes of their own (migration
+//! `20261201600001_delivery_log_lookups`): failed deliveries are read from
+//! the partial index `deliveries_failed`, which the statement can only use
+//! when it names the status as a literal (a bound `status = $n` proves
+//! nothing about the index's predicate in a generic plan, nor to SQLite),
+//! and a lead's deliveries are found through its events
+//! (`lead_events_lead`, then `deliveries_event`).
 
 use super::deliveries::{DELIVERY_COLUMNS, Delivery};
 use super::sql::{self, Arg};
@@ -32,30 +40,37 @@ pub(crate) async fn search(
 ) -> StoreResult<Vec<Delivery>> {
     let mut sql = format!("SELECT {DELIVERY_COLUMNS} FROM deliveries WHERE account_id = $1");
     let mut args: Vec<Arg<'_>> = vec![account_id.into()];
-    let mut condition = |column: &str, operator: &str, arg: Arg<'static>| {
+    // ` AND {condition} ${n}`, `arg` bound as `$n`, with `tail` after it.
+    let mut condition = |condition: &str, arg: Arg<'static>, tail: &str| {
         args.push(arg);
-        sql.push_str(&format!(" AND {column} {operator} ${}", args.len()));
+        sql.push_str(&format!(" AND {condition} ${}{tail}", args.len()));
     };
     if let Some(webhook) = &filter.webhook_id {
-        condition("webhook_id", "=", webhook.clone().into());
-    }
-    if let Some(status) = &filter.status {
-        condition("status", "=", status.as_str().into());
+        condition("webhook_id =", webhook.clone().into(), "");
     }
     if let Some(event) = &filter.event_type {
-        condition("event_type", "=", event.clone().into());
+        condition("event_type =", event.clone().into(), "");
     }
     if let Some(lead) = &filter.lead_id {
-        condition("lead_id", "=", lead.clone().into());
+        // Every delivery with a lead was made for one of the lead's events.
+        condition(
+            "event_id IN (SELECT id FROM lead_events WHERE lead_id =",
+            lead.clone().into(),
+            ")",
+        );
     }
     if let Some(since) = filter.since {
-        condition("created_at", ">=", since.into());
+        condition("created_at >=", since.into(), "");
     }
     if let Some(until) = filter.until {
-        condition("created_at", "<", until.into());
+        condition("created_at <", until.into(), "");
     }
     if let Some(before) = before {
-        condition("id", "<", before.to_owned().into());
+        condition("id <", before.to_owned().into(), "");
+    }
+    if let Some(status) = filter.status {
+        // A literal from a closed set, never the user's text.
+        sql.push_str(&format!(" AND status = '{}'", status.as_str()));
     }
     args.push(limit.into());
     sql.push_str(&format!(" ORDER BY id DESC LIMIT ${}", args.len()));

@@ -83,7 +83,10 @@ pub(crate) async fn list_for_webhook(
         query.push(" AND id < ").push_bind(before);
     }
     if let Some(status) = status {
-        query.push(" AND status = ").push_bind(status.as_str());
+        // A literal (from a closed set), so that failed ones are read from
+        // the partial index `deliveries_failed`: a bound value proves
+        // nothing about its predicate to a generic plan, nor to SQLite.
+        query.push(&format!(" AND status = '{}'", status.as_str()));
     }
     query.push(" ORDER BY id DESC LIMIT ").push_bind(limit);
     sql::fetch_all(db.reader(), query.sql(), query.args()).await

@@ -1,0 +1,24 @@
+-- The admin UI's delivery log (issue 16), two filters that walked the
+-- whole deliveries table:
+--
+-- - Failed deliveries (of an account, or of one of its webhooks) were
+--   found by walking every delivery newest first until a page of failed
+--   ones turned up: as many rows as the failure rate makes it (20 per
+--   failed one at 5%, 1,000 at 0.1%), or the whole table where the
+--   planner saw that coming. A partial index holds the failed ones alone.
+--   It costs the hot path nothing: a delivery is inserted pending, and
+--   only the result that fails it (the last of its attempts) or a resend
+--   that revives it touches this index; an update that changes the status
+--   was never a HOT update anyway (`deliveries_batching`'s predicate
+--   names the column).
+--
+-- - A lead's deliveries were found by walking the whole table (nothing
+--   indexed `deliveries.lead_id`). Indexed here through the lead's events
+--   instead: every delivery with a lead belongs to one of its events, and
+--   `deliveries_event` already finds an event's deliveries. One entry per
+--   event, written once (events are never updated), where an index on
+--   `deliveries.lead_id` would take an entry at a random place on every
+--   delivery insert and again on every update of it that is not HOT
+--   (every attempt's result).
+CREATE INDEX deliveries_failed ON deliveries (account_id, id) WHERE status = 'failed';
+CREATE INDEX lead_events_lead ON lead_events (lead_id, id);
