@@ -23,6 +23,7 @@ mod funnel_import;
 mod funnel_stages;
 mod js_plugins;
 mod kept_connections;
+mod lead_creates;
 mod lead_sync;
 mod leads;
 mod logs;

@@ -35,7 +35,9 @@ use crate::plugins::abi;
 use crate::plugins::error::PluginError;
 use crate::plugins::registry::{RegistryError, transform_records};
 use crate::storage::funnel_updates::{FunnelUpdate, RecordFailure, UpdateRequest, UpdateStatus};
-use crate::storage::lead_sync::{LeadMatch, LeadRecord, SyncFailure, SyncStatus, SyncingImport};
+use crate::storage::lead_sync::{
+    LeadMatch, LeadRecord, RecordSource, SyncFailure, SyncStatus, SyncingImport,
+};
 use crate::storage::webhook_imports;
 
 /// Most records one batch request may carry.
@@ -299,7 +301,7 @@ async fn update_one(
         account_id: auth.account_id,
         actor: auth.actor,
         updates: vec![update.clone()],
-        lead_sync: None,
+        lead_records: None,
     };
     let results = state.funnel_writer.apply(request).await?;
     metrics::record::inbound(match results.first() {
@@ -483,12 +485,12 @@ async fn apply_records(
         .iter()
         .map(|(_, record)| record.clone())
         .collect();
-    let lead_sync = (kinds == RecordKinds::WithLeadRecords).then(|| {
+    let lead_records = (kinds == RecordKinds::WithLeadRecords).then(|| {
         let import = SyncingImport {
             import_id: auth.actor.id.clone(),
             create_leads: auth.create_leads,
         };
-        (import, lead_records)
+        (RecordSource::Import(import), lead_records)
     });
     let outcomes = state
         .funnel_writer
@@ -496,7 +498,7 @@ async fn apply_records(
             account_id: auth.account_id,
             actor: auth.actor,
             updates,
-            lead_sync,
+            lead_records,
         })
         .await?;
     for ((index, _), outcome) in resolved.updates.iter().zip(outcomes.updates) {
@@ -537,7 +539,7 @@ async fn apply_records(
                         does not create leads (set its create_leads to true to allow it)"
                         .into(),
                     SyncFailure::InvalidField(message) => format!("lead.fields: {message}"),
-                    SyncFailure::EmailTaken(email) => {
+                    SyncFailure::EmailTaken { email, .. } => {
                         format!("lead.fields.email: another lead already has email {email}")
                     }
                     SyncFailure::ExternalIdTaken(id) => format!(

@@ -277,7 +277,7 @@ async fn create_lead(
     let stage_id = request.funnel_stage_id.clone();
     let fields = request.fields()?;
     let lead = lead_changes::create(
-        &state.db,
+        &state.funnel_writer,
         &auth.account_id,
         &fields,
         stage_id.as_deref(),

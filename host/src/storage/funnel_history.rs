@@ -201,14 +201,18 @@ pub(crate) async fn write_history(
 /// the target already, an error when the target is not in the funnel.
 pub(crate) fn plan(lead_move: &LeadMove<'_>) -> StoreResult<Option<FunnelMove>> {
     match plan_move(lead_move.stages, lead_move.current, lead_move.target) {
-        None => Err(InvalidInput(format!(
-            "funnel_stage_id {} is not a stage of this account's funnel",
-            lead_move.target
-        ))
-        .into()),
+        None => Err(not_a_stage(lead_move.target)),
         Some(FunnelMove::Unchanged) => Ok(None),
         Some(plan) => Ok(Some(plan)),
     }
+}
+
+/// A move's target that is not a live stage of the account's funnel.
+pub(crate) fn not_a_stage(target: &str) -> StoreError {
+    InvalidInput(format!(
+        "funnel_stage_id {target} is not a stage of this account's funnel"
+    ))
+    .into()
 }
 
 /// One history event a move adds: each stage a forward move reaches, or

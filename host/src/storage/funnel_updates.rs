@@ -1,8 +1,8 @@
 //! Applying funnel updates sent by webhook imports: lists of (lead, stage)
 //! records, each applied by the funnel rules and committed before the
-//! caller answers, and the lead records of lead sync
-//! ([`lead_sync`](super::lead_sync)), which go through the same group
-//! commit after a request's plain records.
+//! caller answers, and lead records ([`lead_sync`](super::lead_sync)):
+//! those of lead sync and the admin API's creates, which go through the
+//! same group commit after a request's plain records.
 //!
 //! Requests go through a [`FunnelWriter`], which commits the requests that
 //! arrive together in one transaction (group commit): one `BEGIN`/`COMMIT`
@@ -25,7 +25,7 @@ use tokio::sync::{Mutex, mpsc, oneshot};
 use super::account_funnel::{self, AccountVersions};
 use super::funnel_history::{self, BackwardMove, LeadMove, ReachedStage};
 use super::lead_events::{self, LeadEvent};
-use super::lead_sync::{self, LeadRecord, SyncBatch, SyncFailure, Synced, SyncingImport};
+use super::lead_sync::{self, LeadRecord, RecordSource, SyncBatch, SyncFailure, Synced};
 use super::sql::Arg;
 use super::write_tx::WriteTx;
 use super::{Backend, Database, StoreError, StoreResult, params};
@@ -65,16 +65,16 @@ pub(crate) struct UpdateRequest {
     pub account_id: String,
     pub actor: Actor,
     pub updates: Vec<FunnelUpdate>,
-    /// Lead records (transforms only), applied after `updates`, and the
-    /// import they came through; `None` on the plain path.
-    pub lead_sync: Option<(SyncingImport, Vec<LeadRecord>)>,
+    /// Lead records (a transform's, or an admin create), applied after
+    /// `updates`, and where they came from; `None` on the plain path.
+    pub lead_records: Option<(RecordSource, Vec<LeadRecord>)>,
 }
 
 impl UpdateRequest {
     fn records(&self) -> usize {
         self.updates.len()
             + self
-                .lead_sync
+                .lead_records
                 .as_ref()
                 .map_or(0, |(_, records)| records.len())
     }
@@ -260,10 +260,10 @@ async fn apply_uncommitted(
     let syncing: Vec<SyncBatch> = requests
         .iter()
         .filter_map(|request| {
-            let (import, records) = request.lead_sync.as_ref()?;
+            let (source, records) = request.lead_records.as_ref()?;
             Some(SyncBatch {
                 account_id: &request.account_id,
-                import,
+                source,
                 actor: &request.actor,
                 records,
             })
@@ -421,7 +421,7 @@ async fn apply_uncommitted(
         .zip(requests)
         .map(|(updates, request)| RequestResults {
             updates,
-            leads: match request.lead_sync {
+            leads: match request.lead_records {
                 Some(_) => lead_results.next().unwrap_or_default(),
                 None => Vec::new(),
             },

@@ -1,20 +1,22 @@
 //! The admin's changes to a lead (create, update, delete), each in one
 //! write transaction with the events it emits: the lead's row (through
 //! [`leads`]), its stage (through [`funnel_history::move_lead`]) and the
-//! outbox (through [`lead_events`]). Inbound moves and lead sync have
-//! their own grouped paths (`funnel_updates`, `lead_sync`).
+//! outbox (through [`lead_events`]). Creates go through the group commit
+//! of inbound updates and lead sync (`funnel_updates`, `lead_sync`),
+//! whose lead records they are.
 
 use super::account_funnel;
 use super::funnel_history::{self, LeadMove, MoveOutcome};
+use super::funnel_updates::{FunnelWriter, UpdateRequest};
 use super::lead_events::{self, LeadEvent};
-use super::leads::{Lead, LeadView, email_conflict, fetch, lead_not_found, row_args};
+use super::lead_sync::{LeadRecord, RecordSource, SyncFailure, Synced};
+use super::leads::{Lead, email_conflict, email_taken, fetch, lead_not_found, row_args};
 use super::sql::args;
 use super::write_tx::WriteTx;
 use super::{Database, StoreError, StoreResult};
 use crate::domain::InvalidInput;
 use crate::domain::actor::Actor;
 use crate::domain::email::EmailAddress;
-use crate::domain::ids::{IdKind, new_id};
 use crate::domain::lead::LeadFields;
 use crate::domain::time::now_micros;
 use crate::domain::webhook::EventName;
@@ -27,128 +29,40 @@ pub(crate) enum StageChange {
 }
 
 /// Creates a lead, optionally placing it in the funnel (which backfills the
-/// stages before it).
+/// stages before it). The create is a lead record of the group writer
+/// ([`RecordSource::AdminCreate`]): creates arriving together commit in
+/// one transaction, with one multi-row statement of each kind, and each
+/// is answered once committed; a lead holding the email is named in the
+/// conflict.
 pub(crate) async fn create(
-    db: &Database,
+    writer: &FunnelWriter,
     account_id: &str,
     fields: &LeadFields,
     stage_id: Option<&str>,
     actor: &Actor,
 ) -> StoreResult<Lead> {
-    let (writer, account, new_fields) = (db.clone(), account_id.to_owned(), fields.clone());
-    let (stage_id, actor) = (stage_id.map(str::to_owned), actor.clone());
-    let created = db
-        .write(move |tx| {
-            Box::pin(async move {
-                insert(
-                    &writer,
-                    tx,
-                    &account,
-                    &new_fields,
-                    stage_id.as_deref(),
-                    &actor,
-                )
-                .await
-            })
+    let record = LeadRecord::new_lead(fields.clone(), stage_id.map(str::to_owned));
+    let results = writer
+        .apply_with_leads(UpdateRequest {
+            account_id: account_id.to_owned(),
+            actor: actor.clone(),
+            updates: Vec::new(),
+            lead_records: Some((RecordSource::AdminCreate, vec![record])),
         })
-        .await;
-    match created {
-        Err(error) if error.is_unique_violation() => {
-            Err(email_conflict(db, account_id, &fields.email).await)
-        }
-        other => other,
-    }
-}
-
-/// The work of [`create`], inside the caller's transaction.
-async fn insert(
-    db: &Database,
-    tx: &mut WriteTx<'_>,
-    account_id: &str,
-    fields: &LeadFields,
-    stage_id: Option<&str>,
-    actor: &Actor,
-) -> StoreResult<Lead> {
-    let now = now_micros();
-    let id = new_id(IdKind::Lead);
-    tx.execute(
-        "INSERT INTO leads (id, account_id, email, email_key, company, first_name, last_name, \
-             phone, website, position, twitter, linkedin, notes, score, created_at, updated_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $15)",
-        &row_args(&id, account_id, fields, now),
-    )
-    .await?;
-    let mut stage_after = None;
-    if let Some(stage_id) = stage_id {
-        let stages = account_funnel::read(db, tx, account_id, None).await?.stages;
-        let lead_move = LeadMove {
-            stages: &stages,
-            account_id,
-            lead_id: &id,
-            current: None,
-            target: stage_id,
-            actor,
-            now,
-        };
-        let outcome = funnel_history::move_lead(tx, lead_move).await?;
-        if matches!(outcome, MoveOutcome::Moved { .. }) {
-            stage_after = Some(stage_id);
-        }
-    }
-    let mut events = vec![LeadEvent {
-        account_id,
-        lead_id: &id,
-        name: EventName::LeadCreated,
-        actor,
-        previous_stage: None,
-        stage_after,
-    }];
-    if stage_after.is_some() {
-        events.push(lead_events::stage_changed(
-            account_id,
-            &id,
-            None,
-            stage_after,
-            actor,
-        ));
-    }
-    if stage_after.is_some() {
-        lead_events::record(db, tx, &events, now, &Default::default()).await?;
-        // The stage's title and position come from the database.
-        return fetch(tx, account_id, &id).await;
-    }
-    // Nothing else wrote to the row: it is what was inserted, which spares
-    // PostgreSQL a round trip for the answer and one for the events'
-    // snapshot.
-    let inserted = inserted_lead(id.clone(), fields, now);
-    let snapshot = LeadView::from(inserted.clone());
-    lead_events::record_with_snapshot(db, tx, &events, now, &Default::default(), Some(&snapshot))
         .await?;
-    Ok(inserted)
-}
-
-/// A new lead outside the funnel, as inserted.
-fn inserted_lead(id: String, fields: &LeadFields, now: i64) -> Lead {
-    Lead {
-        id,
-        email: fields.email.as_str().to_owned(),
-        company: fields.company.clone(),
-        first_name: fields.first_name.clone(),
-        last_name: fields.last_name.clone(),
-        phone: fields.phone.clone(),
-        website: fields.website.clone(),
-        position: fields.position.clone(),
-        twitter: fields.twitter.clone(),
-        linkedin: fields.linkedin.clone(),
-        notes: fields.notes.clone(),
-        score: fields.score,
-        funnel_stage_id: None,
-        funnel_stage_title: None,
-        funnel_stage_position: None,
-        external_import_id: None,
-        external_id: None,
-        created_at: now,
-        updated_at: now,
+    match results.leads.into_iter().next() {
+        Some(Ok(Synced {
+            lead: Some(lead), ..
+        })) => Ok(*lead),
+        Some(Err(SyncFailure::EmailTaken { holder, .. })) => {
+            Err(email_taken(&fields.email, Some(&holder)))
+        }
+        Some(Err(SyncFailure::InvalidStage)) => {
+            Err(funnel_history::not_a_stage(stage_id.unwrap_or_default()))
+        }
+        other => Err(StoreError::Database(sqlx::Error::Protocol(format!(
+            "a lead create was answered {other:?}"
+        )))),
     }
 }
 

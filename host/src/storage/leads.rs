@@ -21,7 +21,7 @@ use crate::domain::time::to_rfc3339;
 
 /// A lead as stored, with its current stage's title and position (decoded
 /// by its [`FromDbRow`] impl, on either path).
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Lead {
     pub id: String,
     pub email: String,
@@ -47,6 +47,32 @@ pub(crate) struct Lead {
 }
 
 impl Lead {
+    /// A new lead's row as inserted at `now`: outside the funnel, with no
+    /// external id.
+    pub(crate) fn inserted(id: String, fields: &LeadFields, now: i64) -> Self {
+        Self {
+            id,
+            email: fields.email.as_str().to_owned(),
+            company: fields.company.clone(),
+            first_name: fields.first_name.clone(),
+            last_name: fields.last_name.clone(),
+            phone: fields.phone.clone(),
+            website: fields.website.clone(),
+            position: fields.position.clone(),
+            twitter: fields.twitter.clone(),
+            linkedin: fields.linkedin.clone(),
+            notes: fields.notes.clone(),
+            score: fields.score,
+            funnel_stage_id: None,
+            funnel_stage_title: None,
+            funnel_stage_position: None,
+            external_import_id: None,
+            external_id: None,
+            created_at: now,
+            updated_at: now,
+        }
+    }
+
     /// The editable fields, as the domain sees them.
     pub(crate) fn fields(&self) -> Result<LeadFields, InvalidInput> {
         Ok(LeadFields {
@@ -323,7 +349,13 @@ pub(super) async fn email_conflict(
     )
     .await
     .unwrap_or(None);
-    let holder = holder.map_or_else(String::new, |(id,)| format!(" ({id})"));
+    email_taken(email, holder.as_ref().map(|(id,)| id.as_str()))
+}
+
+/// The conflict of a write refused because another lead of the account,
+/// `holder` if known, has the email.
+pub(super) fn email_taken(email: &EmailAddress, holder: Option<&str>) -> StoreError {
+    let holder = holder.map_or_else(String::new, |id| format!(" ({id})"));
     StoreError::Conflict(format!(
         "A lead with email {} already exists{holder}",
         email.as_str()

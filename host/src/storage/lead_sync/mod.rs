@@ -5,6 +5,11 @@
 //! rules; it emits the events an admin change of the same kind emits, with
 //! the import as the actor.
 //!
+//! The admin API's creates are lead records too, of another source
+//! ([`RecordSource::AdminCreate`]): each creates its lead or fails on the
+//! email another lead holds, so that concurrent creates share a
+//! transaction and a multi-row statement of each kind.
+//!
 //! Records go through the [`FunnelWriter`](super::funnel_updates::FunnelWriter)'s
 //! group commit, after the group's plain records, in three steps that give
 //! every transaction the same lock order and cost a few statements per
@@ -35,9 +40,10 @@ use std::sync::Arc;
 
 use self::plan::{Known, Leads, Planned};
 use super::funnel_history::BackwardMove;
+use super::funnel_stages;
 use super::funnel_updates::{LeadResults, Waiting};
 use super::lead_events::{self, LeadEvent};
-use super::leads;
+use super::leads::{self, Lead};
 use super::sql::Arg;
 use super::statement::Statement;
 use super::write_tx::WriteTx;
@@ -76,6 +82,19 @@ pub(crate) struct LeadRecord {
     pub stage_id: Option<String>,
 }
 
+impl LeadRecord {
+    /// An admin API create: a new lead with `fields`, placed at `stage_id`
+    /// if given (a [`RecordSource::AdminCreate`] record).
+    pub(crate) fn new_lead(fields: LeadFields, stage_id: Option<String>) -> Self {
+        Self {
+            matching: LeadMatch::default(),
+            named_email: Some(fields.email.clone()),
+            fields: Arc::new(move |_| Ok(fields.clone())),
+            stage_id,
+        }
+    }
+}
+
 impl std::fmt::Debug for LeadRecord {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("LeadRecord")
@@ -93,6 +112,21 @@ pub(crate) struct SyncingImport {
     pub create_leads: bool,
 }
 
+/// Where a request's lead records come from, which decides what a record
+/// does when it matches a lead, or none.
+#[derive(Debug, Clone)]
+pub(crate) enum RecordSource {
+    /// A webhook import's transform: a record updates the lead it matches
+    /// and creates one where nothing matches, if the import allows it.
+    Import(SyncingImport),
+    /// The admin API's creates ([`LeadRecord::new_lead`]): a record matches
+    /// nothing and creates its lead; one whose email a lead already has
+    /// fails with [`SyncFailure::EmailTaken`], naming that lead. Their
+    /// results carry the lead as created ([`Synced::lead`]), the API's
+    /// answer.
+    AdminCreate,
+}
+
 /// What a record did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum SyncStatus {
@@ -106,6 +140,9 @@ pub(crate) enum SyncStatus {
 pub(crate) struct Synced {
     pub status: SyncStatus,
     pub lead_id: String,
+    /// The lead as committed, for [`RecordSource::AdminCreate`] records;
+    /// `None` for an import's.
+    pub lead: Option<Box<Lead>>,
 }
 
 /// Why a record was not applied; nothing of it was written.
@@ -119,8 +156,8 @@ pub(crate) enum SyncFailure {
     InvalidField(String),
     /// The stage is no longer in the funnel.
     InvalidStage,
-    /// The new email belongs to another lead.
-    EmailTaken(String),
+    /// The new email belongs to another lead (`holder`).
+    EmailTaken { email: String, holder: String },
     /// The lead found by uid or email would take this import's external id
     /// from another lead that has it.
     ExternalIdTaken(String),
@@ -130,7 +167,7 @@ pub(crate) enum SyncFailure {
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct SyncBatch<'a> {
     pub account_id: &'a str,
-    pub import: &'a SyncingImport,
+    pub source: &'a RecordSource,
     pub actor: &'a Actor,
     pub records: &'a [LeadRecord],
 }
@@ -166,9 +203,11 @@ pub(crate) async fn candidates(
                     .chain(&record.named_email)
                     .map(EmailAddress::lookup_key),
             );
-            if let Some(external_id) = &matching.external_id {
+            if let (RecordSource::Import(import), Some(external_id)) =
+                (batch.source, &matching.external_id)
+            {
                 keys.external
-                    .entry(&batch.import.import_id)
+                    .entry(&import.import_id)
                     .or_default()
                     .insert(external_id);
             }
@@ -356,6 +395,58 @@ pub(crate) async fn apply(
             stage_after: event.stage_after.as_deref(),
         })
         .collect();
-    lead_events::record(db, tx, &events, now, webhooks_versions).await?;
+    // The leads the group created are as it inserted them: their events'
+    // snapshots and the admin API's answers need no read of their rows.
+    let created: Vec<Lead> = leads
+        .values()
+        .flat_map(|account_leads| &account_leads.all)
+        .filter(|known| known.created())
+        .map(|known| known.inserted_row(now))
+        .collect();
+    lead_events::record_with_known(db, tx, &events, now, webhooks_versions, &created).await?;
+    answer_admin_creates(tx, batches, &mut results, created).await?;
     Ok(results)
+}
+
+/// Gives each admin create that succeeded its lead as committed, with its
+/// stage's title and position (read only when one has a stage).
+async fn answer_admin_creates(
+    tx: &mut WriteTx<'_>,
+    batches: &[SyncBatch<'_>],
+    results: &mut [LeadResults],
+    created: Vec<Lead>,
+) -> StoreResult<()> {
+    let mut answers: Vec<&mut Synced> = batches
+        .iter()
+        .zip(results.iter_mut())
+        .filter(|(batch, _)| matches!(batch.source, RecordSource::AdminCreate))
+        .flat_map(|(_, results)| results.iter_mut().flatten())
+        .collect();
+    if answers.is_empty() {
+        return Ok(());
+    }
+    let mut created: HashMap<String, Lead> = created
+        .into_iter()
+        .map(|lead| (lead.id.clone(), lead))
+        .collect();
+    let stage_ids: Vec<&str> = answers
+        .iter()
+        .filter_map(|synced| created.get(&synced.lead_id)?.funnel_stage_id.as_deref())
+        .collect();
+    let stages = if stage_ids.is_empty() {
+        HashMap::new()
+    } else {
+        funnel_stages::views_by_id(tx, &stage_ids).await?
+    };
+    for synced in &mut answers {
+        let Some(mut lead) = created.remove(&synced.lead_id) else {
+            continue;
+        };
+        if let Some(stage) = lead.funnel_stage_id.as_ref().and_then(|id| stages.get(id)) {
+            lead.funnel_stage_title = Some(stage.title.clone());
+            lead.funnel_stage_position = stage.position;
+        }
+        synced.lead = Some(Box::new(lead));
+    }
+    Ok(())
 }

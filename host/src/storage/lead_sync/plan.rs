@@ -8,12 +8,13 @@
 
 use std::collections::HashMap;
 
-use super::{LeadMatch, LeadRecord, SyncBatch, SyncFailure, SyncStatus, Synced};
+use super::{LeadMatch, LeadRecord, RecordSource, SyncBatch, SyncFailure, SyncStatus, Synced};
 use crate::domain::actor::Actor;
 use crate::domain::funnel::{FunnelMove, StagePosition, plan_move};
 use crate::domain::ids::{IdKind, new_id};
 use crate::domain::lead::LeadFields;
 use crate::domain::webhook::EventName;
+use crate::storage::leads::Lead;
 
 /// A lead as the records played so far leave it.
 #[derive(Debug, Clone)]
@@ -51,6 +52,18 @@ impl Known {
 
     pub(super) fn created(&self) -> bool {
         self.initial_email.is_none()
+    }
+
+    /// The row of a lead the group created, as inserted at `now` (without
+    /// its stage's title and position).
+    pub(super) fn inserted_row(&self, now: i64) -> Lead {
+        let mut lead = Lead::inserted(self.id.clone(), &self.fields, now);
+        lead.funnel_stage_id.clone_from(&self.stage);
+        if let Some((import_id, external_id)) = &self.external {
+            lead.external_import_id = Some(import_id.clone());
+            lead.external_id = Some(external_id.clone());
+        }
+        lead
     }
 }
 
@@ -154,36 +167,50 @@ pub(super) fn play<'b>(
     record: &LeadRecord,
     planned: &mut Planned<'b>,
 ) -> Result<Synced, SyncFailure> {
-    let import_id = batch.import.import_id.as_str();
     let matching = &record.matching;
-    let found = leads.find(import_id, matching);
+    // The admin API's records match nothing: each creates its lead (and
+    // meets a lead holding its email as a taken email, below).
+    let (import_id, found) = match batch.source {
+        RecordSource::Import(import) => {
+            let import_id = import.import_id.as_str();
+            let found = leads.find(import_id, matching);
+            if found.is_none() {
+                if matching.external_id.is_none() && matching.email.is_none() {
+                    return Err(SyncFailure::LeadNotFound);
+                }
+                if !import.create_leads {
+                    return Err(SyncFailure::CreationOff);
+                }
+            }
+            (Some(import_id), found)
+        }
+        RecordSource::AdminCreate => (None, None),
+    };
     let current = found.map(|index| &leads.all[index]);
-    if current.is_none() {
-        if matching.external_id.is_none() && matching.email.is_none() {
-            return Err(SyncFailure::LeadNotFound);
-        }
-        if !batch.import.create_leads {
-            return Err(SyncFailure::CreationOff);
-        }
-    }
     let before = current.map(|known| known.fields.clone());
     let fields =
         (record.fields)(before.clone()).map_err(|invalid| SyncFailure::InvalidField(invalid.0))?;
-    if leads
+    if let Some(holder) = leads
         .by_email
         .get(&fields.email.lookup_key())
-        .is_some_and(|holder| Some(*holder) != found)
+        .filter(|holder| Some(**holder) != found)
     {
-        return Err(SyncFailure::EmailTaken(fields.email.as_str().to_owned()));
+        return Err(SyncFailure::EmailTaken {
+            email: fields.email.as_str().to_owned(),
+            holder: leads.all[*holder].id.clone(),
+        });
     }
     // A lead keeps the external id of the first import that set one; this
     // import's id replaces only its own.
-    let new_external = matching.external_id.as_ref().filter(|wanted| {
-        current
-            .and_then(|known| known.external.as_ref())
-            .is_none_or(|(owner, id)| owner == import_id && id != *wanted)
-    });
-    if let Some(wanted) = new_external
+    let new_external =
+        import_id
+            .zip(matching.external_id.as_ref())
+            .filter(|(import_id, wanted)| {
+                current
+                    .and_then(|known| known.external.as_ref())
+                    .is_none_or(|(owner, id)| owner == import_id && id != *wanted)
+            });
+    if let Some((import_id, wanted)) = new_external
         && leads
             .by_external
             .get(&(import_id.to_owned(), wanted.clone()))
@@ -217,7 +244,7 @@ pub(super) fn play<'b>(
             dirty: true,
         }),
     };
-    if let Some(external_id) = new_external {
+    if let Some((import_id, external_id)) = new_external {
         leads.set_external(index, (import_id.to_owned(), external_id.clone()));
     }
     let created = found.is_none();
@@ -265,7 +292,11 @@ pub(super) fn play<'b>(
     } else {
         SyncStatus::Unchanged
     };
-    Ok(Synced { status, lead_id })
+    Ok(Synced {
+        status,
+        lead_id,
+        lead: None,
+    })
 }
 
 #[cfg(test)]
@@ -362,7 +393,7 @@ mod tests {
     }
 
     struct Group {
-        import: SyncingImport,
+        source: RecordSource,
         actor: Actor,
         stages: Vec<StagePosition>,
     }
@@ -370,10 +401,10 @@ mod tests {
     impl Group {
         fn new(create_leads: bool) -> Self {
             Self {
-                import: SyncingImport {
+                source: RecordSource::Import(SyncingImport {
                     import_id: "imp_1".into(),
                     create_leads,
-                },
+                }),
                 actor: Actor {
                     kind: ActorKind::WebhookImport,
                     id: "imp_1".into(),
@@ -391,7 +422,7 @@ mod tests {
         ) -> (Vec<Result<Synced, SyncFailure>>, Vec<EventName>) {
             let batch = SyncBatch {
                 account_id: "acc_1",
-                import: &self.import,
+                source: &self.source,
                 actor: &self.actor,
                 records,
             };
@@ -484,9 +515,15 @@ mod tests {
         assert_eq!(
             results,
             [
-                Err(SyncFailure::EmailTaken("b@example.com".into())),
+                Err(SyncFailure::EmailTaken {
+                    email: "b@example.com".into(),
+                    holder: "lead_b".into()
+                }),
                 Err(SyncFailure::InvalidStage),
-                Err(SyncFailure::EmailTaken("a@example.com".into())),
+                Err(SyncFailure::EmailTaken {
+                    email: "a@example.com".into(),
+                    holder: "lead_a".into()
+                }),
             ]
         );
         assert!(events.is_empty());
@@ -562,5 +599,47 @@ mod tests {
                 Err(SyncFailure::LeadNotFound),
             ]
         );
+    }
+
+    #[test]
+    fn admin_creates_match_nothing_and_a_taken_email_names_its_holder() {
+        let mut group = Group::new(false);
+        group.source = RecordSource::AdminCreate;
+        let mut leads = Leads::new([existing("lead_a", "a@example.com", Some("s1"))]);
+        let records = [
+            LeadRecord::new_lead(fields("new@example.com"), Some("s2".into())),
+            // Its email, in other case: refused, naming the lead the
+            // record before created.
+            LeadRecord::new_lead(fields("NEW@example.com"), None),
+            // An existing lead's email: refused, naming it, not updated.
+            LeadRecord::new_lead(fields("a@example.com"), None),
+            LeadRecord::new_lead(fields("b@example.com"), Some("gone".into())),
+        ];
+        let (results, events) = group.play(&mut leads, &records);
+        let created = results[0].as_ref().expect("created");
+        assert_eq!(created.status, SyncStatus::Created);
+        assert_eq!(
+            results[1..],
+            [
+                Err(SyncFailure::EmailTaken {
+                    email: "NEW@example.com".into(),
+                    holder: created.lead_id.clone()
+                }),
+                Err(SyncFailure::EmailTaken {
+                    email: "a@example.com".into(),
+                    holder: "lead_a".into()
+                }),
+                Err(SyncFailure::InvalidStage),
+            ]
+        );
+        assert_eq!(
+            events,
+            [EventName::LeadCreated, EventName::LeadStageChanged]
+        );
+        assert_eq!(leads.all.len(), 2);
+        assert!(!leads.all[0].dirty, "the existing lead is left alone");
+        let new = &leads.all[leads.by_id[&created.lead_id]];
+        assert!(new.created());
+        assert_eq!(new.stage.as_deref(), Some("s2"));
     }
 }

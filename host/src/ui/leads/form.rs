@@ -177,7 +177,7 @@ pub(super) async fn create(
         let fields = request.fields()?;
         Ok::<Lead, UiError>(
             lead_changes::create(
-                &state.db,
+                &state.funnel_writer,
                 &session.account_id,
                 &fields,
                 stage_id.as_deref(),
