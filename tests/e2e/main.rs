@@ -11,6 +11,7 @@ mod auth;
 mod c_plugins;
 mod cli;
 mod delivery_batch_failures;
+mod delivery_claims;
 mod delivery_engine;
 mod delivery_failover;
 mod delivery_fairness;

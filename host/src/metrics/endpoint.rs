@@ -138,7 +138,7 @@ pub(crate) struct QueueFigures {
 }
 
 /// Counts scheduled deliveries (those with a next attempt time: the partial
-/// index `deliveries_due`).
+/// index `deliveries_webhook_due`, read whole).
 async fn read_queue(db: &Database) -> Result<QueueFigures, sqlx::Error> {
     let now = now_micros();
     let row = sqlx::query(

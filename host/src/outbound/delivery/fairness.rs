@@ -263,6 +263,30 @@ mod tests {
         }
     }
 
+    /// PostgreSQL's one-statement claim (`storage::deliveries::claims`)
+    /// gives a lone scheduled webhook `min(max_in_flight - in flight, free)`
+    /// (nothing at or over its cap) without asking `fair_shares`: this is
+    /// what `fair_shares` gives it too.
+    #[test]
+    fn a_lone_webhook_gets_its_room_up_to_the_free_slots() {
+        for max in [1_i64, 2, 16, 64] {
+            for busy in [0_u32, 1, 15, 16, 63, 64, 70] {
+                for free in [0_usize, 1, 3, 16, 64, 500] {
+                    let got = shares(&[due("w1", "a", 5, max)], &[("w1", busy)], free);
+                    let take = (max - i64::from(busy))
+                        .min(i64::try_from(free).unwrap())
+                        .max(0);
+                    let want = if take == 0 {
+                        vec![]
+                    } else {
+                        expected(&[("w1", take)])
+                    };
+                    assert_eq!(got, want, "max {max}, busy {busy}, free {free}");
+                }
+            }
+        }
+    }
+
     #[test]
     fn a_slot_counts_until_dropped() {
         let in_flight = InFlight::default();

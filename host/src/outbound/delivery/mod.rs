@@ -62,7 +62,7 @@ use self::leases::{Held, HeldClaims, holder_id, lease_until, renew_loop};
 use self::recorder::record_loop;
 use crate::domain::time::now_micros;
 use crate::domain::webhook::BatchMode;
-use crate::storage::deliveries::{self, ClaimedDelivery};
+use crate::storage::deliveries::{self, ClaimRequest, ClaimedDelivery, DueWebhook};
 use crate::storage::lead_events::{self, StoredEvent};
 use crate::storage::leads::LeadStageView;
 use crate::storage::webhooks::{self, Webhook};
@@ -269,10 +269,15 @@ impl DeliveryWorker {
         let lease_until = lease_until(now, self.config.lease);
         let in_flight = self.in_flight.counts();
         let free = requested(limit);
-        let claimed = deliveries::claim_due(db, &self.holder, now, lease_until, move |due| {
-            fair_shares(due, &in_flight, free)
-        })
-        .await?;
+        let request = ClaimRequest {
+            holder: self.holder.clone(),
+            now,
+            lease_until,
+            in_flight: in_flight.clone(),
+            free,
+            share: move |due: &[DueWebhook]| fair_shares(due, &in_flight, free),
+        };
+        let claimed = deliveries::claim_due(db, request).await?;
         if claimed.is_empty() {
             return Ok((Vec::new(), HashMap::new()));
         }

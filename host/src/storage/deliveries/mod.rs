@@ -34,7 +34,7 @@ pub(crate) use admin::{
 pub(super) use attempts::write_attempts;
 pub(crate) use attempts::{AttemptLog, AttemptOutcome, AttemptResult, RenderedPayload};
 pub(crate) use batches::{batch_members, fail_batch_members, form_batch, save_payloads, unbatch};
-pub(crate) use claims::{DueWebhook, claim_due, release, renew};
+pub(crate) use claims::{ClaimRequest, DueWebhook, claim_due, release, renew};
 pub(crate) use recovery::{count_failed_since, requeue_failed_since};
 pub(crate) use retention::purge_before;
 pub(crate) use test_sends::record_test_send;
