@@ -31,9 +31,10 @@ pub(crate) enum StageChange {
 /// Creates a lead, optionally placing it in the funnel (which backfills the
 /// stages before it). The create is a lead record of the group writer
 /// ([`RecordSource::AdminCreate`]): creates arriving together commit in
-/// one transaction, with one multi-row statement of each kind, and each
-/// is answered once committed; a lead holding the email is named in the
-/// conflict.
+/// one transaction (on PostgreSQL with one multi-row statement of each
+/// kind; on SQLite the writer thread groups them, see
+/// [`FunnelWriter::apply_one`]), and each is answered once committed; a
+/// lead holding the email is named in the conflict.
 pub(crate) async fn create(
     writer: &FunnelWriter,
     account_id: &str,
@@ -43,7 +44,7 @@ pub(crate) async fn create(
 ) -> StoreResult<Lead> {
     let record = LeadRecord::new_lead(fields.clone(), stage_id.map(str::to_owned));
     let results = writer
-        .apply_with_leads(UpdateRequest {
+        .apply_one(UpdateRequest {
             account_id: account_id.to_owned(),
             actor: actor.clone(),
             updates: Vec::new(),
