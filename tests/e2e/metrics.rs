@@ -285,7 +285,13 @@ async fn the_metrics_count_exactly_the_traffic_sent(backend: Backend) {
     let after = loop {
         let after = scrape(&client.http, &metrics_url).await;
         let delivered = r#"switchyard_delivery_attempts_total{outcome="delivered"}"#;
-        if after.get(delivered) - before.get(delivered) >= 3.0 || Instant::now() > deadline {
+        // An attempt is counted when its answer arrives; the delivery
+        // leaves the queue when the recorder commits its result, a moment
+        // later: wait for both before reading either.
+        let queued = after.get(r#"switchyard_delivery_queue_depth{state="due"}"#)
+            + after.get(r#"switchyard_delivery_queue_depth{state="later"}"#);
+        let settled = after.get(delivered) - before.get(delivered) >= 3.0 && queued == 0.0;
+        if settled || Instant::now() > deadline {
             break after;
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
