@@ -47,12 +47,16 @@
 //!   `lead_events` (the outbox); `versioned_cache`, the one cache shape
 //!   of its hot reads (an account's stages and webhooks, an import's stage
 //!   directory), checked against version columns.
-//! - `http`: the HTTP API, one module per resource (`webhooks/` split into
-//!   crud, input, try-out, deliveries and views), plus the error type,
-//!   extractors, the generated OpenAPI document, `http::flood_control`
-//!   (import rate limits, the cap on undelivered deliveries: the 429s), and
-//!   `http::plugin_trial` (one call of a plugin on a sample, for both the
-//!   plugin dry run and an import's transform trial).
+//! - `http`: the HTTP API, one module per resource, the larger ones split
+//!   by concept: `webhooks/` (crud, input, try-out, deliveries, recovery,
+//!   views); `funnel_import/`, the inbound endpoints (the import token,
+//!   single and batch updates, each record parsed and resolved in
+//!   `records.rs`, the attached transform, the contract's types). Beside
+//!   them: the error type, extractors, the generated OpenAPI document,
+//!   `http::flood_control` (import rate limits, the cap on undelivered
+//!   deliveries: the 429s), and `http::plugin_trial` (one call of a plugin
+//!   on a sample, for both the plugin dry run and an import's transform
+//!   trial).
 //! - `ui`: the admin web UI under `/`: server-rendered pages, sign-in
 //!   sessions, CSRF and security headers.
 //! - `outbound`: outbound webhooks: signing, payloads, the SSRF-safe HTTP
