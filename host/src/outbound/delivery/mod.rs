@@ -60,7 +60,7 @@ use self::deliverer::previous_stages;
 use self::fairness::{InFlight, fair_shares};
 use self::leases::{Held, HeldClaims, holder_id, lease_until, renew_loop};
 use self::recorder::record_loop;
-use crate::domain::time::now_micros;
+use crate::domain::time::{micros, now_micros};
 use crate::domain::webhook::BatchMode;
 use crate::storage::deliveries::{self, ClaimRequest, ClaimedDelivery, DueWebhook};
 use crate::storage::lead_events::{self, StoredEvent};
@@ -118,12 +118,6 @@ struct Context {
 /// Most deliveries one claim asks for, given `free` slots.
 fn requested(free: usize) -> usize {
     free.min(500)
-}
-
-/// A duration in microseconds, the unit of every stored time; saturating,
-/// so that an absurd setting cannot overflow the sum it goes into.
-fn micros(duration: Duration) -> i64 {
-    i64::try_from(duration.as_micros()).unwrap_or(i64::MAX)
 }
 
 impl DeliveryWorker {
@@ -352,24 +346,5 @@ impl DeliveryWorker {
                 })
             })
             .collect())
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn micros_saturates_instead_of_overflowing() {
-        let cases = [
-            (Duration::ZERO, 0),
-            (Duration::from_micros(1), 1),
-            (Duration::from_secs(120), 120_000_000),
-            (Duration::from_micros(u64::MAX), i64::MAX),
-            (Duration::MAX, i64::MAX),
-        ];
-        for (duration, expected) in cases {
-            assert_eq!(micros(duration), expected, "{duration:?}");
-        }
     }
 }
