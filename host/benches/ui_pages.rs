@@ -212,8 +212,8 @@ async fn insert_deliveries(
             .collect();
         let sql = insert_sql(
             "INSERT INTO lead_events (id, account_id, lead_id, event_type, actor_type, actor_id, \
-                 actor_name, data, occurred_at) VALUES ",
-            9,
+                 actor_name, data, occurred_at, delivery_count) VALUES ",
+            10,
             made.len(),
         );
         let mut insert = sqlx::query(&sql);
@@ -227,7 +227,9 @@ async fn insert_deliveries(
                 .bind("key_01")
                 .bind("initial key")
                 .bind("{}")
-                .bind(made.micros);
+                .bind(made.micros)
+                // Each event here made one delivery.
+                .bind(1_i64);
         }
         transaction.execute(insert).await?;
         let sql = insert_sql(

@@ -9,7 +9,8 @@
 //! when it names the status as a literal (a bound `status = $n` proves
 //! nothing about the index's predicate in a generic plan, nor to SQLite),
 //! and a lead's deliveries are found through its events
-//! (`lead_events_lead`, then `deliveries_event`).
+//! (`lead_events_delivered`, which holds only the events that made
+//! deliveries, then `deliveries_event`).
 
 use super::deliveries::{DELIVERY_COLUMNS, Delivery};
 use super::sql::{self, Arg};
@@ -52,9 +53,11 @@ pub(crate) async fn search(
         condition("event_type =", event.clone().into(), "");
     }
     if let Some(lead) = &filter.lead_id {
-        // Every delivery with a lead was made for one of the lead's events.
+        // Every delivery with a lead was made for one of the lead's events,
+        // and only events that made deliveries are indexed by lead (the
+        // literal `delivery_count > 0` lets both engines use that index).
         condition(
-            "event_id IN (SELECT id FROM lead_events WHERE lead_id =",
+            "event_id IN (SELECT id FROM lead_events WHERE delivery_count > 0 AND lead_id =",
             lead.clone().into(),
             ")",
         );

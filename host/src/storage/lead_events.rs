@@ -21,6 +21,7 @@ use super::write_tx::WriteTx;
 use super::{Backend, Database, StoreResult, corrupt_column, funnel_stages, webhooks};
 use crate::domain::actor::{Actor, ActorKind};
 use crate::domain::ids::{IdKind, new_id};
+use crate::domain::time::micros;
 use crate::domain::webhook::{EventName, OccurredEvent, Subscription};
 
 /// One change to a lead, about to be committed.
@@ -179,7 +180,8 @@ pub(crate) async fn record_with_known(
         .iter()
         .zip(&event_ids)
         .zip(event_snapshots)
-        .map(|((event, id), snapshot)| EventRow::new(event, id, snapshot))
+        .zip(&targets)
+        .map(|(((event, id), snapshot), targets)| EventRow::new(event, id, snapshot, targets.len()))
         .collect();
     let mut deliveries = Vec::new();
     for ((event, targets), event_id) in events.iter().zip(&targets).zip(&event_ids) {
@@ -203,10 +205,18 @@ struct EventRow<'e> {
     /// JSON: the stage ids and, when a delivery was made, the lead
     /// snapshot.
     data: String,
+    /// The deliveries it makes: only an event that made some is indexed
+    /// by lead (`lead_events_delivered`), for finding a lead's deliveries.
+    delivery_count: i64,
 }
 
 impl<'e> EventRow<'e> {
-    fn new(event: &'e LeadEvent<'e>, id: &'e str, snapshot: Option<LeadView>) -> Self {
+    fn new(
+        event: &'e LeadEvent<'e>,
+        id: &'e str,
+        snapshot: Option<LeadView>,
+        delivery_count: usize,
+    ) -> Self {
         let mut data = json!({
             "previous_funnel_stage_id": event.previous_stage,
             "funnel_stage_id": event.stage_after,
@@ -218,6 +228,7 @@ impl<'e> EventRow<'e> {
             event,
             id,
             data: data.to_string(),
+            delivery_count: i64::try_from(delivery_count).unwrap_or(i64::MAX),
         }
     }
 }
@@ -261,7 +272,7 @@ async fn insert_events_and_deliveries(
 fn push_events<'a>(statement: &mut Statement<'a>, rows: &'a [EventRow<'a>], now: i64) {
     statement.push(
         "INSERT INTO lead_events (id, account_id, lead_id, event_type, actor_type, actor_id, \
-             actor_name, data, occurred_at) VALUES ",
+             actor_name, data, occurred_at, delivery_count) VALUES ",
     );
     statement.push_values(rows, |row, event| {
         let actor = event.event.actor;
@@ -273,7 +284,8 @@ fn push_events<'a>(statement: &mut Statement<'a>, rows: &'a [EventRow<'a>], now:
             .bind(&actor.id)
             .bind(&actor.name)
             .bind(&event.data)
-            .bind(now);
+            .bind(now)
+            .bind(event.delivery_count);
     });
 }
 
@@ -292,7 +304,7 @@ fn push_deliveries<'a>(
     statement.push_values(deliveries, |row, (event, subscription, event_id)| {
         let batch_key = subscription.batching.mode.key(event.name.as_str());
         let due = if batch_key.is_some() {
-            now + i64::try_from(subscription.batching.wait.as_micros()).unwrap_or(0)
+            now.saturating_add(micros(subscription.batching.wait))
         } else {
             now
         };
