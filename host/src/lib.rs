@@ -49,8 +49,9 @@
 //!   directory), checked against version columns.
 //! - `http`: the HTTP API, one module per resource, the larger ones split
 //!   by concept: `webhooks/` (crud, input, try-out, deliveries, recovery,
-//!   views); `funnel_import/`, the inbound endpoints (the import token,
-//!   single and batch updates, each record parsed and resolved in
+//!   views); `webhook_imports/` (crud, mappings, transform, its trial on a
+//!   sample, views); `funnel_import/`, the inbound endpoints (the import
+//!   token, single and batch updates, each record parsed and resolved in
 //!   `records.rs`, the attached transform, the contract's types). Beside
 //!   them: the error type, extractors, the generated OpenAPI document,
 //!   `http::flood_control` (import rate limits, the cap on undelivered
