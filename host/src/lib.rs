@@ -44,12 +44,14 @@
 //!   its migrations, and the SQL for each resource: `deliveries/` (claims,
 //!   batches, attempts, admin reads, retention), `webhook_health` (failing
 //!   runs, deactivation), `delivery_results` (both, in one transaction),
-//!   `lead_events` (the outbox), `webhooks/` (crud, a webhook's columns in
-//!   `row.rs`, the outbox's cached subscriptions), `webhook_imports/`
-//!   (lifecycle and tokens, stage-name mappings, the lookup that
-//!   authenticates an inbound request); `versioned_cache`, the one cache
-//!   shape of its hot reads (an account's stages and webhooks, an import's
-//!   stage directory), checked against version columns.
+//!   `lead_events` (the outbox), `funnel_history/` (reading a lead's
+//!   history; writing a move's: one lead's, the stages reached, backward
+//!   moves), `webhooks/` (crud, a webhook's columns in `row.rs`, the
+//!   outbox's cached subscriptions), `webhook_imports/` (lifecycle and
+//!   tokens, stage-name mappings, the lookup that authenticates an inbound
+//!   request); `versioned_cache`, the one cache shape of its hot reads (an
+//!   account's stages and webhooks, an import's stage directory), checked
+//!   against version columns.
 //! - `http`: the HTTP API, one module per resource, the larger ones split
 //!   by concept: `webhooks/` (crud, input, try-out, deliveries, recovery,
 //!   views); `webhook_imports/` (crud, mappings, transform, its trial on a
