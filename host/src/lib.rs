@@ -82,8 +82,10 @@
 //!     `plugins/runtime/engine.rs` and `plugins/runtime/validate.rs`; how a
 //!     call's end is named (out of fuel, trap, invalid output):
 //!     `plugins/runtime/outcome.rs`;
-//!   - JavaScript and TypeScript builds: `plugins/js/`; what `plugin new`
-//!     writes: `plugins/scaffold.rs` and the templates in `plugin-sdk/`.
+//!   - JavaScript and TypeScript builds: `plugins/js/` (TypeScript's type
+//!     stripping: `plugins/typescript/`, its rules for class members in
+//!     `class_members.rs`); what `plugin new` writes: `plugins/scaffold.rs`
+//!     and the templates in `plugin-sdk/`.
 
 // Only what the binary, the end-to-end tests and the benches use is `pub`;
 // the rest is `pub(crate)`, so that rustc reports what nothing uses.
