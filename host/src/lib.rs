@@ -57,8 +57,9 @@
 //!   views); `webhook_imports/` (crud, mappings, transform, its trial on a
 //!   sample, views); `funnel_import/`, the inbound endpoints (the import
 //!   token, single and batch updates, each record parsed and resolved in
-//!   `records.rs`, the attached transform, the contract's types). Beside
-//!   them: the error type, extractors, the generated OpenAPI document,
+//!   `records.rs`, the attached transform, the contract's types);
+//!   `plugins/` (upload, catalog, dry run, views). Beside them: the error
+//!   type, extractors, the generated OpenAPI document,
 //!   `http::flood_control` (import rate limits, the cap on undelivered
 //!   deliveries: the 429s), and `http::plugin_trial` (one call of a plugin
 //!   on a sample, for both the plugin dry run and an import's transform
