@@ -30,7 +30,7 @@ pub(crate) enum MoveOutcome {
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct LeadMove<'a> {
     /// The account's live stages, read in the same transaction
-    /// ([`funnel_stages::positions`](crate::storage::funnel_stages::positions)).
+    /// ([`AccountFunnel`](crate::storage::account_funnel::AccountFunnel)).
     pub stages: &'a [StagePosition],
     pub account_id: &'a str,
     pub lead_id: &'a str,
