@@ -44,7 +44,9 @@
 //!   its migrations, and the SQL for each resource: `deliveries/` (claims,
 //!   batches, attempts, admin reads, retention), `webhook_health` (failing
 //!   runs, deactivation), `delivery_results` (both, in one transaction),
-//!   `lead_events` (the outbox), `funnel_history/` (reading a lead's
+//!   `lead_events` (the outbox), `funnel_updates/` (the inbound write
+//!   path: the group-commit writer, a group's transaction, the history
+//!   waiting to be written, the leads locked), `funnel_history/` (reading a lead's
 //!   history; writing a move's: one lead's, the stages reached, backward
 //!   moves), `webhooks/` (crud, a webhook's columns in `row.rs`, the
 //!   outbox's cached subscriptions), `webhook_imports/` (lifecycle and
