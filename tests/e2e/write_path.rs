@@ -1,6 +1,7 @@
 //! The write path (`storage::write_tx`, `storage::sqlite_writer`): writes
-//! that arrive together commit together on SQLite, each under a savepoint,
-//! and every answer comes after the commit. These tests drive
+//! that arrive together commit together on SQLite, each under a savepoint
+//! (a write alone in its group needs none), and every answer comes after
+//! the commit. These tests drive
 //! `Database::write` directly, on scratch tables, to reach the failures
 //! that HTTP requests cannot provoke: a `COMMIT` that fails, a write that
 //! fails inside a group, a write that panics.
@@ -191,6 +192,32 @@ async fn a_failing_write_is_rolled_back_alone_and_the_rest_of_its_group_commits(
     assert_eq!(notes(&db).await, vec!["a", "c", "taken"]);
 }
 
+/// A write alone in its group runs without a savepoint on SQLite: when it
+/// fails, the rollback of the whole transaction must take back what it
+/// had written, and the writer must go on.
+async fn a_failing_write_alone_in_its_group_writes_nothing(backend: Backend) {
+    let (_database, db) = database(backend).await;
+    add_note(db.clone(), "taken").await.expect("first note");
+    let error = db
+        .write(|tx| {
+            Box::pin(async move {
+                tx.execute("INSERT INTO notes (text) VALUES ('half')", &[])
+                    .await?;
+                tx.execute("INSERT INTO notes (text) VALUES ('taken')", &[])
+                    .await?;
+                StoreResult::Ok(())
+            })
+        })
+        .await
+        .expect_err("the duplicate is refused");
+    assert!(error.is_unique_violation(), "{error}");
+    assert_eq!(notes(&db).await, vec!["taken"]);
+    add_note(db.clone(), "after")
+        .await
+        .expect("the writer still runs");
+    assert_eq!(notes(&db).await, vec!["after", "taken"]);
+}
+
 /// SQLite only: on PostgreSQL a panicking write panics its own task.
 async fn a_panicking_write_fails_alone_and_the_writer_survives(backend: Backend) {
     if backend != Backend::Sqlite {
@@ -228,8 +255,37 @@ async fn a_panicking_write_fails_alone_and_the_writer_survives(backend: Backend)
     assert_eq!(notes(&db).await, vec!["a", "after"]);
 }
 
+/// The same alone in its group (no savepoint): nothing of it stays.
+async fn a_panicking_write_alone_in_its_group_writes_nothing(backend: Backend) {
+    if backend != Backend::Sqlite {
+        return;
+    }
+    let (_database, db) = database(backend).await;
+    let error = db
+        .write(|tx| {
+            Box::pin(async move {
+                tx.execute("INSERT INTO notes (text) VALUES ('doomed')", &[])
+                    .await?;
+                let bug = true;
+                if bug {
+                    panic!("a bug in a write");
+                }
+                StoreResult::Ok(())
+            })
+        })
+        .await
+        .expect_err("the panicking write fails");
+    assert!(error.to_string().contains("closed"), "{error}");
+    add_note(db.clone(), "after")
+        .await
+        .expect("the writer still runs");
+    assert_eq!(notes(&db).await, vec!["after"]);
+}
+
 crate::on_both_backends!(backend:
     a_group_whose_commit_fails_answers_every_write_with_an_error_and_writes_none,
     a_failing_write_is_rolled_back_alone_and_the_rest_of_its_group_commits,
     a_panicking_write_fails_alone_and_the_writer_survives,
+    a_failing_write_alone_in_its_group_writes_nothing,
+    a_panicking_write_alone_in_its_group_writes_nothing,
 );
