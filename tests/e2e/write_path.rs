@@ -282,10 +282,54 @@ async fn a_panicking_write_alone_in_its_group_writes_nothing(backend: Backend) {
     assert_eq!(notes(&db).await, vec!["after"]);
 }
 
+/// SQLite only: committed pages reach the database file by the checkpoint
+/// thread (`storage::sqlite_checkpoints`), long before the log reaches the
+/// writer's own checkpoint bound (16,384 pages; these writes make a few
+/// hundred).
+async fn the_log_is_copied_into_the_database_file_on_its_own(backend: Backend) {
+    if backend != Backend::Sqlite {
+        return;
+    }
+    let (database, db) = database(backend).await;
+    let file = database
+        .url
+        .strip_prefix("sqlite://")
+        .expect("an SQLite URL")
+        .to_owned();
+    let size = || std::fs::metadata(&file).map(|meta| meta.len()).unwrap_or(0);
+    let before = size();
+    for batch in 0..20_i64 {
+        db.write(move |tx| {
+            Box::pin(async move {
+                for n in 0..50_i64 {
+                    let text = format!("{batch:04}-{n:04}-{}", "x".repeat(1_000));
+                    tx.execute("INSERT INTO notes (text) VALUES ($1)", &[Arg::from(text)])
+                        .await?;
+                }
+                StoreResult::Ok(())
+            })
+        })
+        .await
+        .expect("write a batch of notes");
+    }
+    // A megabyte of notes: in the log, then in the file.
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    while size() < before + 1_000_000 {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the database file stayed at {} bytes (from {before}): nothing copied the log into it",
+            size()
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(notes(&db).await.len(), 1_000);
+}
+
 crate::on_both_backends!(backend:
     a_group_whose_commit_fails_answers_every_write_with_an_error_and_writes_none,
     a_failing_write_is_rolled_back_alone_and_the_rest_of_its_group_commits,
     a_panicking_write_fails_alone_and_the_writer_survives,
     a_failing_write_alone_in_its_group_writes_nothing,
     a_panicking_write_alone_in_its_group_writes_nothing,
+    the_log_is_copied_into_the_database_file_on_its_own,
 );

@@ -5,7 +5,8 @@
 //! [`Database::write`] (`write_tx`): on SQLite they run on one writer
 //! thread of their own (`sqlite_writer`), which owns the file's only
 //! write connection and commits the writes that arrive together in one
-//! transaction; on PostgreSQL on a pooled connection. Connection set-up
+//! transaction, while another copies its log back into the file
+//! (`sqlite_checkpoints`); on PostgreSQL on a pooled connection. Connection set-up
 //! (SQLite's write-ahead logging and pragmas) lives in this file, row
 //! locking in `write_tx::WriteTx::for_update`, the SQL for each resource
 //! beside it in the submodules.
@@ -31,6 +32,7 @@ pub(crate) mod pending_deliveries;
 pub(crate) mod plugin_sources;
 pub(crate) mod plugins;
 pub mod sql;
+mod sqlite_checkpoints;
 pub(crate) mod sqlite_writer;
 mod statement;
 pub(crate) mod ui_sessions;

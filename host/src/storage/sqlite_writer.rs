@@ -10,10 +10,12 @@
 //!
 //! A group: `BEGIN IMMEDIATE`, then each job under a savepoint (a job that
 //! fails is rolled back to it alone and answered with its own error; a
-//! group of one job needs none), then `COMMIT`. Every job is answered only after the commit; if the commit
-//! fails, the transaction is rolled back and every job of the group that
-//! had succeeded is answered [`StoreError::CommitFailed`]: none of them was
-//! written.
+//! group of one job needs none), then `COMMIT`. Every job is answered
+//! only after the commit; if the commit fails, the transaction is rolled
+//! back and every job of the group that had succeeded is answered
+//! [`StoreError::CommitFailed`]: none of them was written. The log is
+//! copied back into the database on another thread
+//! ([`sqlite_checkpoints`](super::sqlite_checkpoints)).
 
 use std::panic::AssertUnwindSafe;
 use std::sync::{Arc, Mutex, PoisonError};
@@ -24,6 +26,7 @@ use tokio::runtime::Handle;
 use tokio::sync::{mpsc, oneshot};
 
 use super::delivery_signal::DeliverySignal;
+use super::sqlite_checkpoints::Checkpointer;
 use super::write_tx::{WriteTx, WriteWork};
 use super::{StoreError, StoreResult};
 
@@ -43,13 +46,16 @@ const STATEMENT_CACHE: usize = 512;
 /// end-to-end bench peaked at 96-99 MiB of RSS with 16 MiB here).
 const WRITER_CACHE_KIB: u32 = 8 * 1024;
 
-/// Log pages after which a commit copies the log back into the database:
-/// SQLite's default, 1,000 (4 MiB). A longer log (8,192 or 16,384 pages)
-/// saved about 10% of the writer's CPU per change, since hot pages are
-/// copied once for more commits, but each checkpoint then stalls its
-/// commit's whole group longer: the inbound bench's p99 went from 10.5 to
-/// 34.9 ms, over the 20 ms target.
-const WAL_AUTOCHECKPOINT_PAGES: u32 = 1_000;
+/// Log pages after which a commit copies the log back into the database
+/// itself: the bound on the log (64 MiB), since the checkpoint thread
+/// ([`sqlite_checkpoints`](super::sqlite_checkpoints)) copies it all along.
+/// With SQLite's default (1,000 pages) on this thread and no other, each
+/// checkpoint stalled its commit's group; a longer log saved about 10% of
+/// the thread's CPU per change (hot pages copied once for more commits)
+/// but took the inbound bench's p99 from 10.5 to 34.9 ms. Copied on
+/// another thread, what is left here at the bound is what that thread has
+/// not yet copied.
+const WAL_AUTOCHECKPOINT_PAGES: u32 = 16_384;
 
 /// How SQLite's connection is set up.
 #[derive(Debug, Clone)]
@@ -76,11 +82,12 @@ impl SqliteWriter {
     /// starts the thread.
     pub(crate) fn open(options: &SqliteOptions, signal: Arc<DeliverySignal>) -> StoreResult<Self> {
         let conn = open_connection(options)?;
+        let checkpointer = Checkpointer::start(options)?;
         let (jobs, receiver) = mpsc::channel(QUEUE);
         let runtime = Handle::current();
         let thread = std::thread::Builder::new()
             .name("sqlite-writer".into())
-            .spawn(move || run(conn, receiver, &runtime, &signal))
+            .spawn(move || run(conn, receiver, &runtime, &signal, checkpointer))
             .map_err(|error| {
                 StoreError::CommitFailed(format!("cannot start the writer thread: {error}"))
             })?;
@@ -150,11 +157,14 @@ fn open_connection(options: &SqliteOptions) -> StoreResult<rusqlite::Connection>
     Ok(conn)
 }
 
+/// The writer thread: takes what is queued as one group, commits it, and
+/// goes on until closed. The checkpoint thread lives as long as it does.
 fn run(
     mut conn: rusqlite::Connection,
     mut receiver: mpsc::Receiver<Message>,
     runtime: &Handle,
     signal: &DeliverySignal,
+    checkpointer: Checkpointer,
 ) {
     while let Some(message) = receiver.blocking_recv() {
         let Message::Job(first) = message else {
@@ -175,6 +185,7 @@ fn run(
         if commit_group(&mut conn, group, runtime) > 0 {
             signal.committed();
         }
+        checkpointer.committed();
         if closing {
             return;
         }
