@@ -46,9 +46,11 @@
 //!   runs, deactivation), `delivery_results` (both, in one transaction),
 //!   `lead_events` (the outbox), `funnel_updates/` (the inbound write
 //!   path: the group-commit writer, a group's transaction, the history
-//!   waiting to be written, the leads locked), `funnel_history/` (reading a lead's
-//!   history; writing a move's: one lead's, the stages reached, backward
-//!   moves), `webhooks/` (crud, a webhook's columns in `row.rs`, the
+//!   waiting to be written, the leads locked), `lead_sync/` (lead records
+//!   in the same group commit: the candidates found, the records played
+//!   in memory, the leads written, the admin creates answered),
+//!   `funnel_history/` (reading a lead's history; writing a move's: one
+//!   lead's, the stages reached, backward moves), `webhooks/` (crud, a webhook's columns in `row.rs`, the
 //!   outbox's cached subscriptions), `webhook_imports/` (lifecycle and
 //!   tokens, stage-name mappings, the lookup that authenticates an inbound
 //!   request); `versioned_cache`, the one cache shape of its hot reads (an
