@@ -44,7 +44,9 @@
 //!   its migrations, and the SQL for each resource: `deliveries/` (claims,
 //!   batches, attempts, admin reads, retention), `webhook_health` (failing
 //!   runs, deactivation), `delivery_results` (both, in one transaction),
-//!   `lead_events` (the outbox), `funnel_updates/` (the inbound write
+//!   `lead_events/` (the outbox: recording a change's events, their rows
+//!   and their deliveries', full batches released, reading events back),
+//!   `funnel_updates/` (the inbound write
 //!   path: the group-commit writer, a group's transaction, the history
 //!   waiting to be written, the leads locked), `lead_sync/` (lead records
 //!   in the same group commit: the candidates found, the records played
