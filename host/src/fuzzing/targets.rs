@@ -1,6 +1,10 @@
 //! The five fuzz targets and the properties each checks. A target returns
 //! quietly on input it cannot use, and panics (with what broke) when the
 //! code under test panics or a property fails.
+//!
+//! Not production code: the module is compiled only for the unit tests
+//! and the `fuzzing` feature (`cargo fuzz`), so its length is not counted
+//! against the 400-line guide of the production files (issue 13).
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::sync::LazyLock;
