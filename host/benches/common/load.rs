@@ -216,7 +216,7 @@ pub fn lead_created(answer: Answer<'_>) -> Outcomes {
 }
 
 /// Reads an inbound funnel update's answer
-/// (`host/src/http/funnel_import.rs`): a single update's top-level
+/// (`host/src/http/funnel_import/contract.rs`): a single update's top-level
 /// `"status"` (`updated`, `unchanged`, anything else counted failed), or
 /// the per-record counts (`"updated":N`, `"unchanged":N`, `"failed":N`) of
 /// a batch or of a request through a transform, whose answers carry

@@ -30,6 +30,7 @@ use std::time::{Duration, Instant};
 
 use super::error::ApiError;
 use crate::domain::rate_limit::{RateLimit, TokenBucket, retry_after_seconds};
+use crate::metrics::record::Refusal;
 use crate::storage::{Database, pending_deliveries};
 
 /// Most imports whose buckets are kept; past it every bucket starts over
@@ -47,13 +48,6 @@ pub(crate) struct FloodControl {
     buckets: Mutex<HashMap<String, TokenBucket>>,
     /// The cap, when `--max-pending-deliveries-per-account` is set.
     pending: Option<Arc<PendingCap>>,
-}
-
-/// Why flood control refused a request (the `reason` of the metric).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Refusal {
-    RateLimited,
-    PendingDeliveriesCap,
 }
 
 impl FloodControl {

@@ -10,7 +10,6 @@ use std::time::Duration;
 use axum::http::Method;
 
 use super::{Metrics, PluginCallLabels, PluginLabels, RequestLabels, RouteLabels, global};
-use crate::http::flood_control::Refusal;
 use crate::plugins::error::PluginError;
 use crate::storage::deliveries::{AttemptOutcome, AttemptResult};
 
@@ -25,6 +24,15 @@ pub(crate) enum InboundOutcome {
     /// Flood control refused the whole request before it was read
     /// (counted once, however many records it carried).
     Rejected(Refusal),
+}
+
+/// Why flood control (`http::flood_control`) refused a request: the
+/// `reason` label of a rejected one. It lives here, with the other label
+/// values, so that metrics does not depend on http (which records into it).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Refusal {
+    RateLimited,
+    PendingDeliveriesCap,
 }
 
 /// Why an inbound record failed: the `reason` label.
