@@ -46,7 +46,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use sqlx::any::{AnyPoolOptions, install_default_drivers};
-use sqlx::{AnyPool, Executor};
+use sqlx::{AnyPool, Connection, Executor};
 
 use crate::config::{DatabaseConfig, SqliteSynchronous};
 use crate::domain::InvalidInput;
@@ -169,6 +169,10 @@ pub struct Database {
     sqlite_readers: Option<Arc<hot_reads::SqliteReaders>>,
 }
 
+/// How long a pooled PostgreSQL connection may sit idle before it is
+/// pinged again when lent out.
+const PING_WHEN_IDLE_FOR: Duration = Duration::from_secs(1);
+
 impl Database {
     /// Opens the database named by `config.database_url`, creating an SQLite
     /// file if it does not exist yet. Does not run migrations.
@@ -181,6 +185,23 @@ impl Database {
             let pool = AnyPoolOptions::new()
                 .max_connections(config.db_max_connections.saturating_sub(kept as u32).max(1))
                 .acquire_timeout(Duration::from_secs(10))
+                // sqlx pings a connection before lending it out, a round
+                // trip to the server on every acquire (and another on every
+                // return, which it always makes). A connection used within
+                // the last second is lent without it: it was sound then,
+                // and one that has broken since fails its statement, which
+                // fails that request and drops the connection, as a failure
+                // after the ping would. An idle one is still pinged (and
+                // replaced if dead), as after a server restart.
+                .test_before_acquire(false)
+                .before_acquire(|connection, meta| {
+                    Box::pin(async move {
+                        if meta.idle_for >= PING_WHEN_IDLE_FOR {
+                            connection.ping().await?;
+                        }
+                        Ok(true)
+                    })
+                })
                 .connect(url)
                 .await?;
             return Ok(Self {
