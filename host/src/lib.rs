@@ -41,7 +41,9 @@
 //!   one set of defaults) and [`domain::plugin`] (kind, limits). To add or
 //!   change a webhook setting, start there.
 //! - [`storage`]: the database (SQLite or PostgreSQL behind one pool type),
-//!   its migrations, and the SQL for each resource: `deliveries/` (claims,
+//!   its migrations, SQLite's writer thread (`sqlite_writer`: group
+//!   commit) and checkpoint thread (`sqlite_checkpoints`), and the SQL
+//!   for each resource: `deliveries/` (claims,
 //!   batches, attempts, admin reads, retention), `webhook_health` (failing
 //!   runs, deactivation), `delivery_results` (both, in one transaction),
 //!   `lead_events/` (the outbox: recording a change's events, their rows
