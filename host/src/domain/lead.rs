@@ -25,6 +25,25 @@ pub(crate) struct LeadFields {
     pub score: i64,
 }
 
+impl LeadFields {
+    /// A lead known by its email alone: every other field absent, score 0.
+    pub(crate) fn with_email(email: EmailAddress) -> Self {
+        Self {
+            email,
+            company: None,
+            first_name: None,
+            last_name: None,
+            phone: None,
+            website: None,
+            position: None,
+            twitter: None,
+            linkedin: None,
+            notes: None,
+            score: 0,
+        }
+    }
+}
+
 /// Trims an optional text field; a blank value is stored as absent. Too long
 /// a value is refused with the field's name and limit.
 pub(crate) fn optional_text(

@@ -101,17 +101,10 @@ fn check_records(records: Vec<Value>, kinds: RecordKinds) {
 
 fn existing_lead() -> LeadFields {
     LeadFields {
-        email: EmailAddress::parse("ada@example.com").expect("a valid email"),
         company: Some("Engines".into()),
-        first_name: None,
-        last_name: None,
-        phone: None,
-        website: None,
-        position: None,
-        twitter: None,
-        linkedin: None,
         notes: Some("note".into()),
         score: 3,
+        ..LeadFields::with_email(EmailAddress::parse("ada@example.com").expect("a valid email"))
     }
 }
 

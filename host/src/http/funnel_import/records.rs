@@ -180,19 +180,7 @@ fn new_lead_fields(
             ));
         }
     };
-    Ok(LeadFields {
-        email,
-        company: None,
-        first_name: None,
-        last_name: None,
-        phone: None,
-        website: None,
-        position: None,
-        twitter: None,
-        linkedin: None,
-        notes: None,
-        score: 0,
-    })
+    Ok(LeadFields::with_email(email))
 }
 
 /// Whether `uid` could be a lead id at all; anything else is "not found"

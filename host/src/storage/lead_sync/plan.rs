@@ -314,19 +314,7 @@ mod tests {
     }
 
     fn fields(address: &str) -> LeadFields {
-        LeadFields {
-            email: email(address),
-            company: None,
-            first_name: None,
-            last_name: None,
-            phone: None,
-            website: None,
-            position: None,
-            twitter: None,
-            linkedin: None,
-            notes: None,
-            score: 0,
-        }
+        LeadFields::with_email(email(address))
     }
 
     fn stages() -> Vec<StagePosition> {

@@ -192,19 +192,7 @@ mod tests {
         CREATE UNIQUE INDEX leads_account_email ON leads (account_id, email_key);";
 
     fn fields(address: &str) -> LeadFields {
-        LeadFields {
-            email: EmailAddress::parse(address).expect("a valid email"),
-            company: None,
-            first_name: None,
-            last_name: None,
-            phone: None,
-            website: None,
-            position: None,
-            twitter: None,
-            linkedin: None,
-            notes: None,
-            score: 0,
-        }
+        LeadFields::with_email(EmailAddress::parse(address).expect("a valid email"))
     }
 
     /// A lead that had `initial` (`None`: new) and now has `now`.
