@@ -15,6 +15,7 @@
 use std::sync::{Mutex, PoisonError};
 
 use super::sql::{Arg, DbRow, FromDbRow, bind_all};
+use super::sqlite_writer::open_rusqlite;
 use super::write_tx::sqlite_fetch;
 use super::{Database, StoreResult};
 
@@ -62,15 +63,7 @@ impl SqliteReaders {
     }
 
     fn open(&self) -> StoreResult<rusqlite::Connection> {
-        use rusqlite::OpenFlags;
-        let conn = rusqlite::Connection::open_with_flags(
-            &self.path,
-            // The URI's `mode=rwc` must not ask for more than the flags.
-            OpenFlags::SQLITE_OPEN_READ_WRITE
-                | OpenFlags::SQLITE_OPEN_CREATE
-                | OpenFlags::SQLITE_OPEN_URI
-                | OpenFlags::SQLITE_OPEN_NO_MUTEX,
-        )?;
+        let conn = open_rusqlite(&self.path)?;
         conn.execute_batch("PRAGMA query_only = ON; PRAGMA busy_timeout = 1000;")?;
         Ok(conn)
     }

@@ -22,7 +22,7 @@ use std::thread::JoinHandle;
 use std::time::Duration;
 
 use super::StoreResult;
-use super::sqlite_writer::SqliteOptions;
+use super::sqlite_writer::{SqliteOptions, open_rusqlite};
 
 /// How often the thread looks for newly committed pages to copy. Shorter
 /// copies hot pages more often (each copy serves fewer commits); longer
@@ -83,16 +83,7 @@ impl Drop for Checkpointer {
 }
 
 fn open_connection(options: &SqliteOptions) -> StoreResult<rusqlite::Connection> {
-    use rusqlite::OpenFlags;
-    let conn = rusqlite::Connection::open_with_flags(
-        &options.path,
-        // The URI may say `mode=rwc`, which SQLite refuses without the
-        // create flag; the writer has created the file by now.
-        OpenFlags::SQLITE_OPEN_READ_WRITE
-            | OpenFlags::SQLITE_OPEN_CREATE
-            | OpenFlags::SQLITE_OPEN_URI
-            | OpenFlags::SQLITE_OPEN_NO_MUTEX,
-    )?;
+    let conn = open_rusqlite(&options.path)?;
     // A checkpoint reads frames from the log and writes pages to the file
     // without the page cache, so this connection needs little of one; the
     // synchronous setting decides whether it fsyncs what it copies.

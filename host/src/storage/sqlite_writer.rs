@@ -131,15 +131,24 @@ fn closed() -> StoreError {
     StoreError::Database(sqlx::Error::PoolClosed)
 }
 
-fn open_connection(options: &SqliteOptions) -> StoreResult<rusqlite::Connection> {
+/// Opens an rusqlite connection to the database's `file:` URI, as every
+/// connection of this process outside sqlx's pool does (the writer, its
+/// checkpoint thread, the hot-read connections). The URI says `mode=rwc`,
+/// which SQLite refuses unless the flags allow as much; each connection is
+/// used by one thread at a time, so SQLite's own mutex is left off.
+pub(super) fn open_rusqlite(path: &str) -> rusqlite::Result<rusqlite::Connection> {
     use rusqlite::OpenFlags;
-    let conn = rusqlite::Connection::open_with_flags(
-        &options.path,
+    rusqlite::Connection::open_with_flags(
+        path,
         OpenFlags::SQLITE_OPEN_READ_WRITE
             | OpenFlags::SQLITE_OPEN_CREATE
             | OpenFlags::SQLITE_OPEN_URI
             | OpenFlags::SQLITE_OPEN_NO_MUTEX,
-    )?;
+    )
+}
+
+fn open_connection(options: &SqliteOptions) -> StoreResult<rusqlite::Connection> {
+    let conn = open_rusqlite(&options.path)?;
     let mode: String = conn.query_row("PRAGMA journal_mode = WAL", [], |row| row.get(0))?;
     if !mode.eq_ignore_ascii_case("wal") {
         tracing::warn!(%mode, "SQLite did not switch to write-ahead logging");
